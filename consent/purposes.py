@@ -1,0 +1,78 @@
+"""The registry's purpose vocabulary and values (ARCHITECTURE.md, "Purposes and values")."""
+
+from enum import StrEnum
+
+
+class Purpose(StrEnum):
+    TDM = "tdm"
+    TRAIN_AI = "train-ai"
+    TRAIN_GENAI = "train-genai"
+    AI_INPUT = "ai-input"
+    SEARCH = "search"
+
+
+class Value(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    LICENSE = "license"
+    UNSET = "unset"
+
+
+PURPOSES: tuple[Purpose, ...] = tuple(Purpose)
+
+# Each purpose's broader purpose; resolution walks this chain.
+BROADER: dict[Purpose, Purpose | None] = {
+    Purpose.TDM: None,
+    Purpose.TRAIN_AI: Purpose.TDM,
+    Purpose.TRAIN_GENAI: Purpose.TRAIN_AI,
+    Purpose.AI_INPUT: Purpose.TDM,
+    Purpose.SEARCH: None,
+}
+
+# What "Opt out of all AI training" denies in one click.
+AI_OPT_OUT: tuple[Purpose, ...] = (Purpose.TRAIN_AI, Purpose.TRAIN_GENAI, Purpose.AI_INPUT)
+
+# Most restrictive first: deny > license > allow > unset.
+RESTRICTIVENESS: dict[Value, int] = {
+    Value.UNSET: 0,
+    Value.ALLOW: 1,
+    Value.LICENSE: 2,
+    Value.DENY: 3,
+}
+
+LABELS: dict[Purpose, str] = {
+    Purpose.TDM: "Text and data mining",
+    Purpose.TRAIN_AI: "Training any AI model",
+    Purpose.TRAIN_GENAI: "Training generative AI",
+    Purpose.AI_INPUT: "AI input (RAG, grounding)",
+    Purpose.SEARCH: "Search indexing",
+}
+
+DESCRIPTIONS: dict[Purpose, str] = {
+    Purpose.TDM: "Any automated analysis of your music: mining, measuring, extracting patterns.",
+    Purpose.TRAIN_AI: "Using your music to train any AI model, generative or not.",
+    Purpose.TRAIN_GENAI: "Using your music to train models that generate new audio or text.",
+    Purpose.AI_INPUT: "Feeding your music to an AI system at answer time (RAG, grounding).",
+    Purpose.SEARCH: "Indexing your music for search results that link back to the original.",
+}
+
+VALUE_LABELS: dict[Value, str] = {
+    Value.ALLOW: "Allowed",
+    Value.DENY: "Not allowed",
+    Value.LICENSE: "Only under licence",
+    Value.UNSET: "No reservation",
+}
+
+
+def broader_chain(purpose: Purpose) -> list[Purpose]:
+    """The purpose itself followed by each broader purpose, narrowest first."""
+    chain: list[Purpose] = []
+    current: Purpose | None = purpose
+    while current is not None:
+        chain.append(current)
+        current = BROADER[current]
+    return chain
+
+
+def most_restrictive(values: list[Value]) -> Value:
+    return max(values, key=RESTRICTIVENESS.__getitem__, default=Value.UNSET)

@@ -1,0 +1,99 @@
+"""Resolution: from declarations to the value in force for each purpose.
+
+Plain functions over plain data so that the rule users must be able to predict (ARCHITECTURE.md,
+"Resolution") is testable on its own. For one claim, the value of a purpose is the first explicit
+value found walking: the track-level statement for that purpose, its broader purposes at track
+level, then the creator's catalogue-wide statement for that purpose and its broader purposes
+there. Across claims the most restrictive value wins.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from consent.purposes import PURPOSES, RESTRICTIVENESS, Purpose, Value, broader_chain
+
+TRACK = "track"
+CATALOGUE = "catalogue"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The latest declaration one creator made for one purpose at one level."""
+
+    value: Value
+    declaration_id: int
+    declared_at: datetime
+    terms_url: str = ""
+    contact_email: str = ""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The value in force for one purpose, with where it comes from."""
+
+    value: Value
+    level: str | None = None  # TRACK, CATALOGUE, or None when unset
+    declared_for: Purpose | None = None  # the purpose the statement was made for
+    declaration_id: int | None = None
+    declared_at: datetime | None = None
+    claim_id: int | None = None
+    terms_url: str = ""
+    contact_email: str = ""
+
+    @property
+    def reserved(self) -> bool:
+        return self.value in (Value.DENY, Value.LICENSE)
+
+
+UNSET = Resolved(Value.UNSET)
+
+
+def resolve_claim(
+    track_statements: Mapping[Purpose, Statement],
+    catalogue_statements: Mapping[Purpose, Statement],
+    claim_id: int | None = None,
+) -> dict[Purpose, Resolved]:
+    """Every purpose's value for one claim. An `unset` statement means "inherit": it is skipped."""
+    result: dict[Purpose, Resolved] = {}
+    for purpose in PURPOSES:
+        result[purpose] = _first_explicit(purpose, track_statements, catalogue_statements, claim_id)
+    return result
+
+
+def _first_explicit(
+    purpose: Purpose,
+    track_statements: Mapping[Purpose, Statement],
+    catalogue_statements: Mapping[Purpose, Statement],
+    claim_id: int | None,
+) -> Resolved:
+    for level, statements in ((TRACK, track_statements), (CATALOGUE, catalogue_statements)):
+        for candidate in broader_chain(purpose):
+            statement = statements.get(candidate)
+            if statement is not None and statement.value != Value.UNSET:
+                return Resolved(
+                    value=statement.value,
+                    level=level,
+                    declared_for=candidate,
+                    declaration_id=statement.declaration_id,
+                    declared_at=statement.declared_at,
+                    claim_id=claim_id,
+                    terms_url=statement.terms_url,
+                    contact_email=statement.contact_email,
+                )
+    return UNSET
+
+
+def combine(per_claim: Iterable[Mapping[Purpose, Resolved]]) -> dict[Purpose, Resolved]:
+    """The most restrictive value across claims, purpose by purpose.
+
+    Ties keep the first claim given, so callers pass claims in a stable order (oldest first) and
+    the provenance of an answer does not flicker between equal claims.
+    """
+    combined: dict[Purpose, Resolved] = {purpose: UNSET for purpose in PURPOSES}
+    for resolution in per_claim:
+        for purpose in PURPOSES:
+            candidate = resolution.get(purpose, UNSET)
+            if RESTRICTIVENESS[candidate.value] > RESTRICTIVENESS[combined[purpose].value]:
+                combined[purpose] = candidate
+    return combined

@@ -1,0 +1,550 @@
+"""Domain operations: every face (website, import, API, admin) calls these, none re-implements them.
+
+Each operation runs in one transaction that first takes the consent write lock (the row of
+SequenceCounter). That lock serializes consent writes, which gives two guarantees at once: a
+policy is always computed from every earlier committed declaration (no lost update between two
+writers of one track), and change events commit in the order of their sequence numbers.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from consent import signals
+from consent.identifiers import normalize_url, url_host
+from consent.models import (
+    POLICY_FIELDS,
+    ChangeEvent,
+    Claim,
+    Creator,
+    Declaration,
+    Dispute,
+    EffectivePolicy,
+    SequenceCounter,
+    Track,
+    TrackLink,
+)
+from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
+from consent.resolution import Resolved, Statement, combine, resolve_claim
+
+CHUNK = 2000
+
+
+class ConsentError(Exception):
+    """A request the domain refuses; the message is a sentence for the person who asked."""
+
+
+@dataclass(frozen=True)
+class PurposeChoice:
+    value: Value
+    terms_url: str = ""
+    contact_email: str = ""
+
+
+@dataclass
+class TrackData:
+    """A track as an artist registers it; identifiers already validated and normalized."""
+
+    title: str
+    artist_credit: str
+    roles: Sequence[str]
+    isrc: str | None = None
+    iswc: str = ""
+    duration_seconds: int | None = None
+    links: Sequence[str] = ()
+    audio_sha256: str = ""
+    choices: Mapping[Purpose, PurposeChoice] = field(default_factory=dict)
+
+
+@dataclass
+class RegistrationResult:
+    tracks: list[Track]
+    disputes: list[Dispute]
+
+
+@dataclass(frozen=True)
+class ComputedPolicy:
+    values: dict[Purpose, Resolved]
+    disputed: bool
+    claims: dict[int, Claim]
+
+    def snapshot(self) -> dict[str, str]:
+        return {p.value: self.values[p].value.value for p in PURPOSES}
+
+    def provenance(self) -> dict[str, dict]:
+        result: dict[str, dict] = {}
+        for purpose, resolved in self.values.items():
+            entry: dict = {"value": resolved.value.value}
+            if resolved.value != Value.UNSET:
+                claim = self.claims[resolved.claim_id]
+                entry |= {
+                    "level": resolved.level,
+                    "declared_for": resolved.declared_for.value,
+                    "declaration": resolved.declaration_id,
+                    "declared_at": resolved.declared_at.isoformat(),
+                    "claim": str(claim.public_id),
+                    "role": claim.role,
+                    "creator": claim.creator.handle,
+                }
+                if resolved.value == Value.LICENSE:
+                    entry |= {
+                        "terms_url": resolved.terms_url,
+                        "contact_email": resolved.contact_email,
+                    }
+            result[purpose.value] = entry
+        return result
+
+
+def lock_consent_writes() -> None:
+    SequenceCounter.objects.select_for_update().get(pk=1)
+
+
+def allocate_sequence(count: int) -> range:
+    """Reserve `count` consecutive change-event numbers inside the current transaction."""
+    SequenceCounter.objects.filter(pk=1).update(value=F("value") + count)
+    end = SequenceCounter.objects.values_list("value", flat=True).get(pk=1)
+    return range(end - count + 1, end + 1)
+
+
+# --- Reading declarations -------------------------------------------------------------------
+
+
+def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _statement(declaration: Declaration) -> Statement:
+    return Statement(
+        value=Value(declaration.value),
+        declaration_id=declaration.id,
+        declared_at=declaration.declared_at,
+        terms_url=declaration.terms_url,
+        contact_email=declaration.contact_email,
+    )
+
+
+def latest_statements(
+    creator_ids: Iterable[int], track_ids: Iterable[int] | None
+) -> dict[tuple[int, int | None], dict[Purpose, Statement]]:
+    """The declaration in force per (creator, track or None for catalogue), per purpose.
+
+    Declarations are append-only, so the row with the highest id for a key is the one in force.
+    """
+    creator_ids = list(set(creator_ids))
+    track_filter = Q(track__isnull=True)
+    if track_ids is not None:
+        track_filter |= Q(track_id__in=list(track_ids))
+    statements: dict[tuple[int, int | None], dict[Purpose, Statement]] = defaultdict(dict)
+    for creator_chunk in _chunks(creator_ids):
+        rows = (
+            Declaration.objects.filter(track_filter, creator_id__in=creator_chunk)
+            .order_by("id")
+            .only(
+                "id",
+                "creator_id",
+                "track_id",
+                "purpose",
+                "value",
+                "terms_url",
+                "contact_email",
+                "declared_at",
+            )
+        )
+        for declaration in rows.iterator(chunk_size=5000):
+            key = (declaration.creator_id, declaration.track_id)
+            statements[key][Purpose(declaration.purpose)] = _statement(declaration)
+    return statements
+
+
+def compute_policies(track_ids: Sequence[int]) -> dict[int, ComputedPolicy]:
+    """What each track's policy is, derived from claims and declarations alone."""
+    claims_by_track: dict[int, list[Claim]] = defaultdict(list)
+    claims: dict[int, Claim] = {}
+    disputed: set[int] = set()
+    for chunk in _chunks(list(track_ids)):
+        for claim in (
+            Claim.objects.filter(track_id__in=chunk, status=Claim.Status.ACTIVE)
+            .select_related("creator")
+            .order_by("created_at", "id")
+        ):
+            claims_by_track[claim.track_id].append(claim)
+            claims[claim.id] = claim
+        disputed.update(
+            Dispute.objects.filter(track_id__in=chunk, status=Dispute.Status.OPEN).values_list(
+                "track_id", flat=True
+            )
+        )
+    statements = latest_statements(
+        (c.creator_id for c in claims.values()), list(claims_by_track.keys())
+    )
+    result: dict[int, ComputedPolicy] = {}
+    for track_id in track_ids:
+        per_claim = [
+            resolve_claim(
+                statements.get((claim.creator_id, track_id), {}),
+                statements.get((claim.creator_id, None), {}),
+                claim.id,
+            )
+            for claim in claims_by_track.get(track_id, [])
+        ]
+        result[track_id] = ComputedPolicy(combine(per_claim), track_id in disputed, claims)
+    return result
+
+
+# --- Writing the derived state --------------------------------------------------------------
+
+
+def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
+    """Bring EffectivePolicy up to date for these tracks and log every change as a ChangeEvent.
+
+    Must run inside the transaction that changed claims or declarations, after
+    `lock_consent_writes()`.
+    """
+    track_ids = sorted(set(track_ids))
+    if not track_ids:
+        return []
+    now = timezone.now()
+    computed = compute_policies(track_ids)
+    stored: dict[int, EffectivePolicy] = {}
+    for chunk in _chunks(track_ids):
+        stored.update({p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)})
+
+    changed: list[tuple[EffectivePolicy, dict, dict]] = []
+    to_create: list[EffectivePolicy] = []
+    to_update: list[EffectivePolicy] = []
+    for track_id in track_ids:
+        policy = computed[track_id]
+        snapshot = policy.snapshot()
+        provenance = policy.provenance()
+        current = stored.get(track_id)
+        if current is None:
+            current = EffectivePolicy(track_id=track_id, updated_at=now)
+            previous: dict = {}
+            to_create.append(current)
+        else:
+            previous = current.values() | {"disputed": current.disputed}
+            if previous == snapshot | {"disputed": policy.disputed}:
+                if current.provenance != provenance:
+                    current.provenance = provenance
+                    to_update.append(current)
+                continue
+            to_update.append(current)
+        for purpose in PURPOSES:
+            setattr(current, POLICY_FIELDS[purpose], snapshot[purpose.value])
+        current.disputed = policy.disputed
+        current.provenance = provenance
+        current.updated_at = now
+        changed.append((current, snapshot | {"disputed": policy.disputed}, previous))
+
+    events: list[ChangeEvent] = []
+    if changed:
+        for number, (current, after, before) in zip(
+            allocate_sequence(len(changed)), changed, strict=True
+        ):
+            current.sequence = number
+            events.append(
+                ChangeEvent(
+                    sequence=number,
+                    track_id=current.track_id,
+                    policy=after,
+                    previous=before,
+                    disputed=after["disputed"],
+                    cause=cause,
+                    created_at=now,
+                )
+            )
+    EffectivePolicy.objects.bulk_create(to_create, batch_size=1000)
+    fields = [*POLICY_FIELDS.values(), "disputed", "provenance", "sequence", "updated_at"]
+    EffectivePolicy.objects.bulk_update(to_update, fields, batch_size=1000)
+    ChangeEvent.objects.bulk_create(events, batch_size=1000)
+    if events:
+        last = events[-1].sequence
+        transaction.on_commit(
+            lambda: signals.changes_committed.send(sender=ChangeEvent, last_sequence=last)
+        )
+    return events
+
+
+# --- Operations -----------------------------------------------------------------------------
+
+
+def _check_choice(purpose: Purpose, choice: PurposeChoice) -> None:
+    if choice.value == Value.LICENSE and not (choice.terms_url or choice.contact_email):
+        raise ConsentError(
+            f"“Only under licence” for {purpose.value} needs a terms URL or a contact email, "
+            "so that anyone who wants a licence knows where to ask."
+        )
+
+
+def declare(
+    creator: Creator,
+    choices: Mapping[Purpose, PurposeChoice],
+    track: Track | None = None,
+) -> list[Declaration]:
+    """Record a creator's choices for their whole catalogue (track None) or one track.
+
+    Only purposes whose choice differs from the one in force are written, so history shows
+    what changed. Returns the declarations written (empty when nothing changed).
+    """
+    for purpose, choice in choices.items():
+        _check_choice(purpose, choice)
+    with transaction.atomic():
+        lock_consent_writes()
+        if (
+            track is not None
+            and not Claim.objects.filter(
+                track=track, creator=creator, status=Claim.Status.ACTIVE
+            ).exists()
+        ):
+            raise ConsentError("You can only declare choices for tracks you have claimed.")
+        current = latest_statements([creator.id], [track.id] if track else [])
+        in_force = current.get((creator.id, track.id if track else None), {})
+        now = timezone.now()
+        batch = None
+        rows: list[Declaration] = []
+        for purpose in PURPOSES:
+            if purpose not in choices:
+                continue
+            choice = choices[purpose]
+            before = in_force.get(purpose)
+            before_key = (
+                (before.value, before.terms_url, before.contact_email)
+                if before
+                else (Value.UNSET, "", "")
+            )
+            if before_key == (choice.value, choice.terms_url, choice.contact_email):
+                continue
+            row = Declaration(
+                creator=creator,
+                track=track,
+                purpose=purpose.value,
+                value=choice.value.value,
+                terms_url=choice.terms_url,
+                contact_email=choice.contact_email,
+                declared_at=now,
+            )
+            batch = batch or row.batch
+            row.batch = batch
+            rows.append(row)
+        if not rows:
+            return []
+        Declaration.objects.bulk_create(rows)
+        if track is not None:
+            affected = [track.id]
+        else:
+            affected = list(
+                Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
+                .values_list("track_id", flat=True)
+                .distinct()
+            )
+        refresh_policies(affected, cause="declaration")
+        return rows
+
+
+def opt_out_of_ai_training(creator: Creator) -> list[Declaration]:
+    """The one-click catalogue-wide denial of every AI use."""
+    return declare(creator, {purpose: PurposeChoice(Value.DENY) for purpose in AI_OPT_OUT})
+
+
+def register_track(creator: Creator, data: TrackData) -> RegistrationResult:
+    return register_tracks(creator, [data])
+
+
+def register_tracks(creator: Creator, items: Sequence[TrackData]) -> RegistrationResult:
+    """Register tracks and claim them, all or nothing, in one transaction.
+
+    A track whose ISRC is already registered is not overwritten: the creator's claim is added,
+    and where another creator actively claims the same role, a dispute is opened (or joined).
+    """
+    with transaction.atomic():
+        lock_consent_writes()
+        isrcs = [item.isrc for item in items if item.isrc]
+        if len(isrcs) != len(set(isrcs)):
+            raise ConsentError("The same ISRC appears more than once.")
+        existing: dict[str, Track] = {}
+        for chunk in _chunks(isrcs):
+            existing.update({t.isrc: t for t in Track.objects.filter(isrc__in=chunk)})
+
+        new_tracks = [
+            Track(
+                title=item.title,
+                artist_credit=item.artist_credit,
+                isrc=item.isrc or None,
+                iswc=item.iswc,
+                duration_seconds=item.duration_seconds,
+                audio_sha256=item.audio_sha256,
+            )
+            for item in items
+            if not (item.isrc and item.isrc in existing)
+        ]
+        Track.objects.bulk_create(new_tracks, batch_size=1000)
+        new_iter = iter(new_tracks)
+        tracks = [
+            existing[item.isrc] if item.isrc and item.isrc in existing else next(new_iter)
+            for item in items
+        ]
+
+        active: dict[tuple[int, str], list[Claim]] = defaultdict(list)
+        own_inactive: dict[tuple[int, str], Claim] = {}
+        existing_ids = [t.id for t in existing.values()]
+        for chunk in _chunks(existing_ids):
+            for claim in Claim.objects.filter(track_id__in=chunk):
+                if claim.status == Claim.Status.ACTIVE:
+                    active[(claim.track_id, claim.role)].append(claim)
+                elif claim.creator_id == creator.id:
+                    own_inactive[(claim.track_id, claim.role)] = claim
+
+        new_claims: list[Claim] = []
+        renewed: list[Claim] = []
+        competing: list[tuple[Claim, list[Claim]]] = []
+        for item, track in zip(items, tracks, strict=True):
+            for role in dict.fromkeys(item.roles):
+                holders = active.get((track.id, role), [])
+                if any(c.creator_id == creator.id for c in holders):
+                    raise ConsentError(
+                        f"You have already registered the {role} of “{track.title}”."
+                    )
+                claim = own_inactive.get((track.id, role))
+                if claim is not None and claim.status == Claim.Status.REVOKED:
+                    raise ConsentError(
+                        f"Your claim on the {role} of “{track.title}” was revoked after a review; "
+                        "it cannot be registered again."
+                    )
+                if claim is not None:
+                    # Re-registering after a withdrawal renews the same claim (one row per role).
+                    claim.status = Claim.Status.ACTIVE
+                    renewed.append(claim)
+                else:
+                    claim = Claim(track=track, creator=creator, role=role)
+                    new_claims.append(claim)
+                if holders:
+                    competing.append((claim, holders))
+        Claim.objects.bulk_create(new_claims, batch_size=1000)
+        Claim.objects.bulk_update(renewed, ["status"])
+        disputes = [_open_or_join_dispute(claim, holders) for claim, holders in competing]
+
+        links: list[TrackLink] = []
+        for item, track in zip(items, tracks, strict=True):
+            for url in dict.fromkeys(normalize_url(link) for link in item.links):
+                links.append(TrackLink(track=track, url=url, host=url_host(url), added_by=creator))
+        TrackLink.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
+
+        now = timezone.now()
+        declarations: list[Declaration] = []
+        for item, track in zip(items, tracks, strict=True):
+            for purpose, choice in item.choices.items():
+                _check_choice(purpose, choice)
+                if choice.value == Value.UNSET:
+                    continue
+                declarations.append(
+                    Declaration(
+                        creator=creator,
+                        track=track,
+                        purpose=purpose.value,
+                        value=choice.value.value,
+                        terms_url=choice.terms_url,
+                        contact_email=choice.contact_email,
+                        declared_at=now,
+                    )
+                )
+        Declaration.objects.bulk_create(declarations, batch_size=1000)
+        refresh_policies([t.id for t in tracks], cause="claim")
+        return RegistrationResult(tracks=tracks, disputes=disputes)
+
+
+def _open_or_join_dispute(claim: Claim, holders: list[Claim]) -> Dispute:
+    dispute = Dispute.objects.filter(
+        track_id=claim.track_id, role=claim.role, status=Dispute.Status.OPEN
+    ).first()
+    if dispute is None:
+        dispute = Dispute.objects.create(
+            track_id=claim.track_id,
+            role=claim.role,
+            reason=f"Competing claims on the {claim.role}: the same ISRC was registered again.",
+        )
+    dispute.claims.add(claim, *holders)
+    return dispute
+
+
+def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[TrackLink]:
+    """Add links to a track the creator claims; duplicates of existing links are ignored."""
+    with transaction.atomic():
+        if not Claim.objects.filter(
+            track=track, creator=creator, status=Claim.Status.ACTIVE
+        ).exists():
+            raise ConsentError("You can only add links to tracks you have claimed.")
+        links = []
+        for url in dict.fromkeys(normalize_url(u) for u in urls):
+            link, created = TrackLink.objects.get_or_create(
+                track=track, url=url, defaults={"host": url_host(url), "added_by": creator}
+            )
+            if created:
+                links.append(link)
+        return links
+
+
+def remove_link(creator: Creator, link: TrackLink) -> None:
+    if not Claim.objects.filter(
+        track_id=link.track_id, creator=creator, status=Claim.Status.ACTIVE
+    ).exists():
+        raise ConsentError("You can only remove links from tracks you have claimed.")
+    link.delete()
+
+
+def withdraw_claim(claim: Claim) -> None:
+    """The creator gives up a claim; their declarations stop counting for that track."""
+    with transaction.atomic():
+        lock_consent_writes()
+        Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.WITHDRAWN)
+        refresh_policies([claim.track_id], cause="claim-withdrawn")
+
+
+# --- Checking the derived state ------------------------------------------------------------
+
+
+@dataclass
+class Difference:
+    track: Track
+    stored: dict
+    computed: dict
+
+
+def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Difference]:
+    """Every track whose stored EffectivePolicy differs from what its declarations give."""
+    if track_ids is None:
+        track_ids = list(Track.objects.order_by("id").values_list("id", flat=True))
+    differences: list[Difference] = []
+    for chunk in _chunks(list(track_ids)):
+        computed = compute_policies(chunk)
+        stored = {p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)}
+        tracks = Track.objects.in_bulk(chunk)
+        for track_id in chunk:
+            policy = computed[track_id]
+            want = policy.snapshot() | {
+                "disputed": policy.disputed,
+                "provenance": policy.provenance(),
+            }
+            current = stored.get(track_id)
+            have = (
+                current.values() | {"disputed": current.disputed, "provenance": current.provenance}
+                if current
+                else {}
+            )
+            if have != want:
+                differences.append(Difference(tracks[track_id], have, want))
+    return differences
+
+
+def rebuild_policies(track_ids: Sequence[int] | None = None) -> list[Difference]:
+    """Find differences and repair them through the normal path (so each repair is an event)."""
+    differences = find_policy_differences(track_ids)
+    if differences:
+        with transaction.atomic():
+            lock_consent_writes()
+            refresh_policies([d.track.id for d in differences], cause="rebuild")
+    return differences

@@ -1,0 +1,45 @@
+"""Shared fixtures: an owner, another artist and an anonymous client, for every view test."""
+
+import itertools
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+
+from consent.models import Creator
+
+_counter = itertools.count(1)
+
+
+def make_artist(name: str = "", handle: str = "", verified: bool = True) -> Creator:
+    n = next(_counter)
+    email = f"artist{n}@example.org"
+    user = get_user_model().objects.create_user(
+        username=f"artist{n}", email=email, password="correct horse battery staple"
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return Creator.objects.create(
+        user=user, artist_name=name or f"Artist {n}", handle=handle or f"artist-{n}"
+    )
+
+
+@pytest.fixture
+def artist(db) -> Creator:
+    return make_artist("Owner Band", "owner-band")
+
+
+@pytest.fixture
+def other_artist(db) -> Creator:
+    return make_artist("Someone Else", "someone-else")
+
+
+@pytest.fixture
+def owner_client(client, artist):
+    client.force_login(artist.user)
+    return client
+
+
+@pytest.fixture
+def other_client(client, other_artist):
+    client.force_login(other_artist.user)
+    return client
