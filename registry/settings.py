@@ -155,6 +155,8 @@ EMAIL_BACKEND = envstr(
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+# Only for django.core.mail.backends.filebased.EmailBackend: the folder emails are written to.
+EMAIL_FILE_PATH = envstr("EMAIL_FILE_PATH", str(BASE_DIR / "tmp" / "emails"))
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")

@@ -43,3 +43,12 @@ def owner_client(client, artist):
 def other_client(client, other_artist):
     client.force_login(other_artist.user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the (real Redis) cache; no test may inherit another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
