@@ -6,6 +6,7 @@ policy is always computed from every earlier committed declaration (no lost upda
 writers of one track), and change events commit in the order of their sequence numbers.
 """
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -88,7 +89,8 @@ class ComputedPolicy:
                     "declared_at": resolved.declared_at.isoformat(),
                     "claim": str(claim.public_id),
                     "role": claim.role,
-                    "creator": claim.creator.handle,
+                    # The public id, not the handle: a handle can be renamed, provenance must not.
+                    "creator": str(claim.creator.public_id),
                 }
                 if resolved.value == Value.LICENSE:
                     entry |= {
@@ -100,7 +102,8 @@ class ComputedPolicy:
 
 
 def lock_consent_writes() -> None:
-    SequenceCounter.objects.select_for_update().get(pk=1)
+    # The row comes from a migration; get_or_create only matters after a table flush (tests).
+    SequenceCounter.objects.select_for_update().get_or_create(pk=1)
 
 
 def allocate_sequence(count: int) -> range:
@@ -435,6 +438,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         TrackLink.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
 
         now = timezone.now()
+        batch = uuid.uuid4()  # one registration or import reads as one entry in history
         declarations: list[Declaration] = []
         for item, track in zip(items, tracks, strict=True):
             for purpose, choice in item.choices.items():
@@ -449,6 +453,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                         value=choice.value.value,
                         terms_url=choice.terms_url,
                         contact_email=choice.contact_email,
+                        batch=batch,
                         declared_at=now,
                     )
                 )

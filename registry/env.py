@@ -21,7 +21,9 @@ def envstr(name: str, default: str = "") -> str:
                 return fh.read().strip()
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc}") from exc
-    return os.environ.get(name, default)
+    value = os.environ.get(name)
+    # An empty line in an env file means "not set", as for every other reader here.
+    return default if value is None or value == "" else value
 
 
 def envbool(name: str, default: bool) -> bool:

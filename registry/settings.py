@@ -164,6 +164,8 @@ EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Consent Registry <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where artists and platforms write to a person (shown on the terms and privacy pages).
+CONTACT_EMAIL = envstr("CONTACT_EMAIL", "")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -50,7 +50,7 @@ def test_new_tracks_inherit_the_catalogue_default(artist):
     assert values["search"] == "unset"
     provenance = EffectivePolicy.objects.get(track=track).provenance["train-genai"]
     assert provenance["level"] == "catalogue"
-    assert provenance["creator"] == artist.handle
+    assert provenance["creator"] == str(artist.public_id)
 
 
 def test_a_track_override_beats_the_catalogue_and_inherit_restores_it(artist):
@@ -111,7 +111,7 @@ def test_a_competing_claim_opens_a_dispute_and_the_most_restrictive_value_applie
     stored = EffectivePolicy.objects.get(track=track)
     assert stored.disputed
     assert stored.train_genai == "deny"
-    assert stored.provenance["train-genai"]["creator"] == other_artist.handle
+    assert stored.provenance["train-genai"]["creator"] == str(other_artist.public_id)
 
 
 def test_re_registering_after_withdrawing_renews_the_claim(artist):

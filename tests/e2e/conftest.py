@@ -1,6 +1,5 @@
 """Headless Debian chromium driven by Playwright, against pytest-django's live server."""
 
-import os
 import shutil
 from pathlib import Path
 
@@ -29,12 +28,17 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def browser_page(chromium_path, settings):
+def browser_page(chromium_path, settings, monkeypatch):
     # The live server speaks plain http on localhost; secure-only cookies would never be sent.
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # The live server finds static files by name through the finders; hashed names from the
+    # manifest storage would not resolve there, and pages would render unstyled.
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }
     # Playwright's sync API refuses to run inside an asyncio loop; pytest has none, but be explicit.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
