@@ -1,0 +1,200 @@
+"""The public face of the website: what the registry is, how it decides, its promises, and the
+public page of each registered track. Nothing here needs an account."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from consent.models import POLICY_FIELDS, Claim, Creator, EffectivePolicy, Track
+from consent.purposes import (
+    AI_OPT_OUT,
+    BROADER,
+    DESCRIPTIONS,
+    LABELS,
+    PURPOSES,
+    VALUE_LABELS,
+    Purpose,
+    Value,
+    broader_chain,
+)
+from consent.resolution import CATALOGUE, TRACK
+
+HOME_NUMBERS_KEY = "public:home-numbers"
+# The home page is the most visited page; its counts scan whole tables, so they are shared
+# between visitors for a minute instead of being recounted on every request.
+HOME_NUMBERS_SECONDS = 60
+
+LEVEL_LABELS = {TRACK: "Set for this track", CATALOGUE: "Artist's catalogue default"}
+ROLE_LABELS = {
+    Claim.Role.RECORDING: "recording owner",
+    Claim.Role.COMPOSITION: "songwriter or publisher",
+}
+
+
+def contact_email() -> str:
+    """Where people write to the registry: CONTACT_EMAIL, else the address mail is sent from."""
+    configured = getattr(settings, "CONTACT_EMAIL", "")
+    return configured or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def registry_numbers() -> dict[str, int]:
+    """The live numbers on the home page: claimed tracks, creators, tracks refusing AI training.
+
+    A track counts as refusing AI training when its effective value for training any AI model,
+    or for training generative AI, is "not allowed".
+    """
+    numbers = cache.get(HOME_NUMBERS_KEY)
+    if numbers is None:
+        numbers = {
+            "tracks": Claim.objects.filter(status=Claim.Status.ACTIVE).aggregate(
+                n=Count("track", distinct=True)
+            )["n"],
+            "creators": Creator.objects.aggregate(n=Count("pk"))["n"],
+            "denying_ai_training": EffectivePolicy.objects.aggregate(
+                n=Count("pk", filter=Q(train_ai=Value.DENY) | Q(train_genai=Value.DENY))
+            )["n"],
+        }
+        cache.set(HOME_NUMBERS_KEY, numbers, HOME_NUMBERS_SECONDS)
+    return numbers
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "registry/public/home.html",
+        {
+            "numbers": registry_numbers(),
+            "purposes": [{"label": LABELS[p], "description": DESCRIPTIONS[p]} for p in PURPOSES],
+            "opt_out_labels": [LABELS[p] for p in AI_OPT_OUT],
+        },
+    )
+
+
+def how_it_works(request: HttpRequest) -> HttpResponse:
+    purposes = [
+        {
+            "code": purpose.value,
+            "label": LABELS[purpose],
+            "description": DESCRIPTIONS[purpose],
+            "broader": LABELS[BROADER[purpose]] if BROADER[purpose] else "",
+            "chain": [LABELS[p] for p in broader_chain(purpose)],
+        }
+        for purpose in PURPOSES
+    ]
+    values = [
+        {"code": value.value, "label": VALUE_LABELS[value]}
+        for value in (Value.ALLOW, Value.DENY, Value.LICENSE, Value.UNSET)
+    ]
+    return render(
+        request,
+        "registry/public/how_it_works.html",
+        {
+            "purposes": purposes,
+            "values": values,
+            "opt_out_labels": [LABELS[p] for p in AI_OPT_OUT],
+            # Keyed like EffectivePolicy's columns so the worked example reads from the vocabulary.
+            "labels": {POLICY_FIELDS[p]: LABELS[p] for p in PURPOSES},
+            "value_labels": {v.value: VALUE_LABELS[v] for v in Value},
+        },
+    )
+
+
+def terms(request: HttpRequest) -> HttpResponse:
+    return render(request, "registry/public/terms.html", {"contact_email": contact_email()})
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "registry/public/privacy.html",
+        {"contact_email": contact_email(), "keeps_audio": settings.KEEP_AUDIO_UPLOADS},
+    )
+
+
+@dataclass(frozen=True)
+class PurposeRow:
+    """One line of a track's public policy: a purpose, its value, and where the value comes from."""
+
+    code: str
+    label: str
+    description: str
+    value: Value
+    level: str = ""
+    inherited_from: str = ""
+    declared_at: datetime | None = None
+    declared_by: str = ""
+    role: str = ""
+    terms_url: str = ""
+    contact_email: str = ""
+
+    @property
+    def terms_url_is_link(self) -> bool:
+        """Only web addresses become links; anything else is shown as text, never executed."""
+        return urlsplit(self.terms_url).scheme in ("http", "https")
+
+
+def _policy_rows(policy: EffectivePolicy) -> list[PurposeRow]:
+    provenance = policy.provenance or {}
+    ids = {entry.get("creator") for entry in provenance.values() if entry.get("creator")}
+    names = {
+        str(public_id): name
+        for public_id, name in Creator.objects.filter(public_id__in=ids).values_list(
+            "public_id", "artist_name"
+        )
+    }
+    rows = []
+    for purpose in PURPOSES:
+        value = policy.value_of(purpose)
+        entry = provenance.get(purpose.value, {})
+        if value == Value.UNSET:
+            rows.append(PurposeRow(purpose.value, LABELS[purpose], DESCRIPTIONS[purpose], value))
+            continue
+        declared_for = entry.get("declared_for", purpose.value)
+        declared_at = entry.get("declared_at")
+        creator_id = entry.get("creator", "")
+        rows.append(
+            PurposeRow(
+                code=purpose.value,
+                label=LABELS[purpose],
+                description=DESCRIPTIONS[purpose],
+                value=value,
+                level=LEVEL_LABELS.get(entry.get("level", ""), ""),
+                inherited_from=LABELS[Purpose(declared_for)] if declared_for != purpose else "",
+                declared_at=datetime.fromisoformat(declared_at) if declared_at else None,
+                declared_by=names.get(creator_id, ""),
+                role=ROLE_LABELS.get(entry.get("role", ""), ""),
+                terms_url=entry.get("terms_url", ""),
+                contact_email=entry.get("contact_email", ""),
+            )
+        )
+    return rows
+
+
+def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    track = get_object_or_404(Track.objects.select_related("policy"), public_id=public_id)
+    try:
+        policy = track.policy
+    except EffectivePolicy.DoesNotExist:
+        # A track row without a policy is mid-registration or broken; either way there is
+        # nothing public to show yet.
+        raise Http404("This track has no published policy.") from None
+    owners = Claim.objects.filter(track=track, status=Claim.Status.ACTIVE).count()
+    return render(
+        request,
+        "registry/public/track.html",
+        {
+            "track": track,
+            "policy": policy,
+            "rows": _policy_rows(policy),
+            "links": list(track.links.all()),
+            "owners": owners,
+        },
+    )

@@ -1,0 +1,185 @@
+"""The public page of a track: its effective values, where they come from, and disputes."""
+
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from consent.models import EffectivePolicy, Track
+from consent.purposes import LABELS, Purpose, Value
+from consent.services import PurposeChoice, TrackData, declare, register_track
+from tests.conftest import make_artist
+
+pytestmark = pytest.mark.django_db
+
+
+def register(creator, title="Blue Hour", isrc="GBAYE6800011", **kwargs):
+    data = TrackData(
+        title=title,
+        artist_credit=kwargs.pop("artist_credit", creator.artist_name),
+        roles=kwargs.pop("roles", ["recording"]),
+        isrc=isrc,
+        **kwargs,
+    )
+    return register_track(creator, data)
+
+
+def page(client, track) -> tuple[int, str]:
+    response = client.get(f"/t/{track.public_id}/")
+    return response.status_code, response.content.decode()
+
+
+def purpose_section(body: str, purpose: Purpose) -> str:
+    """The list item of one purpose, so assertions do not leak into the next purpose."""
+    start = body.index(f"<h3>{LABELS[purpose]}</h3>")
+    end = body.find("</li>", start)
+    return body[start:end]
+
+
+def test_it_shows_the_track_its_identifiers_and_links(client, artist):
+    track = register(
+        artist,
+        title="Blue Hour",
+        artist_credit="Owner Band feat. Guest",
+        iswc="T0345246801",
+        links=["https://music.example.com/blue-hour"],
+    ).tracks[0]
+
+    status, body = page(client, track)
+
+    assert status == 200
+    assert "<h1>Blue Hour</h1>" in body
+    assert "Owner Band feat. Guest" in body
+    assert "GB-AYE-68-00011" in body
+    assert "T-034.524.680-1" in body
+    assert 'href="https://music.example.com/blue-hour"' in body
+
+
+def test_it_shows_each_value_in_words_with_its_badge(client, artist):
+    track = register(
+        artist,
+        choices={
+            Purpose.TRAIN_AI: PurposeChoice(Value.DENY),
+            Purpose.SEARCH: PurposeChoice(Value.ALLOW),
+        },
+    ).tracks[0]
+
+    _, body = page(client, track)
+
+    train_ai = purpose_section(body, Purpose.TRAIN_AI)
+    assert '<span class="badge badge-deny">Not allowed</span>' in train_ai
+    assert "The owners do not allow this use." in train_ai
+    assert "Set for this track" in train_ai
+    assert f"by {artist.artist_name} (recording owner)" in train_ai
+
+    search = purpose_section(body, Purpose.SEARCH)
+    assert '<span class="badge badge-allow">Allowed</span>' in search
+    assert "The owners allow this use." in search
+
+    tdm = purpose_section(body, Purpose.TDM)
+    assert '<span class="badge badge-unset">No reservation</span>' in tdm
+    assert "no reservation is expressed" in tdm
+
+
+def test_it_says_when_a_value_comes_from_a_broader_purpose_and_the_catalogue(client, artist):
+    track = register(artist).tracks[0]
+    declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
+
+    _, body = page(client, track)
+
+    genai = purpose_section(body, Purpose.TRAIN_GENAI)
+    assert "badge-deny" in genai
+    assert "Artist&#x27;s catalogue default" in genai
+    assert f"broader purpose “{LABELS[Purpose.TRAIN_AI]}”" in genai
+    assert timezone.now().strftime("%Y-%m-%d") in genai
+
+
+def test_it_shows_where_to_ask_for_a_licence(client, artist):
+    track = register(
+        artist,
+        choices={
+            Purpose.TRAIN_GENAI: PurposeChoice(
+                Value.LICENSE,
+                terms_url="https://owner.example/ai-licence",
+                contact_email="licensing@owner.example",
+            )
+        },
+    ).tracks[0]
+
+    _, body = page(client, track)
+
+    genai = purpose_section(body, Purpose.TRAIN_GENAI)
+    assert '<span class="badge badge-license">Only under licence</span>' in genai
+    assert "This use needs a licence from the owners." in genai
+    assert 'href="https://owner.example/ai-licence"' in genai
+    assert 'href="mailto:licensing@owner.example"' in genai
+
+
+def test_a_licence_address_that_is_not_a_web_link_is_never_made_clickable(client, artist):
+    track = register(
+        artist,
+        choices={Purpose.TDM: PurposeChoice(Value.LICENSE, terms_url="javascript:alert(1)")},
+    ).tracks[0]
+
+    _, body = page(client, track)
+
+    assert 'href="javascript:' not in body
+    assert "javascript:alert(1)" in purpose_section(body, Purpose.TDM)
+
+
+def test_it_warns_that_a_disputed_track_takes_the_most_restrictive_choice(client, artist):
+    rival = make_artist("Rival Label", "rival-label")
+    track = register(artist, choices={Purpose.TRAIN_AI: PurposeChoice(Value.ALLOW)}).tracks[0]
+    result = register(rival, choices={Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
+    assert result.disputes
+
+    _, body = page(client, track)
+
+    assert "The ownership of this track is disputed." in body
+    assert "Ownership is disputed; the most restrictive choice applies." in body
+    assert '<span class="badge badge-disputed">Disputed</span>' in body
+    train_ai = purpose_section(body, Purpose.TRAIN_AI)
+    assert "badge-deny" in train_ai
+    assert "by Rival Label" in train_ai
+
+
+def test_an_undisputed_track_shows_no_dispute_banner(client, artist):
+    track = register(artist).tracks[0]
+    _, body = page(client, track)
+    assert "disputed" not in body.lower()
+
+
+def test_a_track_with_two_owners_explains_that_the_strictest_choice_applies(client, artist):
+    songwriter = make_artist("The Songwriter", "the-songwriter")
+    track = register(artist, choices={Purpose.SEARCH: PurposeChoice(Value.ALLOW)}).tracks[0]
+    register(songwriter, roles=["composition"], choices={Purpose.SEARCH: PurposeChoice(Value.DENY)})
+
+    _, body = page(client, track)
+
+    assert "This track has 2 owners." in body
+    search = purpose_section(body, Purpose.SEARCH)
+    assert "badge-deny" in search
+    assert "by The Songwriter (songwriter or publisher)" in search
+
+
+def test_an_unknown_track_is_not_found(client):
+    response = client.get(f"/t/{uuid.uuid4()}/")
+    assert response.status_code == 404
+    assert "We could not find that page." in response.content.decode()
+
+
+def test_a_track_without_a_published_policy_is_not_found(client):
+    track = Track.objects.create(title="Half registered", artist_credit="Nobody")
+    assert not EffectivePolicy.objects.filter(track=track).exists()
+    assert client.get(f"/t/{track.public_id}/").status_code == 404
+
+
+def test_the_title_is_escaped_in_the_page_title_and_heading(client, artist):
+    track = register(artist, title="<script>alert('x')</script> & Friends").tracks[0]
+
+    _, body = page(client, track)
+
+    escaped = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Friends"
+    assert f"<title>{escaped} · " in body
+    assert f"<h1>{escaped}</h1>" in body
+    assert "<script>alert(" not in body
