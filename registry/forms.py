@@ -1,0 +1,443 @@
+"""Forms of the artist's pages: they parse what a person typed and say, in sentences, what is wrong.
+
+Identifiers are validated and normalized here with `consent.identifiers`, so that the domain
+services receive clean values and every error can be shown next to the field it concerns.
+"""
+
+import hashlib
+import re
+from collections.abc import Mapping
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import RegexValidator
+from django.db.models import Q, QuerySet
+
+from consent.identifiers import (
+    InvalidIdentifier,
+    format_isni,
+    normalize_isni,
+    normalize_isrc,
+    normalize_iswc,
+    normalize_url,
+)
+from consent.models import POLICY_FIELDS, Claim, Creator, Track
+from consent.purposes import DESCRIPTIONS, LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
+from consent.resolution import Statement
+from consent.services import PurposeChoice
+from registry.uploads import is_audio, not_audio_message
+
+# --- Profile --------------------------------------------------------------------------------
+
+HANDLE_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class HandleField(forms.CharField):
+    """A handle is lowercased before it is checked, so URLs have one spelling of each."""
+
+    def to_python(self, value: str | None) -> str:
+        return super().to_python(value).lower()
+
+
+class ProfileForm(forms.ModelForm):
+    """The signed-in person's artist profile."""
+
+    handle = HandleField(
+        label="Public handle",
+        min_length=3,
+        max_length=40,
+        help_text="Shown in public links. 3 to 40 letters, digits and hyphens, e.g. night-owls.",
+        validators=[
+            RegexValidator(
+                HANDLE_PATTERN,
+                "A handle can contain only letters, digits and single hyphens between them, "
+                "for example “night-owls”.",
+            )
+        ],
+        error_messages={
+            "min_length": "A handle needs at least 3 characters.",
+            "max_length": "A handle can have at most 40 characters.",
+        },
+    )
+    isni = forms.CharField(
+        label="ISNI (optional)",
+        required=False,
+        max_length=40,
+        help_text="Your International Standard Name Identifier, e.g. 0000 0001 2103 2683.",
+    )
+
+    class Meta:
+        model = Creator
+        fields = ["artist_name", "handle", "isni"]
+        labels = {"artist_name": "Artist name"}
+        help_texts = {"artist_name": "The name you release music under: artist, band or label."}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Stored compact, shown the way people write it.
+        if self.instance.isni and not self.is_bound:
+            self.initial["isni"] = format_isni(self.instance.isni)
+
+    def clean_handle(self) -> str:
+        handle = self.cleaned_data["handle"]
+        taken = Creator.objects.filter(handle=handle).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(
+                f"The handle “{handle}” is already taken. Please choose another one."
+            )
+        return handle
+
+    def clean_isni(self) -> str:
+        raw = self.cleaned_data["isni"].strip()
+        if not raw:
+            return ""
+        try:
+            return normalize_isni(raw)
+        except InvalidIdentifier as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+# --- Field types shared by the track forms --------------------------------------------------
+
+
+class LinksField(forms.CharField):
+    """One link per line; each is normalized, and an error names the line it comes from."""
+
+    max_links = 50
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: str | None) -> list[str]:
+        text = super().to_python(value)
+        lines = [(number, line.strip()) for number, line in enumerate(text.splitlines(), 1)]
+        lines = [(number, line) for number, line in lines if line]
+        if len(lines) > self.max_links:
+            raise forms.ValidationError(f"Add at most {self.max_links} links at a time.")
+        links: list[str] = []
+        errors: list[forms.ValidationError] = []
+        for number, line in lines:
+            try:
+                links.append(normalize_url(line))
+            except InvalidIdentifier as exc:
+                errors.append(forms.ValidationError(f"Line {number}: {exc}"))
+        if errors:
+            raise forms.ValidationError(errors)
+        return list(dict.fromkeys(links))
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+_DURATION_RE = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d+)$")
+MAX_DURATION_SECONDS = 24 * 60 * 60
+
+
+def parse_duration(text: str) -> int:
+    """`3:45` → 225, `225` → 225, `1:02:03` → 3723; raises ValueError with a sentence."""
+    match = _DURATION_RE.match(text.strip())
+    hint = "write minutes and seconds like 3:45, or seconds like 225."
+    if not match:
+        raise ValueError(f"“{text.strip()}” is not a duration: {hint}")
+    hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    if match.group(2) is not None and seconds >= 60:
+        raise ValueError(f"“{text.strip()}” has {seconds} seconds after the colon: {hint}")
+    if hours and minutes >= 60:
+        raise ValueError(f"“{text.strip()}” has {minutes} minutes after the hours: {hint}")
+    total = hours * 3600 + minutes * 60 + seconds
+    if total == 0:
+        raise ValueError("A track cannot last zero seconds; leave the duration empty instead.")
+    if total > MAX_DURATION_SECONDS:
+        raise ValueError(f"“{text.strip()}” is longer than a day: {hint}")
+    return total
+
+
+# --- Registering a track --------------------------------------------------------------------
+
+ROLE_CHOICES = [
+    ("recording", "The recording: I own or control the master"),
+    ("composition", "The composition: I wrote or publish the song"),
+    ("both", "Both the recording and the composition"),
+]
+
+
+class TrackForm(forms.Form):
+    """A new track as the artist describes it; `audio` arrives already hashed (registry.uploads)."""
+
+    title = forms.CharField(label="Title", max_length=300)
+    artist_credit = forms.CharField(
+        label="Artist credit",
+        max_length=300,
+        help_text="As it appears on releases, e.g. “Night Owls feat. Ana”.",
+    )
+    role = forms.ChoiceField(
+        label="What do you own?",
+        choices=ROLE_CHOICES,
+        initial="recording",
+        widget=forms.RadioSelect,
+    )
+    isrc = forms.CharField(
+        label="ISRC (recommended)",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "This is too long to be an ISRC; check what you pasted."},
+        help_text="The recording's code, e.g. US-RC1-76-07839. Platforms match your choices by "
+        "it; lowercase and hyphens are fine.",
+    )
+    iswc = forms.CharField(
+        label="ISWC (optional)",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "This is too long to be an ISWC; check what you pasted."},
+        help_text="The composition's code from your collecting society, e.g. T-034.524.680-1.",
+    )
+    duration = forms.CharField(
+        label="Duration (optional)",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "This is too long to be a duration; write it like 3:45."},
+        help_text="Minutes and seconds like 3:45, or seconds like 225.",
+    )
+    links = LinksField(
+        label="Links (optional)",
+        required=False,
+        help_text="Where the track is online, one link per line: streaming pages, Bandcamp, "
+        "SoundCloud, your own site.",
+    )
+    audio = forms.FileField(
+        label="Audio file (optional)",
+        required=False,
+        help_text="We compute its SHA-256 fingerprint while it uploads so platforms can match "
+        "the exact file.",
+        widget=forms.FileInput(attrs={"accept": "audio/*"}),
+    )
+
+    def __init__(self, *args, upload_errors: Mapping[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.upload_errors = dict(upload_errors or {})
+
+    def clean_isrc(self) -> str | None:
+        raw = self.cleaned_data["isrc"].strip()
+        if not raw:
+            return None
+        try:
+            return normalize_isrc(raw)
+        except InvalidIdentifier as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_iswc(self) -> str:
+        raw = self.cleaned_data["iswc"].strip()
+        if not raw:
+            return ""
+        try:
+            return normalize_iswc(raw)
+        except InvalidIdentifier as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_duration(self) -> int | None:
+        raw = self.cleaned_data["duration"].strip()
+        if not raw:
+            return None
+        try:
+            return parse_duration(raw)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_audio(self) -> UploadedFile | None:
+        # The upload handler refuses a file before it reaches the form; say why here.
+        if "audio" in self.upload_errors:
+            raise forms.ValidationError(self.upload_errors["audio"])
+        upload = self.cleaned_data.get("audio")
+        if upload and not is_audio(upload.name, upload.content_type):
+            raise forms.ValidationError(not_audio_message(upload.name))
+        return upload
+
+    @property
+    def roles(self) -> list[str]:
+        role = self.cleaned_data["role"]
+        return [Claim.Role.RECORDING, Claim.Role.COMPOSITION] if role == "both" else [role]
+
+    @property
+    def audio_sha256(self) -> str:
+        upload = self.cleaned_data.get("audio")
+        if not upload:
+            return ""
+        sha256 = getattr(upload, "sha256", None)
+        if sha256 is None:
+            # A file that did not come through the hashing upload handler.
+            digest = hashlib.sha256()
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            sha256 = digest.hexdigest()
+        return sha256
+
+
+class AddLinksForm(forms.Form):
+    links = LinksField(label="Add links", required=False, help_text="One link per line.")
+
+    def clean_links(self) -> list[str]:
+        # Not a "required" field on the page: the form only exists to add something.
+        if not self.cleaned_data["links"]:
+            raise forms.ValidationError("Paste at least one link to add, one per line.")
+        return self.cleaned_data["links"]
+
+
+# --- Declaring choices ----------------------------------------------------------------------
+
+LICENSE_TERMS_MISSING = (
+    "You chose “Only under licence” for {purposes}: add a terms URL or a contact email, so that "
+    "anyone who wants a licence knows where to ask."
+)
+
+
+def purpose_field_name(purpose: Purpose) -> str:
+    return POLICY_FIELDS[purpose]
+
+
+class PurposesForm(forms.Form):
+    """One choice per purpose, plus where to ask for a licence.
+
+    The same form serves the catalogue (unset reads "No reservation") and one track (unset
+    reads "Inherit from catalogue"), so the two pages can never drift apart.
+    """
+
+    terms_url = forms.URLField(
+        label="Licence terms URL",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="A page describing how to license your music.",
+    )
+    contact_email = forms.EmailField(
+        label="Licensing contact email",
+        required=False,
+        help_text="Where AI companies can ask for a licence.",
+    )
+
+    def __init__(
+        self,
+        *args,
+        unset_label: str,
+        unset_labels: Mapping[Purpose, str] | None = None,
+        **kwargs,
+    ) -> None:
+        """`unset_labels` can say, per purpose, what "unset" leads to (the inherited value)."""
+        super().__init__(*args, **kwargs)
+        for purpose in PURPOSES:
+            value_choices = [
+                (Value.UNSET.value, (unset_labels or {}).get(purpose, unset_label)),
+                (Value.ALLOW.value, VALUE_LABELS[Value.ALLOW]),
+                (Value.DENY.value, VALUE_LABELS[Value.DENY]),
+                (Value.LICENSE.value, VALUE_LABELS[Value.LICENSE]),
+            ]
+            self.fields[purpose_field_name(purpose)] = forms.ChoiceField(
+                label=LABELS[purpose],
+                help_text=DESCRIPTIONS[purpose],
+                choices=value_choices,
+                initial=Value.UNSET.value,
+                widget=forms.RadioSelect,
+            )
+        self.order_fields([purpose_field_name(p) for p in PURPOSES])
+
+    @staticmethod
+    def initial_from(statements: Mapping[Purpose, Statement]) -> dict[str, str]:
+        """The form's starting values from the declarations in force at one level."""
+        initial = {
+            purpose_field_name(p): (statements[p].value if p in statements else Value.UNSET).value
+            for p in PURPOSES
+        }
+        licensed = [s for s in statements.values() if s.value == Value.LICENSE]
+        if licensed:
+            initial["terms_url"] = licensed[0].terms_url
+            initial["contact_email"] = licensed[0].contact_email
+        return initial
+
+    def purpose_fields(self) -> list[forms.BoundField]:
+        return [self[purpose_field_name(p)] for p in PURPOSES]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        licensed = [
+            LABELS[p] for p in PURPOSES if cleaned.get(purpose_field_name(p)) == Value.LICENSE.value
+        ]
+        if (
+            licensed
+            and not cleaned.get("terms_url")
+            and not cleaned.get("contact_email")
+            and "terms_url" not in self.errors
+            and "contact_email" not in self.errors
+        ):
+            self.add_error(
+                "terms_url", LICENSE_TERMS_MISSING.format(purposes=" and ".join(licensed))
+            )
+        return cleaned
+
+    def choices(self) -> dict[Purpose, PurposeChoice]:
+        """What to declare; terms are attached only where a licence is asked for."""
+        terms_url = self.cleaned_data.get("terms_url") or ""
+        contact_email = self.cleaned_data.get("contact_email") or ""
+        result: dict[Purpose, PurposeChoice] = {}
+        for purpose in PURPOSES:
+            value = Value(self.cleaned_data[purpose_field_name(purpose)])
+            if value == Value.LICENSE:
+                result[purpose] = PurposeChoice(value, terms_url, contact_email)
+            else:
+                result[purpose] = PurposeChoice(value)
+        return result
+
+
+# --- Filtering the dashboard ----------------------------------------------------------------
+
+# Short purpose names for the dashboard's table columns and filters, so five fit side by side.
+SHORT_LABELS: dict[Purpose, str] = {
+    Purpose.TDM: "Data mining",
+    Purpose.TRAIN_AI: "Any AI training",
+    Purpose.TRAIN_GENAI: "Generative AI training",
+    Purpose.AI_INPUT: "AI input",
+    Purpose.SEARCH: "Search",
+}
+
+
+class DashboardFilterForm(forms.Form):
+    """GET filters of the dashboard; purpose fields are named by purpose (`?train-genai=deny`)."""
+
+    q = forms.CharField(label="Search title or ISRC", required=False, max_length=200)
+    disputed = forms.BooleanField(label="Disputed only", required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for purpose in PURPOSES:
+            self.fields[purpose.value] = forms.ChoiceField(
+                label=SHORT_LABELS[purpose],
+                required=False,
+                choices=[("", "Any"), *((v.value, VALUE_LABELS[v]) for v in Value)],
+            )
+        self.order_fields(["q", *(p.value for p in PURPOSES), "disputed"])
+
+    def purpose_fields(self) -> list[forms.BoundField]:
+        return [self[p.value] for p in PURPOSES]
+
+    @property
+    def active(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())
+
+    def apply(self, tracks: QuerySet[Track]) -> QuerySet[Track]:
+        """Narrow a queryset of tracks (with their policy) to what the filters ask for."""
+        if not self.is_valid():
+            return tracks
+        text = self.cleaned_data["q"].strip()
+        if text:
+            condition = Q(title__icontains=text)
+            compact = re.sub(r"[\s\-]", "", text).upper()
+            if compact:
+                condition |= Q(isrc__contains=compact)
+            tracks = tracks.filter(condition)
+        for purpose in PURPOSES:
+            value = self.cleaned_data[purpose.value]
+            if value:
+                tracks = tracks.filter(**{f"policy__{POLICY_FIELDS[purpose]}": value})
+        if self.cleaned_data["disputed"]:
+            tracks = tracks.filter(policy__disputed=True)
+        return tracks

@@ -1,0 +1,719 @@
+"""The signed-in artist's pages: parse the request, call `consent.services`, render.
+
+Every page but the profile needs a Creator; `creator_required` sends a signed-in person without
+one to the profile page first. Tracks are found only through the signed-in creator's active
+claims, so someone else's track is a 404, never a glimpse of their data.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import reduce, wraps
+from operator import or_
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from consent.identifiers import InvalidIdentifier
+from consent.models import (
+    POLICY_FIELDS,
+    Claim,
+    Creator,
+    Declaration,
+    Dispute,
+    EffectivePolicy,
+    Track,
+    TrackLink,
+)
+from consent.purposes import AI_OPT_OUT, LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
+from consent.resolution import resolve_claim
+from consent.services import (
+    ConsentError,
+    TrackData,
+    add_links,
+    declare,
+    latest_statements,
+    opt_out_of_ai_training,
+    register_track,
+    remove_link,
+    withdraw_claim,
+)
+from registry.forms import (
+    SHORT_LABELS,
+    AddLinksForm,
+    DashboardFilterForm,
+    ProfileForm,
+    PurposesForm,
+    TrackForm,
+)
+from registry.uploads import AudioHashUploadHandler, HashedAudioFile
+
+PAGE_SIZE = 50
+# Open disputes listed on the dashboard; the "Disputed only" filter shows every disputed track.
+DISPUTES_SHOWN = 20
+INHERIT_LABEL = "Inherit from catalogue"
+NO_RESERVATION_LABEL = "No reservation"
+DISPUTE_OPENED = (
+    "This ISRC is already claimed by another creator; both claims stay recorded, the most "
+    "restrictive choice applies, and a dispute has been opened. An administrator will review it."
+)
+
+
+class CreatorRequest(HttpRequest):
+    """A request from a signed-in person who has an artist profile."""
+
+    creator: Creator
+
+
+View = Callable[..., HttpResponse]
+
+
+def creator_required(view: View) -> View:
+    """Sign-in required, and an artist profile: without one, the profile page comes first."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        creator = Creator.objects.filter(user=request.user).first()
+        if creator is None:
+            messages.info(
+                request,
+                "Before you register music or declare choices, tell us the artist name and "
+                "public handle you register under.",
+            )
+            url = reverse("profile")
+            if request.method == "GET":
+                url += "?" + urlencode({"next": request.get_full_path()})
+            return redirect(url)
+        request.creator = creator
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def active_claims(creator: Creator) -> QuerySet[Claim]:
+    return Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
+
+
+def claimed_tracks(creator: Creator) -> QuerySet[Track]:
+    """Every track the creator has an active claim on, each once."""
+    return Track.objects.filter(Exists(active_claims(creator).filter(track=OuterRef("pk"))))
+
+
+def policy_of(track: Track) -> EffectivePolicy | None:
+    try:
+        return track.policy
+    except EffectivePolicy.DoesNotExist:
+        return None
+
+
+def sentence_label(purpose: Purpose) -> str:
+    """A purpose's label as it reads inside a sentence ("training generative AI")."""
+    label = LABELS[purpose]
+    return label if label[1:2].isupper() else label[0].lower() + label[1:]
+
+
+def join_words(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def format_duration(seconds: int | None) -> str:
+    """225 → "3:45", 3723 → "1:02:03"."""
+    if not seconds:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+# --- Where a value comes from ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyCell:
+    """One purpose of a track's effective policy, with where its value comes from."""
+
+    purpose: Purpose
+    value: str
+    source: str = ""
+    broader: str = ""
+    declared_at: datetime | None = None
+    terms_url: str = ""
+    contact_email: str = ""
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.purpose]
+
+
+def policy_cells(policy: EffectivePolicy | None, my_claim_ids: set[str]) -> list[PolicyCell]:
+    """Each purpose's value and source, read from the provenance stored with the policy."""
+    cells: list[PolicyCell] = []
+    for purpose in PURPOSES:
+        if policy is None:
+            cells.append(PolicyCell(purpose, Value.UNSET.value))
+            continue
+        value = policy.value_of(purpose).value
+        origin = policy.provenance.get(purpose.value, {})
+        if value == Value.UNSET or not origin.get("level"):
+            cells.append(PolicyCell(purpose, value))
+            continue
+        if origin.get("claim") not in my_claim_ids:
+            source = "from a co-owner's claim"
+        elif origin["level"] == "track":
+            source = "this track"
+        else:
+            source = "catalogue default"
+        declared_for = origin.get("declared_for", purpose.value)
+        cells.append(
+            PolicyCell(
+                purpose,
+                value,
+                source=source,
+                broader=LABELS[Purpose(declared_for)] if declared_for != purpose.value else "",
+                declared_at=parse_datetime(origin["declared_at"])
+                if origin.get("declared_at")
+                else None,
+                terms_url=origin.get("terms_url", ""),
+                contact_email=origin.get("contact_email", ""),
+            )
+        )
+    return cells
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    track: Track
+    roles: list[str]
+    cells: list[PolicyCell]
+    disputed: bool
+
+
+def dashboard_row(track: Track) -> DashboardRow:
+    my_claims = track.my_claims  # prefetched: this creator's active claims on the track
+    policy = policy_of(track)
+    return DashboardRow(
+        track=track,
+        roles=[claim.get_role_display() for claim in my_claims],
+        cells=policy_cells(policy, {str(claim.public_id) for claim in my_claims}),
+        disputed=bool(policy and policy.disputed),
+    )
+
+
+@dataclass(frozen=True)
+class OpenDispute:
+    dispute: Dispute
+    competitors: list[str]
+
+
+def open_disputes(creator: Creator) -> QuerySet[Dispute]:
+    """Open disputes in which one of the creator's active claims takes part."""
+    mine = active_claims(creator).filter(disputes=OuterRef("pk"))
+    return (
+        Dispute.objects.filter(Exists(mine), status=Dispute.Status.OPEN)
+        .select_related("track")
+        .prefetch_related(Prefetch("claims", queryset=Claim.objects.select_related("creator")))
+        .order_by("-opened_at")
+    )
+
+
+def describe_dispute(dispute: Dispute, creator: Creator) -> OpenDispute:
+    names = dict.fromkeys(
+        claim.creator.artist_name
+        for claim in dispute.claims.all()
+        if claim.creator_id != creator.id and claim.status == Claim.Status.ACTIVE
+    )
+    return OpenDispute(dispute, list(names))
+
+
+# --- Profile --------------------------------------------------------------------------------
+
+
+def safe_next(request: HttpRequest) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    creator = Creator.objects.filter(user=request.user).first()
+    is_new = creator is None
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None,
+        instance=creator or Creator(user=request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                saved = form.save()
+        except IntegrityError:
+            if is_new and Creator.objects.filter(user=request.user).exists():
+                # The form was sent twice at once and the first submission created the profile.
+                return redirect(safe_next(request) or "dashboard")
+            # Two people chose the same handle at the same moment; the other one was first.
+            if not Creator.objects.filter(handle=form.cleaned_data["handle"]).exists():
+                raise
+            form.add_error(
+                "handle",
+                f"The handle “{form.cleaned_data['handle']}” is already taken. "
+                "Please choose another one.",
+            )
+        else:
+            if is_new:
+                messages.success(
+                    request,
+                    f"Welcome, {saved.artist_name}. Your profile is saved: register your first "
+                    "track, or set choices for your whole catalogue.",
+                )
+            else:
+                messages.success(request, "Your profile is saved.")
+            return redirect(safe_next(request) or "dashboard")
+    return render(
+        request,
+        "registry/artist/profile.html",
+        {"form": form, "is_new": is_new, "next": safe_next(request) or ""},
+    )
+
+
+# --- Dashboard ------------------------------------------------------------------------------
+
+
+@creator_required
+@require_http_methods(["GET"])
+def dashboard(request: CreatorRequest) -> HttpResponse:
+    creator = request.creator
+    claimed = claimed_tracks(creator)
+    summary = claimed.aggregate(
+        total=Count("pk"),
+        ai_denied=Count(
+            "pk",
+            filter=Q(**{f"policy__{POLICY_FIELDS[p]}": Value.DENY.value for p in AI_OPT_OUT}),
+        ),
+        licensed=Count(
+            "pk",
+            filter=reduce(
+                or_, (Q(**{f"policy__{POLICY_FIELDS[p]}": Value.LICENSE.value}) for p in PURPOSES)
+            ),
+        ),
+        disputed=Count("pk", filter=Q(policy__disputed=True)),
+    )
+    filters = DashboardFilterForm(request.GET)
+    tracks = (
+        filters.apply(claimed)
+        .select_related("policy")
+        .prefetch_related(
+            Prefetch(
+                "claims",
+                queryset=active_claims(creator).order_by("role"),
+                to_attr="my_claims",
+            )
+        )
+        .order_by("title", "id")
+    )
+    page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
+    disputes = list(open_disputes(creator)[: DISPUTES_SHOWN + 1])
+    return render(
+        request,
+        "registry/artist/dashboard.html",
+        {
+            "creator": creator,
+            "summary": summary,
+            "filters": filters,
+            "filtering": filters.active,
+            "page_obj": page,
+            "rows": [dashboard_row(track) for track in page.object_list],
+            "disputes": [describe_dispute(d, creator) for d in disputes[:DISPUTES_SHOWN]],
+            "more_disputes": len(disputes) > DISPUTES_SHOWN,
+            "opt_out_purposes": join_words([sentence_label(p) for p in AI_OPT_OUT]),
+            "columns": [(SHORT_LABELS[p], LABELS[p]) for p in PURPOSES],
+        },
+    )
+
+
+# --- Registering a track --------------------------------------------------------------------
+
+
+@csrf_exempt
+@creator_required
+def track_new(request: CreatorRequest) -> HttpResponse:
+    # The hashing handler must be in place before anything reads request.POST, which is why
+    # CSRF is checked in the inner view, after the upload has been streamed through it.
+    handler = AudioHashUploadHandler(request, field_name="audio")
+    request.upload_handlers.insert(0, handler)
+    return _track_new(request, handler)
+
+
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def _track_new(request: CreatorRequest, handler: AudioHashUploadHandler) -> HttpResponse:
+    creator = request.creator
+    if request.method != "POST":
+        form = TrackForm(initial={"artist_credit": creator.artist_name})
+        return render(request, "registry/artist/track_new.html", {"form": form})
+
+    form = TrackForm(request.POST, request.FILES, upload_errors=handler.errors)
+    if form.is_valid():
+        data = TrackData(
+            title=form.cleaned_data["title"],
+            artist_credit=form.cleaned_data["artist_credit"],
+            roles=form.roles,
+            isrc=form.cleaned_data["isrc"],
+            iswc=form.cleaned_data["iswc"],
+            duration_seconds=form.cleaned_data["duration"],
+            links=form.cleaned_data["links"],
+            audio_sha256=form.audio_sha256,
+        )
+        try:
+            result = register_track(creator, data)
+        except (ConsentError, InvalidIdentifier) as exc:
+            form.add_error(None, str(exc))
+        else:
+            upload = form.cleaned_data.get("audio")
+            if isinstance(upload, HashedAudioFile):
+                upload.keep()
+            track = result.tracks[0]
+            messages.success(request, registration_message(creator, track, result.disputes))
+            return redirect("track_detail", public_id=track.public_id)
+    return render(request, "registry/artist/track_new.html", {"form": form})
+
+
+def registration_message(creator: Creator, track: Track, disputes: list[Dispute]) -> str:
+    if disputes:
+        return f"“{track.title}” is registered. {DISPUTE_OPENED}"
+    if track.claims.filter(status=Claim.Status.ACTIVE).exclude(creator=creator).exists():
+        return (
+            f"This ISRC was already registered as “{track.title}”, so your claim was added to "
+            "it. When claims differ, the most restrictive choice applies."
+        )
+    return (
+        f"“{track.title}” is registered. Your catalogue-wide choices apply to it; set choices "
+        "for this track below if it needs different ones."
+    )
+
+
+# --- One track ------------------------------------------------------------------------------
+
+
+def describe_saved(declarations: Iterable[Declaration], scope: str, *, track_level: bool) -> str:
+    """ "Saved: training generative AI is now Not allowed for “Night Drive”."""
+    changes = []
+    for declaration in declarations:
+        purpose = Purpose(declaration.purpose)
+        value = Value(declaration.value)
+        if value == Value.UNSET:
+            outcome = "now inherits from your catalogue" if track_level else "has no reservation"
+            changes.append(f"{sentence_label(purpose)} {outcome}")
+        else:
+            changes.append(f"{sentence_label(purpose)} is now {VALUE_LABELS[value]}")
+    return f"Saved: {join_words(changes)} for {scope}."
+
+
+@creator_required
+@require_http_methods(["GET", "POST"])
+def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
+    creator = request.creator
+    track = get_object_or_404(claimed_tracks(creator).select_related("policy"), public_id=public_id)
+    my_claims = list(active_claims(creator).filter(track=track).order_by("role"))
+    statements = latest_statements([creator.id], [track.id])
+    in_force = statements.get((creator.id, track.id), {})
+    inherited = resolve_claim({}, statements.get((creator.id, None), {}))
+    # "Inherit" says what it inherits, so nobody has to open the catalogue page to find out.
+    labels = {
+        purpose: f"{INHERIT_LABEL} ({VALUE_LABELS[resolved.value]})"
+        for purpose, resolved in inherited.items()
+    }
+    permissions_form = PurposesForm(
+        initial=PurposesForm.initial_from(in_force),
+        unset_label=INHERIT_LABEL,
+        unset_labels=labels,
+    )
+    links_form = AddLinksForm()
+
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "permissions":
+            permissions_form = PurposesForm(
+                request.POST, unset_label=INHERIT_LABEL, unset_labels=labels
+            )
+            if _save_track_permissions(request, track, permissions_form):
+                return redirect("track_detail", public_id=track.public_id)
+        elif action == "add-links":
+            links_form = AddLinksForm(request.POST)
+            if _add_links(request, track, links_form):
+                return redirect("track_detail", public_id=track.public_id)
+        elif action == "remove-link":
+            _remove_link(request, track)
+            return redirect("track_detail", public_id=track.public_id)
+        elif action == "withdraw":
+            return _withdraw(request, track, my_claims)
+        else:
+            return HttpResponseBadRequest("This form sent an action the page does not know.")
+
+    policy = policy_of(track)
+    disputes = open_disputes(creator).filter(track=track)
+    context = {
+        "track": track,
+        "roles": [claim.get_role_display() for claim in my_claims],
+        "my_claims": my_claims,
+        "cells": policy_cells(policy, {str(claim.public_id) for claim in my_claims}),
+        "disputed": bool(policy and policy.disputed),
+        "disputes": [describe_dispute(dispute, creator) for dispute in disputes],
+        "links": list(track.links.all()),
+        "duration": format_duration(track.duration_seconds),
+        "permissions_form": permissions_form,
+        "links_form": links_form,
+    }
+    return render(request, "registry/artist/track_detail.html", context)
+
+
+def _save_track_permissions(request: CreatorRequest, track: Track, form: PurposesForm) -> bool:
+    if not form.is_valid():
+        return False
+    try:
+        saved = declare(request.creator, form.choices(), track=track)
+    except ConsentError as exc:
+        form.add_error(None, str(exc))
+        return False
+    scope = f"“{track.title}”"
+    if saved:
+        messages.success(request, describe_saved(saved, scope, track_level=True))
+    else:
+        messages.info(request, f"Nothing changed for {scope}.")
+    return True
+
+
+def _add_links(request: CreatorRequest, track: Track, form: AddLinksForm) -> bool:
+    if not form.is_valid():
+        return False
+    try:
+        added = add_links(request.creator, track, form.cleaned_data["links"])
+    except (ConsentError, InvalidIdentifier) as exc:
+        form.add_error("links", str(exc))
+        return False
+    if added:
+        count = len(added)
+        messages.success(request, f"Added {count} link{'s' if count != 1 else ''}.")
+    else:
+        messages.info(request, "Those links were already listed; nothing changed.")
+    return True
+
+
+def _remove_link(request: CreatorRequest, track: Track) -> None:
+    # Links are addressed by their URL, unique per track, so no database id leaves the server.
+    link = TrackLink.objects.filter(track=track, url=request.POST.get("url", "")).first()
+    if link is None:
+        messages.info(request, "That link was already removed.")
+        return
+    remove_link(request.creator, link)
+    messages.success(request, f"Removed the link {link.url}.")
+
+
+def _withdraw(request: CreatorRequest, track: Track, my_claims: list[Claim]) -> HttpResponse:
+    claim = next((c for c in my_claims if str(c.public_id) == request.POST.get("claim")), None)
+    if claim is None:
+        messages.info(request, "That claim was already withdrawn.")
+        return redirect("track_detail", public_id=track.public_id)
+    withdraw_claim(claim)
+    messages.success(
+        request,
+        f"You withdrew your claim on the {claim.get_role_display().lower()} of “{track.title}”. "
+        "Your choices no longer apply to it.",
+    )
+    if len(my_claims) > 1:
+        return redirect("track_detail", public_id=track.public_id)
+    return redirect("dashboard")
+
+
+# --- The whole catalogue --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CataloguePurpose:
+    label: str
+    value: str
+    broader: str
+
+
+@creator_required
+@require_http_methods(["GET", "POST"])
+def catalogue_permissions(request: CreatorRequest) -> HttpResponse:
+    creator = request.creator
+    in_force = latest_statements([creator.id], []).get((creator.id, None), {})
+    form = PurposesForm(
+        request.POST if request.method == "POST" else None,
+        initial=PurposesForm.initial_from(in_force),
+        unset_label=NO_RESERVATION_LABEL,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = declare(creator, form.choices())
+        except ConsentError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if saved:
+                messages.success(
+                    request, describe_saved(saved, "your whole catalogue", track_level=False)
+                )
+            else:
+                messages.info(request, "Nothing changed: these were already your choices.")
+            return redirect("catalogue_permissions")
+    # What each purpose resolves to at catalogue level, broader purposes included.
+    current = [
+        CataloguePurpose(
+            label=LABELS[purpose],
+            value=resolved.value.value,
+            broader=LABELS[resolved.declared_for]
+            if resolved.declared_for not in (None, purpose)
+            else "",
+        )
+        for purpose, resolved in resolve_claim({}, in_force).items()
+    ]
+    return render(
+        request,
+        "registry/artist/catalogue_permissions.html",
+        {
+            "form": form,
+            "current": current,
+            "track_count": claimed_tracks(creator).count(),
+            "opt_out_purposes": join_words([sentence_label(p) for p in AI_OPT_OUT]),
+        },
+    )
+
+
+@require_POST
+@creator_required
+def opt_out_ai(request: CreatorRequest) -> HttpResponse:
+    creator = request.creator
+    saved = opt_out_of_ai_training(creator)
+    policies = EffectivePolicy.objects.filter(
+        Exists(active_claims(creator).filter(track=OuterRef("track")))
+    )
+    counts = policies.aggregate(
+        total=Count("pk"),
+        denying=Count("pk", filter=Q(**{POLICY_FIELDS[p]: Value.DENY.value for p in AI_OPT_OUT})),
+    )
+    messages.success(request, opt_out_message(bool(saved), counts["total"], counts["denying"]))
+    return redirect("dashboard")
+
+
+def opt_out_message(changed: bool, total: int, denying: int) -> str:
+    """What the opt-out did, and how many tracks now deny every AI use."""
+    purposes = join_words([sentence_label(p) for p in AI_OPT_OUT])
+    if changed:
+        text = f"Done: {purposes} are now Not allowed for your whole catalogue."
+    else:
+        text = f"Nothing changed: your whole catalogue already denies {purposes}."
+    if total == 0:
+        text += " Every track you register will deny them too."
+    elif total == 1:
+        text += (
+            " Your track now denies all three."
+            if denying
+            else " Your track keeps a choice you made for it; open it to review that choice."
+        )
+    else:
+        text += f" {denying} of your {total} tracks now deny all three."
+        other = total - denying
+        if other == 1:
+            text += " The other one keeps a choice you made for it; open it to review that choice."
+        elif other > 1:
+            text += (
+                f" The other {other} keep choices you made for them; filter the dashboard to "
+                "review those choices."
+            )
+    return text
+
+
+# --- History --------------------------------------------------------------------------------
+
+
+def _previous_value() -> Case:
+    """The value in force for the same (creator, track, purpose) just before each declaration."""
+    earlier = Declaration.objects.filter(
+        creator=OuterRef("creator"), purpose=OuterRef("purpose"), id__lt=OuterRef("id")
+    ).order_by("-id")
+    return Case(
+        When(
+            track__isnull=True,
+            then=Subquery(earlier.filter(track__isnull=True).values("value")[:1]),
+        ),
+        default=Subquery(earlier.filter(track=OuterRef("track")).values("value")[:1]),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryBatch:
+    declared_at: datetime
+    rows: list[Declaration]
+
+
+@creator_required
+@require_http_methods(["GET"])
+def history(request: CreatorRequest) -> HttpResponse:
+    creator = request.creator
+    batches = (
+        Declaration.objects.filter(creator=creator)
+        .values("batch")
+        .annotate(latest=Max("id"))
+        .order_by("-latest")
+    )
+    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    batch_ids = [entry["batch"] for entry in page.object_list]
+    rows = (
+        Declaration.objects.filter(creator=creator, batch__in=batch_ids)
+        .select_related("track")
+        .annotate(previous_value=_previous_value())
+        # Saves newest first (batch_ids), but within a save in vocabulary order.
+        .order_by("id")
+    )
+    grouped: dict = {batch: [] for batch in batch_ids}
+    for row in rows:
+        grouped[row.batch].append(row)
+    claimed_ids = set(
+        active_claims(creator)
+        .filter(track_id__in={row.track_id for row in rows if row.track_id})
+        .values_list("track_id", flat=True)
+    )
+    return render(
+        request,
+        "registry/artist/history.html",
+        {
+            "page_obj": page,
+            "batches": [
+                HistoryBatch(declared_at=group[0].declared_at, rows=group)
+                for group in grouped.values()
+                if group
+            ],
+            "claimed_ids": claimed_ids,
+        },
+    )

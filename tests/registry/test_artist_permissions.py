@@ -1,0 +1,139 @@
+"""Catalogue-wide choices and the one-click opt-out of AI training."""
+
+import pytest
+from django.urls import reverse
+
+from consent.models import Declaration, EffectivePolicy
+from consent.purposes import AI_OPT_OUT, Purpose, Value
+from consent.services import PurposeChoice, TrackData, declare, register_tracks
+
+pytestmark = pytest.mark.django_db
+
+
+def register(creator, count: int):
+    items = [
+        TrackData(title=f"Song {n}", artist_credit=creator.artist_name, roles=["recording"])
+        for n in range(count)
+    ]
+    return register_tracks(creator, items).tracks
+
+
+def choices(**values) -> dict:
+    form = {"terms_url": "", "contact_email": ""}
+    for field in ("tdm", "train_ai", "train_genai", "ai_input", "search"):
+        form[field] = values.pop(field, "unset")
+    return form | values
+
+
+def test_the_page_shows_the_current_catalogue_choices(owner_client, artist):
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
+    response = owner_client.get(reverse("catalogue_permissions"))
+    assert response.context["form"]["search"].value() == "allow"
+    assert response.context["form"]["tdm"].value() == "unset"
+    page = response.content.decode()
+    assert "No reservation" in page
+    assert "Inherit from catalogue" not in page
+
+
+def test_the_current_defaults_show_what_a_broader_choice_covers(owner_client, artist):
+    declare(artist, {Purpose.TDM: PurposeChoice(Value.DENY)})
+    response = owner_client.get(reverse("catalogue_permissions"))
+    current = {item.label: (item.value, item.broader) for item in response.context["current"]}
+    assert current["Training generative AI"] == ("deny", "Text and data mining")
+    assert current["Text and data mining"] == ("deny", "")
+    assert current["Search indexing"] == ("unset", "")
+    assert "through Text and data mining" in response.content.decode()
+
+
+def test_saving_catalogue_choices_applies_them_to_every_track(owner_client, artist):
+    tracks = register(artist, 3)
+    response = owner_client.post(
+        reverse("catalogue_permissions"),
+        choices(tdm="deny", search="allow"),
+        follow=True,
+    )
+    page = response.content.decode()
+    assert (
+        "Saved: text and data mining is now Not allowed and search indexing is now Allowed "
+        "for your whole catalogue."
+    ) in page
+    for track in tracks:
+        values = EffectivePolicy.objects.get(track=track).values()
+        assert values["tdm"] == "deny"
+        assert values["train-genai"] == "deny"  # through the broader purpose
+        assert values["search"] == "allow"
+
+
+def test_saving_unchanged_catalogue_choices_says_nothing_changed(owner_client, artist):
+    owner_client.post(reverse("catalogue_permissions"), choices(search="allow"))
+    response = owner_client.post(
+        reverse("catalogue_permissions"), choices(search="allow"), follow=True
+    )
+    assert "Nothing changed: these were already your choices." in response.content.decode()
+    assert Declaration.objects.count() == 1
+
+
+def test_it_refuses_a_catalogue_licence_without_terms(owner_client):
+    response = owner_client.post(
+        reverse("catalogue_permissions"), choices(train_ai="license", ai_input="license")
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["terms_url"] == [
+        "You chose “Only under licence” for Training any AI model and AI input (RAG, grounding): "
+        "add a terms URL or a contact email, so that anyone who wants a licence knows where to ask."
+    ]
+    assert not Declaration.objects.exists()
+
+
+def test_a_terms_url_without_a_scheme_is_taken_as_https(owner_client, artist):
+    owner_client.post(
+        reverse("catalogue_permissions"),
+        choices(train_genai="license", terms_url="owner.example/licensing"),
+    )
+    declaration = Declaration.objects.get(creator=artist)
+    assert declaration.terms_url == "https://owner.example/licensing"
+
+
+def test_the_opt_out_button_denies_every_ai_use_on_every_track_of_the_dashboard(
+    owner_client, artist
+):
+    register(artist, 3)
+    response = owner_client.post(reverse("opt_out_ai"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    page = response.content.decode()
+    assert (
+        "Done: training any AI model, training generative AI and AI input (RAG, grounding) "
+        "are now Not allowed for your whole catalogue. 3 of your 3 tracks now deny all three."
+    ) in page
+    for row in response.context["rows"]:
+        values = {cell.purpose: cell.value for cell in row.cells}
+        assert all(values[purpose] == Value.DENY for purpose in AI_OPT_OUT)
+        assert values[Purpose.SEARCH] == Value.UNSET
+    assert page.count('<span class="badge badge-deny">Not allowed</span>') == 9
+    assert response.context["summary"]["ai_denied"] == 3
+
+
+def test_the_opt_out_message_names_tracks_that_keep_their_own_choice(owner_client, artist):
+    first, _ = register(artist, 2)
+    declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.ALLOW)}, track=first)
+    response = owner_client.post(reverse("opt_out_ai"), follow=True)
+    page = response.content.decode()
+    assert "1 of your 2 tracks now deny all three." in page
+    assert "The other one keeps a choice you made for it" in page
+
+
+def test_opting_out_twice_says_nothing_changed(owner_client, artist):
+    register(artist, 1)
+    owner_client.post(reverse("opt_out_ai"))
+    response = owner_client.post(reverse("opt_out_ai"), follow=True)
+    page = response.content.decode()
+    assert "Nothing changed: your whole catalogue already denies" in page
+    assert "Your track now denies all three." in page
+    assert Declaration.objects.count() == 3
+
+
+def test_opting_out_before_registering_anything_covers_future_tracks(owner_client, artist):
+    response = owner_client.post(reverse("opt_out_ai"), follow=True)
+    assert "Every track you register will deny them too." in response.content.decode()
+    (track,) = register(artist, 1)
+    assert EffectivePolicy.objects.get(track=track).train_genai == "deny"
