@@ -1,0 +1,55 @@
+# The two set-up commands are `make run` and `make test`; see README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/registry
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+PYTEST_ARGS ?=
+
+# `make run` is for development: debug on, SQLite and in-process tasks unless DATABASE_URL and
+# CELERY_BROKER_URL (and REDIS_URL for the cache) are set in the environment.
+RUN_ENV := DJANGO_DEBUG=true
+
+# Tests run with debug off so they exercise the production settings; only the HTTPS redirect is
+# turned off, because the test client speaks plain HTTP.
+TEST_ENV := DJANGO_DEBUG=false \
+	DJANGO_SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
+	DJANGO_ALLOWED_HOSTS=testserver,127.0.0.1,localhost \
+	SECURE_SSL_REDIRECT=false \
+	DATABASE_URL=$(PG_URL) \
+	REDIS_URL=$(TEST_REDIS_URL) \
+	CELERY_BROKER_URL= \
+	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
+
+.PHONY: run test lint
+
+# Stamps record which requirements the virtualenv holds; editing a requirements file reinstalls.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+run: $(VENV)/.runtime-installed
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py load_demo
+	@$(RUN_ENV) BIN=$(BIN) ADDRESS=$(HOST):$(PORT) bash scripts/serve.sh
+
+test: $(VENV)/.dev-installed
+	@$(TEST_ENV) $(BIN)/python scripts/check_services.py
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@mkdir -p tests/artifacts
+	@$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure." >&2; fi; \
+	exit $$status
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
