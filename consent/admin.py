@@ -48,6 +48,7 @@ class ClaimInline(admin.TabularInline):
 
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin):
+    # Deleting a track would orphan its declarations and change log; the database refuses it.
     list_display = ["title", "artist_credit", "isrc", "iswc", "created_at"]
     search_fields = ["title", "isrc", "iswc", "artist_credit"]
     readonly_fields = ["public_id", "audio_sha256", "created_at"]
@@ -55,7 +56,10 @@ class TrackAdmin(admin.ModelAdmin):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(ReadOnlyAdmin):
+    """Read-only: a claim's status changes only through the domain services, which keep the
+    effective policy and the change log in step (editing the row here would not)."""
+
     list_display = ["track", "creator", "role", "status", "created_at"]
     list_filter = ["role", "status"]
     search_fields = ["track__title", "track__isrc", "creator__artist_name"]
@@ -63,7 +67,7 @@ class ClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(ReadOnlyAdmin):
     list_display = ["track", "role", "status", "opened_at", "closed_at"]
     list_filter = ["status", "role"]
     list_select_related = ["track"]

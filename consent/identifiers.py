@@ -31,7 +31,7 @@ def format_isrc(compact: str) -> str:
     return stdnum_isrc.format(compact) if compact else ""
 
 
-_ISWC_RE = re.compile(r"^T(\d{9})(\d)$")
+_ISWC_RE = re.compile(r"^T([0-9]{9})([0-9])$")
 
 
 def iswc_check_digit(digits: str) -> int:
@@ -102,6 +102,7 @@ TRACKING_PARAMETERS = frozenset(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_URL_LENGTH = 2000
+MAX_HOST_LENGTH = 253  # RFC 1035
 
 
 def normalize_url(raw: str) -> str:
@@ -138,7 +139,14 @@ def normalize_url(raw: str) -> str:
         if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMETERS
     ]
     query = urlencode(sorted(query_pairs), quote_via=quote)
-    return urlunsplit((scheme, netloc, path, query, ""))
+    normalized = urlunsplit((scheme, netloc, path, query, ""))
+    # Checked again after encoding: one typed character can become up to nine stored ones.
+    if len(normalized) > MAX_URL_LENGTH:
+        raise InvalidIdentifier(
+            f"This link is {len(normalized)} characters long once encoded for the web; "
+            f"links can be at most {MAX_URL_LENGTH}."
+        )
+    return normalized
 
 
 def normalize_host(host: str) -> str:
@@ -152,6 +160,8 @@ def normalize_host(host: str) -> str:
         raise InvalidIdentifier(f"“{host}” is not a valid host name.") from exc
     if host.startswith("www."):
         host = host[4:]
+    if len(host) > MAX_HOST_LENGTH:
+        raise InvalidIdentifier(f"A host name can be at most {MAX_HOST_LENGTH} characters long.")
     return host
 
 

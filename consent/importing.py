@@ -933,7 +933,7 @@ def import_catalogue(
             )
             if dry_run:
                 transaction.set_rollback(True)
-    except ConsentError as exc:
+    except (ConsentError, InvalidIdentifier) as exc:
         # Another import of the same tracks committed between validation and this one.
         return ImportOutcome(errors=[RowError(None, "", str(exc))])
     return ImportOutcome(errors=[], summary=summary)

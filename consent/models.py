@@ -247,6 +247,21 @@ class EffectivePolicy(models.Model):
     def values(self) -> dict[str, str]:
         return {p.value: getattr(self, POLICY_FIELDS[p]) for p in PURPOSES}
 
+    def snapshot(self) -> dict:
+        """Values and licence terms, the shape of a ChangeEvent's `policy` (without `disputed`)."""
+        snapshot: dict = self.values()
+        terms = {
+            purpose: {
+                "terms_url": self.provenance.get(purpose, {}).get("terms_url", ""),
+                "contact_email": self.provenance.get(purpose, {}).get("contact_email", ""),
+            }
+            for purpose, value in snapshot.items()
+            if value == Value.LICENSE
+        }
+        if terms:
+            snapshot["terms"] = terms
+        return snapshot
+
 
 class ChangeEvent(models.Model):
     """One change of a track's effective policy, numbered without gaps in commit order.

@@ -73,8 +73,17 @@ class ComputedPolicy:
     disputed: bool
     claims: dict[int, Claim]
 
-    def snapshot(self) -> dict[str, str]:
-        return {p.value: self.values[p].value.value for p in PURPOSES}
+    def snapshot(self) -> dict:
+        """What platforms see change: each value, and where to ask for each licence."""
+        snapshot: dict = {p.value: self.values[p].value.value for p in PURPOSES}
+        terms = {
+            p.value: {"terms_url": r.terms_url, "contact_email": r.contact_email}
+            for p, r in self.values.items()
+            if r.value == Value.LICENSE
+        }
+        if terms:
+            snapshot["terms"] = terms
+        return snapshot
 
     def provenance(self) -> dict[str, dict]:
         result: dict[str, dict] = {}
@@ -230,7 +239,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
             previous: dict = {}
             to_create.append(current)
         else:
-            previous = current.values() | {"disputed": current.disputed}
+            previous = current.snapshot() | {"disputed": current.disputed}
             if previous == snapshot | {"disputed": policy.disputed}:
                 if current.provenance != provenance:
                     current.provenance = provenance
@@ -494,10 +503,16 @@ def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[Track
 
 
 def remove_link(creator: Creator, link: TrackLink) -> None:
+    """Remove a link the creator added; a co-owner's links are theirs to remove, not anyone's."""
     if not Claim.objects.filter(
         track_id=link.track_id, creator=creator, status=Claim.Status.ACTIVE
     ).exists():
         raise ConsentError("You can only remove links from tracks you have claimed.")
+    if link.added_by_id != creator.id:
+        raise ConsentError(
+            "Another owner of this track added that link, so only they can remove it. If it is "
+            "wrong, contest their claim from the track's public page."
+        )
     link.delete()
 
 
@@ -506,7 +521,17 @@ def withdraw_claim(claim: Claim) -> None:
     with transaction.atomic():
         lock_consent_writes()
         Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.WITHDRAWN)
+        _close_settled_disputes(claim.track_id)
         refresh_policies([claim.track_id], cause="claim-withdrawn")
+
+
+def _close_settled_disputes(track_id: int) -> None:
+    """A dispute with fewer than two active claims left has nobody left to disagree with."""
+    for dispute in Dispute.objects.filter(track_id=track_id, status=Dispute.Status.OPEN):
+        if dispute.claims.filter(status=Claim.Status.ACTIVE).count() < 2:
+            dispute.status = Dispute.Status.CLOSED
+            dispute.closed_at = timezone.now()
+            dispute.save(update_fields=["status", "closed_at"])
 
 
 # --- Checking the derived state ------------------------------------------------------------
@@ -536,7 +561,8 @@ def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Diff
             }
             current = stored.get(track_id)
             have = (
-                current.values() | {"disputed": current.disputed, "provenance": current.provenance}
+                current.snapshot()
+                | {"disputed": current.disputed, "provenance": current.provenance}
                 if current
                 else {}
             )
@@ -547,9 +573,10 @@ def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Diff
 
 def rebuild_policies(track_ids: Sequence[int] | None = None) -> list[Difference]:
     """Find differences and repair them through the normal path (so each repair is an event)."""
-    differences = find_policy_differences(track_ids)
-    if differences:
-        with transaction.atomic():
-            lock_consent_writes()
+    with transaction.atomic():
+        # Under the write lock, so what is reported as repaired is exactly what was repaired.
+        lock_consent_writes()
+        differences = find_policy_differences(track_ids)
+        if differences:
             refresh_policies([d.track.id for d in differences], cause="rebuild")
     return differences

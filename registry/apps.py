@@ -1,6 +1,25 @@
+from urllib.parse import urlsplit
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+SITE_NAME = "Music Consent Registry"
+
+
+def sync_site(sender, using: str = "default", **kwargs) -> None:
+    """Keep the Sites row (which account emails greet with) equal to SITE_URL after migrating."""
+    from django.conf import settings
+    from django.contrib.sites.models import Site
+
+    domain = urlsplit(settings.SITE_URL).netloc or "localhost"
+    Site.objects.using(using).update_or_create(
+        pk=settings.SITE_ID, defaults={"domain": domain, "name": SITE_NAME}
+    )
 
 
 class RegistryConfig(AppConfig):
     name = "registry"
     verbose_name = "Registry website"
+
+    def ready(self) -> None:
+        post_migrate.connect(sync_site, sender=self)

@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from registry.apps import SITE_NAME
+
 
 def site(request) -> dict:
-    return {"SITE_URL": settings.SITE_URL, "SITE_NAME": "Music Consent Registry"}
+    return {"SITE_URL": settings.SITE_URL, "SITE_NAME": SITE_NAME}

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db.models import Q, QuerySet
 
 from consent.identifiers import (
@@ -131,7 +131,7 @@ class LinksField(forms.CharField):
             raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
-_DURATION_RE = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d+)$")
+_DURATION_RE = re.compile(r"^(?:(?:([0-9]+):)?([0-9]{1,2}):)?([0-9]+)$")
 MAX_DURATION_SECONDS = 24 * 60 * 60
 
 
@@ -308,11 +308,14 @@ class PurposesForm(forms.Form):
         required=False,
         max_length=500,
         assume_scheme="https",
+        # Only web pages: the address is shown to the public and emitted in machine formats.
+        validators=[URLValidator(schemes=["http", "https"])],
         help_text="A page describing how to license your music.",
     )
     contact_email = forms.EmailField(
         label="Licensing contact email",
         required=False,
+        max_length=254,
         help_text="Where AI companies can ask for a licence.",
     )
 

@@ -140,7 +140,8 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Consent Registry] "
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# Links in emails use the scheme of SITE_URL, so a plain-HTTP trial gets links that work.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https://") else "http"
 ACCOUNT_ADAPTER = "registry.adapters.AccountAdapter"
 # Failed logins are limited per address and per account (allauth counts them in the cache).
 ACCOUNT_RATE_LIMITS = {
@@ -206,6 +207,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if envbool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind N reverse proxies, rate limits must count the client's address from X-Forwarded-For,
+# not the proxy's, or one visitor's failed logins would lock everyone out.
+ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -21,7 +21,6 @@ from django.db.models import (
     Case,
     Count,
     Exists,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -489,11 +488,19 @@ def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
         "disputed": bool(policy and policy.disputed),
         "disputes": [describe_dispute(dispute, creator) for dispute in disputes],
         "links": list(track.links.all()),
+        # The audio hash belongs to whoever registered the track first; a later co-claimant
+        # must not learn a fingerprint of audio they never uploaded.
+        "audio_sha256": track.audio_sha256 if registered_first(creator, track) else "",
         "duration": format_duration(track.duration_seconds),
         "permissions_form": permissions_form,
         "links_form": links_form,
     }
     return render(request, "registry/artist/track_detail.html", context)
+
+
+def registered_first(creator: Creator, track: Track) -> bool:
+    first = Claim.objects.filter(track=track).order_by("created_at", "id").first()
+    return first is not None and first.creator_id == creator.id
 
 
 def _save_track_permissions(request: CreatorRequest, track: Track, form: PurposesForm) -> bool:
@@ -534,7 +541,11 @@ def _remove_link(request: CreatorRequest, track: Track) -> None:
     if link is None:
         messages.info(request, "That link was already removed.")
         return
-    remove_link(request.creator, link)
+    try:
+        remove_link(request.creator, link)
+    except ConsentError as exc:
+        messages.error(request, str(exc))
+        return
     messages.success(request, f"Removed the link {link.url}.")
 
 
@@ -677,28 +688,27 @@ class HistoryBatch:
     rows: list[Declaration]
 
 
+HISTORY_PAGE_SIZE = 100
+
+
 @creator_required
 @require_http_methods(["GET"])
 def history(request: CreatorRequest) -> HttpResponse:
     creator = request.creator
-    batches = (
+    # Paged by declaration, not by save: one import can be a single save of 50,000 rows, and a
+    # page must stay small whatever the artist did. A save cut by a page break simply continues.
+    declarations = (
         Declaration.objects.filter(creator=creator)
-        .values("batch")
-        .annotate(latest=Max("id"))
-        .order_by("-latest")
-    )
-    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
-    batch_ids = [entry["batch"] for entry in page.object_list]
-    rows = (
-        Declaration.objects.filter(creator=creator, batch__in=batch_ids)
         .select_related("track")
         .annotate(previous_value=_previous_value())
-        # Saves newest first (batch_ids), but within a save in vocabulary order.
-        .order_by("id")
+        .order_by("-id")
     )
-    grouped: dict = {batch: [] for batch in batch_ids}
-    for row in rows:
-        grouped[row.batch].append(row)
+    page = Paginator(declarations, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    grouped: dict = {}
+    for row in reversed(rows):  # within a save, in the order it was written
+        grouped.setdefault(row.batch, []).append(row)
+    grouped = dict(reversed(grouped.items()))  # saves newest first
     claimed_ids = set(
         active_claims(creator)
         .filter(track_id__in={row.track_id for row in rows if row.track_id})

@@ -74,3 +74,46 @@ def test_concurrent_writers_never_let_a_reader_see_a_gap():
         # Every snapshot is a prefix of the final log: nothing visible ever has a hole below it.
         assert seen == final[: len(seen)]
     assert len({len(seen) for seen in observations}) > 2, "the reader saw the log grow"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_on_one_track_lose_no_update():
+    """Each writer changes a different purpose of the same track at the same moment; the stored
+    policy must end up reflecting every one of them."""
+    from consent.services import find_policy_differences
+
+    artists = [make_artist() for _ in range(WRITERS)]
+    data = TrackData(title="Shared", artist_credit="A", roles=["recording"], isrc="USRC17607839")
+    track = None
+    for artist in artists:
+        track = register_track(artist, data).tracks[0]
+    purposes = [Purpose.TDM, Purpose.TRAIN_AI, Purpose.AI_INPUT, Purpose.SEARCH][:WRITERS]
+    start = threading.Barrier(WRITERS)
+    errors: list[BaseException] = []
+
+    def write(artist, purpose):
+        try:
+            start.wait()
+            for i in range(CHANGES_PER_WRITER):
+                value = Value.DENY if i % 2 == 0 else Value.ALLOW
+                declare(artist, {purpose: PurposeChoice(value)}, track=track)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=write, args=pair) for pair in zip(artists, purposes, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    assert find_policy_differences([track.id]) == []
+    # Each writer's last choice was `allow` (an even count of alternations ends on allow).
+    from consent.models import EffectivePolicy
+
+    stored = EffectivePolicy.objects.get(track=track)
+    assert all(stored.value_of(p) == Value.ALLOW for p in purposes)

@@ -75,3 +75,19 @@ def test_links_written_two_ways_normalize_to_one(raw, expected):
 def test_malformed_links_are_refused(raw):
     with pytest.raises(InvalidIdentifier):
         normalize_url(raw)
+
+
+def test_a_host_longer_than_dns_allows_is_refused():
+    host = ".".join(["a" * 60] * 5) + ".org"
+    with pytest.raises(InvalidIdentifier, match="253"):
+        normalize_url(f"https://{host}/x")
+
+
+def test_a_link_that_grows_past_the_limit_when_encoded_is_refused():
+    with pytest.raises(InvalidIdentifier, match="once encoded"):
+        normalize_url("https://example.org/" + "é" * 1500)
+
+
+def test_iswc_digits_must_be_ascii():
+    with pytest.raises(InvalidIdentifier):
+        normalize_iswc("T٠٣٤٥٢٤٦٨٠١")

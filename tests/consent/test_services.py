@@ -161,3 +161,33 @@ def test_change_events_are_numbered_without_gaps_in_order(artist):
     last = ChangeEvent.objects.last()
     assert last.previous["train-ai"] == "unset"
     assert last.policy["train-ai"] == "deny"
+
+
+def test_withdrawing_one_of_two_competing_claims_closes_the_dispute(artist, other_artist):
+    track = register_track(artist, track_data(isrc=ISRC)).tracks[0]
+    register_track(other_artist, track_data(isrc=ISRC))
+    assert EffectivePolicy.objects.get(track=track).disputed
+    withdraw_claim(Claim.objects.get(creator=other_artist))
+    assert Dispute.objects.get(track=track).status == "closed"
+    assert not EffectivePolicy.objects.get(track=track).disputed
+
+
+def test_new_licence_terms_are_a_change_platforms_see(artist):
+    track = register_track(artist, track_data()).tracks[0]
+    declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://a.org/1")})
+    before = ChangeEvent.objects.count()
+    declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://a.org/2")})
+    assert ChangeEvent.objects.count() == before + 1
+    event = ChangeEvent.objects.filter(track=track).last()
+    assert event.previous["terms"]["train-ai"]["terms_url"] == "https://a.org/1"
+    assert event.policy["terms"]["train-genai"]["terms_url"] == "https://a.org/2"
+
+
+def test_a_co_owner_cannot_remove_a_link_someone_else_added(artist, other_artist):
+    from consent.services import remove_link
+
+    track = register_track(artist, track_data(isrc=ISRC, links=["https://a.example/x"])).tracks[0]
+    register_track(other_artist, track_data(isrc=ISRC, roles=["composition"]))
+    with pytest.raises(ConsentError, match="Another owner"):
+        remove_link(other_artist, track.links.get())
+    assert track.links.count() == 1

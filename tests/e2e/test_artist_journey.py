@@ -66,7 +66,11 @@ def test_an_artist_opts_a_new_track_out_of_ai_training(live_server, browser_page
     row.get_by_role("link", name=re.compile("Moonlit")).first.click()
     page.get_by_role("link", name=re.compile("public page", re.I)).first.click()
     expect(page).to_have_url(re.compile(r"/t/[0-9a-f-]{36}/$"))
-    expect(page.get_by_text("Not allowed").first).to_be_visible()
-    for label in ("Training any AI model", "Training generative AI", "AI input"):
-        expect(page.get_by_text(re.compile(label)).first).to_be_visible()
+    denied = ("Training any AI model", "Training generative AI", "AI input (RAG, grounding)")
+    for label in denied:
+        section = page.locator(".purpose-list > li", has=page.get_by_role("heading", name=label))
+        expect(section.locator(".badge-deny")).to_have_text(re.compile("Not allowed"))
+    for label in ("Text and data mining", "Search indexing"):
+        section = page.locator(".purpose-list > li", has=page.get_by_role("heading", name=label))
+        expect(section.locator(".badge-unset")).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "public-track-page.png"), full_page=True)

@@ -78,15 +78,32 @@ def test_a_withdrawn_track_stays_in_history_without_a_link(owner_client, artist)
     assert reverse("track_detail", args=[track.public_id]) not in page
 
 
-def test_history_is_paginated_by_fifty_saves(owner_client, artist):
-    for n in range(55):
+def test_history_is_paginated_by_a_hundred_declarations(owner_client, artist):
+    for n in range(105):
         value = Value.DENY if n % 2 else Value.ALLOW
         declare(artist, {Purpose.SEARCH: PurposeChoice(value)})
     first = owner_client.get(reverse("history"))
-    assert len(first.context["batches"]) == 50
+    assert len(first.context["batches"]) == 100
     assert first.context["page_obj"].paginator.num_pages == 2
     second = owner_client.get(reverse("history"), {"page": 2})
     assert len(second.context["batches"]) == 5
     # The oldest declaration replaced nothing; the others each replaced the opposite value.
     assert summary(second)[-1] == [("catalogue", "search", None, "allow")]
     assert summary(second)[-2] == [("catalogue", "search", "allow", "deny")]
+
+
+def test_one_huge_save_is_split_across_pages_instead_of_filling_one(owner_client, artist):
+    from consent.services import TrackData, register_tracks
+
+    choices = {
+        Purpose.TRAIN_AI: PurposeChoice(Value.DENY),
+        Purpose.SEARCH: PurposeChoice(Value.ALLOW),
+    }
+    items = [
+        TrackData(title=f"Song {n}", artist_credit="A", roles=["recording"], choices=choices)
+        for n in range(80)
+    ]
+    register_tracks(artist, items)  # one save of 160 declarations
+    first = owner_client.get(reverse("history"))
+    assert sum(len(batch.rows) for batch in first.context["batches"]) == 100
+    assert first.context["page_obj"].paginator.num_pages == 2

@@ -27,7 +27,9 @@ def reset_connections() -> None:
 @pytest.fixture
 def real_broker():
     """Point the project's Celery app at the test Redis for this test only."""
-    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url")}
+    saved = {
+        k: app.conf[k] for k in ("task_always_eager", "broker_url", "broker_connection_timeout")
+    }
     app.conf.update(task_always_eager=False, broker_url=os.environ["REDIS_URL"])
     reset_connections()
     yield app
