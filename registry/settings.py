@@ -192,6 +192,9 @@ AUDIO_MAX_BYTES = envint("AUDIO_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
 KEEP_AUDIO_UPLOADS = envbool("KEEP_AUDIO_UPLOADS", False)
 IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 10_000, minimum=1)
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+# Robots-style feeds larger than this are cut, most restrictive rules first, with a pointer to the
+# complete TDMRep file: RFC 9309 only obliges crawlers to read 500 KiB.
+FEED_MAX_BYTES = envint("FEED_MAX_BYTES", 500 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -6,4 +6,6 @@ urlpatterns = [
     path("", include("registry.urls_public")),
     path("", include("registry.urls_artist")),
     path("", include("registry.urls_import")),
+    path("", include("registry.urls_feeds")),
+    path("", include("registry.urls_publish")),
 ]

@@ -26,6 +26,8 @@ from consent.purposes import (
     broader_chain,
 )
 from consent.resolution import CATALOGUE, TRACK
+from consent.standards import head_tags
+from registry.feeds import TrackSignals
 
 HOME_NUMBERS_KEY = "public:home-numbers"
 # The home page is the most visited page; its counts scan whole tables, so they are shared
@@ -187,7 +189,10 @@ def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
         # nothing public to show yet.
         raise Http404("This track has no published policy.") from None
     owners = Claim.objects.filter(track=track, status=Claim.Status.ACTIVE).count()
-    return render(
+    # The page states its owners' choices to machines too: headers for crawlers that read only
+    # HTTP, and the same signals as <meta>/<link> tags for tools that keep only the HTML.
+    signals = TrackSignals(track, policy)
+    response = render(
         request,
         "registry/public/track.html",
         {
@@ -196,5 +201,9 @@ def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "rows": _policy_rows(policy),
             "links": list(track.links.all()),
             "owners": owners,
+            "signal_tags": head_tags(signals.policy, **signals.signal_options()),
         },
     )
+    for name, value in signals.headers().items():
+        response[name] = value
+    return response

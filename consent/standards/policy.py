@@ -1,0 +1,217 @@
+"""The input of every standards output: an effective policy reduced to plain values.
+
+Every format the registry speaks (STANDARDS.md) is a pure function of one `Policy`, so the same
+choice reads the same in robots.txt, TDMRep, Content-Usage, RSL and CAWG, and each format can be
+tested without a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from consent.purposes import PURPOSES, RESTRICTIVENESS, Purpose, Value
+from consent.resolution import Resolved, Statement, resolve_claim
+from consent.standards.paths import path_pattern
+
+
+@dataclass(frozen=True)
+class Licence:
+    """Where a licence-only purpose can be licensed: the artist's terms and/or a contact address."""
+
+    terms_url: str = ""
+    contact_email: str = ""
+
+    @property
+    def terms_link(self) -> str:
+        """The terms URL when it is a web address; anything else is never emitted as a link."""
+        url = self.terms_url.strip()
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError:
+            return ""
+        return url if scheme in ("http", "https") and _printable(url) else ""
+
+    @property
+    def mailto(self) -> str:
+        email = self.contact_email.strip()
+        if email and "@" in email and _printable(email) and not set(email) & set('<>"?#'):
+            return f"mailto:{email}"
+        return ""
+
+    @property
+    def url(self) -> str:
+        """One address a machine can follow to obtain the licence: the terms, else the contact."""
+        return self.terms_link or self.mailto
+
+
+def _printable(text: str) -> bool:
+    return all(0x20 < ord(ch) != 0x7F for ch in text)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The value in force per purpose, with the licence terms of licence-only purposes.
+
+    Missing purposes are `unset`. Licences are kept only for purposes whose value is `license`.
+    """
+
+    values: Mapping[Purpose, Value] = field(default_factory=dict)
+    licences: Mapping[Purpose, Licence] = field(default_factory=dict)
+    disputed: bool = False
+
+    def __post_init__(self) -> None:
+        values = {Purpose(p): Value(v) for p, v in self.values.items()}
+        licences = {
+            Purpose(p): licence
+            for p, licence in self.licences.items()
+            if values.get(Purpose(p)) == Value.LICENSE
+        }
+        object.__setattr__(self, "values", MappingProxyType(values))
+        object.__setattr__(self, "licences", MappingProxyType(licences))
+
+    def value(self, purpose: Purpose) -> Value:
+        return self.values.get(purpose, Value.UNSET)
+
+    def reserved(self, purpose: Purpose) -> bool:
+        """`deny` or `license`: the "reserved(p)" of STANDARDS.md, "Emission rules"."""
+        return self.value(purpose) in (Value.DENY, Value.LICENSE)
+
+    def allowed(self, purpose: Purpose) -> bool:
+        return self.value(purpose) == Value.ALLOW
+
+    @property
+    def is_unset(self) -> bool:
+        return all(self.value(p) == Value.UNSET for p in PURPOSES)
+
+    @property
+    def licence(self) -> Licence | None:
+        """The licence outputs point to: that of the broadest licence-only purpose.
+
+        Formats such as TDMRep and RSL name one set of terms; in practice an artist gives the same
+        terms for every licence-only purpose, and the broadest one is the one most readers need.
+        """
+        for purpose in PURPOSES:
+            if self.value(purpose) == Value.LICENSE:
+                return self.licences.get(purpose, Licence())
+        return None
+
+    @classmethod
+    def from_resolved(cls, resolved: Mapping[Purpose, Resolved], disputed: bool = False) -> Policy:
+        return cls(
+            values={p: r.value for p, r in resolved.items()},
+            licences={
+                p: Licence(r.terms_url, r.contact_email)
+                for p, r in resolved.items()
+                if r.value == Value.LICENSE
+            },
+            disputed=disputed,
+        )
+
+    @classmethod
+    def from_effective(cls, effective: EffectivePolicyLike) -> Policy:
+        """Read an `EffectivePolicy` row: values from its columns, terms from its provenance."""
+        provenance = effective.provenance or {}
+        values = {p: effective.value_of(p) for p in PURPOSES}
+        licences = {}
+        for purpose, value in values.items():
+            if value == Value.LICENSE:
+                entry = provenance.get(purpose.value, {})
+                licences[purpose] = Licence(
+                    terms_url=entry.get("terms_url", "") or "",
+                    contact_email=entry.get("contact_email", "") or "",
+                )
+        return cls(values=values, licences=licences, disputed=bool(effective.disputed))
+
+
+class EffectivePolicyLike(Protocol):
+    """What `Policy.from_effective` reads; `consent.models.EffectivePolicy` provides it."""
+
+    provenance: dict
+    disputed: bool
+
+    def value_of(self, purpose: Purpose) -> Value: ...
+
+
+UNSET_POLICY = Policy()
+
+
+def combine_policies(policies: Iterable[Policy]) -> Policy:
+    """The most restrictive value per purpose (ARCHITECTURE.md, "Resolution"; aipref vocab §7).
+
+    Used when one path carries several tracks: robots.txt resolves conflicting Allow/Disallow to
+    the permissive side, so the registry must combine before it writes a single rule.
+    """
+    values: dict[Purpose, Value] = {}
+    licences: dict[Purpose, Licence] = {}
+    disputed = False
+    for policy in policies:
+        disputed = disputed or policy.disputed
+        for purpose in PURPOSES:
+            candidate = policy.value(purpose)
+            current = values.get(purpose, Value.UNSET)
+            if RESTRICTIVENESS[candidate] > RESTRICTIVENESS[current]:
+                values[purpose] = candidate
+                if purpose in policy.licences:
+                    licences[purpose] = policy.licences[purpose]
+    return Policy(values=values, licences=licences, disputed=disputed)
+
+
+def catalogue_policy(statements: Mapping[Purpose, Statement]) -> Policy:
+    """A creator's catalogue-wide choice, resolved as for a track with no track-level statement.
+
+    This is what the per-creator publishing kit reflects: the broader-purpose fallback applies
+    exactly as it does for every track of the catalogue.
+    """
+    return Policy.from_resolved(resolve_claim({}, statements))
+
+
+def creator_catalogue_policy(creator_id: int) -> Policy:
+    """Read a creator's catalogue-wide declarations in force now and resolve them."""
+    from consent.services import latest_statements
+
+    statements = latest_statements([creator_id], [])
+    return catalogue_policy(statements.get((creator_id, None), {}))
+
+
+@dataclass(frozen=True)
+class PathPolicy:
+    """One path (with its query) on a host, and the policy of what is published there.
+
+    `exact` paths match only that URL (robots.txt `$`, see `consent.standards.paths`); a
+    non-exact path covers everything below it, as for the registry's own `/t/<id>/` pages or a
+    creator's whole site (`/`). `tdm_policy_url` is the TDMRep policy for licence-only choices.
+    """
+
+    path: str
+    policy: Policy
+    exact: bool = True
+    tdm_policy_url: str = ""
+
+
+def merge_paths(paths: Iterable[PathPolicy]) -> list[PathPolicy]:
+    """One entry per pattern, combining several tracks on one URL to the most restrictive.
+
+    robots.txt resolves a tie between Allow and Disallow to the permissive side, and aipref
+    combines identical paths to the most restrictive; combining first gives both the same answer.
+    """
+    return [entry for _, entry in patterned_paths(paths)]
+
+
+def patterned_paths(paths: Iterable[PathPolicy]) -> list[tuple[str, PathPolicy]]:
+    """`merge_paths` with each entry's pattern, encoded once for every file that writes it."""
+    merged: dict[str, list[PathPolicy]] = {}
+    for entry in paths:
+        merged.setdefault(path_pattern(entry.path, entry.exact), []).append(entry)
+    result = []
+    for pattern, entries in merged.items():
+        first = entries[0]
+        if len(entries) > 1:
+            policy_url = next((e.tdm_policy_url for e in entries if e.tdm_policy_url), "")
+            policy = combine_policies(e.policy for e in entries)
+            first = PathPolicy(first.path, policy, first.exact, policy_url)
+        result.append((pattern, first))
+    return result

@@ -1,0 +1,166 @@
+"""The emission rules: the one place that decides what each format says (STANDARDS.md).
+
+Every serializer in `consent.standards` asks these functions and never looks at values itself,
+so a change of a draft specification is a change here, once, for every output.
+"""
+
+from consent.purposes import Purpose, Value, most_restrictive
+from consent.standards.policy import Policy
+
+P = Purpose
+
+# The purposes TDMRep's single reservation covers (STANDARDS.md, "Emission rules").
+TDM_FAMILY: tuple[Purpose, ...] = (P.TDM, P.TRAIN_AI, P.TRAIN_GENAI, P.AI_INPUT)
+
+# aipref keys and the registry purpose each is read from. The vocab draft's `train-ai` means
+# training models that generate content, which is the registry's `train-genai` (STANDARDS.md,
+# "Mapping", note).
+AIPREF_KEYS: tuple[tuple[str, Purpose], ...] = (("train-ai", P.TRAIN_GENAI), ("search", P.SEARCH))
+
+NOAI_DIRECTIVES = "noai, noimageai"
+
+
+def tdm_reservation(policy: Policy) -> int | None:
+    """TDMRep `tdm-reservation`: 1, 0, or None for "say nothing".
+
+    TDMRep cannot reserve only part of TDM, so any reserved purpose of the family reserves it all;
+    the `tdm-policy` then says what remains possible.
+    """
+    if any(policy.reserved(p) for p in TDM_FAMILY):
+        return 1
+    if any(policy.allowed(p) for p in TDM_FAMILY):
+        return 0
+    return None
+
+
+def tdm_policy_applies(policy: Policy) -> bool:
+    """A `tdm-policy` is published with a reservation when part of it is open under a licence."""
+    return tdm_reservation(policy) == 1 and any(
+        policy.value(p) == Value.LICENSE for p in TDM_FAMILY
+    )
+
+
+def content_usage(policy: Policy) -> dict[str, str]:
+    """The IETF aipref dictionary: `n` when reserved (a licence is no free use), `y` when allowed.
+
+    Unset keys are omitted, never guessed (STANDARDS.md, "Value mapping").
+    """
+    result: dict[str, str] = {}
+    for key, purpose in AIPREF_KEYS:
+        if policy.reserved(purpose):
+            result[key] = "n"
+        elif policy.allowed(purpose):
+            result[key] = "y"
+    return result
+
+
+def content_usage_value(policy: Policy) -> str:
+    """The serialized dictionary (RFC 9651 §4.1.2), `""` when there is nothing to say."""
+    return ", ".join(f"{key}={token}" for key, token in content_usage(policy).items())
+
+
+def noai(policy: Policy) -> bool:
+    """`X-Robots-Tag: noai, noimageai` and the robots meta tag: when `train-genai` is reserved."""
+    return policy.reserved(P.TRAIN_GENAI)
+
+
+def agent_disallowed(policy: Policy, purpose: Purpose) -> bool:
+    """A robots.txt path is disallowed for an AI agent when the agent's purpose is reserved."""
+    return policy.reserved(purpose)
+
+
+def ai_txt_disallowed(policy: Policy) -> bool:
+    """ai.txt is read by dataset downloaders, which train generative models."""
+    return policy.reserved(P.TRAIN_GENAI)
+
+
+def ai_txt_full_opt_out(policy: Policy) -> bool:
+    """Spawning's full opt-out (`Disallow: /` and `*`): every AI use the registry knows reserved.
+
+    These are the purposes of the registry's one-click "opt out of all AI" (`AI_OPT_OUT`), so an
+    artist who chose that keeps dataset tools off everything they publish, not only their audio.
+    """
+    return all(policy.reserved(p) for p in (P.TRAIN_AI, P.TRAIN_GENAI, P.AI_INPUT))
+
+
+def spawning_opt_out(policy: Policy) -> bool:
+    """Spawning's users train generative models: any training reservation must stop them."""
+    return policy.reserved(P.TRAIN_AI) or policy.reserved(P.TRAIN_GENAI)
+
+
+def spawning_opt_in(policy: Policy) -> bool:
+    return policy.allowed(P.TRAIN_AI) and policy.allowed(P.TRAIN_GENAI)
+
+
+def spawning_answer(url: str, policy: Policy) -> dict[str, object]:
+    """One entry of a Spawning-compatible "Do Not Train" answer, in its own field names."""
+    return {"url": url, "optOut": spawning_opt_out(policy), "optIn": spawning_opt_in(policy)}
+
+
+def rsl_usage(policy: Policy) -> dict[str, Value]:
+    """RSL 1.0 usage tokens and the value each takes (STANDARDS.md, "Mapping").
+
+    `ai-train` comes from both training purposes, the most restrictive winning. `tdm` is RSL's
+    broad token: `all` when search carries the same value, else `ai-all`, so that a TDM choice
+    never states a search preference the artist did not make. It is written only when no
+    narrower token says otherwise, so a reader never meets "prohibits all" beside "permits
+    ai-train".
+    """
+    specific = {
+        "ai-train": most_restrictive([policy.value(P.TRAIN_AI), policy.value(P.TRAIN_GENAI)]),
+        "ai-input": policy.value(P.AI_INPUT),
+        "search": policy.value(P.SEARCH),
+    }
+    usage: dict[str, Value] = {}
+    tdm = policy.value(P.TDM)
+    if tdm != Value.UNSET:
+        broad = "all" if specific["search"] == tdm else "ai-all"
+        covered = ("ai-train", "ai-input", "search") if broad == "all" else ("ai-train", "ai-input")
+        if all(specific[token] in (Value.UNSET, tdm) for token in covered):
+            usage[broad] = tdm
+    usage.update({token: value for token, value in specific.items() if value != Value.UNSET})
+    return usage
+
+
+# CAWG training-and-data-mining entry names, without their `cawg.`/`c2pa.` prefix.
+CAWG_ENTRIES: tuple[tuple[str, Purpose], ...] = (
+    ("ai_training", P.TRAIN_AI),
+    ("ai_generative_training", P.TRAIN_GENAI),
+    ("ai_inference", P.AI_INPUT),
+    ("data_mining", P.TDM),
+)
+CAWG_USE: dict[Value, str] = {
+    Value.ALLOW: "allowed",
+    Value.DENY: "notAllowed",
+    Value.LICENSE: "constrained",
+}
+
+
+def cawg_use(policy: Policy, purpose: Purpose) -> dict[str, str] | None:
+    """One CAWG entry; a licence is `constrained` with `constraint_info` naming the terms."""
+    value = policy.value(purpose)
+    if value == Value.UNSET:
+        return None
+    entry = {"use": CAWG_USE[value]}
+    if value == Value.LICENSE:
+        licence = policy.licences.get(purpose)
+        entry["constraint_info"] = licence.url if licence and licence.url else "licence required"
+    return entry
+
+
+def iptc_data_mining(policy: Policy) -> str | None:
+    """The IPTC PLUS `DataMining` value, or None when no single value states the choice.
+
+    PLUS holds one value, so only choices it can state without overstating are written.
+    """
+    if all(policy.reserved(p) for p in TDM_FAMILY):
+        if policy.allowed(P.SEARCH):
+            return "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"
+        return "DMI-PROHIBITED"
+    if policy.reserved(P.TRAIN_AI) and policy.reserved(P.TRAIN_GENAI):
+        return "DMI-PROHIBITED-AIMLTRAINING"
+    if policy.reserved(P.TRAIN_GENAI):
+        return "DMI-PROHIBITED-GENAIMLTRAINING"
+    if all(policy.allowed(p) for p in TDM_FAMILY):
+        return "DMI-ALLOWED"
+    return None

@@ -1,0 +1,497 @@
+"""The public feeds and signals, composed from the database for `consent.standards` to write.
+
+Every document is computed at request time from EffectivePolicy (and TrackLink, Creator and a
+creator's catalogue-wide declarations), so a declaration shows in every feed as soon as it
+commits. Queries read only the columns a feed needs and stream with `.iterator()`: one query per
+feed whatever the number of tracks. The formats themselves are written by `consent.standards`;
+this module decides which paths, terms and URLs go into them.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property, reduce
+from operator import or_
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import Count, Max, Q, QuerySet
+from django.urls import reverse
+
+from consent.models import POLICY_FIELDS, Creator, EffectivePolicy, Track, TrackLink
+from consent.purposes import PURPOSES, Purpose, Value
+from consent.services import latest_statements
+from consent.standards import (
+    RSL_MEDIA_TYPE,
+    TDMREP_POLICY_MEDIA_TYPE,
+    Assigner,
+    PathPolicy,
+    Policy,
+    RslContent,
+    ai_txt,
+    catalogue_policy,
+    cawg_assertions,
+    creator_ai_txt,
+    link_path,
+    response_headers,
+    robots_txt,
+    rsl_xml,
+    rules,
+    server_snippets,
+    tdmrep_json,
+    tdmrep_policy_json,
+)
+from registry.apps import SITE_NAME
+
+TEXT = "text/plain; charset=utf-8"
+JSON = "application/json"
+
+# Columns every feed reads from EffectivePolicy.
+POLICY_COLUMNS = [*POLICY_FIELDS.values(), "disputed", "provenance", "updated_at"]
+# A track whose every purpose is unset states nothing, so no feed writes a rule for it.
+STATES_SOMETHING = reduce(or_, [~Q(**{field: Value.UNSET}) for field in POLICY_FIELDS.values()])
+# Pages of the registry crawlers have no business in. Every group of /robots.txt carries them,
+# because a crawler that finds a group for its own name ignores `User-agent: *`.
+PRIVATE_PREFIXES = ("/admin/", "/accounts/")
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Document:
+    """One file as served: its text, media type, and when what it describes last changed."""
+
+    body: str
+    content_type: str
+    last_modified: datetime | None = None
+
+
+def site_url(path: str) -> str:
+    """An absolute URL on this registry: RSL, TDMRep and Link headers need absolute URLs."""
+    return settings.SITE_URL + path
+
+
+def feed_max_bytes() -> int:
+    """What robots-style files are kept within: the size RFC 9309 says every crawler reads."""
+    return settings.FEED_MAX_BYTES
+
+
+def url_for_each(url_name: str, *, absolute: bool = True) -> Callable[[UUID], str]:
+    """A function giving the URL of `url_name` for any public id, resolved once.
+
+    Feeds name a URL for every track they list; one `reverse()` per row would cost more than
+    reading the row.
+    """
+    placeholder = str(UUID(int=0))
+    template = reverse(url_name, args=[placeholder])
+    if absolute:
+        template = site_url(template)
+    head, tail = template.split(placeholder)
+    return lambda public_id: f"{head}{public_id}{tail}"
+
+
+def tdm_policy_url(public_id: UUID) -> str:
+    """The TDMRep policy of a track or of a creator's catalogue (one URL space for both)."""
+    return site_url(reverse("tdm_policy", args=[public_id]))
+
+
+def licence_url(public_id: UUID) -> str:
+    """The RSL licence of a track or of a creator's catalogue."""
+    return site_url(reverse("rsl_licence", args=[public_id]))
+
+
+def track_page_url(public_id: UUID) -> str:
+    return site_url(reverse("track_public", args=[public_id]))
+
+
+class _PolicyColumns:
+    """What `Policy.from_effective` reads of an EffectivePolicy, from columns read with `.values()`.
+
+    Feeds read thousands of rows; a model instance per row would cost more than the query.
+    """
+
+    __slots__ = ("disputed", "provenance", "row")
+
+    def __init__(self, row: dict) -> None:
+        self.row = row
+        self.provenance = row["provenance"]
+        self.disputed = row["disputed"]
+
+    def value_of(self, purpose: Purpose) -> Value:
+        return Value(self.row[POLICY_FIELDS[purpose]])
+
+
+def policy_from_row(row: dict) -> Policy:
+    return Policy.from_effective(_PolicyColumns(row))
+
+
+def _party(creator: Creator) -> Assigner:
+    """The rightsholder an ODRL policy names: by ISNI when known, else the stable public id."""
+    uid = (
+        f"https://isni.org/isni/{creator.isni}" if creator.isni else f"urn:uuid:{creator.public_id}"
+    )
+    return Assigner(uid=uid, name=creator.artist_name)
+
+
+# --- A track ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackSignals:
+    """What a track's page, its headers and its machine-readable twins say about the track."""
+
+    track: Track
+    effective: EffectivePolicy
+
+    @cached_property
+    def policy(self) -> Policy:
+        return Policy.from_effective(self.effective)
+
+    @property
+    def last_modified(self) -> datetime:
+        return self.effective.updated_at
+
+    def signal_options(self) -> dict[str, str]:
+        """The documents the headers and tags may point to; each is written only when it applies."""
+        return {
+            "tdm_policy_url": tdm_policy_url(self.track.public_id),
+            "rsl_url": licence_url(self.track.public_id),
+        }
+
+    def headers(self) -> dict[str, str]:
+        return response_headers(self.policy, **self.signal_options())
+
+    def cawg(self) -> Document:
+        """The assertions as a C2PA manifest definition fragment, ready to merge into one."""
+        body = _json({"assertions": cawg_assertions(self.policy)})
+        return Document(body, JSON, self.last_modified)
+
+    def rsl(self) -> Document:
+        """The track's public page and every registered link: one work, one set of terms."""
+        links = list(self.track.links.order_by("url").values_list("url", "created_at"))
+        urls = [track_page_url(self.track.public_id), *(url for url, _ in links)]
+        contents = [RslContent(url, self.policy) for url in urls]
+        changed = max([self.last_modified, *(created for _, created in links)])
+        return Document(rsl_xml(contents), RSL_MEDIA_TYPE, changed)
+
+    def tdm_policy(self) -> Document | None:
+        """The ODRL offer, when part of TDM is open under a licence; None otherwise."""
+        policy = self.policy
+        if not rules.tdm_policy_applies(policy):
+            return None
+        holder = _licence_holder(self.effective)
+        body = tdmrep_policy_json(
+            uid=tdm_policy_url(self.track.public_id),
+            target=track_page_url(self.track.public_id),
+            assigner=_party(holder),
+            licence=policy.licence,
+        )
+        return Document(body, TDMREP_POLICY_MEDIA_TYPE, self.last_modified)
+
+
+def _licence_holder(effective: EffectivePolicy) -> Creator:
+    """The creator whose licence-only choice is in force for the broadest licensed purpose.
+
+    That is the purpose `Policy.licence` takes its terms from, so the party and the terms in one
+    policy always come from the same declaration.
+    """
+    provenance = effective.provenance or {}
+    for purpose in PURPOSES:
+        if effective.value_of(purpose) == Value.LICENSE:
+            return Creator.objects.get(public_id=provenance[purpose.value]["creator"])
+    raise ValueError("This policy has no licence-only purpose.")
+
+
+def track_signals(public_id: UUID) -> TrackSignals | None:
+    """None for an unknown track, or one still without a policy: nothing public yet."""
+    track = Track.objects.select_related("policy").filter(public_id=public_id).first()
+    if track is None:
+        return None
+    try:
+        return TrackSignals(track, track.policy)
+    except EffectivePolicy.DoesNotExist:
+        return None
+
+
+# --- The registry's own site ----------------------------------------------------------------
+
+
+def _stating_policies() -> Iterator[dict]:
+    rows = (
+        EffectivePolicy.objects.filter(STATES_SOMETHING)
+        .order_by("track_id")
+        .values("track__public_id", *POLICY_COLUMNS)
+    )
+    return rows.iterator(chunk_size=CHUNK)
+
+
+def _registry_changed() -> datetime | None:
+    # Over every policy, not only those listed: a track that went back to "no reservation"
+    # leaves the files, and that is a change too.
+    return EffectivePolicy.objects.aggregate(at=Max("updated_at"))["at"]
+
+
+def _registry_paths() -> list[PathPolicy]:
+    """Every track page that states something, as a prefix: it also covers the page's twins."""
+    page_path = url_for_each("track_public", absolute=False)
+    policy_url = url_for_each("tdm_policy")
+    return [
+        PathPolicy(
+            page_path(row["track__public_id"]),
+            policy_from_row(row),
+            exact=False,
+            tdm_policy_url=policy_url(row["track__public_id"]),
+        )
+        for row in _stating_policies()
+    ]
+
+
+def registry_robots_txt() -> Document:
+    body = robots_txt(
+        _registry_paths(),
+        licence_url=site_url(reverse("registry_licence")),
+        comments=[
+            f"{SITE_NAME}: each track page /t/<id>/ carries its owners' choices about AI.",
+            "Track pages whose owners reserve a use are disallowed for the crawlers of that use;",
+            "Content-Usage rules state the IETF AI preferences of every track page.",
+        ],
+        always_disallow=PRIVATE_PREFIXES,
+        complete_urls=[site_url(reverse("registry_tdmrep"))],
+        max_bytes=feed_max_bytes(),
+    )
+    return Document(body, TEXT, _registry_changed())
+
+
+def registry_tdmrep_json() -> Document:
+    return Document(tdmrep_json(_registry_paths()), JSON, _registry_changed())
+
+
+def registry_rsl() -> Document:
+    page_url = url_for_each("track_public")
+    contents = (
+        RslContent(page_url(row["track__public_id"]), policy_from_row(row))
+        for row in _stating_policies()
+    )
+    return Document(rsl_xml(contents), RSL_MEDIA_TYPE, _registry_changed())
+
+
+# --- A creator's publishing kit --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerLines:
+    """The header lines for one web server, and where in its configuration they go."""
+
+    key: str
+    name: str
+    where: str
+    lines: str
+
+
+@dataclass(frozen=True)
+class CreatorKit:
+    """A creator's catalogue-wide choice, as the files they publish on their own website.
+
+    Resolved as for a track of theirs with no track-level choice, so the broader-purpose
+    fallback applies; one rule for `/`, the whole site that publishes the files. The robots.txt
+    `License:` line and the `Link` header point to the registry's copy of the RSL licence, so
+    every file works as downloaded.
+    """
+
+    creator: Creator
+    policy: Policy
+    last_modified: datetime | None
+
+    @property
+    def tdm_policy_url(self) -> str:
+        applies = rules.tdm_policy_applies(self.policy)
+        return tdm_policy_url(self.creator.public_id) if applies else ""
+
+    @property
+    def licence_url(self) -> str:
+        return licence_url(self.creator.public_id) if rules.rsl_usage(self.policy) else ""
+
+    def _paths(self) -> list[PathPolicy]:
+        return [PathPolicy("/", self.policy, exact=False, tdm_policy_url=self.tdm_policy_url)]
+
+    def _comments(self, name: str) -> list[str]:
+        url = site_url(reverse(f"creator_{name}", args=[self.creator.handle]))
+        return [
+            f"The catalogue-wide choices of {self.creator.artist_name}, from the {SITE_NAME}.",
+            f"Current version: {url}",
+        ]
+
+    def robots_txt(self) -> Document:
+        body = robots_txt(
+            self._paths(), licence_url=self.licence_url, comments=self._comments("robots")
+        )
+        return Document(body, TEXT, self.last_modified)
+
+    def ai_txt(self) -> Document:
+        body = creator_ai_txt(self.policy, comments=self._comments("ai_txt"))
+        return Document(body, TEXT, self.last_modified)
+
+    def tdmrep_json(self) -> Document:
+        return Document(tdmrep_json(self._paths()), JSON, self.last_modified)
+
+    def rsl(self) -> Document:
+        body = rsl_xml([RslContent("/", self.policy, exact=False)])
+        return Document(body, RSL_MEDIA_TYPE, self.last_modified)
+
+    def headers(self) -> dict[str, str]:
+        return response_headers(
+            self.policy, tdm_policy_url=self.tdm_policy_url, rsl_url=self.licence_url
+        )
+
+    def server_lines(self) -> list[ServerLines]:
+        """The header lines for each web server; none when there is no header to send."""
+        headers = self.headers()
+        if not headers:
+            return []
+        snippets = server_snippets(headers)
+        return [ServerLines(key, name, where, snippets[key]) for key, name, where in SERVER_PLACES]
+
+    def headers_txt(self) -> Document:
+        lines = [f"# {_one_line(line)}" for line in self._comments("headers")]
+        servers = self.server_lines()
+        if not servers:
+            lines.append("# No choice has been declared, so there is no header to send.")
+        else:
+            lines.append("# Send these with every page and audio file of your site.")
+        for server in servers:
+            lines += ["", f"# {server.name}: {server.where}", server.lines]
+        return Document("\n".join(lines) + "\n", TEXT, self.last_modified)
+
+    def tdm_policy(self) -> Document | None:
+        if not self.tdm_policy_url:
+            return None
+        body = tdmrep_policy_json(
+            uid=self.tdm_policy_url,
+            # The catalogue has no page of its own; its RSL licence is the registry's
+            # machine-readable description of what the policy covers.
+            target=licence_url(self.creator.public_id),
+            assigner=_party(self.creator),
+            licence=self.policy.licence,
+        )
+        return Document(body, TDMREP_POLICY_MEDIA_TYPE, self.last_modified)
+
+
+# Each web server's name and where its lines go, in the order headers.txt and the page show them.
+SERVER_PLACES: tuple[tuple[str, str, str], ...] = (
+    ("nginx", "nginx", "inside the server block (or a location block) of your site"),
+    ("apache", "Apache", "with mod_headers, in the VirtualHost of your site or its .htaccess"),
+    ("caddy", "Caddy", "inside the site block of your Caddyfile"),
+    ("netlify", "Netlify or Cloudflare Pages", "a file named _headers at the root of your site"),
+)
+
+
+def creator_kit(creator: Creator) -> CreatorKit:
+    statements = latest_statements([creator.id], []).get((creator.id, None), {})
+    changed = max((s.declared_at for s in statements.values()), default=None)
+    return CreatorKit(creator, catalogue_policy(statements), changed)
+
+
+# --- Hosts on which registered tracks have links ------------------------------------------
+
+
+def host_counts() -> QuerySet:
+    """Hosts with the number of registered tracks linked there, most tracks first."""
+    return (
+        TrackLink.objects.values("host")
+        .annotate(tracks=Count("track", distinct=True))
+        .order_by("-tracks", "host")
+    )
+
+
+@dataclass(frozen=True)
+class HostFeed:
+    """The registered link paths on one host with their tracks' policies."""
+
+    host: str
+    paths: list[PathPolicy]
+    last_modified: datetime | None
+
+    def _comments(self) -> list[str]:
+        return [
+            f"The choices of the owners of tracks registered at the {SITE_NAME}, for their pages",
+            f"on {self.host}. Published by the registry, not by {self.host}: apply it as that",
+            "host's own file. Paths are exact, as the registry normalizes links (lowercase host,",
+            "no trailing slash, sorted query without tracking parameters).",
+        ]
+
+    def _complete_urls(self) -> list[str]:
+        return [site_url(reverse("host_tdmrep", args=[self.host]))]
+
+    def robots_txt(self) -> Document:
+        body = robots_txt(
+            self.paths,
+            comments=self._comments(),
+            complete_urls=self._complete_urls(),
+            max_bytes=feed_max_bytes(),
+        )
+        return Document(body, TEXT, self.last_modified)
+
+    def ai_txt(self) -> Document:
+        body = ai_txt(
+            self.paths,
+            comments=self._comments(),
+            complete_urls=self._complete_urls(),
+            max_bytes=feed_max_bytes(),
+        )
+        return Document(body, TEXT, self.last_modified)
+
+    def tdmrep_json(self) -> Document:
+        """Never cut: it is the complete list the robots-style files point to when they are."""
+        return Document(tdmrep_json(self.paths), JSON, self.last_modified)
+
+
+def host_feed(host: str) -> HostFeed | None:
+    """Every registered link path on a host, exact (`$`-anchored); None for an unknown host.
+
+    A link names one track: as a prefix, `/artist/song` would also cover `/artist/song-remix`,
+    someone else's music. Several tracks on one URL are combined to the most restrictive by the
+    serializers. Links with an explicit port are left out: robots.txt applies per scheme, host
+    and port, so a rule for `host:8443` does not belong in the file for `host`.
+    """
+    rows = (
+        TrackLink.objects.filter(host=host)
+        .order_by("url", "id")
+        .values(
+            "url",
+            "created_at",
+            "track__public_id",
+            *[f"track__policy__{field}" for field in POLICY_COLUMNS],
+        )
+    )
+    policy_url = url_for_each("tdm_policy")
+    changed: datetime | None = None
+    paths = []
+    for row in rows.iterator(chunk_size=CHUNK):
+        changed = row["created_at"] if changed is None else max(changed, row["created_at"])
+        policy_row = {field: row[f"track__policy__{field}"] for field in POLICY_COLUMNS}
+        if policy_row["updated_at"] is None:
+            continue  # a track still being registered has no policy yet
+        changed = max(changed, policy_row["updated_at"])
+        policy = policy_from_row(policy_row)
+        if policy.is_unset or urlsplit(row["url"]).port is not None:
+            continue
+        paths.append(
+            PathPolicy(
+                link_path(row["url"]),
+                policy,
+                exact=True,
+                tdm_policy_url=policy_url(row["track__public_id"]),
+            )
+        )
+    # No link at all: the registry knows nothing of this host.
+    return None if changed is None else HostFeed(host, paths, changed)
+
+
+def _one_line(text: str) -> str:
+    """A comment must stay on its line whatever an artist typed as their name."""
+    return "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,221 @@
+"""The public feeds: robots-style files, TDMRep, RSL licences, ODRL policies and CAWG twins.
+
+Views only find the subject, ask `registry.feeds` for the document and answer with validators:
+a strong ETag (a hash of the body, so it changes exactly when the bytes do), Last-Modified (the
+latest change the registry has a time for) and 304 for a matching If-None-Match or
+If-Modified-Since. Everything is cacheable for an hour, well inside the 24 hours RFC 9309 allows
+crawlers to keep a robots.txt.
+
+An unknown subject is a 404 in the format's own terms. For robots.txt and ai.txt a 404 means
+"no restrictions" (RFC 9309, 2.3.1.3): that is the truth for a host or handle the registry knows
+nothing about, and the body is a comment saying so. JSON files answer a problem document.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from uuid import UUID
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+from django.views.decorators.http import require_safe
+
+from consent.identifiers import InvalidIdentifier, normalize_host
+from consent.models import Creator
+from registry import feeds
+from registry.feeds import CreatorKit, Document, HostFeed
+
+FEED_MAX_AGE = 3600
+HOSTS_PER_PAGE = 100
+NO_SUCH_ID = "No track or creator of the registry has this id."
+NO_SUCH_HANDLE = "No creator has this handle, so the registry states no choice for it."
+NO_SUCH_HOST = "No registered track has a link on this host."
+
+
+def feed_response(request: HttpRequest, document: Document) -> HttpResponse:
+    """The document with its validators, or 304 when the client's copy is still current."""
+    data = document.body.encode("utf-8")
+    etag = '"' + hashlib.sha256(data).hexdigest() + '"'
+    response = HttpResponse(data, content_type=document.content_type)
+    response["ETag"] = etag
+    last_modified = None
+    if document.last_modified is not None:
+        last_modified = int(document.last_modified.timestamp())
+        response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
+    return get_conditional_response(
+        request, etag=etag, last_modified=last_modified, response=response
+    )
+
+
+def text_not_found(sentence: str) -> HttpResponse:
+    """A robots-style 404: comment lines only, which a parser reads as an empty file."""
+    return HttpResponse(f"# {sentence}\n", status=404, content_type=feeds.TEXT)
+
+
+def problem_not_found(detail: str) -> HttpResponse:
+    """An RFC 9457 problem document for a JSON or XML file that does not exist."""
+    body = {"type": "about:blank", "title": "Not Found", "status": 404, "detail": detail}
+    return HttpResponse(
+        json.dumps(body) + "\n", status=404, content_type="application/problem+json"
+    )
+
+
+# --- The registry's own site ----------------------------------------------------------------
+
+
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    return feed_response(request, feeds.registry_robots_txt())
+
+
+@require_safe
+def tdmrep_json(request: HttpRequest) -> HttpResponse:
+    return feed_response(request, feeds.registry_tdmrep_json())
+
+
+@require_safe
+def registry_licence(request: HttpRequest) -> HttpResponse:
+    return feed_response(request, feeds.registry_rsl())
+
+
+# --- Tracks and creators by public id -----------------------------------------------------
+
+
+@require_safe
+def track_cawg(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    signals = feeds.track_signals(public_id)
+    if signals is None:
+        return problem_not_found("No registered track has this id.")
+    return feed_response(request, signals.cawg())
+
+
+@require_safe
+def tdm_policy(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A TDMRep policy exists only where part of TDM is open under a licence."""
+    signals = feeds.track_signals(public_id)
+    if signals is not None:
+        document = signals.tdm_policy()
+    else:
+        creator = Creator.objects.filter(public_id=public_id).first()
+        if creator is None:
+            return problem_not_found(NO_SUCH_ID)
+        document = feeds.creator_kit(creator).tdm_policy()
+    if document is None:
+        return problem_not_found(
+            "The owners offer no licence for text and data mining here, so there is no policy."
+        )
+    return feed_response(request, document)
+
+
+@require_safe
+def rsl_licence(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    signals = feeds.track_signals(public_id)
+    if signals is not None:
+        return feed_response(request, signals.rsl())
+    creator = Creator.objects.filter(public_id=public_id).first()
+    if creator is None:
+        return problem_not_found(NO_SUCH_ID)
+    return feed_response(request, feeds.creator_kit(creator).rsl())
+
+
+# --- A creator's publishing kit --------------------------------------------------------------
+
+
+def _creator_file(
+    request: HttpRequest,
+    handle: str,
+    url_name: str,
+    write: Callable[[CreatorKit], Document],
+    not_found: Callable[[str], HttpResponse] = text_not_found,
+) -> HttpResponse:
+    if handle != handle.lower():
+        # Handles are stored lowercase; one spelling per URL keeps caches and links together.
+        return HttpResponsePermanentRedirect(reverse(url_name, args=[handle.lower()]))
+    creator = Creator.objects.filter(handle=handle).first()
+    if creator is None:
+        return not_found(NO_SUCH_HANDLE)
+    return feed_response(request, write(feeds.creator_kit(creator)))
+
+
+@require_safe
+def creator_robots(request: HttpRequest, handle: str) -> HttpResponse:
+    return _creator_file(request, handle, "creator_robots", CreatorKit.robots_txt)
+
+
+@require_safe
+def creator_ai_txt(request: HttpRequest, handle: str) -> HttpResponse:
+    return _creator_file(request, handle, "creator_ai_txt", CreatorKit.ai_txt)
+
+
+@require_safe
+def creator_tdmrep(request: HttpRequest, handle: str) -> HttpResponse:
+    return _creator_file(
+        request, handle, "creator_tdmrep", CreatorKit.tdmrep_json, problem_not_found
+    )
+
+
+@require_safe
+def creator_rsl(request: HttpRequest, handle: str) -> HttpResponse:
+    return _creator_file(request, handle, "creator_rsl", CreatorKit.rsl, problem_not_found)
+
+
+@require_safe
+def creator_headers(request: HttpRequest, handle: str) -> HttpResponse:
+    return _creator_file(request, handle, "creator_headers", CreatorKit.headers_txt)
+
+
+# --- Hosts ----------------------------------------------------------------------------------
+
+
+@require_safe
+def hosts(request: HttpRequest) -> HttpResponse:
+    page = Paginator(feeds.host_counts(), HOSTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "registry/publish/hosts.html", {"page_obj": page})
+
+
+def _host_file(
+    request: HttpRequest,
+    host: str,
+    url_name: str,
+    write: Callable[[HostFeed], Document],
+    not_found: Callable[[str], HttpResponse],
+) -> HttpResponse:
+    try:
+        canonical = normalize_host(host)
+    except InvalidIdentifier:
+        return not_found(NO_SUCH_HOST)
+    if canonical != host:
+        # `WWW.SoundCloud.com` and `bücher.de` name the hosts stored as `soundcloud.com` and
+        # `xn--bcher-kva.de`: one URL per host, so every spelling reaches the same file.
+        return HttpResponsePermanentRedirect(reverse(url_name, args=[canonical]))
+    feed = feeds.host_feed(canonical)
+    if feed is None:
+        return not_found(NO_SUCH_HOST)
+    return feed_response(request, write(feed))
+
+
+def _no_restriction(sentence: str) -> HttpResponse:
+    return text_not_found(
+        f"{sentence} The registry states no restriction for it: a robots.txt that is not "
+        "found means no restrictions."
+    )
+
+
+@require_safe
+def host_robots(request: HttpRequest, host: str) -> HttpResponse:
+    return _host_file(request, host, "host_robots", HostFeed.robots_txt, _no_restriction)
+
+
+@require_safe
+def host_ai_txt(request: HttpRequest, host: str) -> HttpResponse:
+    return _host_file(request, host, "host_ai_txt", HostFeed.ai_txt, _no_restriction)
+
+
+@require_safe
+def host_tdmrep(request: HttpRequest, host: str) -> HttpResponse:
+    return _host_file(request, host, "host_tdmrep", HostFeed.tdmrep_json, problem_not_found)

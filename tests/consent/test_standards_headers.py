@@ -1,0 +1,125 @@
+"""Track-page signals: headers read with http_sfv, HTML tags with lxml, as consumers read them."""
+
+import http_sfv
+import lxml.html
+import pytest
+
+from consent.standards import (
+    CONTENT_USAGE_HEADER,
+    head_html,
+    head_tags,
+    response_headers,
+    server_snippets,
+)
+from tests.consent.test_standards_scenarios import (
+    DISPUTED,
+    FULL_OPT_OUT,
+    LICENCE_ONLY,
+    LOOSENED,
+    NO_DECLARATIONS,
+    OPT_OUT_SEARCH_ALLOWED,
+)
+
+POLICY_URL = "https://registry.example/policies/3f2a.json"
+RSL_URL = "https://registry.example/licenses/3f2a.xml"
+
+
+def content_usage(headers: dict[str, str]) -> dict[str, str] | None:
+    """The Content-Usage header as an RFC 9651 parser sees it: keys and token values."""
+    if CONTENT_USAGE_HEADER not in headers:
+        return None
+    parsed = http_sfv.Dictionary()
+    parsed.parse(headers[CONTENT_USAGE_HEADER].encode())
+    result = {}
+    for key, item in parsed.items():
+        assert isinstance(item.value, http_sfv.Token), key
+        result[key] = str(item.value)
+    return result
+
+
+def headers_of(policy) -> dict[str, str]:
+    return response_headers(policy, tdm_policy_url=POLICY_URL, rsl_url=RSL_URL)
+
+
+@pytest.mark.parametrize(
+    ("policy", "reservation", "usage", "noai"),
+    [
+        (FULL_OPT_OUT, "1", {"train-ai": "n"}, True),
+        (OPT_OUT_SEARCH_ALLOWED, "1", {"train-ai": "n", "search": "y"}, True),
+        (LICENCE_ONLY, "1", {"train-ai": "n"}, True),
+        (LOOSENED, "0", {"train-ai": "y"}, False),
+        (DISPUTED, "1", {"train-ai": "n", "search": "y"}, True),
+        (NO_DECLARATIONS, None, None, False),
+    ],
+)
+def test_a_track_page_carries_the_signals_of_its_policy(policy, reservation, usage, noai):
+    headers = headers_of(policy)
+    assert headers.get("tdm-reservation") == reservation
+    assert content_usage(headers) == usage
+    assert ("X-Robots-Tag" in headers) is noai
+    if noai:
+        assert headers["X-Robots-Tag"] == "noai, noimageai"
+
+
+def test_only_a_licence_only_choice_points_to_a_tdm_policy():
+    assert headers_of(LICENCE_ONLY)["tdm-policy"] == POLICY_URL
+    for policy in (FULL_OPT_OUT, LOOSENED, DISPUTED, NO_DECLARATIONS):
+        assert "tdm-policy" not in headers_of(policy)
+
+
+def test_the_rsl_link_is_sent_when_there_is_something_to_license_or_refuse():
+    assert headers_of(LICENCE_ONLY)["Link"] == (
+        f'<{RSL_URL}>; rel="license"; type="application/rsl+xml"'
+    )
+    assert "Link" in headers_of(FULL_OPT_OUT)
+    assert "Link" not in headers_of(NO_DECLARATIONS)
+    assert "Link" not in response_headers(LICENCE_ONLY)
+
+
+def test_no_declarations_sends_no_signal_at_all():
+    assert headers_of(NO_DECLARATIONS) == {}
+    assert head_tags(NO_DECLARATIONS, tdm_policy_url=POLICY_URL, rsl_url=RSL_URL) == []
+
+
+def test_the_html_head_says_what_the_headers_say():
+    markup = head_html(LICENCE_ONLY, tdm_policy_url=POLICY_URL, rsl_url=RSL_URL)
+    elements = lxml.html.fragments_fromstring(markup)
+    metas = {e.get("name"): e.get("content") for e in elements if e.tag == "meta"}
+    assert metas == {
+        "tdm-reservation": "1",
+        "tdm-policy": POLICY_URL,
+        "robots": "noai, noimageai",
+    }
+    (link,) = [e for e in elements if e.tag == "link"]
+    assert (link.get("rel"), link.get("type"), link.get("href")) == (
+        "license",
+        "application/rsl+xml",
+        RSL_URL,
+    )
+
+
+def test_urls_that_could_break_out_of_a_header_or_an_attribute_are_refused():
+    for bad in (
+        'https://x.example/"><script>',
+        "https://x.example/a\r\nSet-Cookie: x=y",
+        "javascript:alert(1)",
+        "/relative",
+    ):
+        with pytest.raises(ValueError):
+            response_headers(LICENCE_ONLY, rsl_url=bad)
+        with pytest.raises(ValueError):
+            head_html(LICENCE_ONLY, tdm_policy_url=bad)
+
+
+def test_web_server_lines_quote_each_value_for_their_syntax():
+    snippets = server_snippets(headers_of(LICENCE_ONLY))
+    assert 'add_header Content-Usage "train-ai=n" always;' in snippets["nginx"].splitlines()
+    assert (
+        'Header always set Link "<https://registry.example/licenses/3f2a.xml>; '
+        'rel=\\"license\\"; type=\\"application/rsl+xml\\""' in snippets["apache"].splitlines()
+    )
+    assert 'header X-Robots-Tag "noai, noimageai"' in snippets["caddy"].splitlines()
+    assert snippets["netlify"].splitlines()[0] == "/*"
+    assert "  tdm-reservation: 1" in snippets["netlify"].splitlines()
+    with pytest.raises(ValueError):
+        server_snippets({"X-Test": "a\nb"})

@@ -1,0 +1,208 @@
+"""A creator's publishing kit at /c/<handle>/: their catalogue-wide choice as robots.txt, ai.txt,
+tdmrep.json, rsl.xml and web-server header lines, read with independent parsers."""
+
+import http_sfv
+import jsonschema
+import pytest
+from django.conf import settings
+from lxml import etree
+from protego import Protego
+
+from consent.purposes import AI_OPT_OUT, Purpose, Value
+from consent.services import PurposeChoice, TrackData, declare, register_track
+
+pytestmark = pytest.mark.django_db
+
+SITE = "https://owner-band.example"
+RSL = {"rsl": "https://rslstandard.org/rsl"}
+TERMS = "https://owner-band.example/licence"
+TDMREP_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["location", "tdm-reservation"],
+        "additionalProperties": False,
+        "properties": {
+            "location": {"type": "string", "pattern": "^/"},
+            "tdm-reservation": {"enum": [0, 1]},
+            "tdm-policy": {"type": "string", "pattern": "^https?://"},
+        },
+    },
+}
+
+
+def deny_all_ai(creator) -> None:
+    declare(creator, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
+
+
+def kit(client, name: str):
+    response = client.get(f"/c/owner-band/{name}")
+    assert response.status_code == 200, response.content
+    return response
+
+
+def robots(client) -> Protego:
+    return Protego.parse(kit(client, "robots.txt").content.decode())
+
+
+def tdmrep(client) -> list[dict]:
+    rules = kit(client, "tdmrep.json").json()
+    jsonschema.validate(rules, TDMREP_SCHEMA)
+    return rules
+
+
+def rsl_usage(client, element: str) -> set[str]:
+    root = etree.fromstring(kit(client, "rsl.xml").content)
+    found = root.xpath(
+        f"/rsl:rsl/rsl:content[@url='/']/rsl:license[1]/rsl:{element}[@type='usage']/text()",
+        namespaces=RSL,
+    )
+    return set(" ".join(found).split())
+
+
+def header_lines(client) -> dict[str, str]:
+    """The Netlify `_headers` block of headers.txt, as name → value."""
+    text = kit(client, "headers.txt").content.decode()
+    block = text.split("/*\n", 1)[1]
+    return dict(line.strip().split(": ", 1) for line in block.splitlines() if line.strip())
+
+
+def test_a_full_opt_out_keeps_training_crawlers_off_the_whole_site(client, artist):
+    deny_all_ai(artist)
+
+    parser = robots(client)
+
+    for agent in ("GPTBot", "CCBot", "ClaudeBot", "ChatGPT-User", "Perplexity-User"):
+        assert not parser.can_fetch(f"{SITE}/songs/night-drive.mp3", agent), agent
+    assert parser.can_fetch(f"{SITE}/songs/night-drive.mp3", "OAI-SearchBot")
+    assert parser.can_fetch(f"{SITE}/", "Googlebot")
+    assert tdmrep(client) == [{"location": "/", "tdm-reservation": 1}]
+    assert {"ai-train", "ai-input"} <= rsl_usage(client, "prohibits")
+    headers = header_lines(client)
+    assert headers["tdm-reservation"] == "1"
+    assert headers["X-Robots-Tag"] == "noai, noimageai"
+    usage = http_sfv.Dictionary()
+    usage.parse(headers["Content-Usage"].encode())
+    assert str(usage["train-ai"].value) == "n"
+
+
+def test_ai_txt_keeps_dataset_downloaders_off_audio_and_everything_else(client, artist):
+    deny_all_ai(artist)
+
+    parser = Protego.parse(kit(client, "ai.txt").content.decode())
+
+    assert not parser.can_fetch(f"{SITE}/songs/night-drive.mp3", "img2dataset")
+    assert not parser.can_fetch(f"{SITE}/", "img2dataset")
+
+
+def test_a_licence_only_choice_points_to_its_policy_and_licence(client, artist):
+    declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url=TERMS)})
+    policy_url = f"{settings.SITE_URL}/policies/{artist.public_id}.json"
+    licence_url = f"{settings.SITE_URL}/licenses/{artist.public_id}.xml"
+
+    text = kit(client, "robots.txt").content.decode()
+    rules = tdmrep(client)
+    headers = header_lines(client)
+
+    assert not Protego.parse(text).can_fetch(f"{SITE}/", "GPTBot")
+    assert f"License: {licence_url}" in text.splitlines()
+    assert rules == [{"location": "/", "tdm-reservation": 1, "tdm-policy": policy_url}]
+    assert headers["tdm-policy"] == policy_url
+    assert headers["Link"] == f'<{licence_url}>; rel="license"; type="application/rsl+xml"'
+    root = etree.fromstring(kit(client, "rsl.xml").content)
+    assert root.xpath("//rsl:terms/text()", namespaces=RSL) == [TERMS]
+    assert client.get(f"/licenses/{artist.public_id}.xml").content == kit(client, "rsl.xml").content
+
+
+def test_the_kit_reflects_the_catalogue_not_a_track_override(client, artist):
+    deny_all_ai(artist)
+    track = register_track(
+        artist, TrackData(title="Loosened", artist_credit="Owner Band", roles=["recording"])
+    ).tracks[0]
+    declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)}, track=track)
+
+    assert not robots(client).can_fetch(f"{SITE}/", "GPTBot")
+    assert tdmrep(client)[0]["tdm-reservation"] == 1
+
+
+def test_a_broader_catalogue_choice_covers_the_narrower_purposes(client, artist):
+    declare(artist, {Purpose.TDM: PurposeChoice(Value.DENY)})
+
+    assert not robots(client).can_fetch(f"{SITE}/", "GPTBot")
+    assert not robots(client).can_fetch(f"{SITE}/", "ChatGPT-User")
+    assert header_lines(client)["X-Robots-Tag"] == "noai, noimageai"
+
+
+def test_a_creator_with_no_declarations_gets_files_that_reserve_nothing(client, artist):
+    parser = robots(client)
+
+    for agent in ("GPTBot", "ChatGPT-User", "OAI-SearchBot", "Googlebot"):
+        assert parser.can_fetch(f"{SITE}/song.mp3", agent)
+    assert "License:" not in kit(client, "robots.txt").content.decode()
+    assert tdmrep(client) == []
+    assert Protego.parse(kit(client, "ai.txt").content.decode()).can_fetch(
+        f"{SITE}/song.mp3", "img2dataset"
+    )
+    assert "no header to send" in kit(client, "headers.txt").content.decode()
+    assert (
+        etree.fromstring(kit(client, "rsl.xml").content).xpath("//rsl:content", namespaces=RSL)
+        == []
+    )
+
+
+def test_every_file_of_the_kit_follows_a_declaration_at_once(client, artist):
+    before = {name: kit(client, name).content for name in KIT_FILES}
+
+    deny_all_ai(artist)
+
+    for name in KIT_FILES:
+        assert kit(client, name).content != before[name], name
+    assert not robots(client).can_fetch(f"{SITE}/", "GPTBot")
+
+
+KIT_FILES = ("robots.txt", "ai.txt", "tdmrep.json", "rsl.xml", "headers.txt")
+
+
+def test_the_files_have_their_formats_media_types(client, artist):
+    types = {name: kit(client, name)["Content-Type"] for name in KIT_FILES}
+
+    assert types == {
+        "robots.txt": "text/plain; charset=utf-8",
+        "ai.txt": "text/plain; charset=utf-8",
+        "tdmrep.json": "application/json",
+        "rsl.xml": "application/rsl+xml",
+        "headers.txt": "text/plain; charset=utf-8",
+    }
+
+
+def test_an_artist_name_cannot_add_lines_to_the_files(client, artist):
+    artist.artist_name = "Owner Band\nUser-agent: *\nAllow: /"
+    artist.save()
+    deny_all_ai(artist)
+
+    for name in ("robots.txt", "ai.txt", "headers.txt"):
+        lines = kit(client, name).content.decode().splitlines()
+        preamble = lines[: lines.index("")]
+        assert all(line.startswith(("# ", "License: ")) for line in preamble), name
+        assert "Allow: /" not in lines, name
+    assert not robots(client).can_fetch(f"{SITE}/", "GPTBot")
+
+
+def test_an_unknown_handle_is_a_404_in_each_format(client, artist):
+    for name in ("robots.txt", "ai.txt", "headers.txt"):
+        response = client.get(f"/c/nobody-here/{name}")
+        assert response.status_code == 404
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert all(line.startswith("#") for line in response.content.decode().splitlines())
+    for name in ("tdmrep.json", "rsl.xml"):
+        response = client.get(f"/c/nobody-here/{name}")
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["status"] == 404
+
+
+def test_a_handle_in_capitals_redirects_to_its_one_spelling(client, artist):
+    response = client.get("/c/Owner-Band/robots.txt")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/c/owner-band/robots.txt"

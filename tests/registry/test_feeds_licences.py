@@ -1,0 +1,199 @@
+"""Licence-only choices: the TDMRep policy (ODRL JSON-LD) at /policies/<id>.json and the RSL
+licence at /licenses/<id>.xml, for a track or a creator's catalogue, read with JSON Schema and
+lxml."""
+
+import jsonschema
+import pytest
+from django.conf import settings
+from lxml import etree
+
+from consent.purposes import AI_OPT_OUT, Purpose, Value
+from consent.services import PurposeChoice, TrackData, declare, register_track
+from tests.conftest import make_artist
+
+pytestmark = pytest.mark.django_db
+
+TERMS = "https://owner-band.example/ai-licence"
+EMAIL = "licensing@owner-band.example"
+RSL = {"rsl": "https://rslstandard.org/rsl"}
+UNKNOWN = "00000000-0000-0000-0000-000000000000"
+# The TDMRep policy as STANDARDS.md states the W3C profile: exact context, type and profile, one
+# vCard assigner, one `tdm:mine` permission with consent and compensation duties.
+ODRL_SCHEMA = {
+    "type": "object",
+    "required": ["@context", "@type", "profile", "uid", "assigner", "permission"],
+    "properties": {
+        "@context": {
+            "const": ["http://www.w3.org/ns/odrl.jsonld", "http://www.w3.org/ns/tdmrep.jsonld"]
+        },
+        "@type": {"const": "Offer"},
+        "profile": {"const": "http://www.w3.org/ns/tdmrep"},
+        "uid": {"type": "string", "pattern": "^https?://"},
+        "assigner": {
+            "type": "object",
+            "required": ["uid", "vcard:fn"],
+            "properties": {
+                "vcard:fn": {"type": "string", "minLength": 1},
+                "vcard:hasEmail": {"type": "string", "pattern": "^mailto:"},
+                "vcard:hasURL": {"type": "string", "pattern": "^https?://"},
+            },
+        },
+        "permission": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["target", "action", "duty"],
+                "properties": {
+                    "action": {"const": "tdm:mine"},
+                    "duty": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"action": {"enum": ["obtainConsent", "compensate"]}},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def register(creator, *links):
+    data = TrackData(
+        title="Night Drive", artist_credit=creator.artist_name, roles=["recording"], links=links
+    )
+    return register_track(creator, data).tracks[0]
+
+
+def licence_only(creator, **terms) -> None:
+    declare(creator, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, **terms)})
+
+
+def odrl(client, public_id) -> dict:
+    response = client.get(f"/policies/{public_id}.json")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/ld+json"
+    policy = response.json()
+    jsonschema.validate(policy, ODRL_SCHEMA)
+    return policy
+
+
+def rsl(client, public_id) -> etree._Element:
+    response = client.get(f"/licenses/{public_id}.xml")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/rsl+xml"
+    root = etree.fromstring(response.content)
+    assert root.tag == "{https://rslstandard.org/rsl}rsl"
+    return root
+
+
+def test_a_licence_only_track_has_a_policy_naming_its_owner_and_terms(client, artist):
+    licence_only(artist, terms_url=TERMS, contact_email=EMAIL)
+    track = register(artist)
+
+    policy = odrl(client, track.public_id)
+
+    assert policy["uid"] == f"{settings.SITE_URL}/policies/{track.public_id}.json"
+    assert policy["assigner"] == {
+        "uid": f"urn:uuid:{artist.public_id}",
+        "vcard:fn": "Owner Band",
+        "vcard:hasEmail": f"mailto:{EMAIL}",
+        "vcard:hasURL": TERMS,
+    }
+    (permission,) = policy["permission"]
+    assert permission["target"] == f"{settings.SITE_URL}/t/{track.public_id}/"
+
+
+def test_an_owner_with_an_isni_is_named_by_it(client, artist):
+    artist.isni = "0000000121032683"
+    artist.save()
+    licence_only(artist, contact_email=EMAIL)
+    track = register(artist)
+
+    assert odrl(client, track.public_id)["assigner"]["uid"] == (
+        "https://isni.org/isni/0000000121032683"
+    )
+
+
+def test_a_catalogue_wide_licence_has_a_policy_under_the_creators_id(client, artist):
+    licence_only(artist, terms_url=TERMS)
+
+    policy = odrl(client, artist.public_id)
+
+    assert policy["uid"] == f"{settings.SITE_URL}/policies/{artist.public_id}.json"
+    assert policy["assigner"]["vcard:hasURL"] == TERMS
+
+
+def test_there_is_no_policy_without_a_licence_offer(client, artist):
+    declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
+    track = register(artist)
+    silent = make_artist("Quiet Band", "quiet-band")
+
+    for public_id in (track.public_id, artist.public_id, silent.public_id, UNKNOWN):
+        response = client.get(f"/policies/{public_id}.json")
+        assert response.status_code == 404, public_id
+        assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_policy_comes_and_goes_with_the_licence_at_once(client, artist):
+    track = register(artist)
+    assert client.get(f"/policies/{track.public_id}.json").status_code == 404
+
+    licence_only(artist, contact_email=EMAIL)
+    assert odrl(client, track.public_id)["assigner"]["vcard:hasEmail"] == f"mailto:{EMAIL}"
+
+    declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
+    assert client.get(f"/policies/{track.public_id}.json").status_code == 404
+
+
+def test_a_track_licence_covers_its_page_and_links_and_offers_the_terms(client, artist):
+    declare(artist, {Purpose.AI_INPUT: PurposeChoice(Value.DENY)})
+    licence_only(artist, terms_url=TERMS)
+    track = register(artist, "https://soundcloud.com/owner-band/night-drive")
+
+    root = rsl(client, track.public_id)
+
+    urls = root.xpath("/rsl:rsl/rsl:content/@url", namespaces=RSL)
+    assert urls == [
+        f"{settings.SITE_URL}/t/{track.public_id}/",
+        "https://soundcloud.com/owner-band/night-drive",
+    ]
+    content = root.find("rsl:content", RSL)
+    free, paid = content.findall("rsl:license", RSL)
+    assert set(free.findtext("rsl:prohibits", namespaces=RSL).split()) == {"ai-train", "ai-input"}
+    assert paid.findtext("rsl:permits", namespaces=RSL) == "ai-train"
+    assert paid.findtext("rsl:payment/rsl:custom", namespaces=RSL) == TERMS
+    assert content.findtext("rsl:terms", namespaces=RSL) == TERMS
+
+
+def test_a_creator_licence_states_the_catalogue_choice_for_the_site_publishing_it(client, artist):
+    declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
+
+    root = rsl(client, artist.public_id)
+
+    (content,) = root.findall("rsl:content", RSL)
+    assert content.get("url") == "/"
+    prohibited = content.findtext("rsl:license/rsl:prohibits", namespaces=RSL).split()
+    assert {"ai-train", "ai-input"} <= set(prohibited)
+
+
+def test_a_licence_follows_a_declaration_at_once(client, artist):
+    track = register(artist)
+    assert rsl(client, track.public_id).findall("rsl:content", RSL) == []
+
+    declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)})
+
+    permitted = rsl(client, track.public_id).findtext(
+        "rsl:content/rsl:license/rsl:permits", namespaces=RSL
+    )
+    assert "ai-train" in permitted.split()
+
+
+def test_an_unknown_id_has_no_licence(client):
+    response = client.get(f"/licenses/{UNKNOWN}.xml")
+
+    assert response.status_code == 404
+    assert response.json()["status"] == 404

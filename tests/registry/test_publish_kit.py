@@ -1,0 +1,124 @@
+"""The "publish on your own site" page: the signed-in artist's own kit, each file with a copy
+button, a download link and where it goes."""
+
+import lxml.html
+import pytest
+from django.contrib.auth import get_user_model
+
+from consent.purposes import AI_OPT_OUT, Purpose, Value
+from consent.services import PurposeChoice, declare
+
+pytestmark = pytest.mark.django_db
+
+FILES = {
+    "kit-robots": "/c/owner-band/robots.txt",
+    "kit-ai-txt": "/c/owner-band/ai.txt",
+    "kit-tdmrep": "/c/owner-band/tdmrep.json",
+    "kit-rsl": "/c/owner-band/rsl.xml",
+}
+
+
+def deny_all_ai(creator) -> None:
+    declare(creator, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
+
+
+def page(client) -> lxml.html.HtmlElement:
+    response = client.get("/publish/")
+    assert response.status_code == 200
+    return lxml.html.fromstring(response.content)
+
+
+def test_it_needs_a_signed_in_artist(client, artist):
+    response = client.get("/publish/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_someone_without_an_artist_profile_is_sent_to_the_profile_first(client):
+    user = get_user_model().objects.create_user("fan", "fan@example.org", "long enough pass 42")
+    client.force_login(user)
+
+    response = client.get("/publish/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/profile/")
+
+
+def test_each_file_is_shown_as_served_with_a_copy_button_and_a_download(owner_client, artist):
+    deny_all_ai(artist)
+
+    tree = page(owner_client)
+
+    for element_id, url in FILES.items():
+        shown = tree.get_element_by_id(element_id).text_content()
+        assert shown == owner_client.get(url).content.decode(), element_id
+        button = tree.xpath(
+            f"//button[contains(@class, 'copy-button')][@data-copy-target='{element_id}']"
+        )
+        assert len(button) == 1, element_id
+        assert tree.xpath(f"//a[@href='{url}'][@download]"), element_id
+    assert tree.xpath("//a[@href='/c/owner-band/headers.txt'][@download='headers.txt']")
+
+
+def test_after_opting_out_robots_txt_disallows_training_crawlers(owner_client, artist):
+    deny_all_ai(artist)
+
+    robots = page(owner_client).get_element_by_id("kit-robots").text_content()
+
+    group = robots.split("User-agent: GPTBot", 1)[1].split("\n\n", 1)[0]
+    assert "Disallow: /" in group.splitlines()
+
+
+def test_it_says_where_each_file_goes(owner_client, artist):
+    text = page(owner_client).text_content()
+
+    assert "at the root of your site, as /robots.txt" in text
+    assert "as /ai.txt" in text
+    assert "/.well-known/tdmrep.json" in text
+    assert "License: line" in text
+
+
+def test_header_lines_are_offered_for_each_web_server(owner_client, artist):
+    deny_all_ai(artist)
+
+    tree = page(owner_client)
+
+    nginx = tree.get_element_by_id("kit-headers-nginx").text_content()
+    assert 'add_header X-Robots-Tag "noai, noimageai" always;' in nginx
+    assert (
+        'Header always set tdm-reservation "1"'
+        in tree.get_element_by_id("kit-headers-apache").text_content()
+    )
+    for server in ("nginx", "apache", "caddy", "netlify"):
+        assert tree.xpath(f"//button[@data-copy-target='kit-headers-{server}']"), server
+
+
+def test_with_no_choice_it_says_the_files_reserve_nothing(owner_client, artist):
+    tree = page(owner_client)
+
+    assert "You have not made any catalogue-wide choice yet." in tree.text_content()
+    assert tree.xpath("//a[@href='/permissions/']")
+    assert "Disallow" not in tree.get_element_by_id("kit-robots").text_content()
+
+
+def test_it_shows_only_the_signed_in_artists_kit(owner_client, artist, other_artist):
+    deny_all_ai(other_artist)
+    declare(other_artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
+
+    response = owner_client.get("/publish/")
+    tree = lxml.html.fromstring(response.content)
+
+    assert "someone-else" not in response.content.decode()
+    assert "Someone Else" not in response.content.decode()
+    assert "Disallow" not in tree.get_element_by_id("kit-robots").text_content()
+
+
+def test_the_artist_name_is_escaped_in_the_files_shown(owner_client, artist):
+    artist.artist_name = "<script>alert(1)</script>"
+    artist.save()
+
+    body = owner_client.get("/publish/").content.decode()
+
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
