@@ -27,66 +27,7 @@ from tests.consent.test_standards_scenarios import (
     SCENARIOS,
     TERMS,
 )
-
-TDMREP_FILE_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["location", "tdm-reservation"],
-        "additionalProperties": False,
-        "properties": {
-            "location": {"type": "string", "pattern": "^/"},
-            "tdm-reservation": {"type": "integer", "enum": [0, 1]},
-            "tdm-policy": {"type": "string", "format": "uri", "pattern": "^https?://"},
-        },
-    },
-}
-
-ODRL_POLICY_SCHEMA = {
-    "type": "object",
-    "required": ["@context", "@type", "profile", "uid", "assigner", "permission"],
-    "properties": {
-        "@context": {
-            "const": ["http://www.w3.org/ns/odrl.jsonld", "http://www.w3.org/ns/tdmrep.jsonld"]
-        },
-        "@type": {"const": "Offer"},
-        "profile": {"const": "http://www.w3.org/ns/tdmrep"},
-        "uid": {"type": "string", "pattern": "^https?://"},
-        "assigner": {
-            "type": "object",
-            "required": ["uid", "vcard:fn"],
-            "properties": {
-                "uid": {"type": "string", "pattern": "^https?://"},
-                "vcard:fn": {"type": "string", "minLength": 1},
-                "vcard:hasEmail": {"type": "string", "pattern": "^mailto:[^@\\s]+@[^@\\s]+$"},
-                "vcard:hasURL": {"type": "string", "pattern": "^https?://"},
-            },
-        },
-        "permission": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["target", "action"],
-                "properties": {
-                    "target": {"type": "string", "pattern": "^https?://"},
-                    "action": {"const": "tdm:mine"},
-                    "duty": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["action"],
-                            "properties": {"action": {"enum": ["obtainConsent", "compensate"]}},
-                        },
-                    },
-                },
-            },
-        },
-        "prohibition": False,
-        "obligation": False,
-    },
-}
+from tests.schemas import ODRL_POLICY_SCHEMA, TDMREP_FILE_SCHEMA
 
 POLICY_URL = "https://registry.example/policies/3f2a.json"
 

@@ -10,25 +10,13 @@ from protego import Protego
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
+from tests.schemas import TDMREP_FILE_SCHEMA
 
 pytestmark = pytest.mark.django_db
 
 SITE = "https://owner-band.example"
 RSL = {"rsl": "https://rslstandard.org/rsl"}
 TERMS = "https://owner-band.example/licence"
-TDMREP_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["location", "tdm-reservation"],
-        "additionalProperties": False,
-        "properties": {
-            "location": {"type": "string", "pattern": "^/"},
-            "tdm-reservation": {"enum": [0, 1]},
-            "tdm-policy": {"type": "string", "pattern": "^https?://"},
-        },
-    },
-}
 
 
 def deny_all_ai(creator) -> None:
@@ -47,7 +35,7 @@ def robots(client) -> Protego:
 
 def tdmrep(client) -> list[dict]:
     rules = kit(client, "tdmrep.json").json()
-    jsonschema.validate(rules, TDMREP_SCHEMA)
+    jsonschema.validate(rules, TDMREP_FILE_SCHEMA)
     return rules
 
 

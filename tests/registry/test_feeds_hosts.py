@@ -12,22 +12,10 @@ from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from registry import views_feeds
 from tests.conftest import make_artist
+from tests.schemas import TDMREP_FILE_SCHEMA
 
 pytestmark = pytest.mark.django_db
 
-TDMREP_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["location", "tdm-reservation"],
-        "additionalProperties": False,
-        "properties": {
-            "location": {"type": "string", "pattern": "^/"},
-            "tdm-reservation": {"enum": [0, 1]},
-            "tdm-policy": {"type": "string", "pattern": "^https?://"},
-        },
-    },
-}
 # Every line a robots-style file may hold: RFC 9309 records, aipref and RSL extensions, comments.
 ROBOTS_LINE = re.compile(r"^(|#.*|User-agent: \S+|(Allow|Disallow|Content-Usage|License): \S.*)$")
 
@@ -57,7 +45,7 @@ def robots(client, host="soundcloud.com", name="robots.txt") -> Protego:
 
 def tdmrep(client, host="soundcloud.com") -> list[dict]:
     rules = fetch(client, host, ".well-known/tdmrep.json").json()
-    jsonschema.validate(rules, TDMREP_SCHEMA)
+    jsonschema.validate(rules, TDMREP_FILE_SCHEMA)
     return rules
 
 

@@ -10,6 +10,7 @@ from lxml import etree
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from tests.conftest import make_artist
+from tests.schemas import ODRL_POLICY_SCHEMA
 
 pytestmark = pytest.mark.django_db
 
@@ -17,48 +18,6 @@ TERMS = "https://owner-band.example/ai-licence"
 EMAIL = "licensing@owner-band.example"
 RSL = {"rsl": "https://rslstandard.org/rsl"}
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
-# The TDMRep policy as STANDARDS.md states the W3C profile: exact context, type and profile, one
-# vCard assigner, one `tdm:mine` permission with consent and compensation duties.
-ODRL_SCHEMA = {
-    "type": "object",
-    "required": ["@context", "@type", "profile", "uid", "assigner", "permission"],
-    "properties": {
-        "@context": {
-            "const": ["http://www.w3.org/ns/odrl.jsonld", "http://www.w3.org/ns/tdmrep.jsonld"]
-        },
-        "@type": {"const": "Offer"},
-        "profile": {"const": "http://www.w3.org/ns/tdmrep"},
-        "uid": {"type": "string", "pattern": "^https?://"},
-        "assigner": {
-            "type": "object",
-            "required": ["uid", "vcard:fn"],
-            "properties": {
-                "vcard:fn": {"type": "string", "minLength": 1},
-                "vcard:hasEmail": {"type": "string", "pattern": "^mailto:"},
-                "vcard:hasURL": {"type": "string", "pattern": "^https?://"},
-            },
-        },
-        "permission": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["target", "action", "duty"],
-                "properties": {
-                    "action": {"const": "tdm:mine"},
-                    "duty": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {"action": {"enum": ["obtainConsent", "compensate"]}},
-                        },
-                    },
-                },
-            },
-        },
-    },
-}
 
 
 def register(creator, *links):
@@ -77,7 +36,7 @@ def odrl(client, public_id) -> dict:
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "application/ld+json"
     policy = response.json()
-    jsonschema.validate(policy, ODRL_SCHEMA)
+    jsonschema.validate(policy, ODRL_POLICY_SCHEMA)
     return policy
 
 

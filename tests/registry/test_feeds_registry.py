@@ -13,24 +13,11 @@ from protego import Protego
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from tests.conftest import make_artist
+from tests.schemas import TDMREP_FILE_SCHEMA
 
 pytestmark = pytest.mark.django_db
 
 RSL = {"rsl": "https://rslstandard.org/rsl"}
-# TDMRep (W3C CG final report 2024), section 3.4: an array of rules, even for one.
-TDMREP_SCHEMA = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "required": ["location", "tdm-reservation"],
-        "additionalProperties": False,
-        "properties": {
-            "location": {"type": "string", "pattern": "^/"},
-            "tdm-reservation": {"enum": [0, 1]},
-            "tdm-policy": {"type": "string", "format": "uri", "pattern": "^https?://"},
-        },
-    },
-}
 
 
 def register(creator, isrc=None, title="Night Drive"):
@@ -69,7 +56,7 @@ def tdmrep(client) -> list[dict]:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     rules = response.json()
-    jsonschema.validate(rules, TDMREP_SCHEMA, format_checker=jsonschema.FormatChecker())
+    jsonschema.validate(rules, TDMREP_FILE_SCHEMA, format_checker=jsonschema.FormatChecker())
     return rules
 
 

@@ -1,0 +1,66 @@
+"""The published shapes of the formats the registry emits, as JSON Schema, for every test.
+
+Written from the specifications (W3C TDMRep final report; its ODRL profile), not from our code,
+so a test that validates against them checks the format, not our own idea of it.
+"""
+
+TDMREP_FILE_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["location", "tdm-reservation"],
+        "additionalProperties": False,
+        "properties": {
+            "location": {"type": "string", "pattern": "^/"},
+            "tdm-reservation": {"type": "integer", "enum": [0, 1]},
+            "tdm-policy": {"type": "string", "format": "uri", "pattern": "^https?://"},
+        },
+    },
+}
+
+ODRL_POLICY_SCHEMA = {
+    "type": "object",
+    "required": ["@context", "@type", "profile", "uid", "assigner", "permission"],
+    "properties": {
+        "@context": {
+            "const": ["http://www.w3.org/ns/odrl.jsonld", "http://www.w3.org/ns/tdmrep.jsonld"]
+        },
+        "@type": {"const": "Offer"},
+        "profile": {"const": "http://www.w3.org/ns/tdmrep"},
+        "uid": {"type": "string", "pattern": "^https?://"},
+        "assigner": {
+            "type": "object",
+            "required": ["uid", "vcard:fn"],
+            "properties": {
+                # An ISNI URI where the artist has one, else a urn:uuid: of the creator.
+                "uid": {"type": "string", "pattern": "^(https?://|urn:)"},
+                "vcard:fn": {"type": "string", "minLength": 1},
+                "vcard:hasEmail": {"type": "string", "pattern": "^mailto:[^@\\s]+@[^@\\s]+$"},
+                "vcard:hasURL": {"type": "string", "pattern": "^https?://"},
+            },
+        },
+        "permission": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["target", "action"],
+                "properties": {
+                    "target": {"type": "string", "pattern": "^https?://"},
+                    "action": {"const": "tdm:mine"},
+                    "duty": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["action"],
+                            "properties": {"action": {"enum": ["obtainConsent", "compensate"]}},
+                        },
+                    },
+                },
+            },
+        },
+        "prohibition": False,
+        "obligation": False,
+    },
+}
