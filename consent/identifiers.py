@@ -103,6 +103,8 @@ TRACKING_PARAMETERS = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_URL_LENGTH = 2000
 MAX_HOST_LENGTH = 253  # RFC 1035
+# After IDNA encoding: letters, digits, hyphens and underscores in non-empty dot-separated labels.
+_HOST_RE = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 
 
 def normalize_url(raw: str) -> str:
@@ -160,6 +162,8 @@ def normalize_host(host: str) -> str:
         raise InvalidIdentifier(f"“{host}” is not a valid host name.") from exc
     if host.startswith("www."):
         host = host[4:]
+    if host and not _HOST_RE.match(host):
+        raise InvalidIdentifier(f"“{host}” is not a valid host name.")
     if len(host) > MAX_HOST_LENGTH:
         raise InvalidIdentifier(f"A host name can be at most {MAX_HOST_LENGTH} characters long.")
     return host

@@ -20,7 +20,15 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
-from consent.models import POLICY_FIELDS, Creator, EffectivePolicy, Track, TrackLink
+from consent.models import (
+    POLICY_FIELDS,
+    ChangeEvent,
+    Claim,
+    Creator,
+    EffectivePolicy,
+    Track,
+    TrackLink,
+)
 from consent.purposes import PURPOSES, Purpose, Value
 from consent.services import latest_statements
 from consent.standards import (
@@ -65,6 +73,17 @@ class Document:
     body: str
     content_type: str
     last_modified: datetime | None = None
+
+
+def feeds_version() -> str:
+    """A token that changes whenever any feed could: a consent change, a link added or removed.
+
+    Three index-backed aggregates, so a feed can be answered from cache (or with 304) without
+    being rebuilt; a rebuild of a large feed costs seconds, this costs milliseconds.
+    """
+    sequence = ChangeEvent.objects.aggregate(last=Max("sequence"))["last"] or 0
+    links = TrackLink.objects.aggregate(count=Count("id"), last=Max("id"))
+    return f"{sequence}.{links['count']}.{links['last'] or 0}"
 
 
 def site_url(path: str) -> str:
@@ -236,15 +255,23 @@ def _registry_paths() -> list[PathPolicy]:
     """Every track page that states something, as a prefix: it also covers the page's twins."""
     page_path = url_for_each("track_public", absolute=False)
     policy_url = url_for_each("tdm_policy")
-    return [
-        PathPolicy(
-            page_path(row["track__public_id"]),
-            policy_from_row(row),
-            exact=False,
-            tdm_policy_url=policy_url(row["track__public_id"]),
+    paths = []
+    for row in _stating_policies():
+        policy = policy_from_row(row)
+        paths.append(
+            PathPolicy(
+                page_path(row["track__public_id"]),
+                policy,
+                exact=False,
+                tdm_policy_url=_policy_url_if_offered(policy_url, row, policy),
+            )
         )
-        for row in _stating_policies()
-    ]
+    return paths
+
+
+def _policy_url_if_offered(policy_url: Callable[[UUID], str], row: dict, policy: Policy) -> str:
+    """A tdm-policy link only where that policy exists; anything else would point at a 404."""
+    return policy_url(row["track__public_id"]) if rules.tdm_policy_applies(policy) else ""
 
 
 def registry_robots_txt() -> Document:
@@ -336,8 +363,37 @@ class CreatorKit:
         return Document(tdmrep_json(self._paths()), JSON, self.last_modified)
 
     def rsl(self) -> Document:
+        """The file to host on the artist's own site: "/" means that site."""
         body = rsl_xml([RslContent("/", self.policy, exact=False)])
         return Document(body, RSL_MEDIA_TYPE, self.last_modified)
+
+    def registry_rsl(self) -> Document:
+        """The registry's copy, which the kit's `License:` line and `Link` header name.
+
+        Served from the registry, "/" would mean the registry's own site, so this copy lists the
+        artist's works by absolute URL instead: each registered link and each track page, with
+        the policy in force for that track (overrides and co-owners included).
+        """
+        claimed = Claim.objects.filter(creator=self.creator, status=Claim.Status.ACTIVE)
+        rows = (
+            EffectivePolicy.objects.filter(track__in=claimed.values("track"))
+            .filter(STATES_SOMETHING)
+            .order_by("track__public_id")
+            .values("track__public_id", *POLICY_COLUMNS)
+        )
+        page_url = url_for_each("track_public")
+        links: dict[UUID, list[str]] = {}
+        for link in TrackLink.objects.filter(track__in=claimed.values("track")).values(
+            "track__public_id", "url"
+        ):
+            links.setdefault(link["track__public_id"], []).append(link["url"])
+        contents = []
+        for row in rows.iterator(chunk_size=CHUNK):
+            policy = policy_from_row(row)
+            public_id = row["track__public_id"]
+            contents.append(RslContent(page_url(public_id), policy, exact=False))
+            contents += [RslContent(url, policy) for url in sorted(links.get(public_id, []))]
+        return Document(rsl_xml(contents), RSL_MEDIA_TYPE, self.last_modified)
 
     def headers(self) -> dict[str, str]:
         return response_headers(
@@ -446,6 +502,10 @@ class HostFeed:
         return Document(tdmrep_json(self.paths), JSON, self.last_modified)
 
 
+def host_is_known(host: str) -> bool:
+    return TrackLink.objects.filter(host=host).exists()
+
+
 def host_feed(host: str) -> HostFeed | None:
     """Every registered link path on a host, exact (`$`-anchored); None for an unknown host.
 
@@ -481,7 +541,7 @@ def host_feed(host: str) -> HostFeed | None:
                 link_path(row["url"]),
                 policy,
                 exact=True,
-                tdm_policy_url=policy_url(row["track__public_id"]),
+                tdm_policy_url=_policy_url_if_offered(policy_url, row, policy),
             )
         )
     # No link at all: the registry knows nothing of this host.

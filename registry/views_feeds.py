@@ -14,12 +14,15 @@ nothing about, and the body is a comment saying so. JSON files answer a problem 
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
@@ -30,6 +33,9 @@ from registry import feeds
 from registry.feeds import CreatorKit, Document, HostFeed
 
 FEED_MAX_AGE = 3600
+# An artist's new name reaches the cached files within this time; consent changes and link
+# changes reach them at once, because they change the feeds version in the cache key.
+FEED_CACHE_SECONDS = 300
 HOSTS_PER_PAGE = 100
 NO_SUCH_ID = "No track or creator of the registry has this id."
 NO_SUCH_HANDLE = "No creator has this handle, so the registry states no choice for it."
@@ -39,17 +45,52 @@ NO_SUCH_HOST = "No registered track has a link on this host."
 def feed_response(request: HttpRequest, document: Document) -> HttpResponse:
     """The document with its validators, or 304 when the client's copy is still current."""
     data = document.body.encode("utf-8")
-    etag = '"' + hashlib.sha256(data).hexdigest() + '"'
-    response = HttpResponse(data, content_type=document.content_type)
-    response["ETag"] = etag
-    last_modified = None
-    if document.last_modified is not None:
-        last_modified = int(document.last_modified.timestamp())
-        response["Last-Modified"] = http_date(last_modified)
+    last_modified = (
+        int(document.last_modified.timestamp()) if document.last_modified is not None else None
+    )
+    return _answer(request, _Rendered(data, document.content_type, last_modified))
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    data: bytes
+    content_type: str
+    last_modified: int | None
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.data).hexdigest() + '"'
+
+
+def _answer(request: HttpRequest, rendered: _Rendered) -> HttpResponse:
+    response = HttpResponse(rendered.data, content_type=rendered.content_type)
+    response["ETag"] = rendered.etag
+    if rendered.last_modified is not None:
+        response["Last-Modified"] = http_date(rendered.last_modified)
     patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
     return get_conditional_response(
-        request, etag=etag, last_modified=last_modified, response=response
+        request, etag=rendered.etag, last_modified=rendered.last_modified, response=response
     )
+
+
+def cached_feed_response(
+    request: HttpRequest, key: str, build: Callable[[], Document]
+) -> HttpResponse:
+    """Like feed_response, for the large feeds: built once per feeds version, then served from
+    the shared cache. Crawlers ask for these files constantly and anonymously; without this a
+    flood of requests (even of 304s) would rebuild a multi-megabyte file every time.
+    """
+    cache_key = f"feed:{key}:{feeds.feeds_version()}"
+    rendered = cache.get(cache_key)
+    if rendered is None:
+        document = build()
+        rendered = _Rendered(
+            document.body.encode("utf-8"),
+            document.content_type,
+            int(document.last_modified.timestamp()) if document.last_modified else None,
+        )
+        cache.set(cache_key, rendered, FEED_CACHE_SECONDS)
+    return _answer(request, rendered)
 
 
 def text_not_found(sentence: str) -> HttpResponse:
@@ -70,17 +111,17 @@ def problem_not_found(detail: str) -> HttpResponse:
 
 @require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    return feed_response(request, feeds.registry_robots_txt())
+    return cached_feed_response(request, "registry-robots", feeds.registry_robots_txt)
 
 
 @require_safe
 def tdmrep_json(request: HttpRequest) -> HttpResponse:
-    return feed_response(request, feeds.registry_tdmrep_json())
+    return cached_feed_response(request, "registry-tdmrep", feeds.registry_tdmrep_json)
 
 
 @require_safe
 def registry_licence(request: HttpRequest) -> HttpResponse:
-    return feed_response(request, feeds.registry_rsl())
+    return cached_feed_response(request, "registry-rsl", feeds.registry_rsl)
 
 
 # --- Tracks and creators by public id -----------------------------------------------------
@@ -120,7 +161,7 @@ def rsl_licence(request: HttpRequest, public_id: UUID) -> HttpResponse:
     creator = Creator.objects.filter(public_id=public_id).first()
     if creator is None:
         return problem_not_found(NO_SUCH_ID)
-    return feed_response(request, feeds.creator_kit(creator).rsl())
+    return feed_response(request, feeds.creator_kit(creator).registry_rsl())
 
 
 # --- A creator's publishing kit --------------------------------------------------------------
@@ -189,14 +230,21 @@ def _host_file(
         canonical = normalize_host(host)
     except InvalidIdentifier:
         return not_found(NO_SUCH_HOST)
+    if not canonical:
+        return not_found(NO_SUCH_HOST)
     if canonical != host:
         # `WWW.SoundCloud.com` and `bücher.de` name the hosts stored as `soundcloud.com` and
         # `xn--bcher-kva.de`: one URL per host, so every spelling reaches the same file.
         return HttpResponsePermanentRedirect(reverse(url_name, args=[canonical]))
-    feed = feeds.host_feed(canonical)
-    if feed is None:
+    if not feeds.host_is_known(canonical):
         return not_found(NO_SUCH_HOST)
-    return feed_response(request, write(feed))
+
+    def build() -> Document:
+        # Its last link may have gone since host_is_known: then the host's file is empty.
+        feed = feeds.host_feed(canonical) or HostFeed(canonical, [], timezone.now())
+        return write(feed)
+
+    return cached_feed_response(request, f"host:{url_name}:{canonical}", build)
 
 
 def _no_restriction(sentence: str) -> HttpResponse:

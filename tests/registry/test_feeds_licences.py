@@ -128,15 +128,28 @@ def test_a_track_licence_covers_its_page_and_links_and_offers_the_terms(client, 
     assert content.findtext("rsl:terms", namespaces=RSL) == TERMS
 
 
-def test_a_creator_licence_states_the_catalogue_choice_for_the_site_publishing_it(client, artist):
+def test_the_registry_copy_of_a_creator_licence_names_each_work_by_absolute_url(client, artist):
+    """Served from the registry, "/" would mean the registry; the copy names the works."""
     declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
+    track = register(artist, "https://soundcloud.com/owner-band/night-drive")
 
     root = rsl(client, artist.public_id)
 
+    urls = [content.get("url") for content in root.findall("rsl:content", RSL)]
+    assert urls == [
+        f"{settings.SITE_URL}/t/{track.public_id}/",
+        "https://soundcloud.com/owner-band/night-drive",
+    ]
+    for content in root.findall("rsl:content", RSL):
+        prohibited = content.findtext("rsl:license/rsl:prohibits", namespaces=RSL).split()
+        assert {"ai-train", "ai-input"} <= set(prohibited)
+
+
+def test_the_kit_copy_of_a_creator_licence_covers_the_site_that_hosts_it(client, artist):
+    declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
+    root = etree.fromstring(client.get(f"/c/{artist.handle}/rsl.xml").content)
     (content,) = root.findall("rsl:content", RSL)
     assert content.get("url") == "/"
-    prohibited = content.findtext("rsl:license/rsl:prohibits", namespaces=RSL).split()
-    assert {"ai-train", "ai-input"} <= set(prohibited)
 
 
 def test_a_licence_follows_a_declaration_at_once(client, artist):
