@@ -48,6 +48,7 @@ from consent.standards import (
     rsl_xml,
     rules,
     server_snippets,
+    single_line,
     tdmrep_json,
     tdmrep_policy_json,
 )
@@ -409,7 +410,8 @@ class CreatorKit:
         return [ServerLines(key, name, where, snippets[key]) for key, name, where in SERVER_PLACES]
 
     def headers_txt(self) -> Document:
-        lines = [f"# {_one_line(line)}" for line in self._comments("headers")]
+        # A comment must stay on its line whatever an artist typed as their name.
+        lines = [f"# {single_line(line)}" for line in self._comments("headers")]
         servers = self.server_lines()
         if not servers:
             lines.append("# No choice has been declared, so there is no header to send.")
@@ -546,11 +548,6 @@ def host_feed(host: str) -> HostFeed | None:
         )
     # No link at all: the registry knows nothing of this host.
     return None if changed is None else HostFeed(host, paths, changed)
-
-
-def _one_line(text: str) -> str:
-    """A comment must stay on its line whatever an artist typed as their name."""
-    return "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
 
 
 def _json(data: object) -> str:

@@ -6,6 +6,7 @@ services receive clean values and every error can be shown next to the field it 
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from django import forms
@@ -25,6 +26,7 @@ from consent.models import POLICY_FIELDS, Claim, Creator, Track
 from consent.purposes import DESCRIPTIONS, LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
 from consent.resolution import Statement
 from consent.services import PurposeChoice
+from consent.standards import breaks_lines
 from registry.uploads import is_audio, not_audio_message
 
 # --- Profile --------------------------------------------------------------------------------
@@ -77,6 +79,19 @@ class ProfileForm(forms.ModelForm):
         # Stored compact, shown the way people write it.
         if self.instance.isni and not self.is_bound:
             self.initial["isni"] = format_isni(self.instance.isni)
+
+    def clean_artist_name(self) -> str:
+        name = self.cleaned_data["artist_name"]
+        # The name is written into comments of robots.txt and ai.txt, where a line-breaking
+        # character would start a new line a crawler reads as a rule. Format characters (Cf)
+        # stay allowed: zero-width joiners belong to Persian spelling and emoji, and the
+        # serializers replace them with spaces in line-based files anyway.
+        if any(breaks_lines(ch) and unicodedata.category(ch) != "Cf" for ch in name):
+            raise forms.ValidationError(
+                "An artist name cannot contain line breaks or invisible control characters. "
+                "Please type it on one line, with letters, digits, spaces and punctuation only."
+            )
+        return name
 
     def clean_handle(self) -> str:
         handle = self.cleaned_data["handle"]

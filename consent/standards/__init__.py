@@ -8,7 +8,8 @@ STANDARDS.md is the specification. One module decides (`rules`); the others seri
   robots.txt verdicts, Spawning opt-out/opt-in, RSL usage, CAWG entries, IPTC PLUS.
 - `agents`: the AI user-agent data file (`consent/data/ai_agents.json`), validated on load.
 - `paths`: RFC 9309 percent-encoding, so no URL can inject a line or a wildcard.
-- `robots`: robots.txt and ai.txt within 500 KiB, most restrictive rules first.
+- `robots`: robots.txt and ai.txt within 500 KiB, most restrictive rules first, and
+  `single_line`, which keeps any text (a name, a URL) on the line it is written on.
 - `tdmrep`, `headers`, `rsl`, `cawg`: the other formats.
 """
 
@@ -35,7 +36,6 @@ from consent.standards.headers import (
     TDM_RESERVATION_HEADER,
     X_ROBOTS_TAG_HEADER,
     HeadTag,
-    head_html,
     head_tags,
     response_headers,
     rsl_link_value,
@@ -49,15 +49,17 @@ from consent.standards.policy import (
     Policy,
     catalogue_policy,
     combine_policies,
-    creator_catalogue_policy,
     merge_paths,
 )
 from consent.standards.robots import (
     AUDIO_EXTENSIONS,
+    LINE_BREAKING_CATEGORIES,
     MAX_ROBOTS_BYTES,
     ai_txt,
+    breaks_lines,
     creator_ai_txt,
     robots_txt,
+    single_line,
 )
 from consent.standards.rsl import RSL_NAMESPACE, RslContent, rsl_xml
 from consent.standards.rules import (
@@ -94,6 +96,7 @@ __all__ = [
     "CAWG_LABEL",
     "CONTENT_USAGE_HEADER",
     "DATA_FILE",
+    "LINE_BREAKING_CATEGORIES",
     "LINK_HEADER",
     "MAX_ROBOTS_BYTES",
     "NOAI_DIRECTIVES",
@@ -122,15 +125,14 @@ __all__ = [
     "ai_txt",
     "ai_txt_disallowed",
     "ai_txt_full_opt_out",
+    "breaks_lines",
     "catalogue_policy",
     "cawg_assertions",
     "combine_policies",
     "content_usage",
     "content_usage_value",
     "creator_ai_txt",
-    "creator_catalogue_policy",
     "encode_path",
-    "head_html",
     "head_tags",
     "iptc_data_mining",
     "link_path",
@@ -144,6 +146,7 @@ __all__ = [
     "rsl_usage",
     "rsl_xml",
     "server_snippets",
+    "single_line",
     "spawning_answer",
     "spawning_opt_in",
     "spawning_opt_out",

@@ -7,7 +7,6 @@ and `<meta name="robots">`; RSL discovery by a `Link` header with `rel="license"
 appears only as a header.
 """
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -45,8 +44,9 @@ def response_headers(
 ) -> dict[str, str]:
     """Every header a page about this policy carries; headers with nothing to say are absent.
 
-    `tdm-policy` accompanies a reservation that is partly open under a licence; the RSL `Link`
-    is written when the policy has any RSL usage to state and a licence document exists.
+    `tdm-policy` accompanies a reservation only when `rules.tdm_policy_applies` (a licence and
+    no denial in the TDM family); the RSL `Link` is written when the policy has any RSL usage to
+    state and a licence document exists.
     """
     headers: dict[str, str] = {}
     reservation = rules.tdm_reservation(policy)
@@ -65,16 +65,10 @@ def response_headers(
 
 @dataclass(frozen=True)
 class HeadTag:
-    """One `<meta>` or `<link>` element; `html()` escapes every attribute value."""
+    """One `<meta>` or `<link>` element; the template that writes it escapes every value."""
 
     element: str
     attributes: tuple[tuple[str, str], ...]
-
-    def html(self) -> str:
-        attrs = " ".join(
-            f'{name}="{html.escape(value, quote=True)}"' for name, value in self.attributes
-        )
-        return f"<{self.element} {attrs}>"
 
 
 def head_tags(policy: Policy, *, tdm_policy_url: str = "", rsl_url: str = "") -> list[HeadTag]:
@@ -101,12 +95,6 @@ def head_tags(policy: Policy, *, tdm_policy_url: str = "", rsl_url: str = "") ->
             )
         )
     return tags
-
-
-def head_html(policy: Policy, *, tdm_policy_url: str = "", rsl_url: str = "") -> str:
-    """The tags as escaped HTML, one per line, for a template to mark safe."""
-    tags = head_tags(policy, tdm_policy_url=tdm_policy_url, rsl_url=rsl_url)
-    return "\n".join(tag.html() for tag in tags)
 
 
 def _quoted(value: str) -> str:

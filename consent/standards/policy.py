@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from consent.purposes import PURPOSES, RESTRICTIVENESS, Purpose, Value
 from consent.resolution import Resolved, Statement, resolve_claim
+from consent.standards import rules
 from consent.standards.paths import path_pattern
 
 
@@ -169,21 +170,14 @@ def catalogue_policy(statements: Mapping[Purpose, Statement]) -> Policy:
     return Policy.from_resolved(resolve_claim({}, statements))
 
 
-def creator_catalogue_policy(creator_id: int) -> Policy:
-    """Read a creator's catalogue-wide declarations in force now and resolve them."""
-    from consent.services import latest_statements
-
-    statements = latest_statements([creator_id], [])
-    return catalogue_policy(statements.get((creator_id, None), {}))
-
-
 @dataclass(frozen=True)
 class PathPolicy:
     """One path (with its query) on a host, and the policy of what is published there.
 
     `exact` paths match only that URL (robots.txt `$`, see `consent.standards.paths`); a
     non-exact path covers everything below it, as for the registry's own `/t/<id>/` pages or a
-    creator's whole site (`/`). `tdm_policy_url` is the TDMRep policy for licence-only choices.
+    creator's whole site (`/`). `tdm_policy_url` is the TDMRep policy for licence-only choices;
+    every output names it only where `rules.tdm_policy_applies` to the path's policy.
     """
 
     path: str
@@ -197,6 +191,8 @@ def merge_paths(paths: Iterable[PathPolicy]) -> list[PathPolicy]:
 
     robots.txt resolves a tie between Allow and Disallow to the permissive side, and aipref
     combines identical paths to the most restrictive; combining first gives both the same answer.
+    The combined entry keeps a TDMRep policy URL only from a track that policy applies to, never
+    one published for nothing (or not published at all) because its track is open or denied.
     """
     return [entry for _, entry in patterned_paths(paths)]
 
@@ -210,7 +206,14 @@ def patterned_paths(paths: Iterable[PathPolicy]) -> list[tuple[str, PathPolicy]]
     for pattern, entries in merged.items():
         first = entries[0]
         if len(entries) > 1:
-            policy_url = next((e.tdm_policy_url for e in entries if e.tdm_policy_url), "")
+            policy_url = next(
+                (
+                    e.tdm_policy_url
+                    for e in entries
+                    if e.tdm_policy_url and rules.tdm_policy_applies(e.policy)
+                ),
+                "",
+            )
             policy = combine_policies(e.policy for e in entries)
             first = PathPolicy(first.path, policy, first.exact, policy_url)
         result.append((pattern, first))

@@ -8,10 +8,17 @@ line. Spawning's ai.txt uses the same grammar and is read by dataset downloaders
 Overflow: a file that would exceed `max_bytes` is cut deliberately, never silently. Rules are kept
 most restrictive first: every `deny` Disallow, then licence-only Disallows, then Content-Usage
 rules that say `n`, then those that only say `y`. A lower class is written only if the whole
-higher class fitted, so a reader never sees a licence rule while a denial was dropped. Whole lines
+higher class fitted, so a reader never sees a licence rule while a denial was dropped. Within a
+class rules are kept path by path, in the order the paths were given: a path's rule is written in
+every group that carries it or in none, so no crawler group loses its rules to another's (the
+answer-time fetchers are not left free on paths the training crawlers are kept off). Whole lines
 only; the file ends with a comment saying how many rules it holds and where the complete list is.
+
+Comments and URLs go through `single_line`, so that no text (an artist's name, say) can add a
+line: parsers such as Protego also end a line at U+2028, U+2029 and U+0085.
 """
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -50,9 +57,11 @@ DENY_RULE, LICENCE_RULE, USAGE_RESTRICTING, USAGE_PERMITTING = range(4)
 
 @dataclass
 class _Group:
+    """One group; each rule is (class, index of its path, line)."""
+
     agents: tuple[str, ...]
     fixed: list[str] = field(default_factory=list)
-    rules: list[tuple[int, str]] = field(default_factory=list)
+    rules: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 def _disallow_rule(pattern: str, value: Value) -> tuple[int, str]:
@@ -87,8 +96,8 @@ def robots_txt(
     """
     agents = ai_agents() if agents is None else tuple(agents)
     entries = [
-        (pattern, entry.policy, _usage_rule(pattern, entry.policy))
-        for pattern, entry in patterned_paths(paths)
+        (index, pattern, entry.policy, _usage_rule(pattern, entry.policy))
+        for index, (pattern, entry) in enumerate(patterned_paths(paths))
     ]
     fixed = [f"Disallow: {encode_path(prefix)}" for prefix in always_disallow]
     groups: list[_Group] = []
@@ -97,19 +106,20 @@ def robots_txt(
         if not tokens:
             continue
         group = _Group(tokens, list(fixed))
-        for pattern, policy, usage in entries:
+        for index, pattern, policy, usage in entries:
             if rules.agent_disallowed(policy, purpose):
-                group.rules.append(_disallow_rule(pattern, policy.value(purpose)))
+                rank, line = _disallow_rule(pattern, policy.value(purpose))
+                group.rules.append((rank, index, line))
             elif usage:
-                group.rules.append(usage)
+                group.rules.append((usage[0], index, usage[1]))
         if group.rules:
             groups.append(group)
     everyone = _Group(("*",), list(fixed))
-    everyone.rules += [usage for _, _, usage in entries if usage]
+    everyone.rules += [(usage[0], index, usage[1]) for index, _, _, usage in entries if usage]
     groups.append(everyone)
     preamble = [_comment(line) for line in comments]
     if licence_url:
-        preamble.append(f"License: {_single_line(licence_url)}")
+        preamble.append(f"License: {single_line(licence_url)}")
     return _render(preamble, groups, complete_urls, max_bytes)
 
 
@@ -122,9 +132,10 @@ def ai_txt(
 ) -> str:
     """Spawning's ai.txt for registered paths: disallowed where `train-genai` is reserved."""
     group = _Group(("*",))
-    for pattern, entry in patterned_paths(paths):
+    for index, (pattern, entry) in enumerate(patterned_paths(paths)):
         if rules.ai_txt_disallowed(entry.policy):
-            group.rules.append(_disallow_rule(pattern, entry.policy.value(Purpose.TRAIN_GENAI)))
+            rank, line = _disallow_rule(pattern, entry.policy.value(Purpose.TRAIN_GENAI))
+            group.rules.append((rank, index, line))
     preamble = [_comment(line) for line in comments]
     return _render(preamble, [group], complete_urls, max_bytes)
 
@@ -154,23 +165,34 @@ def creator_ai_txt(policy: Policy, *, comments: Sequence[str] = ()) -> str:
 
 
 def _comment(text: str) -> str:
-    return "# " + _single_line(text)
+    return "# " + single_line(text)
 
 
-def _single_line(text: str) -> str:
-    """Comments and URLs must stay on their line: control characters become spaces."""
-    return "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text).strip()
+# Control, format, line- and paragraph-separator characters: some parser ends a line at each of
+# CR, LF, VT, FF, U+001C-U+001E, U+0085 (NEL, a Cc), U+2028 (Zl) and U+2029 (Zp), and format
+# characters (bidi overrides, zero-width joiners) only hide what a line says.
+LINE_BREAKING_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def breaks_lines(ch: str) -> bool:
+    """Whether one character may end a line or hide text in a line-based file."""
+    return ch == "\x85" or unicodedata.category(ch) in LINE_BREAKING_CATEGORIES
+
+
+def single_line(text: str) -> str:
+    """The text on one line: every character `breaks_lines` refuses becomes a space."""
+    return "".join(" " if breaks_lines(ch) else ch for ch in text).strip()
 
 
 def _size(lines: Sequence[str]) -> int:
     return sum(len(line.encode("utf-8")) + 1 for line in lines)
 
 
-def _group_lines(group: _Group, kept: Sequence[tuple[int, str]]) -> list[str]:
+def _group_lines(group: _Group, kept: Sequence[tuple[int, int, str]]) -> list[str]:
     return [
         *(f"User-agent: {token}" for token in group.agents),
         *group.fixed,
-        *(line for _, line in sorted(kept, key=lambda rule: rule[0])),
+        *(line for _, _, line in sorted(kept, key=lambda rule: rule[:2])),
     ]
 
 
@@ -190,7 +212,7 @@ def _overflow_note(
         "# crawler must read (RFC 9309, section 2.5). Denials come first, then licence-only",
         "# reservations, then usage preferences; a path missing here may still be reserved.",
     ]
-    note += [f"# Complete list: {_single_line(url)}" for url in complete_urls]
+    note += [f"# Complete list: {single_line(url)}" for url in complete_urls]
     return note
 
 
@@ -217,26 +239,24 @@ def _render(
     if used > max_bytes:
         raise ValueError(f"{max_bytes} bytes cannot hold even the fixed lines of this file.")
 
-    candidates = sorted(
-        (
-            (rank, index, order, line)
-            for index, g in enumerate(groups)
-            for order, (rank, line) in enumerate(g.rules)
-        ),
-        key=lambda c: c[:3],
-    )
-    kept: list[list[tuple[int, str]]] = [[] for _ in groups]
+    # One bundle per (class, path): the lines of that path's rule in each group that carries it.
+    bundles: dict[tuple[int, int], list[tuple[int, str]]] = {}
+    for index, g in enumerate(groups):
+        for rank, order, line in g.rules:
+            bundles.setdefault((rank, order), []).append((index, line))
+    kept: list[list[tuple[int, int, str]]] = [[] for _ in groups]
     count = 0
-    for rank, index, _, line in candidates:
-        cost = _size([line])
-        if not opened[index]:
+    for (rank, order), lines in sorted(bundles.items()):
+        cost = _size([line for _, line in lines])
+        for index in {index for index, _ in lines if not opened[index]}:
             cost += _size(_group_lines(groups[index], [])) + 1
         if used + cost > max_bytes:
             break
         used += cost
-        opened[index] = True
-        kept[index].append((rank, line))
-        count += 1
+        for index, line in lines:
+            opened[index] = True
+            kept[index].append((rank, order, line))
+        count += len(lines)
     blocks = [
         _group_lines(g, k) if is_open else []
         for g, k, is_open in zip(groups, kept, opened, strict=True)

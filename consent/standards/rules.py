@@ -4,8 +4,14 @@ Every serializer in `consent.standards` asks these functions and never looks at 
 so a change of a draft specification is a change here, once, for every output.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from consent.purposes import Purpose, Value, most_restrictive
-from consent.standards.policy import Policy
+
+if TYPE_CHECKING:  # `policy` imports this module to merge paths; only annotations need `Policy`.
+    from consent.standards.policy import Policy
 
 P = Purpose
 
@@ -24,7 +30,7 @@ def tdm_reservation(policy: Policy) -> int | None:
     """TDMRep `tdm-reservation`: 1, 0, or None for "say nothing".
 
     TDMRep cannot reserve only part of TDM, so any reserved purpose of the family reserves it all;
-    the `tdm-policy` then says what remains possible.
+    a `tdm-policy` accompanies it only when `tdm_policy_applies`.
     """
     if any(policy.reserved(p) for p in TDM_FAMILY):
         return 1
@@ -34,10 +40,17 @@ def tdm_reservation(policy: Policy) -> int | None:
 
 
 def tdm_policy_applies(policy: Policy) -> bool:
-    """A `tdm-policy` is published with a reservation when part of it is open under a licence."""
-    return tdm_reservation(policy) == 1 and any(
-        policy.value(p) == Value.LICENSE for p in TDM_FAMILY
-    )
+    """Whether a `tdm-policy` is published (and named) with the reservation.
+
+    Only when at least one purpose of the family is `license` and none is `deny`. The TDMRep
+    policy offers the single action `tdm:mine` for the whole family; it cannot say "answer-time
+    use under licence, training never", so beside a denial an offer for a fee would offer the
+    denied use too. The reservation (`1`) then stands alone and the page's other signals
+    (Content-Usage, robots.txt, RSL, CAWG) say which part is licensable and which is refused.
+    Every output (headers, meta tags, tdmrep.json, the policy document itself) asks this.
+    """
+    values = [policy.value(p) for p in TDM_FAMILY]
+    return Value.LICENSE in values and Value.DENY not in values
 
 
 def content_usage(policy: Policy) -> dict[str, str]:

@@ -61,6 +61,9 @@ def tdmrep_policy(
 ) -> dict[str, object]:
     """The ODRL Offer for a licence-only choice, exactly in TDMRep's profile.
 
+    Publish it only where `rules.tdm_policy_applies`: its one action covers the whole TDM family,
+    so it must never stand beside a denial of part of it.
+
     Its one permission is `tdm:mine` with two duties: `obtainConsent`, because a licence is an
     agreement made first, and `compensate`, because "only under licence" means no free use (the
     same choice reads `n` in aipref and carries a `<payment>` in RSL).

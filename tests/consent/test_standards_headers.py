@@ -1,12 +1,12 @@
-"""Track-page signals: headers read with http_sfv, HTML tags with lxml, as consumers read them."""
+"""Track-page signals: headers read with http_sfv, as consumers read them, and their HTML twins."""
 
 import http_sfv
-import lxml.html
 import pytest
 
+from consent.purposes import Purpose, Value
 from consent.standards import (
     CONTENT_USAGE_HEADER,
-    head_html,
+    Policy,
     head_tags,
     response_headers,
     server_snippets,
@@ -18,6 +18,7 @@ from tests.consent.test_standards_scenarios import (
     LOOSENED,
     NO_DECLARATIONS,
     OPT_OUT_SEARCH_ALLOWED,
+    TERMS,
 )
 
 POLICY_URL = "https://registry.example/policies/3f2a.json"
@@ -81,21 +82,41 @@ def test_no_declarations_sends_no_signal_at_all():
     assert head_tags(NO_DECLARATIONS, tdm_policy_url=POLICY_URL, rsl_url=RSL_URL) == []
 
 
+def tags_of(policy) -> dict[str, dict[str, str]]:
+    tags = head_tags(policy, tdm_policy_url=POLICY_URL, rsl_url=RSL_URL)
+    return {dict(tag.attributes).get("name", tag.element): dict(tag.attributes) for tag in tags}
+
+
 def test_the_html_head_says_what_the_headers_say():
-    markup = head_html(LICENCE_ONLY, tdm_policy_url=POLICY_URL, rsl_url=RSL_URL)
-    elements = lxml.html.fragments_fromstring(markup)
-    metas = {e.get("name"): e.get("content") for e in elements if e.tag == "meta"}
-    assert metas == {
+    tags = tags_of(LICENCE_ONLY)
+    assert {name: attrs.get("content") for name, attrs in tags.items() if name != "link"} == {
         "tdm-reservation": "1",
         "tdm-policy": POLICY_URL,
         "robots": "noai, noimageai",
     }
-    (link,) = [e for e in elements if e.tag == "link"]
-    assert (link.get("rel"), link.get("type"), link.get("href")) == (
-        "license",
-        "application/rsl+xml",
-        RSL_URL,
-    )
+    assert tags["link"] == {"rel": "license", "type": "application/rsl+xml", "href": RSL_URL}
+
+
+# Training denied, answer-time use under licence: TDMRep's single `tdm:mine` offer would offer
+# training for a fee, so no output names a TDMRep policy; the other signals carry the denial.
+DENY_AND_LICENCE = Policy(
+    {Purpose.TRAIN_GENAI: Value.DENY, Purpose.AI_INPUT: Value.LICENSE},
+    {Purpose.AI_INPUT: TERMS},
+)
+ANSWERS_UNDER_LICENCE = Policy({Purpose.AI_INPUT: Value.LICENSE}, {Purpose.AI_INPUT: TERMS})
+
+
+def test_a_denial_beside_a_licence_names_no_tdm_policy_in_headers_or_tags():
+    headers = headers_of(DENY_AND_LICENCE)
+    assert headers["tdm-reservation"] == "1"
+    assert "tdm-policy" not in headers
+    assert "tdm-policy" not in tags_of(DENY_AND_LICENCE)
+    assert content_usage(headers) == {"train-ai": "n"}
+
+
+def test_a_licence_alone_names_the_tdm_policy_in_headers_and_tags():
+    assert headers_of(ANSWERS_UNDER_LICENCE)["tdm-policy"] == POLICY_URL
+    assert tags_of(ANSWERS_UNDER_LICENCE)["tdm-policy"]["content"] == POLICY_URL
 
 
 def test_urls_that_could_break_out_of_a_header_or_an_attribute_are_refused():
@@ -108,7 +129,7 @@ def test_urls_that_could_break_out_of_a_header_or_an_attribute_are_refused():
         with pytest.raises(ValueError):
             response_headers(LICENCE_ONLY, rsl_url=bad)
         with pytest.raises(ValueError):
-            head_html(LICENCE_ONLY, tdm_policy_url=bad)
+            head_tags(LICENCE_ONLY, tdm_policy_url=bad)
 
 
 def test_web_server_lines_quote_each_value_for_their_syntax():

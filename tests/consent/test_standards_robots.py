@@ -17,6 +17,7 @@ from consent.standards import (
     creator_ai_txt,
     encode_path,
     robots_txt,
+    single_line,
 )
 from tests.consent.test_standards_scenarios import (
     DISPUTED,
@@ -339,3 +340,43 @@ def test_a_creators_robots_txt_covers_their_whole_site():
     assert not can(parser, "Perplexity-User", "/")
     assert can(parser, "PerplexityBot", "/music/song.mp3")
     assert content_usage_rules(text)["*"]["/"] == [("train-ai", "n"), ("search", "y")]
+
+
+def test_a_cut_keeps_each_path_in_every_group_that_needs_it_or_in_none():
+    """A kept path is disallowed for every crawler it is reserved for, never for some only."""
+    denied = DENIED[:400]
+    text = robots_txt(denied, max_bytes=12 * 1024, complete_urls=COMPLETE)
+    assert len(text.encode()) <= 12 * 1024
+    assert text.rstrip("\n").splitlines()[-1] == f"# Complete list: {COMPLETE[0]}"
+    parser = Protego.parse(text)
+    blocked = {e.path for e in denied if not can(parser, "GPTBot", e.path)}
+    assert 0 < len(blocked) < len(denied)
+    for entry in denied:
+        for agent in ["ChatGPT-User", "Claude-User", "Perplexity-User", "ClaudeBot"]:
+            assert can(parser, agent, entry.path) is (entry.path not in blocked), (agent, entry)
+
+
+# --- Line breaks: no character a parser reads as the end of a line survives in a comment ------
+
+INJECTED_NAME = "Night Owls\u2028User-agent: GPTBot\u2028Allow: /\u2028#"
+LINE_BREAKERS = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\r", "\u200e", "\ufeff"]
+
+
+@pytest.mark.parametrize("write", [robots_txt, ai_txt])
+def test_an_artist_name_in_a_comment_cannot_add_a_rule(write):
+    paths = [PathPolicy("/", FULL_OPT_OUT, exact=False)]
+    plain = write(paths, comments=["Feed for Night Owls"])
+    text = write(paths, comments=[INJECTED_NAME, *(f"a{ch}b" for ch in LINE_BREAKERS)])
+    assert len(text.splitlines()) == len(plain.splitlines()) + len(LINE_BREAKERS)
+    assert text.splitlines()[0] == "# Night Owls User-agent: GPTBot Allow: / #"
+    assert text.splitlines()[1 : 1 + len(LINE_BREAKERS)] == ["# a b"] * len(LINE_BREAKERS)
+    before, after = Protego.parse(plain), Protego.parse(text)
+    for agent in [*TRAINERS, *FETCHERS, *SEARCHERS, "Googlebot", "img2dataset"]:
+        for path in ["/", "/music/song.mp3"]:
+            assert can(after, agent, path) is can(before, agent, path), (agent, path)
+    assert not can(after, "GPTBot", "/music/song.mp3")
+
+
+def test_single_line_replaces_every_line_or_format_control_with_a_space():
+    assert single_line(" a\u2028b\u2029c\x85d\x00e\u200bf\x7fg ") == "a b c d e f g"
+    assert single_line("Sigur Rós — Ágætis byrjun") == "Sigur Rós — Ágætis byrjun"

@@ -4,7 +4,6 @@ import pytest
 
 from consent.models import EffectivePolicy
 from consent.purposes import Purpose, Value
-from consent.services import PurposeChoice, declare
 from consent.standards import (
     Licence,
     Policy,
@@ -14,7 +13,6 @@ from consent.standards import (
     combine_policies,
     content_usage,
     content_usage_value,
-    creator_catalogue_policy,
     iptc_data_mining,
     noai,
     rsl_usage,
@@ -62,7 +60,13 @@ def test_tdm_reservation_follows_the_table(given, expected):
     ("given", "expected"),
     [
         (policy(train_ai=L), True),
-        (policy(train_ai=D, ai_input=L), True),
+        (policy(ai_input=L), True),
+        (policy(tdm=A, train_genai=L), True),
+        # TDMRep's one `tdm:mine` action cannot offer one part and refuse another: beside a
+        # denial, an offer for a fee would offer the denied use too.
+        (policy(train_ai=D, ai_input=L), False),
+        (policy(train_genai=D, ai_input=L), False),
+        (policy(tdm=D, train_ai=L, train_genai=L, ai_input=L), False),
         (policy(train_ai=D), False),
         (policy(search=L), False),
         (policy(), False),
@@ -260,19 +264,3 @@ def test_combining_policies_keeps_the_most_restrictive_value_and_its_terms():
     assert combined.value(P.TRAIN_GENAI) == L
     assert combined.licence == terms
     assert combined.value(P.SEARCH) == A
-
-
-def test_a_creators_catalogue_policy_is_read_from_their_declarations_in_force(artist):
-    assert creator_catalogue_policy(artist.id).is_unset
-    declare(
-        artist,
-        {
-            P.TDM: PurposeChoice(D),
-            P.SEARCH: PurposeChoice(A),
-            P.TRAIN_AI: PurposeChoice(L, terms_url="https://t.example/terms"),
-        },
-    )
-    read = creator_catalogue_policy(artist.id)
-    # Narrower purposes fall back to broader ones, as for every track of the catalogue.
-    assert [read.value(p) for p in P] == [D, L, L, D, A]
-    assert read.licence == Licence("https://t.example/terms")

@@ -146,3 +146,34 @@ def test_a_policy_url_is_attached_only_where_part_of_the_reservation_is_licensab
     by_location = {rule["location"]: rule.get("tdm-policy") for rule in rules}
     # A search licence is not part of TDM: that path gets no TDMRep rule at all.
     assert by_location == {"/deny$": None, "/lic$": POLICY_URL}
+
+
+def test_a_denial_beside_a_licence_gets_a_reservation_without_a_policy():
+    deny_and_licence = Policy(
+        {Purpose.TRAIN_GENAI: Value.DENY, Purpose.AI_INPUT: Value.LICENSE},
+        {Purpose.AI_INPUT: TERMS},
+    )
+    answers_licensed = Policy({Purpose.AI_INPUT: Value.LICENSE}, {Purpose.AI_INPUT: TERMS})
+    rules = json.loads(
+        tdmrep_json(
+            [
+                PathPolicy("/mixed", deny_and_licence, tdm_policy_url=POLICY_URL),
+                PathPolicy("/answers", answers_licensed, tdm_policy_url=POLICY_URL),
+            ]
+        )
+    )
+    jsonschema.validate(rules, TDMREP_FILE_SCHEMA)
+    assert verdict(rules, "/mixed") == (1, None)
+    assert verdict(rules, "/answers") == (1, POLICY_URL)
+
+
+def test_tracks_merged_on_one_path_name_the_policy_of_a_track_it_applies_to():
+    rules = json.loads(
+        tdmrep_json(
+            [
+                PathPolicy("/same", LOOSENED, tdm_policy_url="https://registry.example/p/open"),
+                PathPolicy("/same", LICENCE_ONLY, tdm_policy_url=POLICY_URL),
+            ]
+        )
+    )
+    assert verdict(rules, "/same") == (1, POLICY_URL)
