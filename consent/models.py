@@ -10,8 +10,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from consent.identifiers import format_isni, format_isrc, format_iswc
 from consent.purposes import PURPOSES, VALUE_LABELS, Purpose, Value
@@ -37,6 +38,10 @@ class Creator(models.Model):
     )
     isni = models.CharField("ISNI", max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by an admin's recorded decision (consent.disputes.suspend_creator). A suspended
+    # creator's claims keep counting only for their reservations: an opt-out is never dropped
+    # because an account is suspended.
+    suspended_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["artist_name"]
@@ -144,33 +149,203 @@ class Claim(models.Model):
 
 
 class Dispute(models.Model):
-    """Competing claims on the same role of a track, opened automatically or by a contest."""
+    """Competing claims on the same role of a track, opened automatically or by a contest.
+
+    While a dispute is active (open, or waiting for information) every competing claim counts,
+    so the most restrictive value applies; a decision revokes the claims that lost.
+    """
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", "Open, waiting for review"
+        INFO_REQUESTED = "info-requested", "Waiting for information"
+        DECIDED = "decided", "Decided"
+        CLOSED = "closed", "Closed (a claim was withdrawn)"
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", "One claim upheld"
+        REJECTED = "rejected", "Contest rejected"
+        DUPLICATE = "duplicate", "Duplicate of another dispute"
+
+    ACTIVE = (Status.OPEN, Status.INFO_REQUESTED)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="disputes")
     role = models.CharField(max_length=12, choices=Claim.Role.choices)
     claims = models.ManyToManyField(Claim, related_name="disputes")
-    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
     reason = models.CharField(max_length=300)
+    # Null when the registry opened it because the same ISRC was registered twice.
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disputes_opened",
+    )
+    contested_claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    contester_claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    upheld_claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
+    decision_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disputes_decided",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["track", "role"],
-                condition=Q(status="open"),
+                condition=Q(status__in=["open", "info-requested"]),
                 name="dispute_one_open_per_track_role",
+            ),
+        ]
+        indexes = [
+            # Serves the reviewers' queue: active disputes, oldest first.
+            models.Index(
+                fields=["opened_at"],
+                condition=Q(status__in=["open", "info-requested"]),
+                name="dispute_queue_idx",
             ),
         ]
 
     def __str__(self) -> str:
         return f"Dispute over the {self.role} of {self.track}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("dispute_detail", args=[self.public_id])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    def parties(self) -> QuerySet[Creator]:
+        """Every creator with a claim in the dispute, whatever became of that claim."""
+        return Creator.objects.filter(claims__disputes=self).distinct()
+
+
+class DisputeStatement(models.Model):
+    """What a party or a reviewer wrote in a dispute; shown to both parties, as plain text."""
+
+    class Party(models.TextChoices):
+        CREATOR = "creator", "Creator"
+        ADMIN = "admin", "Administrator"
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="statements")
+    party = models.CharField(max_length=8, choices=Party.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    creator = models.ForeignKey(
+        Creator, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Statement by {self.creator or self.get_party_display()}"
+
+
+def evidence_path(instance: "Evidence", filename: str) -> str:
+    # A random name: nothing about the upload (its name, its owner) is guessable from the path.
+    return f"evidence/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    """A file or a link a party gives to support their claim; files are private to the parties.
+
+    Files live under MEDIA_ROOT/evidence/, which is never served; the only way to read one is
+    the dispute's download view, which checks who is asking.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="evidence")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    creator = models.ForeignKey(
+        Creator, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    file = models.FileField(upload_to=evidence_path, max_length=200, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(file="") & ~Q(url="")) | (~Q(file="") & Q(url="")),
+                name="evidence_file_or_link",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name or self.url
+
+
+class AuditEntry(models.Model):
+    """One state change of a dispute or one admin decision: who, when, what, why.
+
+    Append-only like declarations: the database refuses UPDATE and DELETE (migration 0004), so
+    the record stands up later whatever the code or an operator does.
+    """
+
+    class Action(models.TextChoices):
+        OPENED = "opened", "Dispute opened"
+        JOINED = "joined", "Claim joined the dispute"
+        STATEMENT = "statement", "Statement added"
+        EVIDENCE = "evidence", "Evidence added"
+        INFO_REQUESTED = "info-requested", "Information requested"
+        CLAIM_WITHDRAWN = "claim-withdrawn", "Claim withdrawn"
+        CLOSED = "closed", "Dispute closed"
+        DECIDED = "decided", "Dispute decided"
+        CLAIM_REVOKED = "claim-revoked", "Claim revoked"
+        CREATOR_SUSPENDED = "creator-suspended", "Creator suspended"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    dispute = models.ForeignKey(
+        Dispute, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    creator = models.ForeignKey(
+        Creator, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"
 
 
 class Declaration(models.Model):

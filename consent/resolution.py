@@ -8,7 +8,7 @@ there. Across claims the most restrictive value wins.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from consent.purposes import PURPOSES, RESTRICTIVENESS, Purpose, Value, broader_chain
@@ -97,3 +97,19 @@ def combine(per_claim: Iterable[Mapping[Purpose, Resolved]]) -> dict[Purpose, Re
             if RESTRICTIVENESS[candidate.value] > RESTRICTIVENESS[combined[purpose].value]:
                 combined[purpose] = candidate
     return combined
+
+
+def reservations_only(resolution: Mapping[Purpose, Resolved]) -> dict[Purpose, Resolved]:
+    """A suspended creator's claim: only its reservations keep counting, as denials.
+
+    An opt-out is never dropped because an account is suspended, so a denial stays in force. A
+    licence reservation stays a reservation but becomes a denial: nobody should be sent to ask
+    a suspended account for a licence. Permissions (`allow`) stop counting.
+    """
+    result: dict[Purpose, Resolved] = {}
+    for purpose, resolved in resolution.items():
+        if resolved.reserved:
+            result[purpose] = replace(resolved, value=Value.DENY, terms_url="", contact_email="")
+        else:
+            result[purpose] = UNSET
+    return result

@@ -19,6 +19,7 @@ from consent import signals
 from consent.identifiers import normalize_url, url_host
 from consent.models import (
     POLICY_FIELDS,
+    AuditEntry,
     ChangeEvent,
     Claim,
     Creator,
@@ -30,13 +31,32 @@ from consent.models import (
     TrackLink,
 )
 from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
-from consent.resolution import Resolved, Statement, combine, resolve_claim
+from consent.resolution import (
+    Resolved,
+    Statement,
+    combine,
+    reservations_only,
+    resolve_claim,
+)
 
 CHUNK = 2000
 
 
 class ConsentError(Exception):
     """A request the domain refuses; the message is a sentence for the person who asked."""
+
+
+SUSPENDED = (
+    "Your account is suspended, so it cannot change anything in the registry; your denials stay "
+    "in force. Write to the registry's contact address if you think this is a mistake."
+)
+
+
+def refuse_if_suspended(creator: Creator) -> None:
+    # Read from the database: a suspension decided a moment ago must hold for a creator object
+    # loaded before it.
+    if Creator.objects.filter(pk=creator.pk, suspended_at__isnull=False).exists():
+        raise ConsentError(SUSPENDED)
 
 
 @dataclass(frozen=True)
@@ -187,7 +207,7 @@ def compute_policies(track_ids: Sequence[int]) -> dict[int, ComputedPolicy]:
             claims_by_track[claim.track_id].append(claim)
             claims[claim.id] = claim
         disputed.update(
-            Dispute.objects.filter(track_id__in=chunk, status=Dispute.Status.OPEN).values_list(
+            Dispute.objects.filter(track_id__in=chunk, status__in=Dispute.ACTIVE).values_list(
                 "track_id", flat=True
             )
         )
@@ -196,14 +216,16 @@ def compute_policies(track_ids: Sequence[int]) -> dict[int, ComputedPolicy]:
     )
     result: dict[int, ComputedPolicy] = {}
     for track_id in track_ids:
-        per_claim = [
-            resolve_claim(
+        per_claim = []
+        for claim in claims_by_track.get(track_id, []):
+            resolution = resolve_claim(
                 statements.get((claim.creator_id, track_id), {}),
                 statements.get((claim.creator_id, None), {}),
                 claim.id,
             )
-            for claim in claims_by_track.get(track_id, [])
-        ]
+            if claim.creator.suspended_at is not None:
+                resolution = reservations_only(resolution)
+            per_claim.append(resolution)
         result[track_id] = ComputedPolicy(combine(per_claim), track_id in disputed, claims)
     return result
 
@@ -303,6 +325,7 @@ def declare(
     Only purposes whose choice differs from the one in force are written, so history shows
     what changed. Returns the declarations written (empty when nothing changed).
     """
+    refuse_if_suspended(creator)
     for purpose, choice in choices.items():
         _check_choice(purpose, choice)
     with transaction.atomic():
@@ -373,6 +396,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
     A track whose ISRC is already registered is not overwritten: the creator's claim is added,
     and where another creator actively claims the same role, a dispute is opened (or joined).
     """
+    refuse_if_suspended(creator)
     with transaction.atomic():
         lock_consent_writes()
         isrcs = [item.isrc for item in items if item.isrc]
@@ -472,9 +496,11 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
 
 
 def _open_or_join_dispute(claim: Claim, holders: list[Claim]) -> Dispute:
+    """The registry opens a dispute itself when a second creator registers the same role."""
     dispute = Dispute.objects.filter(
-        track_id=claim.track_id, role=claim.role, status=Dispute.Status.OPEN
+        track_id=claim.track_id, role=claim.role, status__in=Dispute.ACTIVE
     ).first()
+    joined = dispute is not None
     if dispute is None:
         dispute = Dispute.objects.create(
             track_id=claim.track_id,
@@ -482,11 +508,22 @@ def _open_or_join_dispute(claim: Claim, holders: list[Claim]) -> Dispute:
             reason=f"Competing claims on the {claim.role}: the same ISRC was registered again.",
         )
     dispute.claims.add(claim, *holders)
+    action = AuditEntry.Action.JOINED if joined else AuditEntry.Action.OPENED
+    AuditEntry.objects.create(
+        action=action,
+        reason=dispute.reason,
+        dispute=dispute,
+        creator_id=claim.creator_id,
+        claim=claim,
+        details={"automatic": True},
+    )
+    signals.dispute_changed.send(sender=Dispute, dispute=dispute, event=action, message="")
     return dispute
 
 
 def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[TrackLink]:
     """Add links to a track the creator claims; duplicates of existing links are ignored."""
+    refuse_if_suspended(creator)
     with transaction.atomic():
         if not Claim.objects.filter(
             track=track, creator=creator, status=Claim.Status.ACTIVE
@@ -504,6 +541,7 @@ def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[Track
 
 def remove_link(creator: Creator, link: TrackLink) -> None:
     """Remove a link the creator added; a co-owner's links are theirs to remove, not anyone's."""
+    refuse_if_suspended(creator)
     if not Claim.objects.filter(
         track_id=link.track_id, creator=creator, status=Claim.Status.ACTIVE
     ).exists():
@@ -517,21 +555,40 @@ def remove_link(creator: Creator, link: TrackLink) -> None:
 
 
 def withdraw_claim(claim: Claim) -> None:
-    """The creator gives up a claim; their declarations stop counting for that track."""
+    """The creator gives up a claim; their declarations stop counting for that track.
+
+    A suspended creator cannot: withdrawing would drop their denials with the claim.
+    """
+    refuse_if_suspended(claim.creator)
     with transaction.atomic():
         lock_consent_writes()
         Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.WITHDRAWN)
+        for dispute in Dispute.objects.filter(claims=claim, status__in=Dispute.ACTIVE):
+            AuditEntry.objects.create(
+                user=claim.creator.user,
+                action=AuditEntry.Action.CLAIM_WITHDRAWN,
+                dispute=dispute,
+                creator_id=claim.creator_id,
+                claim=claim,
+            )
         _close_settled_disputes(claim.track_id)
         refresh_policies([claim.track_id], cause="claim-withdrawn")
 
 
 def _close_settled_disputes(track_id: int) -> None:
     """A dispute with fewer than two active claims left has nobody left to disagree with."""
-    for dispute in Dispute.objects.filter(track_id=track_id, status=Dispute.Status.OPEN):
+    for dispute in Dispute.objects.filter(track_id=track_id, status__in=Dispute.ACTIVE):
         if dispute.claims.filter(status=Claim.Status.ACTIVE).count() < 2:
             dispute.status = Dispute.Status.CLOSED
             dispute.closed_at = timezone.now()
             dispute.save(update_fields=["status", "closed_at"])
+            reason = "Fewer than two active claims remain, so nobody is left to disagree."
+            AuditEntry.objects.create(
+                action=AuditEntry.Action.CLOSED, reason=reason, dispute=dispute
+            )
+            signals.dispute_changed.send(
+                sender=Dispute, dispute=dispute, event=AuditEntry.Action.CLOSED, message=""
+            )
 
 
 # --- Checking the derived state ------------------------------------------------------------

@@ -4,3 +4,9 @@ from django.dispatch import Signal
 
 # Sent after a transaction that wrote change events has committed, with `last_sequence`.
 changes_committed = Signal()
+
+# Sent inside the transaction that changed a dispute, with `dispute`, `event` (an
+# AuditEntry.Action value) and `message` (what the reviewer wrote, or ""). Receivers that act
+# outside the database (emails) defer their work with transaction.on_commit, so a rolled-back
+# change never notifies anyone.
+dispute_changed = Signal()

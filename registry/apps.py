@@ -22,4 +22,8 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry website"
 
     def ready(self) -> None:
+        from consent.signals import dispute_changed
+        from registry.notifications import notify_parties
+
         post_migrate.connect(sync_site, sender=self)
+        dispute_changed.connect(notify_parties, dispatch_uid="registry.notify_dispute_parties")

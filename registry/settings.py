@@ -195,6 +195,23 @@ IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # Robots-style feeds larger than this are cut, most restrictive rules first, with a pointer to the
 # complete TDMRep file: RFC 9309 only obliges crawlers to read 500 KiB.
 FEED_MAX_BYTES = envint("FEED_MAX_BYTES", 500 * 1024, minimum=1024)
+# Evidence in disputes: the largest file, and the types accepted (recognised from the file's
+# first bytes; consent/filetypes.py lists every type that can be recognised).
+EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+EVIDENCE_TYPES = envlist(
+    "EVIDENCE_TYPES",
+    [
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "text/plain",
+        "audio/mpeg",
+        "audio/wav",
+        "audio/flac",
+    ],
+)
+# Contests one account may open per day: an abuse limit, counted in the shared cache.
+DISPUTES_PER_DAY = envint("DISPUTES_PER_DAY", 5, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("registry.urls_import")),
     path("", include("registry.urls_feeds")),
     path("", include("registry.urls_publish")),
+    path("", include("registry.urls_disputes")),
 ]

@@ -234,7 +234,7 @@ def open_disputes(creator: Creator) -> QuerySet[Dispute]:
     """Open disputes in which one of the creator's active claims takes part."""
     mine = active_claims(creator).filter(disputes=OuterRef("pk"))
     return (
-        Dispute.objects.filter(Exists(mine), status=Dispute.Status.OPEN)
+        Dispute.objects.filter(Exists(mine), status__in=Dispute.ACTIVE)
         .select_related("track")
         .prefetch_related(Prefetch("claims", queryset=Claim.objects.select_related("creator")))
         .order_by("-opened_at")

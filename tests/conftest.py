@@ -52,3 +52,10 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def private_media(settings, tmp_path):
+    """Uploads go to a folder of this test, never the project's media folder."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path

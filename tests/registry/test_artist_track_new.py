@@ -198,7 +198,7 @@ def test_a_second_creator_registering_the_same_isrc_opens_a_dispute_seen_by_both
     rival_dashboard = client.get(reverse("dashboard")).content.decode()
     assert "Open disputes" in rival_dashboard
     assert "Owner Band" in rival_dashboard
-    assert "an administrator will review it" in rival_dashboard
+    assert "while an administrator reviews it" in rival_dashboard
 
     client.force_login(artist.user)
     owner_dashboard = client.get(reverse("dashboard"))

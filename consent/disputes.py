@@ -1,0 +1,556 @@
+"""Disputes over who owns a track: contests, statements, evidence, reviews and decisions.
+
+Every state change writes an AuditEntry (append-only in the database) and sends
+`signals.dispute_changed` inside its transaction. A change that can move a track's effective
+policy (a contest adds a competing claim, a decision revokes claims, a suspension narrows what
+counts) takes the consent write lock and goes through `refresh_policies`, so platforms receive
+the change events exactly as after an artist's own change.
+
+While a dispute is active every competing claim counts and the most restrictive value wins, so
+contesting a claim can tighten a track's policy but never loosen an opt-out.
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from consent import filetypes, signals
+from consent.models import AuditEntry, Claim, Creator, Dispute, DisputeStatement, Evidence
+from consent.services import (
+    ConsentError,
+    _close_settled_disputes,
+    lock_consent_writes,
+    refresh_policies,
+    refuse_if_suspended,
+)
+
+MAX_STATEMENT_CHARS = 10_000
+MAX_FILES = 10
+MAX_LINKS = 10
+CONTEST_REASONS = [
+    "I own this recording",
+    "I wrote or publish this composition",
+    "The claimant is not who they say they are",
+    "Other (explained in my statement)",
+]
+Action = AuditEntry.Action
+
+
+# --- Evidence checks ------------------------------------------------------------------------
+
+
+@dataclass
+class EvidenceFile:
+    """An uploaded file as the domain needs it: its name as sent, its size and its bytes."""
+
+    name: str
+    size: int
+    file: IO[bytes]
+    content_type: str = field(default="", init=False)
+
+
+def check_evidence_file(upload: EvidenceFile) -> None:
+    """Refuse a file that is too large, of a type not accepted, or named as something else.
+
+    The type comes from the first bytes, never from the name or the browser's label; a name
+    whose extension promises another type is refused too, so nobody downloads "contract.pdf"
+    and opens an executable.
+    """
+    name = upload.name
+    if upload.size > settings.EVIDENCE_MAX_BYTES:
+        raise ConsentError(
+            f"“{name}” is larger than the {filesizeformat(settings.EVIDENCE_MAX_BYTES)} limit "
+            "for evidence. Upload a smaller file, or give a link to it instead."
+        )
+    upload.file.seek(0)
+    head = upload.file.read(filetypes.HEAD_BYTES)
+    upload.file.seek(0)
+    actual = filetypes.sniff(head)
+    accepted = accepted_types_sentence()
+    if actual is None or actual not in settings.EVIDENCE_TYPES:
+        raise ConsentError(f"“{name}” is not a file type accepted as evidence. Upload {accepted}.")
+    promised = filetypes.type_of_name(name)
+    if promised != actual:
+        looks = filetypes.DESCRIPTIONS[actual]
+        if promised is None:
+            raise ConsentError(
+                f"“{name}” contains {looks} but its name does not end as one. Rename it with "
+                "the right extension and upload it again."
+            )
+        raise ConsentError(
+            f"“{name}” is named like {filetypes.DESCRIPTIONS[promised]} but contains {looks}. "
+            "Rename it with the right extension, or upload the file you meant."
+        )
+    upload.content_type = actual
+
+
+def accepted_types_sentence() -> str:
+    names = [filetypes.DESCRIPTIONS[t].split(" ", 1)[1] for t in settings.EVIDENCE_TYPES]
+    names = [n.removesuffix(" file").removesuffix(" document") for n in names]
+    return (", ".join(names[:-1]) + " or " + names[-1]) if len(names) > 1 else "".join(names)
+
+
+def _check_links(links: Iterable[str]) -> list[str]:
+    cleaned = list(dict.fromkeys(link.strip() for link in links if link.strip()))
+    if len(cleaned) > MAX_LINKS:
+        raise ConsentError(f"Give at most {MAX_LINKS} links at a time.")
+    validate = URLValidator(schemes=["http", "https"])
+    for link in cleaned:
+        try:
+            validate(link)
+        except ValidationError as exc:
+            raise ConsentError(
+                f"“{link}” is not a web address. Links must start with https:// or http://."
+            ) from exc
+    return cleaned
+
+
+def _check_evidence(files: Sequence[EvidenceFile], links: Iterable[str]) -> list[str]:
+    if len(files) > MAX_FILES:
+        raise ConsentError(f"Upload at most {MAX_FILES} files at a time.")
+    for upload in files:
+        check_evidence_file(upload)
+    return _check_links(links)
+
+
+def _store_evidence(
+    dispute: Dispute,
+    creator: Creator,
+    files: Sequence[EvidenceFile],
+    links: Sequence[str],
+    stored: list[Evidence],
+) -> None:
+    """Save checked files and links; `stored` lets the caller remove files of a rollback."""
+    for upload in files:
+        evidence = Evidence(
+            dispute=dispute,
+            submitted_by=creator.user,
+            creator=creator,
+            original_name=upload.name[:255],
+            content_type=upload.content_type,
+            size=upload.size,
+        )
+        upload.file.seek(0)
+        evidence.file.save("evidence", upload.file, save=False)
+        stored.append(evidence)
+        evidence.save()
+    for link in links:
+        stored.append(
+            Evidence.objects.create(
+                dispute=dispute, submitted_by=creator.user, creator=creator, url=link
+            )
+        )
+    for evidence in stored:
+        AuditEntry.objects.create(
+            user=creator.user,
+            action=Action.EVIDENCE,
+            dispute=dispute,
+            creator=creator,
+            details={
+                "evidence": str(evidence.public_id),
+                "name": evidence.original_name or evidence.url,
+            },
+        )
+
+
+def _remove_files(stored: list[Evidence]) -> None:
+    for evidence in stored:
+        if evidence.file:
+            evidence.file.delete(save=False)
+
+
+# --- Rate limit -----------------------------------------------------------------------------
+
+
+def _rate_key(user_id: int) -> str:
+    return f"disputes-opened:{user_id}:{timezone.now().date().isoformat()}"
+
+
+def _check_rate(user_id: int) -> None:
+    limit = settings.DISPUTES_PER_DAY
+    if (cache.get(_rate_key(user_id)) or 0) >= limit:
+        raise ConsentError(
+            f"You have contested {limit} claim{'s' if limit != 1 else ''} today, the daily "
+            "limit. Add to your open disputes instead, or contest again tomorrow."
+        )
+
+
+def _count_contest(user_id: int) -> None:
+    key = _rate_key(user_id)
+    # The counter lives in the shared cache so the limit holds across every web process.
+    cache.add(key, 0, timeout=int(datetime.timedelta(days=2).total_seconds()))
+    cache.incr(key)
+
+
+# --- Artists --------------------------------------------------------------------------------
+
+
+def _required_text(text: str, what: str, limit: int = MAX_STATEMENT_CHARS) -> str:
+    text = text.strip()
+    if not text:
+        raise ConsentError(f"Write {what}: it cannot be empty.")
+    if len(text) > limit:
+        raise ConsentError(f"Keep {what} under {limit:,} characters.")
+    return text
+
+
+def _statement(dispute: Dispute, creator: Creator, text: str) -> DisputeStatement:
+    return DisputeStatement.objects.create(
+        dispute=dispute,
+        party=DisputeStatement.Party.CREATOR,
+        author=creator.user,
+        creator=creator,
+        text=text,
+    )
+
+
+def contest_claim(
+    creator: Creator,
+    claim: Claim,
+    reason: str,
+    statement: str,
+    files: Sequence[EvidenceFile] = (),
+    links: Iterable[str] = (),
+) -> Dispute:
+    """Contest someone's claim: the contester gets a competing claim and a dispute opens.
+
+    The competing claim counts at once, so while the dispute is open the most restrictive value
+    of both parties applies. One user contests one claim once; a claim of theirs revoked after a
+    review cannot come back this way.
+    """
+    refuse_if_suspended(creator)
+    reason = _required_text(reason, "a reason", limit=300)
+    statement = _required_text(statement, "a statement")
+    checked_links = _check_evidence(files, links)
+    _check_rate(creator.user_id)
+    stored: list[Evidence] = []
+    try:
+        with transaction.atomic():
+            lock_consent_writes()
+            claim = Claim.objects.select_related("track").get(pk=claim.pk)
+            track = claim.track
+            role = claim.get_role_display().lower()
+            if claim.creator_id == creator.id:
+                raise ConsentError("This is your own claim; there is nothing to contest.")
+            if claim.status != Claim.Status.ACTIVE:
+                raise ConsentError("This claim is no longer active, so it cannot be contested.")
+            if AuditEntry.objects.filter(
+                user=creator.user, claim=claim, action__in=[Action.OPENED, Action.JOINED]
+            ).exists():
+                raise ConsentError(
+                    "You have already contested this claim. Add statements or evidence to that "
+                    "dispute instead."
+                )
+            own = Claim.objects.filter(track=track, creator=creator, role=claim.role).first()
+            if own is not None and own.status == Claim.Status.REVOKED:
+                raise ConsentError(
+                    f"Your claim on the {role} of “{track.title}” was revoked after a review, "
+                    "so you cannot contest it again."
+                )
+            if own is None:
+                own = Claim.objects.create(track=track, creator=creator, role=claim.role)
+            elif own.status != Claim.Status.ACTIVE:
+                own.status = Claim.Status.ACTIVE
+                own.save(update_fields=["status"])
+
+            dispute = Dispute.objects.filter(
+                track=track, role=claim.role, status__in=Dispute.ACTIVE
+            ).first()
+            action = Action.JOINED if dispute else Action.OPENED
+            if dispute is None:
+                dispute = Dispute.objects.create(
+                    track=track,
+                    role=claim.role,
+                    reason=reason,
+                    opened_by=creator.user,
+                    contested_claim=claim,
+                    contester_claim=own,
+                )
+            dispute.claims.add(claim, own)
+            written = _statement(dispute, creator, statement)
+            AuditEntry.objects.create(
+                user=creator.user,
+                action=action,
+                reason=reason,
+                dispute=dispute,
+                creator=creator,
+                claim=claim,
+                details={"contester_claim": str(own.public_id), "statement": written.pk},
+            )
+            _store_evidence(dispute, creator, files, checked_links, stored)
+            refresh_policies([track.id], cause="dispute-opened")
+            signals.dispute_changed.send(sender=Dispute, dispute=dispute, event=action, message="")
+    except BaseException:
+        _remove_files(stored)
+        raise
+    _count_contest(creator.user_id)
+    return dispute
+
+
+def party_of(user, dispute: Dispute) -> Creator | None:
+    """The user's creator profile if it has a claim in the dispute, else None."""
+    if not user.is_authenticated:
+        return None
+    return Creator.objects.filter(user=user, claims__disputes=dispute).first()
+
+
+def _active_for_party(creator: Creator, dispute: Dispute) -> Dispute:
+    refuse_if_suspended(creator)
+    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    if party_of(creator.user, dispute) is None:
+        raise ConsentError("Only the parties to a dispute can add to it.")
+    if not dispute.is_active:
+        raise ConsentError("This dispute is no longer open; nothing more can be added to it.")
+    return dispute
+
+
+def _reopen_if_answered(dispute: Dispute) -> None:
+    """A party's answer to a request for information puts the dispute back in the queue."""
+    if dispute.status == Dispute.Status.INFO_REQUESTED:
+        dispute.status = Dispute.Status.OPEN
+        dispute.save(update_fields=["status"])
+
+
+def add_statement(creator: Creator, dispute: Dispute, text: str) -> DisputeStatement:
+    text = _required_text(text, "your statement")
+    with transaction.atomic():
+        dispute = _active_for_party(creator, dispute)
+        written = _statement(dispute, creator, text)
+        AuditEntry.objects.create(
+            user=creator.user,
+            action=Action.STATEMENT,
+            dispute=dispute,
+            creator=creator,
+            details={"statement": written.pk},
+        )
+        _reopen_if_answered(dispute)
+        signals.dispute_changed.send(
+            sender=Dispute, dispute=dispute, event=Action.STATEMENT, message=""
+        )
+    return written
+
+
+def add_evidence(
+    creator: Creator,
+    dispute: Dispute,
+    files: Sequence[EvidenceFile] = (),
+    links: Iterable[str] = (),
+) -> list[Evidence]:
+    checked_links = _check_evidence(files, links)
+    if not files and not checked_links:
+        raise ConsentError("Choose a file or give a link to add as evidence.")
+    stored: list[Evidence] = []
+    try:
+        with transaction.atomic():
+            dispute = _active_for_party(creator, dispute)
+            _store_evidence(dispute, creator, files, checked_links, stored)
+            _reopen_if_answered(dispute)
+            signals.dispute_changed.send(
+                sender=Dispute, dispute=dispute, event=Action.EVIDENCE, message=""
+            )
+    except BaseException:
+        _remove_files(stored)
+        raise
+    return stored
+
+
+def can_read_evidence(user, evidence: Evidence) -> bool:
+    """The parties, and staff allowed to view evidence; nobody else, never anonymously."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff and user.has_perm("consent.view_evidence"):
+        return True
+    return party_of(user, evidence.dispute) is not None
+
+
+# --- Reviewers ------------------------------------------------------------------------------
+
+
+def _reviewed(dispute: Dispute) -> Dispute:
+    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    if not dispute.is_active:
+        raise ConsentError(f"This dispute is already {dispute.get_status_display().lower()}.")
+    return dispute
+
+
+def request_information(reviewer, dispute: Dispute, message: str) -> Dispute:
+    """Ask the parties for something; the dispute waits until one of them answers."""
+    message = _required_text(message, "the message to the parties")
+    with transaction.atomic():
+        dispute = _reviewed(dispute)
+        dispute.status = Dispute.Status.INFO_REQUESTED
+        dispute.save(update_fields=["status"])
+        written = DisputeStatement.objects.create(
+            dispute=dispute, party=DisputeStatement.Party.ADMIN, author=reviewer, text=message
+        )
+        AuditEntry.objects.create(
+            user=reviewer,
+            action=Action.INFO_REQUESTED,
+            reason=message,
+            dispute=dispute,
+            details={"statement": written.pk},
+        )
+        signals.dispute_changed.send(
+            sender=Dispute, dispute=dispute, event=Action.INFO_REQUESTED, message=message
+        )
+    return dispute
+
+
+def decide(
+    reviewer,
+    dispute: Dispute,
+    outcome: str,
+    reason: str,
+    *,
+    upheld_claim: Claim | None = None,
+    duplicate_of: Dispute | None = None,
+) -> Dispute:
+    """Settle a dispute, on the record, with a written reason.
+
+    Upholding a claim revokes every other active claim in the dispute; rejecting a contest
+    revokes the contester's claim; a duplicate closes the dispute in favour of another one and
+    revokes nothing. The policy is then recomputed from the claims that remain.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ConsentError("Write the reason for the decision: every decision is on the record.")
+    with transaction.atomic():
+        lock_consent_writes()
+        dispute = _reviewed(dispute)
+        active = list(dispute.claims.filter(status=Claim.Status.ACTIVE).select_related("creator"))
+        revoke: list[Claim] = []
+        if outcome == Dispute.Outcome.UPHELD:
+            if upheld_claim is None or upheld_claim.pk not in {c.pk for c in active}:
+                raise ConsentError("Choose which of the dispute's active claims is upheld.")
+            revoke = [c for c in active if c.pk != upheld_claim.pk]
+            dispute.upheld_claim = upheld_claim
+        elif outcome == Dispute.Outcome.REJECTED:
+            if dispute.contester_claim_id is None:
+                raise ConsentError(
+                    "The registry opened this dispute itself, so there is no contest to reject. "
+                    "Uphold one of the claims instead."
+                )
+            revoke = [c for c in active if c.pk == dispute.contester_claim_id]
+        elif outcome == Dispute.Outcome.DUPLICATE:
+            if (
+                duplicate_of is None
+                or duplicate_of.pk == dispute.pk
+                or duplicate_of.track_id != dispute.track_id
+            ):
+                raise ConsentError("Choose another dispute over the same track.")
+            dispute.duplicate_of = duplicate_of
+        else:
+            raise ConsentError("Choose an outcome: uphold a claim, reject, or duplicate.")
+
+        now = timezone.now()
+        for claim in revoke:
+            Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.REVOKED)
+            AuditEntry.objects.create(
+                user=reviewer,
+                action=Action.CLAIM_REVOKED,
+                reason=reason,
+                dispute=dispute,
+                creator=claim.creator,
+                claim=claim,
+            )
+        dispute.status = Dispute.Status.DECIDED
+        dispute.outcome = outcome
+        dispute.decision_reason = reason
+        dispute.decided_by = reviewer
+        dispute.decided_at = now
+        dispute.closed_at = now
+        dispute.save()
+        AuditEntry.objects.create(
+            user=reviewer,
+            action=Action.DECIDED,
+            reason=reason,
+            dispute=dispute,
+            claim=dispute.upheld_claim,
+            details={
+                "outcome": outcome,
+                "upheld_claim": str(upheld_claim.public_id) if upheld_claim else None,
+                "duplicate_of": str(duplicate_of.public_id) if duplicate_of else None,
+                "revoked": [str(c.public_id) for c in revoke],
+            },
+        )
+        # A revoked claim may also have been the last rival in a dispute over the other role.
+        _close_settled_disputes(dispute.track_id)
+        refresh_policies([dispute.track_id], cause="dispute-decided")
+        signals.dispute_changed.send(
+            sender=Dispute, dispute=dispute, event=Action.DECIDED, message=reason
+        )
+    return dispute
+
+
+def suspend_creator(reviewer, creator: Creator, reason: str) -> None:
+    """Suspend an account, on the record; its reservations stay in force as denials.
+
+    The creator's claims keep counting for their denials (and licence reservations, as
+    denials) but no longer for what they allowed, see `resolution.reservations_only`; the
+    tracks concerned are recomputed so platforms hear of it.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ConsentError("Write the reason for the suspension: every decision is on the record.")
+    with transaction.atomic():
+        lock_consent_writes()
+        creator = Creator.objects.select_for_update().get(pk=creator.pk)
+        if creator.suspended_at is not None:
+            raise ConsentError(f"{creator.artist_name} is already suspended.")
+        creator.suspended_at = timezone.now()
+        creator.save(update_fields=["suspended_at"])
+        AuditEntry.objects.create(
+            user=reviewer, action=Action.CREATOR_SUSPENDED, reason=reason, creator=creator
+        )
+        track_ids = Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE).values_list(
+            "track_id", flat=True
+        )
+        refresh_policies(list(track_ids), cause="creator-suspended")
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    entry: AuditEntry
+    actor: str
+    text: str = ""
+    evidence: Evidence | None = None
+
+
+def timeline(dispute: Dispute, *, for_staff: bool = False) -> list[TimelineItem]:
+    """The dispute's audit log, oldest first, with the statement or evidence each entry added.
+
+    Artists see "An administrator" where staff see the reviewer's account: the decision is the
+    registry's, not one person's.
+    """
+    statements = {s.pk: s for s in dispute.statements.all()}
+    evidence = {str(e.public_id): e for e in dispute.evidence.all()}
+    items = []
+    for entry in dispute.audit_entries.select_related("user", "creator").order_by("created_at"):
+        if entry.user is None:
+            actor = "The registry"
+        elif entry.creator is not None and entry.creator.user_id == entry.user_id:
+            actor = entry.creator.artist_name
+        else:
+            actor = entry.user.get_username() if for_staff else "An administrator"
+        statement = statements.get(entry.details.get("statement"))
+        items.append(
+            TimelineItem(
+                entry=entry,
+                actor=actor,
+                text=statement.text if statement else "",
+                evidence=evidence.get(entry.details.get("evidence", "")),
+            )
+        )
+    return items

@@ -1,0 +1,61 @@
+"""Emails to the parties of a dispute, sent when the domain says a dispute changed.
+
+`consent` sends `dispute_changed` inside the transaction that changed the dispute; the emails
+are queued only once that transaction commits, so a refused or rolled-back change notifies
+nobody. Statements and evidence do not send email: the parties see them on the dispute page.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from kombu.exceptions import OperationalError
+
+from consent.models import AuditEntry, Dispute
+from registry.tasks import send_email
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    AuditEntry.Action.OPENED: "A dispute was opened over “{title}”",
+    AuditEntry.Action.JOINED: "Another claim joined the dispute over “{title}”",
+    AuditEntry.Action.INFO_REQUESTED: "The registry needs information about “{title}”",
+    AuditEntry.Action.DECIDED: "The dispute over “{title}” is decided",
+    AuditEntry.Action.CLOSED: "The dispute over “{title}” is closed",
+}
+
+
+def notify_parties(sender, dispute: Dispute, event: str, message: str = "", **kwargs) -> None:
+    if event not in SUBJECTS:
+        return
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + SUBJECTS[event].format(
+        title=dispute.track.title
+    )
+    url = settings.SITE_URL + dispute.get_absolute_url()
+    for creator in dispute.parties().select_related("user"):
+        if not creator.user.email:
+            continue
+        body = render_to_string(
+            "registry/disputes/email/changed.txt",
+            {
+                "event": event,
+                "creator": creator,
+                "dispute": dispute,
+                "message": message,
+                "url": url,
+                "upheld_is_yours": dispute.upheld_claim_id is not None
+                and dispute.upheld_claim.creator_id == creator.id,
+            },
+        )
+        args = (subject, body, settings.DEFAULT_FROM_EMAIL, [creator.user.email])
+        transaction.on_commit(lambda args=args: _queue(args))
+
+
+def _queue(args: tuple) -> None:
+    # As for account emails: a dispute notice must not be lost because the broker is down.
+    try:
+        send_email.delay(*args)
+    except OperationalError:
+        logger.warning("Broker unreachable; sending a dispute email in-process.")
+        send_email.apply(args=args, throw=True)

@@ -1,0 +1,298 @@
+"""The whole dispute process in the domain: contest, statements, review, decision, record."""
+
+import pytest
+from django.core import mail
+
+from consent.disputes import (
+    add_statement,
+    contest_claim,
+    decide,
+    request_information,
+    suspend_creator,
+)
+from consent.models import AuditEntry, ChangeEvent, Claim, Dispute, EffectivePolicy
+from consent.purposes import AI_OPT_OUT, Purpose, Value
+from consent.services import (
+    ConsentError,
+    PurposeChoice,
+    declare,
+    opt_out_of_ai_training,
+    withdraw_claim,
+)
+from tests.conftest import make_artist
+from tests.disputes_helpers import claim_of, owned_track, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    return django_user_model.objects.create_user(
+        username="reviewer", email="reviewer@example.org", password="x", is_staff=True
+    )
+
+
+def contest(contester, claim, **kwargs):
+    defaults = {"reason": "I own this recording", "statement": "I recorded it in 2019."}
+    return contest_claim(contester, claim, **(defaults | kwargs))
+
+
+def test_the_whole_flow_from_contest_to_decision_is_recorded_and_delivered(
+    artist, other_artist, reviewer, django_capture_on_commit_callbacks
+):
+    track = owned_track(artist)
+    opt_out_of_ai_training(other_artist)
+    assert EffectivePolicy.objects.get(track=track).train_ai == Value.ALLOW
+    before = ChangeEvent.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute = contest(other_artist, claim_of(artist, track))
+    # The contester's denials count at once: a contest can only tighten the policy.
+    policy = EffectivePolicy.objects.get(track=track)
+    assert policy.disputed
+    assert all(policy.value_of(p) == Value.DENY for p in AI_OPT_OUT)
+    assert policy.search == Value.ALLOW
+    event = ChangeEvent.objects.order_by("sequence").last()
+    assert ChangeEvent.objects.count() == before + 1
+    assert event.cause == "dispute-opened" and event.disputed
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [artist.user.email, other_artist.user.email]
+    )
+    assert "A dispute was opened" in mail.outbox[0].subject
+
+    add_statement(artist, dispute, "I have the master tapes and the distribution contract.")
+    add_statement(other_artist, dispute, "They were my session files.")
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        request_information(reviewer, dispute, "Please send the distribution contract.")
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.INFO_REQUESTED
+    assert EffectivePolicy.objects.get(track=track).disputed  # still active while waiting
+    assert len(mail.outbox) == 2
+    assert "Please send the distribution contract." in mail.outbox[0].body
+
+    add_statement(artist, dispute, "Contract attached by post.")
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.OPEN  # an answer puts it back in the queue
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(
+            reviewer,
+            dispute,
+            Dispute.Outcome.UPHELD,
+            "The contract names Owner Band as the master owner.",
+            upheld_claim=claim_of(artist, track),
+        )
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.DECIDED
+    assert dispute.decided_by == reviewer and dispute.decided_at
+    assert claim_of(other_artist, track).status == Claim.Status.REVOKED
+    policy = EffectivePolicy.objects.get(track=track)
+    assert not policy.disputed and policy.train_ai == Value.ALLOW
+    event = ChangeEvent.objects.order_by("sequence").last()
+    assert event.cause == "dispute-decided"
+    assert event.previous["train-ai"] == "deny" and event.policy["train-ai"] == "allow"
+    assert len(mail.outbox) == 2
+    bodies = {m.to[0]: m.body for m in mail.outbox}
+    assert "your claim is upheld" in bodies[artist.user.email]
+    assert "your claim is revoked" in bodies[other_artist.user.email]
+    assert "The contract names Owner Band" in bodies[other_artist.user.email]
+
+    actions = list(dispute.audit_entries.values_list("action", flat=True))
+    assert actions == [
+        "opened",
+        "statement",
+        "statement",
+        "info-requested",
+        "statement",
+        "claim-revoked",
+        "decided",
+    ]
+    decided = dispute.audit_entries.get(action="decided")
+    assert decided.user == reviewer
+    assert decided.reason == "The contract names Owner Band as the master owner."
+
+
+def test_rejecting_a_contest_revokes_the_contesters_claim(artist, other_artist, reviewer):
+    track = owned_track(artist)
+    dispute = contest(other_artist, claim_of(artist, track))
+    decide(reviewer, dispute, Dispute.Outcome.REJECTED, "No evidence of ownership.")
+    assert claim_of(other_artist, track).status == Claim.Status.REVOKED
+    assert claim_of(artist, track).status == Claim.Status.ACTIVE
+    # A revoked claim cannot come back by contesting someone else's claim on the same role.
+    third = make_artist()
+    contest(third, claim_of(artist, track))
+    with pytest.raises(ConsentError, match="revoked after a review"):
+        contest(other_artist, claim_of(third, track))
+
+
+def test_a_duplicate_closes_the_dispute_pointing_at_the_other_and_revokes_nothing(
+    artist, other_artist, reviewer
+):
+    track = owned_track(artist)
+    first = contest(other_artist, claim_of(artist, track))
+    decide(reviewer, first, Dispute.Outcome.REJECTED, "Not theirs.")
+    third = make_artist()
+    second = contest(third, claim_of(artist, track))
+    decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Same claim as before.", duplicate_of=first)
+    second.refresh_from_db()
+    assert second.outcome == "duplicate" and second.duplicate_of == first
+    assert claim_of(third, track).status == Claim.Status.ACTIVE
+
+
+def test_a_decision_needs_a_written_reason(artist, other_artist, reviewer):
+    track = owned_track(artist)
+    dispute = contest(other_artist, claim_of(artist, track))
+    with pytest.raises(ConsentError, match="reason"):
+        decide(reviewer, dispute, Dispute.Outcome.REJECTED, "   ")
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.OPEN
+    assert claim_of(other_artist, track).status == Claim.Status.ACTIVE
+
+
+def test_a_decided_dispute_cannot_be_decided_again(artist, other_artist, reviewer):
+    track = owned_track(artist)
+    dispute = contest(other_artist, claim_of(artist, track))
+    decide(reviewer, dispute, Dispute.Outcome.REJECTED, "Not theirs.")
+    with pytest.raises(ConsentError, match="already decided"):
+        decide(
+            reviewer,
+            dispute,
+            Dispute.Outcome.UPHELD,
+            "Changed my mind.",
+            upheld_claim=claim_of(other_artist, track),
+        )
+
+
+def test_the_same_user_cannot_contest_the_same_claim_twice(artist, other_artist, reviewer):
+    track = owned_track(artist)
+    contest(other_artist, claim_of(artist, track))
+    with pytest.raises(ConsentError, match="already contested this claim"):
+        contest(other_artist, claim_of(artist, track))
+    # Not even after withdrawing their own claim and the dispute closing.
+    withdraw_claim(claim_of(other_artist, track))
+    with pytest.raises(ConsentError, match="already contested this claim"):
+        contest(other_artist, claim_of(artist, track))
+    assert Dispute.objects.count() == 1
+
+
+def test_nobody_contests_their_own_claim(artist):
+    track = owned_track(artist)
+    with pytest.raises(ConsentError, match="your own claim"):
+        contest(artist, claim_of(artist, track))
+
+
+def test_opening_disputes_is_rate_limited_per_user(settings, artist, other_artist):
+    settings.DISPUTES_PER_DAY = 2
+    claims = [
+        claim_of(artist, owned_track(artist, isrc=isrc))
+        for isrc in ("USRC17607831", "USRC17607832", "USRC17607833")
+    ]
+    contest(other_artist, claims[0])
+    contest(other_artist, claims[1])
+    with pytest.raises(ConsentError, match="daily limit"):
+        contest(other_artist, claims[2])
+    assert Dispute.objects.count() == 2
+    # The limit is per user: someone else may still contest.
+    contest(make_artist(), claims[2])
+
+
+def test_withdrawing_a_claim_closes_the_dispute_on_the_record(
+    artist, other_artist, django_capture_on_commit_callbacks
+):
+    track = owned_track(artist)
+    dispute = contest(other_artist, claim_of(artist, track))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        withdraw_claim(claim_of(other_artist, track))
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.CLOSED
+    assert list(dispute.audit_entries.values_list("action", flat=True))[-2:] == [
+        "claim-withdrawn",
+        "closed",
+    ]
+    assert len(mail.outbox) == 2 and "is closed" in mail.outbox[0].subject
+
+
+def test_an_automatic_dispute_is_recorded_and_emails_both_parties(
+    artist, other_artist, django_capture_on_commit_callbacks
+):
+    owned_track(artist)
+    with django_capture_on_commit_callbacks(execute=True):
+        track = owned_track(other_artist)
+    dispute = Dispute.objects.get(track=track)
+    assert dispute.opened_by is None
+    entry = dispute.audit_entries.get()
+    assert entry.action == "opened" and entry.user is None
+    assert len(mail.outbox) == 2
+
+
+def test_an_automatic_dispute_has_no_contest_to_reject(artist, other_artist, reviewer):
+    owned_track(artist)
+    track = owned_track(other_artist)
+    dispute = Dispute.objects.get(track=track)
+    with pytest.raises(ConsentError, match="no contest to reject"):
+        decide(reviewer, dispute, Dispute.Outcome.REJECTED, "No.")
+
+
+def test_suspension_keeps_the_creators_denials_in_force(artist, other_artist, reviewer):
+    track = owned_track(artist)
+    # The suspended creator denied AI training on their catalogue and allowed search.
+    declare(
+        other_artist,
+        {
+            Purpose.TRAIN_AI: PurposeChoice(Value.DENY),
+            Purpose.AI_INPUT: PurposeChoice(Value.LICENSE, contact_email="x@example.org"),
+            Purpose.SEARCH: PurposeChoice(Value.ALLOW),
+        },
+    )
+    contest(other_artist, claim_of(artist, track))
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.UNSET)}, track=track)
+    before = ChangeEvent.objects.count()
+
+    suspend_creator(reviewer, other_artist, "Impersonated another artist.")
+
+    policy = EffectivePolicy.objects.get(track=track)
+    assert policy.train_ai == Value.DENY  # the denial stays
+    assert policy.ai_input == Value.DENY  # a licence reservation stays, as a denial
+    assert policy.search == Value.UNSET  # what the suspended creator allowed no longer counts
+    assert ChangeEvent.objects.count() == before + 1
+    assert ChangeEvent.objects.order_by("sequence").last().cause == "creator-suspended"
+    entry = AuditEntry.objects.get(action="creator-suspended")
+    assert entry.user == reviewer and entry.creator == other_artist
+    assert entry.reason == "Impersonated another artist."
+    # A suspended account cannot drop its denials by withdrawing, nor change anything else.
+    with pytest.raises(ConsentError, match="suspended"):
+        withdraw_claim(claim_of(other_artist, track))
+    with pytest.raises(ConsentError, match="suspended"):
+        declare(other_artist, {Purpose.TRAIN_AI: PurposeChoice(Value.ALLOW)})
+
+
+def test_suspension_needs_a_reason(artist, reviewer):
+    with pytest.raises(ConsentError, match="reason"):
+        suspend_creator(reviewer, artist, "")
+    artist.refresh_from_db()
+    assert artist.suspended_at is None
+
+
+def test_evidence_is_stored_privately_under_a_random_name(
+    artist,
+    other_artist,
+    private_media,
+):
+    track = owned_track(artist)
+    dispute = contest(
+        other_artist,
+        claim_of(artist, track),
+        files=[upload("contract.pdf", b"%PDF-1.4 contract")],
+        links=["https://label.example/release/1"],
+    )
+    stored = dispute.evidence.exclude(file="").get()
+    assert stored.original_name == "contract.pdf"
+    assert stored.content_type == "application/pdf"
+    assert stored.file.name.startswith("evidence/")
+    assert "contract" not in stored.file.name
+    assert (private_media / stored.file.name).read_bytes() == b"%PDF-1.4 contract"
+    assert dispute.evidence.exclude(url="").get().url == "https://label.example/release/1"

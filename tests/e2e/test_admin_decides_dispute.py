@@ -1,0 +1,66 @@
+"""A reviewer signs in to the admin, opens a contested track's dispute and rejects the contest."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from playwright.sync_api import expect
+
+from consent.disputes import contest_claim
+from consent.services import opt_out_of_ai_training
+from tests.conftest import make_artist
+from tests.disputes_helpers import claim_of, owned_track
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a long reviewer passphrase 42"
+
+
+def test_a_reviewer_rejects_a_contest_and_the_public_page_follows(
+    live_server, browser_page, artifacts_dir
+):
+    owner = make_artist("Owner Band", "owner-band")
+    contester = make_artist("Someone Else", "someone-else")
+    track = owned_track(owner)
+    opt_out_of_ai_training(contester)
+    contest_claim(contester, claim_of(owner, track), "I own this recording", "It is mine.")
+    reviewer = get_user_model().objects.create_user(
+        username="reviewer", email="reviewer@example.org", password=PASSWORD, is_staff=True
+    )
+    # The group is created by a migration, which a transactional test's flush removes.
+    group, _ = Group.objects.get_or_create(name="reviewer")
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="consent",
+            codename__in=["view_dispute", "change_dispute", "view_auditentry", "view_claim"],
+        )
+    )
+    reviewer.groups.add(group)
+
+    page = browser_page
+    section = page.locator(
+        ".purpose-list > li", has=page.get_by_role("heading", name="Training any AI model")
+    )
+    page.goto(live_server.url + track.get_absolute_url())
+    expect(section.locator(".badge-deny")).to_be_visible()
+
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("reviewer")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("Log in", re.I)).click()
+    page.get_by_role("link", name="Disputes").first.click()
+    page.get_by_role("link", name=re.compile("Dispute over the recording of Night Drive")).click()
+    expect(page.get_by_text("Someone Else (contester)")).to_be_visible()
+    expect(page.get_by_text("It is mine.")).to_be_visible()
+
+    page.get_by_label("Reject the contest").fill("The contester sent no evidence of ownership.")
+    page.get_by_role("button", name="Reject the contest").click()
+    expect(page.get_by_text("The dispute is decided.")).to_be_visible()
+    expect(page.get_by_text("Contest rejected")).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "admin-dispute-decided.png"), full_page=True)
+
+    page.goto(live_server.url + track.get_absolute_url())
+    expect(section.locator(".badge-allow")).to_be_visible()
+    expect(page.get_by_text("The ownership of this track is disputed.")).to_have_count(0)
+    page.screenshot(path=str(artifacts_dir / "public-track-after-decision.png"), full_page=True)

@@ -1,0 +1,162 @@
+"""The review desk: the queue, decisions through the domain, and what a reviewer may do."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.disputes import contest_claim
+from consent.models import AuditEntry, Claim, Dispute, EffectivePolicy
+from consent.purposes import Value
+from consent.services import opt_out_of_ai_training
+from tests.disputes_helpers import claim_of, owned_track
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    user = django_user_model.objects.create_user(
+        username="reviewer", email="reviewer@example.org", password="x", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name="reviewer"))
+    return user
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.force_login(reviewer)
+    return client
+
+
+@pytest.fixture
+def dispute(artist, other_artist) -> Dispute:
+    track = owned_track(artist)
+    opt_out_of_ai_training(other_artist)
+    return contest_claim(other_artist, claim_of(artist, track), "I own this recording", "Mine.")
+
+
+def test_the_queue_shows_age_counts_and_filters_by_age(reviewer_client, dispute):
+    Dispute.objects.filter(pk=dispute.pk).update(opened_at=timezone.now() - timedelta(days=10))
+    response = reviewer_client.get(reverse("admin:consent_dispute_changelist"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "10 days" in body
+    assert "<strong>1</strong> open, waiting for review" in body
+    filtered = reviewer_client.get(reverse("admin:consent_dispute_changelist"), {"age": "day"})
+    assert "10 days" not in filtered.content.decode()
+    filtered = reviewer_client.get(reverse("admin:consent_dispute_changelist"), {"age": "month"})
+    assert "10 days" in filtered.content.decode()
+
+
+def test_the_review_page_shows_both_claims_and_the_timeline(reviewer_client, dispute):
+    response = reviewer_client.get(reverse("admin:consent_dispute_change", args=[dispute.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Owner Band (contested)" in body and "Someone Else (contester)" in body
+    assert "Dispute opened" in body and "Mine." in body
+    assert "Uphold Owner Band" in body and "Reject the contest" in body
+
+
+def test_a_reviewer_decides_through_the_desk_and_the_policy_changes(
+    reviewer_client, reviewer, dispute, artist
+):
+    assert EffectivePolicy.objects.get(track=dispute.track).train_ai == Value.DENY
+    url = reverse("admin:consent_dispute_decide", args=[dispute.pk])
+    refused = reviewer_client.post(url, {"outcome": "rejected", "reason": ""}, follow=True)
+    assert "Write the reason for the decision" in refused.content.decode()
+    assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.OPEN
+
+    response = reviewer_client.post(url, {"outcome": "rejected", "reason": "No evidence."})
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.outcome == "rejected" and dispute.decided_by == reviewer
+    assert EffectivePolicy.objects.get(track=dispute.track).train_ai == Value.ALLOW
+    assert AuditEntry.objects.filter(action="decided", user=reviewer).exists()
+
+
+def test_a_reviewer_requests_information(reviewer_client, dispute):
+    url = reverse("admin:consent_dispute_request_information", args=[dispute.pk])
+    reviewer_client.post(url, {"message": "Send the contract."})
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.INFO_REQUESTED
+
+
+def test_a_reviewer_can_view_what_a_decision_rests_on(reviewer_client, dispute):
+    for name in (
+        "admin:consent_claim_changelist",
+        "admin:consent_creator_changelist",
+        "admin:consent_track_changelist",
+        "admin:consent_evidence_changelist",
+        "admin:consent_auditentry_changelist",
+    ):
+        assert reviewer_client.get(reverse(name)).status_code == 200, name
+    track_page = reverse("admin:consent_track_change", args=[dispute.track.pk])
+    assert reviewer_client.get(track_page).status_code == 200
+
+
+def test_a_reviewer_cannot_edit_tracks_declarations_or_claims(reviewer_client, dispute, artist):
+    track = dispute.track
+    forbidden_gets = [
+        reverse("admin:consent_track_add"),
+        reverse("admin:consent_track_delete", args=[track.pk]),
+        reverse("admin:consent_declaration_changelist"),
+        reverse("admin:consent_creator_add"),
+        reverse("admin:consent_creator_suspend", args=[artist.pk]),
+        reverse("admin:consent_dispute_delete", args=[dispute.pk]),
+        reverse("admin:auth_user_changelist"),
+    ]
+    for url in forbidden_gets:
+        assert reviewer_client.get(url).status_code == 403, url
+    # Posting a changed title is refused: the page is read-only for a reviewer.
+    change = reverse("admin:consent_track_change", args=[track.pk])
+    response = reviewer_client.post(change, {"title": "Renamed", "artist_credit": "X"})
+    assert response.status_code == 403
+    track.refresh_from_db()
+    assert track.title == "Night Drive"
+    claim = claim_of(artist, track)
+    response = reviewer_client.post(
+        reverse("admin:consent_claim_change", args=[claim.pk]), {"status": "revoked"}
+    )
+    assert response.status_code == 403
+    assert Claim.objects.get(pk=claim.pk).status == Claim.Status.ACTIVE
+
+
+def test_the_reviewer_group_has_exactly_the_review_permissions():
+    codenames = set(
+        Group.objects.get(name="reviewer").permissions.values_list("codename", flat=True)
+    )
+    assert codenames == {
+        "view_dispute",
+        "change_dispute",
+        "view_disputestatement",
+        "view_auditentry",
+        "view_evidence",
+        "view_claim",
+        "view_creator",
+        "view_track",
+    }
+
+
+def test_an_admin_suspends_a_creator_with_a_reason(client, django_user_model, other_artist):
+    admin = django_user_model.objects.create_superuser("boss", "boss@example.org", "x")
+    client.force_login(admin)
+    url = reverse("admin:consent_creator_suspend", args=[other_artist.pk])
+    assert client.post(url, {"reason": ""}).status_code == 200
+    other_artist.refresh_from_db()
+    assert other_artist.suspended_at is None
+    response = client.post(url, {"reason": "Impersonation."})
+    assert response.status_code == 302
+    other_artist.refresh_from_db()
+    assert other_artist.suspended_at is not None
+    assert AuditEntry.objects.get(action="creator-suspended").reason == "Impersonation."
+
+
+def test_the_queue_puts_the_oldest_dispute_first(reviewer_client, dispute, artist, other_artist):
+    newer_track = owned_track(artist, isrc="USRC17607830")
+    newer = contest_claim(other_artist, claim_of(artist, newer_track), "Mine", "Mine too.")
+    Dispute.objects.filter(pk=dispute.pk).update(opened_at=timezone.now() - timedelta(days=3))
+    response = reviewer_client.get(reverse("admin:consent_dispute_changelist"))
+    assert list(response.context["cl"].result_list) == [dispute, newer]
