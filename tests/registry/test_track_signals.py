@@ -141,13 +141,26 @@ def test_a_disputed_track_signals_the_most_restrictive_claim(client, artist):
     assert response["X-Robots-Tag"] == "noai, noimageai"
 
 
-def test_a_new_declaration_shows_in_the_headers_at_once(client, artist):
+def test_a_new_declaration_shows_in_every_signal_of_the_page_at_once(client, artist):
     track = register(artist)
-    assert "tdm-reservation" not in client.get(f"/t/{track.public_id}/")
+    page = f"/t/{track.public_id}/"
+    before = client.get(page)
+    for header in ("tdm-reservation", "Content-Usage", "X-Robots-Tag", "Link"):
+        assert header not in before
+    assert "robots" not in head_signals(before)
+    assert client.get(f"{page}cawg.json").json()["assertions"][0]["data"]["entries"] == {}
 
     deny_all_ai(artist)
 
-    assert client.get(f"/t/{track.public_id}/")["tdm-reservation"] == "1"
+    after = client.get(page)
+    assert after["tdm-reservation"] == "1"
+    assert content_usage(after) == {"train-ai": "n"}
+    assert after["X-Robots-Tag"] == "noai, noimageai"
+    assert after["Link"] == licence_link(track.public_id)
+    head = head_signals(after)
+    assert (head["tdm-reservation"], head["robots"]) == ("1", "noai, noimageai")
+    entries = client.get(f"{page}cawg.json").json()["assertions"][0]["data"]["entries"]
+    assert entries["cawg.ai_generative_training"] == {"use": "notAllowed"}
 
 
 def test_the_twin_is_a_cawg_assertion_with_its_legacy_c2pa_form(client, artist):
