@@ -250,7 +250,10 @@ class DisputeAdmin(admin.ModelAdmin):
             "sides": sides,
             "timeline": disputes.timeline(dispute, for_staff=True),
             "can_review": dispute.is_active and self.has_change_permission(request, dispute),
-            "other_disputes": Dispute.objects.filter(track=dispute.track).exclude(pk=dispute.pk),
+            # A duplicate repeats an earlier decision over the same track and role.
+            "other_disputes": Dispute.objects.filter(
+                track=dispute.track, role=dispute.role, status=Dispute.Status.DECIDED
+            ).exclude(pk=dispute.pk),
             "active_claims": [c for c in claims if c.status == Claim.Status.ACTIVE],
             "request_form": RequestInformationForm(),
         }

@@ -303,6 +303,11 @@ def party_of(user, dispute: Dispute) -> Creator | None:
     return Creator.objects.filter(user=user, claims__disputes=dispute).first()
 
 
+def is_reviewer(user) -> bool:
+    """Staff allowed to read every party's statements and evidence."""
+    return user.is_authenticated and user.is_staff and user.has_perm("consent.view_evidence")
+
+
 def _active_for_party(creator: Creator, dispute: Dispute) -> Dispute:
     refuse_if_suspended(creator)
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
@@ -310,14 +315,27 @@ def _active_for_party(creator: Creator, dispute: Dispute) -> Dispute:
         raise ConsentError("Only the parties to a dispute can add to it.")
     if not dispute.is_active:
         raise ConsentError("This dispute is no longer open; nothing more can be added to it.")
+    # A withdrawn or revoked claim no longer competes, so its holder has no case left to argue.
+    if not dispute.claims.filter(creator=creator, status=Claim.Status.ACTIVE).exists():
+        raise ConsentError(
+            "Your claim in this dispute is no longer active, so you cannot add statements or "
+            "evidence to it."
+        )
     return dispute
 
 
-def _reopen_if_answered(dispute: Dispute) -> None:
+def _reopen_if_answered(dispute: Dispute, creator: Creator) -> None:
     """A party's answer to a request for information puts the dispute back in the queue."""
     if dispute.status == Dispute.Status.INFO_REQUESTED:
         dispute.status = Dispute.Status.OPEN
         dispute.save(update_fields=["status"])
+        AuditEntry.objects.create(
+            user=creator.user,
+            action=Action.REOPENED,
+            reason="A party answered the request for information.",
+            dispute=dispute,
+            creator=creator,
+        )
 
 
 def add_statement(creator: Creator, dispute: Dispute, text: str) -> DisputeStatement:
@@ -332,7 +350,7 @@ def add_statement(creator: Creator, dispute: Dispute, text: str) -> DisputeState
             creator=creator,
             details={"statement": written.pk},
         )
-        _reopen_if_answered(dispute)
+        _reopen_if_answered(dispute, creator)
         signals.dispute_changed.send(
             sender=Dispute, dispute=dispute, event=Action.STATEMENT, message=""
         )
@@ -353,7 +371,7 @@ def add_evidence(
         with transaction.atomic():
             dispute = _active_for_party(creator, dispute)
             _store_evidence(dispute, creator, files, checked_links, stored)
-            _reopen_if_answered(dispute)
+            _reopen_if_answered(dispute, creator)
             signals.dispute_changed.send(
                 sender=Dispute, dispute=dispute, event=Action.EVIDENCE, message=""
             )
@@ -364,21 +382,27 @@ def add_evidence(
 
 
 def can_read_evidence(user, evidence: Evidence) -> bool:
-    """The parties, and staff allowed to view evidence; nobody else, never anonymously."""
+    """The party who submitted it, and reviewers; never the other side, never anonymously.
+
+    Anyone can become a party by registering the same ISRC, so being a party must not open
+    what the other side submitted: each side's case is for the reviewers to weigh.
+    """
     if not user.is_authenticated:
         return False
-    if user.is_staff and user.has_perm("consent.view_evidence"):
+    if is_reviewer(user):
         return True
-    return party_of(user, evidence.dispute) is not None
+    return evidence.submitted_by_id == user.id
 
 
 # --- Reviewers ------------------------------------------------------------------------------
 
 
-def _reviewed(dispute: Dispute) -> Dispute:
+def _reviewed(reviewer, dispute: Dispute) -> Dispute:
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
     if not dispute.is_active:
         raise ConsentError(f"This dispute is already {dispute.get_status_display().lower()}.")
+    if party_of(reviewer, dispute) is not None:
+        raise ConsentError("You are a party to this dispute, so another reviewer must decide it.")
     return dispute
 
 
@@ -386,7 +410,7 @@ def request_information(reviewer, dispute: Dispute, message: str) -> Dispute:
     """Ask the parties for something; the dispute waits until one of them answers."""
     message = _required_text(message, "the message to the parties")
     with transaction.atomic():
-        dispute = _reviewed(dispute)
+        dispute = _reviewed(reviewer, dispute)
         dispute.status = Dispute.Status.INFO_REQUESTED
         dispute.save(update_fields=["status"])
         written = DisputeStatement.objects.create(
@@ -417,15 +441,18 @@ def decide(
     """Settle a dispute, on the record, with a written reason.
 
     Upholding a claim revokes every other active claim in the dispute; rejecting a contest
-    revokes the contester's claim; a duplicate closes the dispute in favour of another one and
-    revokes nothing. The policy is then recomputed from the claims that remain.
+    revokes every contester's claim and keeps the contested one; a duplicate repeats a dispute
+    already decided over the same track and role, so that decision stands: the claims that came
+    through it stay, every other claim in this dispute is revoked. The policy is then recomputed
+    from the claims that remain. No outcome may leave two active claims of the same role on the
+    track without an open dispute over them.
     """
     reason = reason.strip()
     if not reason:
         raise ConsentError("Write the reason for the decision: every decision is on the record.")
     with transaction.atomic():
         lock_consent_writes()
-        dispute = _reviewed(dispute)
+        dispute = _reviewed(reviewer, dispute)
         active = list(dispute.claims.filter(status=Claim.Status.ACTIVE).select_related("creator"))
         revoke: list[Claim] = []
         if outcome == Dispute.Outcome.UPHELD:
@@ -439,17 +466,39 @@ def decide(
                     "The registry opened this dispute itself, so there is no contest to reject. "
                     "Uphold one of the claims instead."
                 )
-            revoke = [c for c in active if c.pk == dispute.contester_claim_id]
+            if dispute.contested_claim_id not in {c.pk for c in active}:
+                raise ConsentError(
+                    "The contested claim is no longer active, so rejecting the contest would "
+                    "leave nobody's claim standing. Uphold one of the remaining claims instead."
+                )
+            # Everyone who joined competes with the contested claim, not only the first
+            # contester: rejecting the contest rejects them all.
+            revoke = [c for c in active if c.pk != dispute.contested_claim_id]
         elif outcome == Dispute.Outcome.DUPLICATE:
-            if (
-                duplicate_of is None
-                or duplicate_of.pk == dispute.pk
-                or duplicate_of.track_id != dispute.track_id
-            ):
-                raise ConsentError("Choose another dispute over the same track.")
+            duplicate_of = _decided_duplicate_target(dispute, duplicate_of)
             dispute.duplicate_of = duplicate_of
+            stood = set(
+                duplicate_of.claims.filter(status=Claim.Status.ACTIVE).values_list("pk", flat=True)
+            )
+            if not any(c.pk in stood for c in active):
+                raise ConsentError(
+                    "None of this dispute's claims came through that decision, so this dispute "
+                    "does not repeat it. Uphold one of the claims instead."
+                )
+            revoke = [c for c in active if c.pk not in stood]
         else:
             raise ConsentError("Choose an outcome: uphold a claim, reject, or duplicate.")
+
+        revoked = {c.pk for c in revoke}
+        rivals = Claim.objects.filter(
+            track_id=dispute.track_id, role=dispute.role, status=Claim.Status.ACTIVE
+        ).exclude(pk__in=revoked)
+        if rivals.count() > 1:
+            raise ConsentError(
+                "This decision would leave several active claims on the "
+                f"{dispute.get_role_display().lower()} of the track with no open dispute over "
+                "them. Uphold one claim instead."
+            )
 
         now = timezone.now()
         for claim in revoke:
@@ -491,6 +540,27 @@ def decide(
     return dispute
 
 
+def _decided_duplicate_target(dispute: Dispute, other: Dispute | None) -> Dispute:
+    """The earlier dispute that `dispute` repeats: decided, over the same track and role.
+
+    Only one dispute per track and role can be open at a time (a new contest joins it), so a
+    duplicate is always a second round of a question already decided.
+    """
+    if other is None or other.pk == dispute.pk:
+        raise ConsentError("Choose the earlier, decided dispute that this one repeats.")
+    other = Dispute.objects.select_for_update().get(pk=other.pk)
+    if other.status != Dispute.Status.DECIDED:
+        raise ConsentError(
+            f"That dispute is {other.get_status_display().lower()}, not decided: only a "
+            "decision can be repeated."
+        )
+    if other.track_id != dispute.track_id or other.role != dispute.role:
+        raise ConsentError(
+            "That dispute is over another track or role, so it does not cover these claims."
+        )
+    return other
+
+
 def suspend_creator(reviewer, creator: Creator, reason: str) -> None:
     """Suspend an account, on the record; its reservations stay in force as denials.
 
@@ -528,11 +598,15 @@ class TimelineItem:
     evidence: Evidence | None = None
 
 
-def timeline(dispute: Dispute, *, for_staff: bool = False) -> list[TimelineItem]:
+def timeline(
+    dispute: Dispute, *, for_staff: bool = False, viewer: Creator | None = None
+) -> list[TimelineItem]:
     """The dispute's audit log, oldest first, with the statement or evidence each entry added.
 
     Artists see "An administrator" where staff see the reviewer's account: the decision is the
-    registry's, not one person's.
+    registry's, not one person's. A party (`viewer`) sees the text and evidence of its own
+    entries and the reviewers' messages, but only that the other side added something: anyone
+    can join a dispute by registering the same ISRC, so one side's case is for the reviewers.
     """
     statements = {s.pk: s for s in dispute.statements.all()}
     evidence = {str(e.public_id): e for e in dispute.evidence.all()}
@@ -545,12 +619,25 @@ def timeline(dispute: Dispute, *, for_staff: bool = False) -> list[TimelineItem]
         else:
             actor = entry.user.get_username() if for_staff else "An administrator"
         statement = statements.get(entry.details.get("statement"))
+        shown = evidence.get(entry.details.get("evidence", ""))
+        if not for_staff:
+            if statement is not None and not _readable_by(statement, viewer):
+                statement = None
+            if shown is not None and not _readable_by(shown, viewer):
+                shown = None
         items.append(
             TimelineItem(
                 entry=entry,
                 actor=actor,
                 text=statement.text if statement else "",
-                evidence=evidence.get(entry.details.get("evidence", "")),
+                evidence=shown,
             )
         )
     return items
+
+
+def _readable_by(written: DisputeStatement | Evidence, viewer: Creator | None) -> bool:
+    """A reviewer's message reaches every party; a party's text and files only its author."""
+    if isinstance(written, DisputeStatement) and written.party == DisputeStatement.Party.ADMIN:
+        return True
+    return viewer is not None and written.creator_id == viewer.id

@@ -241,7 +241,11 @@ class Dispute(models.Model):
 
 
 class DisputeStatement(models.Model):
-    """What a party or a reviewer wrote in a dispute; shown to both parties, as plain text."""
+    """What a party or a reviewer wrote in a dispute, as plain text.
+
+    A party's statement is shown to its author and the reviewers, never to the other side; a
+    reviewer's message is shown to every party. Append-only in the database (migration 0006).
+    """
 
     class Party(models.TextChoices):
         CREATOR = "creator", "Creator"
@@ -269,10 +273,11 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
 
 
 class Evidence(models.Model):
-    """A file or a link a party gives to support their claim; files are private to the parties.
+    """A file or a link a party gives to support their claim, for that party and the reviewers.
 
     Files live under MEDIA_ROOT/evidence/, which is never served; the only way to read one is
-    the dispute's download view, which checks who is asking.
+    the dispute's download view, which checks who is asking: the party who gave it and the
+    reviewers, never the other side. Append-only in the database (migration 0006).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -317,6 +322,7 @@ class AuditEntry(models.Model):
         STATEMENT = "statement", "Statement added"
         EVIDENCE = "evidence", "Evidence added"
         INFO_REQUESTED = "info-requested", "Information requested"
+        REOPENED = "reopened", "Back in review"
         CLAIM_WITHDRAWN = "claim-withdrawn", "Claim withdrawn"
         CLOSED = "closed", "Dispute closed"
         DECIDED = "decided", "Dispute decided"

@@ -29,8 +29,8 @@ class MultipleFileField(forms.FileField):
 def evidence_help() -> str:
     return (
         "PDF, PNG, JPEG, plain text, MP3, WAV or FLAC, up to "
-        f"{filesizeformat(settings.EVIDENCE_MAX_BYTES)} each. Only the parties and the "
-        "registry's reviewers can open them."
+        f"{filesizeformat(settings.EVIDENCE_MAX_BYTES)} each. Only you and the "
+        "registry's reviewers can open them, not the other party."
     )
 
 
@@ -66,7 +66,7 @@ class ContestForm(EvidenceFields):
         label="Your statement",
         max_length=MAX_STATEMENT_CHARS,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Explain why this is yours. The other party and the reviewers will read it.",
+        help_text="Explain why this is yours. The reviewers will read it, not the other party.",
     )
 
     field_order = ["claim", "reason", "statement", "files", "links"]
@@ -91,6 +91,7 @@ class StatementForm(forms.Form):
     text = forms.CharField(
         label="Add a statement",
         max_length=MAX_STATEMENT_CHARS,
+        help_text="The reviewers will read it, not the other party.",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
 

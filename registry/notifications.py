@@ -2,7 +2,8 @@
 
 `consent` sends `dispute_changed` inside the transaction that changed the dispute; the emails
 are queued only once that transaction commits, so a refused or rolled-back change notifies
-nobody. Statements and evidence do not send email: the parties see them on the dispute page.
+nobody. Statements and evidence send no email and no email quotes them: each party sees its
+own on the dispute page, and only the reviewers see both sides.
 """
 
 import logging

@@ -1,6 +1,7 @@
 """Disputes on the artists' website: contest a claim, follow and add to a dispute.
 
-A dispute page exists only for its parties: anyone else gets a 404, never a glimpse of it.
+A dispute page exists only for its parties: anyone else gets a 404, never a glimpse of it. A
+party sees its own statements and evidence and the reviewers' messages, not the other side's.
 Evidence files are streamed as attachments by a view that checks who is asking; they have no
 public address.
 """
@@ -119,8 +120,8 @@ def dispute_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
             "my_active_claims": [
                 c for c in claims if c.creator_id == creator.id and c.status == Claim.Status.ACTIVE
             ],
-            "timeline": timeline(dispute),
-            "evidence": list(dispute.evidence.select_related("creator")),
+            "timeline": timeline(dispute, viewer=creator),
+            "evidence": list(dispute.evidence.filter(creator=creator)),
             "statement_form": statement_form,
             "evidence_form": evidence_form,
         },
@@ -128,10 +129,12 @@ def dispute_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
 
 
 def _withdraw(request: CreatorRequest, dispute: Dispute) -> HttpResponse:
+    try:
+        public_id = UUID(request.POST.get("claim", ""))
+    except ValueError:
+        return HttpResponseBadRequest("This form did not say which claim to withdraw.")
     claim = dispute.claims.filter(
-        creator=request.creator,
-        status=Claim.Status.ACTIVE,
-        public_id=request.POST.get("claim") or None,
+        creator=request.creator, status=Claim.Status.ACTIVE, public_id=public_id
     ).first()
     if claim is None:
         messages.info(request, "That claim was already withdrawn.")

@@ -1,16 +1,20 @@
 """The whole dispute process in the domain: contest, statements, review, decision, record."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core import mail
 
 from consent.disputes import (
+    add_evidence,
     add_statement,
+    can_read_evidence,
     contest_claim,
     decide,
     request_information,
     suspend_creator,
+    timeline,
 )
-from consent.models import AuditEntry, ChangeEvent, Claim, Dispute, EffectivePolicy
+from consent.models import AuditEntry, ChangeEvent, Claim, Dispute, EffectivePolicy, Track
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import (
     ConsentError,
@@ -35,6 +39,25 @@ def reviewer(django_user_model):
 def contest(contester, claim, **kwargs):
     defaults = {"reason": "I own this recording", "statement": "I recorded it in 2019."}
     return contest_claim(contester, claim, **(defaults | kwargs))
+
+
+def assert_every_conflict_is_under_review(track: Track) -> None:
+    """Two active claims of one role on a track are only allowed inside an open dispute."""
+    for role in Claim.Role.values:
+        active = set(
+            Claim.objects.filter(track=track, role=role, status=Claim.Status.ACTIVE).values_list(
+                "pk", flat=True
+            )
+        )
+        if len(active) < 2:
+            continue
+        covered = set(
+            Claim.objects.filter(
+                pk__in=active, disputes__status__in=Dispute.ACTIVE, disputes__role=role
+            ).values_list("pk", flat=True)
+        )
+        assert covered == active, f"{len(active)} active {role} claims and no open dispute"
+        assert EffectivePolicy.objects.get(track=track).disputed
 
 
 def test_the_whole_flow_from_contest_to_decision_is_recorded_and_delivered(
@@ -100,6 +123,7 @@ def test_the_whole_flow_from_contest_to_decision_is_recorded_and_delivered(
     assert "your claim is revoked" in bodies[other_artist.user.email]
     assert "The contract names Owner Band" in bodies[other_artist.user.email]
 
+    assert_every_conflict_is_under_review(track)
     actions = list(dispute.audit_entries.values_list("action", flat=True))
     assert actions == [
         "opened",
@@ -107,6 +131,7 @@ def test_the_whole_flow_from_contest_to_decision_is_recorded_and_delivered(
         "statement",
         "info-requested",
         "statement",
+        "reopened",
         "claim-revoked",
         "decided",
     ]
@@ -128,18 +153,147 @@ def test_rejecting_a_contest_revokes_the_contesters_claim(artist, other_artist, 
         contest(other_artist, claim_of(third, track))
 
 
-def test_a_duplicate_closes_the_dispute_pointing_at_the_other_and_revokes_nothing(
+def test_rejecting_a_contest_revokes_every_contesters_claim(artist, other_artist, reviewer):
+    track = owned_track(artist)
+    dispute = contest(other_artist, claim_of(artist, track))
+    third = make_artist()
+    assert contest(third, claim_of(artist, track)).pk == dispute.pk
+    decide(reviewer, dispute, Dispute.Outcome.REJECTED, "Neither contest holds.")
+    assert claim_of(other_artist, track).status == Claim.Status.REVOKED
+    assert claim_of(third, track).status == Claim.Status.REVOKED
+    assert claim_of(artist, track).status == Claim.Status.ACTIVE
+    revoked = dispute.audit_entries.filter(action="claim-revoked")
+    assert set(revoked.values_list("creator", flat=True)) == {other_artist.pk, third.pk}
+    assert_every_conflict_is_under_review(track)
+
+
+def test_rejecting_is_refused_once_the_contested_claim_is_gone(artist, other_artist, reviewer):
+    track = owned_track(artist)
+    dispute = contest(other_artist, claim_of(artist, track))
+    third = make_artist()
+    contest(third, claim_of(artist, track))
+    withdraw_claim(claim_of(artist, track))
+    with pytest.raises(ConsentError, match="contested claim is no longer active"):
+        decide(reviewer, dispute, Dispute.Outcome.REJECTED, "No.")
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.OPEN
+    assert claim_of(other_artist, track).status == Claim.Status.ACTIVE
+    assert_every_conflict_is_under_review(track)
+
+
+def test_a_duplicate_repeats_a_decided_dispute_and_that_decision_stands(
     artist, other_artist, reviewer
 ):
     track = owned_track(artist)
     first = contest(other_artist, claim_of(artist, track))
-    decide(reviewer, first, Dispute.Outcome.REJECTED, "Not theirs.")
     third = make_artist()
+    decide(reviewer, first, Dispute.Outcome.REJECTED, "Not theirs.")
     second = contest(third, claim_of(artist, track))
-    decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Same claim as before.", duplicate_of=first)
+    with pytest.raises(ConsentError, match="earlier, decided dispute"):
+        decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Itself.", duplicate_of=second)
+    with pytest.raises(ConsentError, match="earlier, decided dispute"):
+        decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Nothing.")
+    elsewhere = contest(third, claim_of(artist, owned_track(artist, isrc="USRC17607830")))
+    with pytest.raises(ConsentError, match="not decided"):
+        # An open question has no answer yet to repeat.
+        decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Same.", duplicate_of=elsewhere)
+    decide(reviewer, elsewhere, Dispute.Outcome.REJECTED, "Not theirs either.")
+    with pytest.raises(ConsentError, match="another track or role"):
+        decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Other.", duplicate_of=elsewhere)
+
+    decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Decided in March.", duplicate_of=first)
+
     second.refresh_from_db()
-    assert second.outcome == "duplicate" and second.duplicate_of == first
-    assert claim_of(third, track).status == Claim.Status.ACTIVE
+    assert (second.status, second.duplicate_of) == (Dispute.Status.DECIDED, first)
+    assert claim_of(third, track).status == Claim.Status.REVOKED
+    assert claim_of(artist, track).status == Claim.Status.ACTIVE
+    assert_every_conflict_is_under_review(track)
+
+
+def test_a_reviewer_who_is_a_party_can_neither_decide_nor_ask(artist, other_artist):
+    track = owned_track(artist)
+    dispute = contest(other_artist, claim_of(artist, track))
+    artist.user.is_staff = True
+    artist.user.save()
+    message = "You are a party to this dispute, so another reviewer must decide it."
+    with pytest.raises(ConsentError, match=message):
+        decide(
+            artist.user,
+            dispute,
+            Dispute.Outcome.UPHELD,
+            "Mine, obviously.",
+            upheld_claim=claim_of(artist, track),
+        )
+    with pytest.raises(ConsentError, match=message):
+        request_information(artist.user, dispute, "Prove it.")
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.OPEN
+    assert claim_of(other_artist, track).status == Claim.Status.ACTIVE
+
+
+def test_a_party_whose_claim_is_no_longer_active_cannot_add_to_the_dispute(
+    artist, other_artist, private_media
+):
+    track = owned_track(artist)
+    dispute = contest(other_artist, claim_of(artist, track))
+    third = make_artist()
+    contest(third, claim_of(artist, track))
+    withdraw_claim(claim_of(other_artist, track))
+    dispute.refresh_from_db()
+    assert dispute.is_active  # the owner and the third artist still disagree
+    with pytest.raises(ConsentError, match="no longer active"):
+        add_statement(other_artist, dispute, "Still here.")
+    with pytest.raises(ConsentError, match="no longer active"):
+        add_evidence(other_artist, dispute, links=["https://label.example/1"])
+    assert not dispute.statements.filter(text="Still here.").exists()
+    assert not dispute.evidence.filter(creator=other_artist, url__startswith="https").exists()
+
+
+def test_an_answer_to_a_request_for_information_is_recorded(artist, other_artist, reviewer):
+    track = owned_track(artist)
+    dispute = contest(other_artist, claim_of(artist, track))
+    request_information(reviewer, dispute, "Send the contract.")
+    add_evidence(artist, dispute, links=["https://label.example/contract"])
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.OPEN
+    entry = dispute.audit_entries.order_by("created_at", "id").last()
+    assert entry.action == "reopened"
+    assert entry.user == artist.user and entry.creator == artist
+
+
+def test_each_party_reads_only_its_own_statements_and_evidence(
+    artist, other_artist, reviewer, private_media
+):
+    track = owned_track(artist)
+    dispute = contest(
+        other_artist,
+        claim_of(artist, track),
+        statement="My session notes.",
+        files=[upload("contract.pdf", b"%PDF-1.4 contract")],
+    )
+    add_statement(artist, dispute, "I hold the masters.")
+    request_information(reviewer, dispute, "Send the contract.")
+    # Anyone can join by registering the same ISRC; joining opens nothing already submitted.
+    newcomer = make_artist()
+    owned_track(newcomer)
+    evidence = dispute.evidence.get()
+
+    def texts(viewer):
+        return [item.text for item in timeline(dispute, viewer=viewer) if item.text]
+
+    assert texts(other_artist) == ["My session notes.", "Send the contract."]
+    assert texts(artist) == ["I hold the masters.", "Send the contract."]
+    assert texts(newcomer) == ["Send the contract."]
+    assert not any(item.evidence for item in timeline(dispute, viewer=artist))
+    staff_texts = [i.text for i in timeline(dispute, for_staff=True) if i.text]
+    assert staff_texts == ["My session notes.", "I hold the masters.", "Send the contract."]
+    assert can_read_evidence(other_artist.user, evidence)
+    assert not can_read_evidence(artist.user, evidence)
+    assert not can_read_evidence(newcomer.user, evidence)
+    assert not can_read_evidence(reviewer, evidence)  # staff without the evidence permission
+    reviewer.user_permissions.add(Permission.objects.get(codename="view_evidence"))
+    reviewer = type(reviewer).objects.get(pk=reviewer.pk)
+    assert can_read_evidence(reviewer, evidence)
 
 
 def test_a_decision_needs_a_written_reason(artist, other_artist, reviewer):

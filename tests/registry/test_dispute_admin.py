@@ -7,10 +7,12 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from consent import disputes
 from consent.disputes import contest_claim
 from consent.models import AuditEntry, Claim, Dispute, EffectivePolicy
 from consent.purposes import Value
 from consent.services import opt_out_of_ai_training
+from tests.conftest import make_artist
 from tests.disputes_helpers import claim_of, owned_track
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +162,34 @@ def test_the_queue_puts_the_oldest_dispute_first(reviewer_client, dispute, artis
     Dispute.objects.filter(pk=dispute.pk).update(opened_at=timezone.now() - timedelta(days=3))
     response = reviewer_client.get(reverse("admin:consent_dispute_changelist"))
     assert list(response.context["cl"].result_list) == [dispute, newer]
+
+
+def test_a_repeat_of_a_decided_dispute_is_marked_duplicate_from_the_desk(
+    reviewer_client, reviewer, dispute, artist
+):
+    page = reviewer_client.get(reverse("admin:consent_dispute_change", args=[dispute.pk]))
+    assert "Mark as duplicate" not in page.content.decode(), "nothing decided to repeat yet"
+    disputes.decide(reviewer, dispute, Dispute.Outcome.REJECTED, "Not theirs.")
+    repeater = make_artist()
+    again = contest_claim(repeater, claim_of(artist, dispute.track), "Mine", "Mine.")
+    response = reviewer_client.get(reverse("admin:consent_dispute_change", args=[again.pk]))
+    assert list(response.context["other_disputes"]) == [dispute]
+    url = reverse("admin:consent_dispute_decide", args=[again.pk])
+    data = {"outcome": "duplicate", "duplicate_of": str(dispute.public_id), "reason": "Same."}
+    reviewer_client.post(url, data, follow=True)
+    again.refresh_from_db()
+    assert (again.status, again.duplicate_of) == (Dispute.Status.DECIDED, dispute)
+    assert claim_of(repeater, dispute.track).status == Claim.Status.REVOKED
+
+
+def test_a_reviewer_who_is_a_party_is_sent_to_another_reviewer(client, dispute, artist):
+    artist.user.is_staff = True
+    artist.user.save()
+    artist.user.groups.add(Group.objects.get(name="reviewer"))
+    client.force_login(artist.user)
+    url = reverse("admin:consent_dispute_decide", args=[dispute.pk])
+    claim = claim_of(artist, dispute.track)
+    data = {"outcome": "upheld", "claim": str(claim.public_id), "reason": "Mine."}
+    body = client.post(url, data, follow=True).content.decode()
+    assert "another reviewer must decide it" in body
+    assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.OPEN

@@ -90,11 +90,18 @@ def test_contesting_needs_a_sign_in(client, artist):
 
 def test_both_parties_see_the_dispute_and_others_get_a_404(client, artist, other_artist, dispute):
     url = dispute.get_absolute_url()
-    for party in (artist, other_artist):
-        client.force_login(party.user)
-        response = client.get(url)
-        assert response.status_code == 200
-        assert "I recorded it." in response.content.decode()
+    client.force_login(other_artist.user)
+    body = client.get(url).content.decode()
+    assert "I recorded it." in body and "contract.pdf" in body
+    assert "seen by the reviewers, not by the other party" in body
+    # The contested party sees that a dispute was opened, not what the contester submitted.
+    client.force_login(artist.user)
+    response = client.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Dispute opened" in body
+    assert "I recorded it." not in body and "contract.pdf" not in body
+    assert "seen by the reviewers, not by the other party" in body
     client.force_login(make_artist().user)
     assert client.get(url).status_code == 404
     client.logout()
@@ -135,13 +142,22 @@ def test_evidence_downloads_only_for_parties_and_staff_as_an_attachment(
 ):
     evidence = Evidence.objects.get(dispute=dispute)
     url = reverse("evidence_download", args=[dispute.public_id, evidence.public_id])
-    client.force_login(artist.user)
+    client.force_login(dispute.opened_by)
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="contract.pdf"'
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content) == PDF_BYTES
 
+    # The other party cannot download it, nor can an artist who joins by registering the ISRC.
+    client.force_login(artist.user)
+    assert client.get(url).status_code == 404
+    newcomer = make_artist()
+    owned_track(newcomer)
+    assert dispute.claims.filter(creator=newcomer).exists()
+    client.force_login(newcomer.user)
+    assert client.get(url).status_code == 404
+    assert "contract.pdf" not in client.get(dispute.get_absolute_url()).content.decode()
     client.force_login(make_artist().user)
     assert client.get(url).status_code == 404
     client.logout()
@@ -162,3 +178,40 @@ def test_a_party_withdraws_their_claim_from_the_dispute_page(other_client, other
     body = other_client.get(dispute.get_absolute_url()).content.decode()
     assert "Closed (a claim was withdrawn)" in body
     assert "Add a statement" not in body
+
+
+def test_a_malformed_claim_to_withdraw_is_a_bad_request(other_client, other_artist, dispute):
+    url = dispute.get_absolute_url()
+    for data in ({"action": "withdraw", "claim": "not-a-uuid"}, {"action": "withdraw"}):
+        assert other_client.post(url, data).status_code == 400
+    assert claim_of(other_artist, dispute.track).status == Claim.Status.ACTIVE
+
+
+def test_a_party_without_an_active_claim_gets_no_forms_to_add(client, artist, other_artist):
+    track = owned_track(artist)
+    dispute = contest_claim(other_artist, claim_of(artist, track), "I own this recording", "Mine.")
+    third = make_artist()
+    contest_claim(third, claim_of(artist, track), "I own this recording", "Mine too.")
+    client.force_login(other_artist.user)
+    client.post(
+        dispute.get_absolute_url(),
+        {"action": "withdraw", "claim": str(claim_of(other_artist, track).public_id)},
+    )
+    body = client.get(dispute.get_absolute_url()).content.decode()
+    assert "Add a statement" not in body
+    response = client.post(dispute.get_absolute_url(), {"action": "statement", "text": "Hi."})
+    assert "no longer active" in response.content.decode()
+    assert not dispute.statements.filter(text="Hi.").exists()
+
+
+def test_the_opening_email_never_carries_a_statement(
+    artist, other_artist, django_capture_on_commit_callbacks
+):
+    track = owned_track(artist)
+    with django_capture_on_commit_callbacks(execute=True):
+        contest_claim(
+            other_artist, claim_of(artist, track), "I own this recording", "Secret session notes."
+        )
+    assert len(mail.outbox) == 2
+    assert all("Secret session notes." not in m.body for m in mail.outbox)
+    assert all("seen by the reviewers, not by the other party" in m.body for m in mail.outbox)
