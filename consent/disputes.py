@@ -10,13 +10,11 @@ While a dispute is active every competing claim counts and the most restrictive 
 contesting a claim can tighten a track's policy but never loosen an opt-out.
 """
 
-import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -25,6 +23,7 @@ from django.utils import timezone
 
 from consent import filetypes, signals
 from consent.models import AuditEntry, Claim, Creator, Dispute, DisputeStatement, Evidence
+from consent.ratelimits import count_disputes_opened, disputes_left_today
 from consent.services import (
     ConsentError,
     _close_settled_disputes,
@@ -171,13 +170,9 @@ def _remove_files(stored: list[Evidence]) -> None:
 # --- Rate limit -----------------------------------------------------------------------------
 
 
-def _rate_key(user_id: int) -> str:
-    return f"disputes-opened:{user_id}:{timezone.now().date().isoformat()}"
-
-
 def _check_rate(user_id: int) -> None:
     limit = settings.DISPUTES_PER_DAY
-    if (cache.get(_rate_key(user_id)) or 0) >= limit:
+    if disputes_left_today(user_id) <= 0:
         raise ConsentError(
             f"You have contested {limit} claim{'s' if limit != 1 else ''} today, the daily "
             "limit. Add to your open disputes instead, or contest again tomorrow."
@@ -185,10 +180,7 @@ def _check_rate(user_id: int) -> None:
 
 
 def _count_contest(user_id: int) -> None:
-    key = _rate_key(user_id)
-    # The counter lives in the shared cache so the limit holds across every web process.
-    cache.add(key, 0, timeout=int(datetime.timedelta(days=2).total_seconds()))
-    cache.incr(key)
+    count_disputes_opened(user_id)
 
 
 # --- Artists --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from consent.models import (
     TrackLink,
 )
 from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
+from consent.ratelimits import count_disputes_opened, disputes_left_today
 from consent.resolution import (
     Resolved,
     Statement,
@@ -462,6 +463,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                     competing.append((claim, holders))
         Claim.objects.bulk_create(new_claims, batch_size=1000)
         Claim.objects.bulk_update(renewed, ["status"])
+        _check_dispute_allowance(creator, competing)
         disputes = [_open_or_join_dispute(claim, holders) for claim, holders in competing]
 
         links: list[TrackLink] = []
@@ -493,6 +495,30 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         Declaration.objects.bulk_create(declarations, batch_size=1000)
         refresh_policies([t.id for t in tracks], cause="claim")
         return RegistrationResult(tracks=tracks, disputes=disputes)
+
+
+def _check_dispute_allowance(creator: Creator, competing: list[tuple[Claim, list[Claim]]]) -> None:
+    """Registering other creators' ISRCs opens disputes and emails them: the same daily limit
+    as contesting applies, so a bulk import cannot flood the review desk or anyone's inbox."""
+    contested = {(claim.track_id, claim.role) for claim, _ in competing}
+    if not contested:
+        return
+    already = set(
+        Dispute.objects.filter(
+            track_id__in={track_id for track_id, _ in contested}, status__in=Dispute.ACTIVE
+        ).values_list("track_id", "role")
+    )
+    opening = len(contested - already)
+    if not opening:
+        return
+    left = disputes_left_today(creator.user_id)
+    if opening > left:
+        raise ConsentError(
+            f"This would open {opening} disputes over recordings or compositions other creators "
+            f"already claim, and you can open {left} more today. Remove those rows, or register "
+            "them over several days; nothing was registered."
+        )
+    transaction.on_commit(lambda: count_disputes_opened(creator.user_id, opening))
 
 
 def _open_or_join_dispute(claim: Claim, holders: list[Claim]) -> Dispute:

@@ -191,3 +191,23 @@ def test_a_co_owner_cannot_remove_a_link_someone_else_added(artist, other_artist
     with pytest.raises(ConsentError, match="Another owner"):
         remove_link(other_artist, track.links.get())
     assert track.links.count() == 1
+
+
+def test_registering_others_isrcs_counts_against_the_daily_dispute_limit(
+    artist, other_artist, settings, django_capture_on_commit_callbacks
+):
+    from consent.services import register_tracks
+
+    settings.DISPUTES_PER_DAY = 2
+    isrcs = ["USRC17607839", "USRC17607830", "USRC17607831"]
+    register_tracks(artist, [track_data(isrc=code, title=code) for code in isrcs])
+    with pytest.raises(ConsentError, match="open 3 disputes"):
+        register_tracks(other_artist, [track_data(isrc=code) for code in isrcs])
+    assert not Claim.objects.filter(creator=other_artist).exists()
+    assert not Dispute.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):  # counted once committed
+        register_tracks(other_artist, [track_data(isrc=code) for code in isrcs[:2]])
+    assert Dispute.objects.count() == 2
+    with pytest.raises(ConsentError, match="open 1 disputes .* 0 more today"):
+        register_track(other_artist, track_data(isrc=isrcs[2]))
