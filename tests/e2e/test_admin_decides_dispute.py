@@ -1,5 +1,6 @@
 """A reviewer signs in to the admin, opens a contested track's dispute and rejects the contest."""
 
+import importlib
 import re
 
 import pytest
@@ -11,6 +12,8 @@ from consent.disputes import contest_claim
 from consent.services import opt_out_of_ai_training
 from tests.conftest import make_artist
 from tests.disputes_helpers import claim_of, owned_track
+
+reviewer_group = importlib.import_module("consent.migrations.0005_reviewer_group")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,12 +31,12 @@ def test_a_reviewer_rejects_a_contest_and_the_public_page_follows(
     reviewer = get_user_model().objects.create_user(
         username="reviewer", email="reviewer@example.org", password=PASSWORD, is_staff=True
     )
-    # The group is created by a migration, which a transactional test's flush removes.
-    group, _ = Group.objects.get_or_create(name="reviewer")
+    # The group comes from a migration, which a transactional test's flush removes: recreate it
+    # with the migration's own permission list, so the browser exercises the real group.
+    group, _ = Group.objects.get_or_create(name=reviewer_group.GROUP)
     group.permissions.set(
         Permission.objects.filter(
-            content_type__app_label="consent",
-            codename__in=["view_dispute", "change_dispute", "view_auditentry", "view_claim"],
+            content_type__app_label="consent", codename__in=reviewer_group.PERMISSIONS
         )
     )
     reviewer.groups.add(group)
