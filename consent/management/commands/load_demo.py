@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test import override_settings
 
 from consent.identifiers import iswc_check_digit, normalize_isrc, normalize_iswc
 from consent.models import Creator
@@ -289,7 +290,12 @@ class Command(BaseCommand):
             known = password if existing.check_password(password) else None
             self._print_login(known)
             return
-        with transaction.atomic():
+        # The demo dispute would email its fictional parties on commit; nobody reads those, and
+        # they would bury the login banner that `make run` prints next.
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+            transaction.atomic(),
+        ):
             creators = {spec.handle: self._create_creator(spec, password) for spec in CREATORS}
             for spec in CREATORS:
                 for choices in spec.catalogue:
