@@ -29,7 +29,7 @@ from consent.models import (
     Track,
     TrackLink,
 )
-from consent.purposes import PURPOSES, Purpose, Value
+from consent.purposes import Purpose, Value
 from consent.services import latest_statements
 from consent.standards import (
     RSL_MEDIA_TYPE,
@@ -200,7 +200,9 @@ class TrackSignals:
         policy = self.policy
         if not rules.tdm_policy_applies(policy):
             return None
-        holder = _licence_holder(self.effective)
+        # The party comes from the same declaration as the terms `policy.licence` names.
+        purpose = policy.licensed_purpose
+        holder = Creator.objects.get(public_id=self.effective.provenance[purpose.value]["creator"])
         body = tdmrep_policy_json(
             uid=tdm_policy_url(self.track.public_id),
             target=track_page_url(self.track.public_id),
@@ -208,19 +210,6 @@ class TrackSignals:
             licence=policy.licence,
         )
         return Document(body, TDMREP_POLICY_MEDIA_TYPE, self.last_modified)
-
-
-def _licence_holder(effective: EffectivePolicy) -> Creator:
-    """The creator whose licence-only choice is in force for the broadest licensed purpose.
-
-    That is the purpose `Policy.licence` takes its terms from, so the party and the terms in one
-    policy always come from the same declaration.
-    """
-    provenance = effective.provenance or {}
-    for purpose in PURPOSES:
-        if effective.value_of(purpose) == Value.LICENSE:
-            return Creator.objects.get(public_id=provenance[purpose.value]["creator"])
-    raise ValueError("This policy has no licence-only purpose.")
 
 
 def track_signals(public_id: UUID) -> TrackSignals | None:

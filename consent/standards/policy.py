@@ -90,15 +90,18 @@ class Policy:
 
     @property
     def licence(self) -> Licence | None:
-        """The licence outputs point to: that of the broadest licence-only purpose.
+        """The licence outputs point to: that of `licensed_purpose`."""
+        purpose = self.licensed_purpose
+        return None if purpose is None else self.licences.get(purpose, Licence())
+
+    @property
+    def licensed_purpose(self) -> Purpose | None:
+        """The broadest licence-only purpose, whose terms (and holder) every output names.
 
         Formats such as TDMRep and RSL name one set of terms; in practice an artist gives the same
         terms for every licence-only purpose, and the broadest one is the one most readers need.
         """
-        for purpose in PURPOSES:
-            if self.value(purpose) == Value.LICENSE:
-                return self.licences.get(purpose, Licence())
-        return None
+        return next((p for p in PURPOSES if self.value(p) == Value.LICENSE), None)
 
     @classmethod
     def from_resolved(cls, resolved: Mapping[Purpose, Resolved], disputed: bool = False) -> Policy:
