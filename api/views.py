@@ -1,8 +1,42 @@
-"""The machine face. For now: a health check that load balancers and compose can probe."""
+"""The platforms' API: thin views that parse, ask `consent`, and answer in JSON.
 
+Every view authenticates an API key (api.auth), checks its scope, throttles per key, and answers
+errors as problem+json (api.errors). Lookups are set-based (consent.lookup): a batch of 10,000
+costs a handful of queries, not 10,000.
+"""
+
+import hashlib
+import zlib
+from contextlib import ExitStack
+from datetime import datetime
+
+import orjson
+from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.http import JsonResponse
+from django.db import connection, transaction
+from django.db.models import Max, TextField
+from django.db.models.functions import Cast
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import schema
+from api.auth import ApiKeyAuthentication, SpawningKeyAuthentication
+from api.errors import PROBLEMS, ProblemError, invalid, problem_response
+from api.parsers import JSONBodyParser, PlainTextParser
+from api.renderers import dumps
+from consent.identifiers import InvalidIdentifier
+from consent.lookup import KINDS, Answers, Query, find_tracks, parse_query
+from consent.models import Acknowledgement, ChangeEvent, SequenceCounter
+from consent.purposes import Purpose, Value
+from consent.snapshot import open_snapshot
+from consent.standards.policy import Policy
+from consent.standards.rules import spawning_answer
+
+CHANGES_DEFAULT_LIMIT = 1000
+CHANGES_MAX_LIMIT = 10_000
 
 
 def health(request):
@@ -22,3 +56,347 @@ def health(request):
     healthy = all(value == "ok" for value in checks.values())
     body = checks | {"status": "ok" if healthy else "error"}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def ping(request):
+    """No database, no key: the ceiling the benchmark compares the real endpoints with."""
+    return HttpResponse(b'{"pong":true}', content_type="application/json")
+
+
+def problems(request, slug: str = ""):
+    """What each problem `type` the API answers with means (one, or all)."""
+    described = [
+        {"type": f"/api/problems/{name}", "status": status, "title": title, "meaning": meaning}
+        for name, (status, title, meaning) in PROBLEMS.items()
+        if not slug or name == slug
+    ]
+    if not described:
+        return not_found(request)
+    return JsonResponse(described[0] if slug else {"problems": described})
+
+
+def not_found(request, rest: str = ""):
+    return problem_response(
+        "not-found", "There is no API endpoint here; see /api/docs/.", request.get_full_path()
+    )
+
+
+# --- Parsing -----------------------------------------------------------------------------------
+
+
+def parse_as_of(raw) -> datetime | None:
+    """An RFC 3339 instant with an offset, not in the future; None when not given."""
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str):
+        raise invalid("as_of must be an RFC 3339 date-time string.", field="as_of")
+    try:
+        at = parse_datetime(raw.strip().replace(" ", "+"))
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise invalid(
+            "as_of must be an RFC 3339 date-time with a time zone, e.g. 2026-01-31T12:00:00Z.",
+            field="as_of",
+        )
+    if at > timezone.now():
+        raise invalid("as_of cannot be in the future.", field="as_of")
+    return at
+
+
+def parse_item(item) -> Query:
+    if not isinstance(item, dict) or len(item) != 1:
+        raise InvalidIdentifier(
+            f"Each item is an object with exactly one of: {', '.join(KINDS)}, "
+            'e.g. {"isrc": "USRC17607839"}.'
+        )
+    ((kind, value),) = item.items()
+    return parse_query(kind, value)
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+# --- Lookups -----------------------------------------------------------------------------------
+
+
+class ConsentView(APIView):
+    """GET /api/v1/consent?isrc=… (or iswc, url, sha256, track) [&as_of=…]."""
+
+    @schema.consent_lookup
+    def get(self, request):
+        params = request.query_params
+        given = [kind for kind in KINDS if kind in params]
+        if len(given) != 1:
+            raise invalid(
+                f"Give exactly one identifier: {', '.join(KINDS)}.",
+                errors=[{"field": kind, "detail": "given with another"} for kind in given],
+            )
+        kind = given[0]
+        try:
+            query = parse_query(kind, params[kind])
+        except InvalidIdentifier as exc:
+            raise invalid(str(exc), errors=[{"field": kind, "detail": str(exc)}]) from exc
+        at = parse_as_of(params.get("as_of"))
+        matches = find_tracks([query])[0]
+        body = {"query": {kind: params[kind]}} | Answers(matches, at).answer(matches)
+        # The ETag covers the answer, not the moment it was asked.
+        etag = '"' + hashlib.sha256(dumps(body) + str(at).encode()).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+        if etag in _etags(request.headers.get("If-None-Match", "")):
+            return Response(status=304, headers=headers)
+        body["as_of"] = _iso(at or timezone.now())
+        return Response(body, headers=headers)
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+class ConsentBatchView(APIView):
+    """POST /api/v1/consent/batch {"items": [{"isrc": …}, {"url": …}, …], "as_of": …}."""
+
+    parser_classes = [JSONBodyParser]
+
+    @schema.consent_batch
+    def post(self, request):
+        data = request.data
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise invalid('The body must be a JSON object with a list "items".', field="items")
+        items = data["items"]
+        limit = settings.API_BATCH_MAX_ITEMS
+        if len(items) > limit:
+            raise ProblemError(
+                "too-large",
+                f"A batch holds at most {limit:,} items; this one has {len(items):,}. "
+                "Split it into several requests.",
+                limit=limit,
+                count=len(items),
+            )
+        at = parse_as_of(data.get("as_of", request.query_params.get("as_of")))
+        queries: list[Query | None] = []
+        errors: dict[int, str] = {}
+        for index, item in enumerate(items):
+            try:
+                queries.append(parse_item(item))
+            except InvalidIdentifier as exc:
+                queries.append(None)
+                errors[index] = str(exc)
+        valid = [q for q in queries if q is not None]
+        matched = iter(find_tracks(valid))
+        per_item = [next(matched) if q is not None else None for q in queries]
+        answers = Answers((i for ids in per_item if ids for i in ids), at)
+        results = []
+        for index, (item, ids) in enumerate(zip(items, per_item, strict=True)):
+            if ids is None:
+                results.append(
+                    {
+                        "index": index,
+                        "query": item,
+                        "status": "error",
+                        "error": {"type": "/api/problems/invalid-request", "detail": errors[index]},
+                    }
+                )
+            else:
+                results.append({"index": index, "query": item} | answers.answer(ids))
+        return Response(
+            {
+                "as_of": _iso(at or timezone.now()),
+                "count": len(results),
+                "errors": len(errors),
+                "results": results,
+            }
+        )
+
+
+# --- The change log, snapshots and acknowledgements --------------------------------------------
+
+
+def _int_param(params, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(f"{name} must be an integer.", field=name) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum:,} and {maximum:,}" if maximum is not None else f"≥ {minimum}"
+        raise invalid(f"{name} must be {bound}.", field=name)
+    return value
+
+
+def last_sequence() -> int:
+    return SequenceCounter.objects.values_list("value", flat=True).first() or 0
+
+
+class ChangesView(APIView):
+    """GET /api/v1/changes?after=N&limit=L: change events in sequence order.
+
+    Numbers are handed out under a lock held to commit, so commit order is sequence order and a
+    client paging with `after` can never skip an event that commits late.
+    """
+
+    @schema.changes
+    def get(self, request):
+        after = _int_param(request.query_params, "after", 0, 0)
+        limit = _int_param(
+            request.query_params, "limit", CHANGES_DEFAULT_LIMIT, 1, CHANGES_MAX_LIMIT
+        )
+        latest = last_sequence()
+        rows = list(
+            ChangeEvent.objects.filter(sequence__gt=after)
+            .order_by("sequence")
+            .values_list(
+                "sequence",
+                "track__public_id",
+                "track__isrc",
+                "track__iswc",
+                Cast("policy", TextField()),
+                Cast("previous", TextField()),
+                "disputed",
+                "cause",
+                "created_at",
+            )[: limit + 1]
+        )
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        # Policies go out as the JSON text stored, without decoding and re-encoding.
+        events = [
+            {
+                "sequence": row[0],
+                "track": {"id": row[1], "isrc": row[2], "iswc": row[3] or None},
+                "policy": orjson.Fragment(row[4]),
+                "previous": orjson.Fragment(row[5]),
+                "disputed": row[6],
+                "cause": row[7],
+                "created_at": row[8],
+            }
+            for row in rows
+        ]
+        return Response(
+            {
+                "events": events,
+                "next_after": rows[-1][0] if rows else after,
+                "has_more": has_more,
+                "last_sequence": max(latest, rows[-1][0] if rows else 0),
+            }
+        )
+
+
+class SnapshotView(APIView):
+    """GET /api/v1/snapshot: NDJSON of every registered track, consistent with one sequence."""
+
+    @schema.snapshot
+    def get(self, request):
+        stack = ExitStack()
+        sequence, answers = stack.enter_context(open_snapshot())
+        gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+
+        def lines():
+            with stack:
+                compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if gzip else None
+                buffer: list[bytes] = []
+                size = 0
+                for answer in answers:
+                    line = orjson.dumps(answer) + b"\n"
+                    buffer.append(line)
+                    size += len(line)
+                    if size >= 256 * 1024:
+                        chunk = b"".join(buffer)
+                        buffer, size = [], 0
+                        yield compressor.compress(chunk) if compressor else chunk
+                chunk = b"".join(buffer)
+                if compressor:
+                    yield compressor.compress(chunk) + compressor.flush()
+                elif chunk:
+                    yield chunk
+
+        response = StreamingHttpResponse(lines(), content_type="application/x-ndjson")
+        response._resource_closers.append(stack.close)
+        response["X-Registry-Sequence"] = str(sequence)
+        response["Vary"] = "Accept-Encoding, Authorization"
+        response["Cache-Control"] = "private, no-store"
+        if gzip:
+            response["Content-Encoding"] = "gzip"
+        return response
+
+
+class AcknowledgementView(APIView):
+    """POST /api/v1/acks {"sequence": N}: this platform has applied every change up to N."""
+
+    parser_classes = [JSONBodyParser]
+
+    @schema.acks_get
+    def get(self, request):
+        return Response(_ack_state(request.user.platform))
+
+    @schema.acks_post
+    def post(self, request):
+        data = request.data
+        sequence = data.get("sequence") if isinstance(data, dict) else None
+        if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
+            raise invalid('The body must be {"sequence": N} with N ≥ 0.', field="sequence")
+        platform = request.user.platform
+        with transaction.atomic():
+            latest = last_sequence()
+            if sequence > latest:
+                raise invalid(
+                    f"Change #{sequence} does not exist yet; the latest is #{latest}.",
+                    field="sequence",
+                )
+            current = platform.acknowledgements.aggregate(m=Max("sequence"))["m"]
+            if current is None or sequence > current:
+                Acknowledgement.objects.create(platform=platform, sequence=sequence)
+        return Response(_ack_state(platform))
+
+
+def _ack_state(platform) -> dict:
+    ack = platform.acknowledgements.order_by("-sequence").first()
+    return {
+        "platform": platform.name,
+        "sequence": ack.sequence if ack else None,
+        "acknowledged_at": ack.acknowledged_at if ack else None,
+        "last_sequence": last_sequence(),
+    }
+
+
+# --- Compatibility with the de-facto opt-out query API -----------------------------------------
+
+
+class SpawningQueryView(APIView):
+    """POST /api/v2/query/urls/: newline-separated URLs in, `{"urls": [...]}` out, in order."""
+
+    parser_classes = [PlainTextParser]
+    authentication_classes = [SpawningKeyAuthentication, ApiKeyAuthentication]
+
+    @schema.spawning
+    def post(self, request):
+        text = request.data if isinstance(request.data, str) else ""
+        urls = [line.strip() for line in text.splitlines() if line.strip()]
+        limit = settings.API_BATCH_MAX_ITEMS
+        if len(urls) > limit:
+            raise ProblemError(
+                "too-large",
+                f"At most {limit:,} URLs per request; this one has {len(urls):,}.",
+                limit=limit,
+                count=len(urls),
+            )
+        queries: list[Query | None] = []
+        for url in urls:
+            try:
+                queries.append(parse_query("url", url))
+            except InvalidIdentifier:
+                queries.append(None)
+        matched = iter(find_tracks([q for q in queries if q is not None]))
+        per_url = [next(matched) if q is not None else [] for q in queries]
+        answers = Answers(i for ids in per_url for i in ids)
+        results = []
+        for url, ids in zip(urls, per_url, strict=True):
+            answer = answers.answer(ids)
+            policy = Policy(
+                values={Purpose(p): Value(item["value"]) for p, item in answer["policy"].items()}
+            )
+            results.append(spawning_answer(url, policy))
+        return Response({"urls": results})

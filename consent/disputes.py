@@ -252,7 +252,8 @@ def contest_claim(
                 own = Claim.objects.create(track=track, creator=creator, role=claim.role)
             elif own.status != Claim.Status.ACTIVE:
                 own.status = Claim.Status.ACTIVE
-                own.save(update_fields=["status"])
+                own.ended_at = None
+                own.save(update_fields=["status", "ended_at"])
 
             dispute = Dispute.objects.filter(
                 track=track, role=claim.role, status__in=Dispute.ACTIVE
@@ -494,7 +495,7 @@ def decide(
 
         now = timezone.now()
         for claim in revoke:
-            Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.REVOKED)
+            Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.REVOKED, ended_at=now)
             AuditEntry.objects.create(
                 user=reviewer,
                 action=Action.CLAIM_REVOKED,

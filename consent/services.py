@@ -10,6 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -162,16 +163,19 @@ def _statement(declaration: Declaration) -> Statement:
 
 
 def latest_statements(
-    creator_ids: Iterable[int], track_ids: Iterable[int] | None
+    creator_ids: Iterable[int], track_ids: Iterable[int] | None, at: datetime | None = None
 ) -> dict[tuple[int, int | None], dict[Purpose, Statement]]:
     """The declaration in force per (creator, track or None for catalogue), per purpose.
 
-    Declarations are append-only, so the row with the highest id for a key is the one in force.
+    Declarations are append-only, so the row with the highest id for a key is the one in force;
+    with `at`, only declarations made by then count.
     """
     creator_ids = list(set(creator_ids))
     track_filter = Q(track__isnull=True)
     if track_ids is not None:
         track_filter |= Q(track_id__in=list(track_ids))
+    if at is not None:
+        track_filter &= Q(declared_at__lte=at)
     statements: dict[tuple[int, int | None], dict[Purpose, Statement]] = defaultdict(dict)
     for creator_chunk in _chunks(creator_ids):
         rows = (
@@ -194,26 +198,38 @@ def latest_statements(
     return statements
 
 
-def compute_policies(track_ids: Sequence[int]) -> dict[int, ComputedPolicy]:
-    """What each track's policy is, derived from claims and declarations alone."""
+def compute_policies(
+    track_ids: Sequence[int], at: datetime | None = None
+) -> dict[int, ComputedPolicy]:
+    """What each track's policy is, derived from claims and declarations alone.
+
+    With `at`, the policy that was in force at that instant: the claims held then, the disputes
+    open then, the declarations made by then, and suspensions already decided then.
+    """
+    if at is None:
+        claim_filter = Q(status=Claim.Status.ACTIVE)
+        dispute_filter = Q(status__in=Dispute.ACTIVE)
+    else:
+        claim_filter = Q(created_at__lte=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+        dispute_filter = Q(opened_at__lte=at) & (Q(closed_at__isnull=True) | Q(closed_at__gt=at))
     claims_by_track: dict[int, list[Claim]] = defaultdict(list)
     claims: dict[int, Claim] = {}
     disputed: set[int] = set()
     for chunk in _chunks(list(track_ids)):
         for claim in (
-            Claim.objects.filter(track_id__in=chunk, status=Claim.Status.ACTIVE)
+            Claim.objects.filter(claim_filter, track_id__in=chunk)
             .select_related("creator")
             .order_by("created_at", "id")
         ):
             claims_by_track[claim.track_id].append(claim)
             claims[claim.id] = claim
         disputed.update(
-            Dispute.objects.filter(track_id__in=chunk, status__in=Dispute.ACTIVE).values_list(
+            Dispute.objects.filter(dispute_filter, track_id__in=chunk).values_list(
                 "track_id", flat=True
             )
         )
     statements = latest_statements(
-        (c.creator_id for c in claims.values()), list(claims_by_track.keys())
+        (c.creator_id for c in claims.values()), list(claims_by_track.keys()), at
     )
     result: dict[int, ComputedPolicy] = {}
     for track_id in track_ids:
@@ -224,7 +240,8 @@ def compute_policies(track_ids: Sequence[int]) -> dict[int, ComputedPolicy]:
                 statements.get((claim.creator_id, None), {}),
                 claim.id,
             )
-            if claim.creator.suspended_at is not None:
+            suspended_at = claim.creator.suspended_at
+            if suspended_at is not None and (at is None or suspended_at <= at):
                 resolution = reservations_only(resolution)
             per_claim.append(resolution)
         result[track_id] = ComputedPolicy(combine(per_claim), track_id in disputed, claims)
@@ -454,7 +471,10 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                     )
                 if claim is not None:
                     # Re-registering after a withdrawal renews the same claim (one row per role).
+                    # As-of answers then count it through the gap too: more restrictive, never
+                    # looser, than the truth.
                     claim.status = Claim.Status.ACTIVE
+                    claim.ended_at = None
                     renewed.append(claim)
                 else:
                     claim = Claim(track=track, creator=creator, role=role)
@@ -462,7 +482,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                 if holders:
                     competing.append((claim, holders))
         Claim.objects.bulk_create(new_claims, batch_size=1000)
-        Claim.objects.bulk_update(renewed, ["status"])
+        Claim.objects.bulk_update(renewed, ["status", "ended_at"])
         _check_dispute_allowance(creator, competing)
         disputes = [_open_or_join_dispute(claim, holders) for claim, holders in competing]
 
@@ -588,7 +608,9 @@ def withdraw_claim(claim: Claim) -> None:
     refuse_if_suspended(claim.creator)
     with transaction.atomic():
         lock_consent_writes()
-        Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.WITHDRAWN)
+        Claim.objects.filter(pk=claim.pk).update(
+            status=Claim.Status.WITHDRAWN, ended_at=timezone.now()
+        )
         for dispute in Dispute.objects.filter(claims=claim, status__in=Dispute.ACTIVE):
             AuditEntry.objects.create(
                 user=claim.creator.user,

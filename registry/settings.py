@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "consent",
@@ -238,10 +240,40 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
 }
 
+# --- The platform API (api/) ----------------------------------------------------------------
+# Keys are stored as HMAC-SHA256 under this secret; its own variable so that rotating
+# DJANGO_SECRET_KEY does not invalidate every platform's keys (default: DJANGO_SECRET_KEY).
+API_KEY_HASH_SECRET = envstr("API_KEY_HASH_SECRET", SECRET_KEY)
+# Requests per minute per key; an admin can raise it per platform.
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+# Items in one batch lookup and URLs in one compatibility query (the de-facto API's own limit).
+API_BATCH_MAX_ITEMS = envint("API_BATCH_MAX_ITEMS", 10_000, minimum=1)
+# The largest request body the API reads (a batch of 10,000 long URLs fits).
+API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 32 * 1024 * 1024, minimum=1024)
+
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.KeyRateThrottle"],
+    "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Consent Registry API",
+    "DESCRIPTION": (
+        "What each registered track's owners allow for text and data mining, AI training, AI "
+        "input and search: single and batch lookups, answers as of a past instant, the ordered "
+        "change log, full snapshots, acknowledgements and webhooks."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }

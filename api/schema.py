@@ -1,0 +1,250 @@
+"""How the API is described in its OpenAPI schema (/api/schema/, rendered at /api/docs/).
+
+The views build their answers directly (consent.lookup); these serializers only document the
+shapes, so the schema and the answers are checked against each other in tests/api.
+"""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+from consent.lookup import KINDS, PURPOSE_NAMES
+from consent.purposes import Value
+
+
+class BearerKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "api.auth.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A platform's API key: `Authorization: Bearer crk_…`.",
+        }
+
+
+class SpawningKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "api.auth.SpawningKeyAuthentication"
+    name = "spawningKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "The same key as `Authorization: API crk_…`, as existing clients send.",
+        }
+
+
+class Problem(serializers.Serializer):
+    type = serializers.CharField(help_text="Stable URI of the kind of problem; see /api/problems/.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    instance = serializers.CharField(required=False)
+    field = serializers.CharField(required=False, help_text="The parameter at fault.")
+    errors = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class Source(serializers.Serializer):
+    level = serializers.ChoiceField(["track", "catalogue"])
+    declared_for = serializers.ChoiceField(PURPOSE_NAMES, help_text="Purpose it was declared for.")
+    claim = serializers.UUIDField()
+    role = serializers.ChoiceField(["recording", "composition"])
+    creator = serializers.UUIDField()
+    declaration = serializers.IntegerField()
+    declared_at = serializers.DateTimeField()
+
+
+class Terms(serializers.Serializer):
+    terms_url = serializers.CharField(allow_blank=True)
+    contact_email = serializers.CharField(allow_blank=True)
+
+
+class PurposeAnswer(serializers.Serializer):
+    value = serializers.ChoiceField([v.value for v in Value])
+    source = Source(allow_null=True, help_text="Null when unset (no reservation).")
+    terms = Terms(required=False, help_text="Only for `license`: where to ask for one.")
+
+
+PolicyAnswer = inline_serializer(
+    "Policy", {purpose.replace("-", "_"): PurposeAnswer() for purpose in PURPOSE_NAMES}
+)
+
+
+class TrackSummary(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    artist_credit = serializers.CharField()
+    isrc = serializers.CharField(allow_null=True)
+    iswc = serializers.CharField(allow_null=True)
+    links = serializers.ListField(child=serializers.CharField())
+
+
+class Answer(serializers.Serializer):
+    query = serializers.DictField(help_text="The identifier as asked.")
+    status = serializers.ChoiceField(["registered", "unregistered"])
+    track = TrackSummary(allow_null=True)
+    disputed = serializers.BooleanField()
+    policy = serializers.DictField(
+        child=PurposeAnswer(),
+        help_text=f"One entry per purpose: {', '.join(PURPOSE_NAMES)}.",
+    )
+    sequence = serializers.IntegerField(
+        allow_null=True, help_text="The last change event that affected the track."
+    )
+    matches = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        help_text="When several tracks share the identifier: all of them; the policy is then "
+        "the most restrictive across them.",
+    )
+    as_of = serializers.DateTimeField()
+
+
+class BatchResult(Answer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(["registered", "unregistered", "error"])
+    error = serializers.DictField(required=False)
+    as_of = None
+
+
+class BatchRequest(serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        max_length=10_000,
+        help_text=f"Objects with exactly one of: {', '.join(KINDS)}.",
+    )
+    as_of = serializers.DateTimeField(required=False)
+
+
+class BatchResponse(serializers.Serializer):
+    as_of = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    errors = serializers.IntegerField()
+    results = BatchResult(many=True)
+
+
+class Event(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    track = serializers.DictField()
+    policy = serializers.DictField(help_text="Each purpose's value after the change, `disputed`, "
+                                   "and `terms` for licence-only purposes.")  # fmt: skip
+    previous = serializers.DictField(help_text="The same before the change ({} for a new track).")
+    disputed = serializers.BooleanField()
+    cause = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ChangesResponse(serializers.Serializer):
+    events = Event(many=True)
+    next_after = serializers.IntegerField(help_text="Pass as `after` to get the next page.")
+    has_more = serializers.BooleanField()
+    last_sequence = serializers.IntegerField()
+
+
+class AckRequest(serializers.Serializer):
+    sequence = serializers.IntegerField(min_value=0)
+
+
+class AckState(serializers.Serializer):
+    platform = serializers.CharField()
+    sequence = serializers.IntegerField(allow_null=True)
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    last_sequence = serializers.IntegerField()
+
+
+class SpawningResult(serializers.Serializer):
+    url = serializers.CharField()
+    optOut = serializers.BooleanField()  # noqa: N815 (the compatible API's own field name)
+    optIn = serializers.BooleanField()  # noqa: N815
+
+
+def _problems(*codes: int) -> dict:
+    return {code: OpenApiResponse(Problem, description="problem+json") for code in codes}
+
+
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATETIME,
+    description="Answer as of this RFC 3339 instant (with offset), computed from the "
+    "append-only declarations. Default: now.",
+)
+
+consent_lookup = extend_schema(
+    operation_id="consent_lookup",
+    summary="What a track's owners allow",
+    parameters=[
+        *(
+            OpenApiParameter(kind, str, description=f"Look the track up by {kind} (give one).")
+            for kind in KINDS
+        ),
+        AS_OF,
+        OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER),
+    ],
+    responses={200: Answer, 304: OpenApiResponse(description="Not modified")}
+    | _problems(400, 401, 403, 429),
+)
+
+consent_batch = extend_schema(
+    operation_id="consent_batch",
+    summary="Up to 10,000 lookups of mixed kinds, answered in order",
+    request=BatchRequest,
+    responses={200: BatchResponse} | _problems(400, 401, 403, 413, 415, 429),
+)
+
+changes = extend_schema(
+    operation_id="changes",
+    summary="Change events in sequence order",
+    parameters=[
+        OpenApiParameter("after", int, description="Return events after this sequence."),
+        OpenApiParameter("limit", int, description="At most this many (1–10,000, default 1,000)."),
+    ],
+    responses={200: ChangesResponse} | _problems(400, 401, 403, 429),
+)
+
+snapshot = extend_schema(
+    operation_id="snapshot",
+    summary="Every registered track's answer as NDJSON",
+    description="One JSON answer per line, gzip-compressed when asked with Accept-Encoding. "
+    "The `X-Registry-Sequence` header names the last change event included: continue with "
+    "`/api/v1/changes?after=` that number for an exact sync.",
+    responses={
+        (200, "application/x-ndjson"): OpenApiResponse(
+            OpenApiTypes.STR, description="One answer per line (the shape of a lookup's answer)."
+        )
+    }
+    | _problems(401, 403, 429),
+)
+
+acks_get = extend_schema(
+    operation_id="acks_state",
+    summary="This platform's latest acknowledgement",
+    responses={200: AckState} | _problems(401, 403, 429),
+)
+
+acks_post = extend_schema(
+    operation_id="acks_create",
+    summary="Acknowledge every change up to a sequence",
+    request=AckRequest,
+    responses={200: AckState} | _problems(400, 401, 403, 415, 429),
+)
+
+spawning = extend_schema(
+    operation_id="query_urls",
+    summary="Compatibility: the de-facto opt-out query API",
+    description="Newline-separated URLs (at most 10,000); answers in request order. "
+    "`optOut` is true when any AI-training use is reserved, `optIn` when both are allowed.",
+    request={"text/plain": OpenApiTypes.STR},
+    responses={
+        200: inline_serializer("SpawningAnswer", {"urls": SpawningResult(many=True)}),
+    }
+    | _problems(400, 401, 403, 413, 415, 429),
+)

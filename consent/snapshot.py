@@ -1,0 +1,82 @@
+"""Every registered track's answer, streamed from one consistent database snapshot.
+
+The snapshot reads in a REPEATABLE READ transaction on its own connection: the change-event
+counter and every row come from the same instant, so `snapshot + changes?after=<its sequence>`
+is an exact sync. Rows are read with server-side cursors in blocks, so memory stays constant
+whatever the size of the registry.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import orjson
+from django.db import connections, transaction
+
+from consent.lookup import registered_answer, track_summary
+
+BLOCK = 5000
+
+# The tables of consent.models Track, EffectivePolicy, TrackLink and SequenceCounter.
+_TRACKS_SQL = """
+    SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc,
+           p.disputed, CAST(p.provenance AS text), p.sequence
+    FROM consent_track t
+    JOIN consent_effectivepolicy p ON p.track_id = t.id
+    ORDER BY t.id
+"""
+_LINKS_SQL = "SELECT track_id, url FROM consent_tracklink ORDER BY track_id, url"
+_SEQUENCE_SQL = "SELECT value FROM consent_sequencecounter WHERE id = 1"
+
+
+def _merge(tracks: Iterator[tuple], links: Iterator[tuple]) -> Iterator[dict]:
+    """Join two cursors ordered by track id, without holding either in memory."""
+    pending = next(links, None)
+    for track_id, public_id, title, credit, isrc, iswc, disputed, provenance, sequence in tracks:
+        urls = []
+        while pending is not None and pending[0] <= track_id:
+            if pending[0] == track_id:
+                urls.append(pending[1])
+            pending = next(links, None)
+        summary = track_summary(public_id, title, credit, isrc, iswc, urls)
+        yield registered_answer(summary, disputed, orjson.loads(provenance), sequence)
+
+
+def _rows(cursor, sql: str) -> Iterator[tuple]:
+    cursor.execute(sql)
+    while block := cursor.fetchmany(BLOCK):
+        yield from block
+
+
+@contextmanager
+def open_snapshot(alias: str = "default"):
+    """Yields (sequence, answers): the last change event the snapshot includes, and its rows."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        # The embedded SQLite set-up has one writer at a time; one transaction is consistent.
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
+            cursor.execute(_SEQUENCE_SQL)
+            row = cursor.fetchone()
+            tracks = list(_rows(cursor, _TRACKS_SQL))
+            links = list(_rows(cursor, _LINKS_SQL))
+        yield (row[0] if row else 0), _merge(iter(tracks), iter(links))
+        return
+
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("server_side_binding", None)
+    with psycopg.connect(**params) as raw:
+        raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        row = raw.execute(_SEQUENCE_SQL).fetchone()
+        with (
+            raw.cursor(name="snapshot_tracks") as tracks,
+            raw.cursor(name="snapshot_links") as links,
+        ):
+            tracks.itersize = links.itersize = BLOCK
+            yield (
+                (row[0] if row else 0),
+                _merge(_rows(tracks, _TRACKS_SQL), _rows(links, _LINKS_SQL)),
+            )
+        raw.rollback()

@@ -1,0 +1,116 @@
+"""GET /api/v1/changes: the ordered change log, paged with `after`, never skipping an event."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from consent.models import ChangeEvent
+from consent.purposes import Purpose, Value
+from consent.services import PurposeChoice, TrackData, declare, register_track
+from tests.api.conftest import KeyClient
+from tests.conftest import make_artist
+
+WRITERS = 4
+CHANGES_PER_WRITER = 10
+
+
+def page(api, after: int, limit: int = 1000) -> dict:
+    response = api.get("/api/v1/changes", {"after": after, "limit": limit})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def register(artist, title: str = "T", isrc: str | None = None):
+    data = TrackData(title=title, artist_credit="A", roles=["recording"], isrc=isrc)
+    return register_track(artist, data).tracks[0]
+
+
+@pytest.mark.django_db
+def test_events_come_in_order_with_policy_previous_and_paging(api, artist):
+    track = register(artist, isrc="USRC17607839")
+    declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
+    declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.ALLOW)}, track=track)
+    first = page(api, 0, limit=2)
+    assert [e["sequence"] for e in first["events"]] == [1, 2]
+    assert first["has_more"] is True and first["next_after"] == 2
+    assert first["last_sequence"] == 3
+    event = first["events"][1]
+    assert event["track"] == {"id": str(track.public_id), "isrc": "USRC17607839", "iswc": None}
+    assert event["policy"]["train-ai"] == "deny"
+    assert event["previous"]["train-ai"] == "unset"
+    assert event["policy"]["disputed"] is False
+    assert event["cause"]
+    rest = page(api, first["next_after"], limit=2)
+    assert [e["sequence"] for e in rest["events"]] == [3]
+    assert rest["has_more"] is False
+    assert rest["events"][0]["policy"]["train-ai"] == "allow"
+    empty = page(api, 3)
+    assert empty == {"events": [], "next_after": 3, "has_more": False, "last_sequence": 3}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", [{"after": "-1"}, {"after": "x"}, {"limit": "0"}, {"limit": "10001"}]
+)
+def test_bad_paging_parameters_are_400(api, query):
+    response = api.get("/api/v1/changes", query)
+    assert response.status_code == 400
+    assert response.json()["field"] in query
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_paging_with_after_never_misses_an_event_under_concurrent_writers(
+    platform_key,
+):
+    artists = [make_artist() for _ in range(WRITERS)]
+    tracks = [register(a) for a in artists]
+    after = ChangeEvent.objects.order_by("-sequence").values_list("sequence", flat=True)[0]
+    start = threading.Barrier(WRITERS + 1)
+    done = threading.Event()
+    errors: list[BaseException] = []
+    received: list[int] = []
+
+    def write(artist, track):
+        try:
+            start.wait()
+            for i in range(CHANGES_PER_WRITER):
+                value = Value.DENY if i % 2 == 0 else Value.ALLOW
+                declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(value)}, track=track)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def follow():
+        nonlocal after
+        client = KeyClient(platform_key)
+        try:
+            start.wait()
+            for _ in range(100_000):  # bounded; the writers finish long before
+                finished = done.is_set()
+                body = page(client, after, limit=3)
+                received.extend(e["sequence"] for e in body["events"])
+                after = body["next_after"]
+                if finished and not body["has_more"]:
+                    break
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=p) for p in zip(artists, tracks, strict=True)]
+    reader = threading.Thread(target=follow)
+    for thread in [*threads, reader]:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    done.set()
+    reader.join(timeout=120)
+
+    assert not errors, errors
+    total = WRITERS * CHANGES_PER_WRITER
+    assert len(received) == total, "every event once"
+    assert received == list(range(received[0], received[0] + total)), "in order, no gap"
+    assert set(ChangeEvent.objects.filter(sequence__gt=received[0] - 1).values_list(
+        "sequence", flat=True)) == set(received)  # fmt: skip
