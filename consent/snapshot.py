@@ -6,6 +6,7 @@ is an exact sync. Rows are read with server-side cursors in blocks, so memory st
 whatever the size of the registry.
 """
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -37,8 +38,10 @@ def _merge(tracks: Iterator[tuple], links: Iterator[tuple]) -> Iterator[dict]:
             if pending[0] == track_id:
                 urls.append(pending[1])
             pending = next(links, None)
+        if not isinstance(public_id, uuid.UUID):  # SQLite keeps UUIDs as hex text
+            public_id = uuid.UUID(public_id)
         summary = track_summary(public_id, title, credit, isrc, iswc, urls)
-        yield registered_answer(summary, disputed, orjson.loads(provenance), sequence)
+        yield registered_answer(summary, bool(disputed), orjson.loads(provenance), sequence)
 
 
 def _rows(cursor, sql: str) -> Iterator[tuple]:

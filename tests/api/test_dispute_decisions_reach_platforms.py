@@ -1,0 +1,51 @@
+"""A reviewer's decision changes the effective policy exactly like an artist's own change: the
+platform API shows it, as an answer and as change events on the feed."""
+
+import pytest
+
+from consent.disputes import contest_claim, decide
+from consent.models import Dispute
+from consent.purposes import Purpose, Value
+from consent.services import PurposeChoice, declare
+from tests.disputes_helpers import ISRC, claim_of, owned_track
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reviewer(django_user_model):
+    return django_user_model.objects.create_user("reviewer", "r@example.org", "pw-reviewer-123")
+
+
+def events_after(api, after: int) -> list[dict]:
+    return api.get("/api/v1/changes", {"after": after, "limit": 100}).json()["events"]
+
+
+def answer(api) -> dict:
+    return api.get("/api/v1/consent", {"isrc": ISRC}).json()
+
+
+def test_contest_then_decision_reaches_the_api(api, artist, other_artist, reviewer):
+    track = owned_track(artist)  # the owner allows everything
+    declare(other_artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
+    before = api.get("/api/v1/changes", {"after": 0}).json()["last_sequence"]
+
+    contest_claim(other_artist, claim_of(artist, track), reason="Mine", statement="I made it.")
+    opened = events_after(api, before)
+    assert [e["cause"] for e in opened] and opened[-1]["policy"]["disputed"] is True
+    # While open, the most restrictive value of both claims applies.
+    assert opened[-1]["policy"]["train-genai"] == "deny"
+    assert answer(api)["disputed"] is True
+
+    dispute = Dispute.objects.get(track=track)
+    decide(reviewer, dispute, "upheld", "The label contract shows it.",
+           upheld_claim=claim_of(artist, track))  # fmt: skip
+    decided = events_after(api, opened[-1]["sequence"])
+    assert len(decided) == 1
+    assert decided[0]["policy"]["disputed"] is False
+    assert decided[0]["policy"]["train-genai"] == "allow"
+    assert decided[0]["previous"]["train-genai"] == "deny"
+    body = answer(api)
+    assert body["disputed"] is False
+    assert body["policy"]["train-genai"]["source"]["creator"] == str(artist.public_id)
+    assert body["sequence"] == decided[0]["sequence"]
