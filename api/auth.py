@@ -3,9 +3,13 @@
 import time
 from datetime import timedelta
 
+import orjson
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from api import keys
@@ -29,12 +33,38 @@ class KeyUser:
         return f"{self.platform} / {self.key.display}"
 
 
+# ApiKey and its Platform in one statement: every API request runs it, so it is plain SQL.
+_KEY_FIELDS = ["id", "platform_id", "name", "prefix", "hashed_key", "scopes", "last_used_at",
+               "revoked_at"]  # fmt: skip
+_PLATFORM_FIELDS = ["id", "name", "status", "rate_limit_per_minute"]
+_KEY_SQL = (
+    "SELECT k.id, k.platform_id, k.name, k.prefix, k.hashed_key, CAST(k.scopes AS text), "
+    "k.last_used_at, k.revoked_at, p.id, p.name, p.status, p.rate_limit_per_minute "
+    "FROM api_apikey k JOIN consent_platform p ON p.id = k.platform_id WHERE k.prefix = %s"
+)
+
+
+def _load_key(prefix: str) -> ApiKey | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_KEY_SQL, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row[:8])
+    values[5] = orjson.loads(values[5])
+    for index in (6, 7):  # SQLite hands timestamps back as text
+        if isinstance(values[index], str):
+            values[index] = parse_datetime(values[index])
+    key = ApiKey.from_db(connection.alias, _KEY_FIELDS, values)
+    # Other platform fields load on first use, like any deferred field.
+    key.platform = Platform.from_db(connection.alias, _PLATFORM_FIELDS, row[8:])
+    return key
+
+
 def authenticate_key(raw: str) -> ApiKey:
     """The live key for `raw`, or AuthenticationFailed with the same message for every failure."""
     prefix = keys.prefix_of(raw)
-    key = (
-        ApiKey.objects.select_related("platform").filter(prefix=prefix).first() if prefix else None
-    )
+    key = _load_key(prefix) if prefix else None
     if not keys.matches(raw, key.hashed_key if key else None) or key.revoked_at is not None:
         raise exceptions.AuthenticationFailed("The API key is unknown, wrong or revoked.")
     if not key.platform.is_approved:
@@ -93,6 +123,26 @@ class HasScope(permissions.BasePermission):
         return True
 
 
+def _count_request(counter: str, ttl: int) -> int:
+    """Add one to a counter that expires; one Redis round trip except once per window."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(counter)
+        client = backend._cache.get_client(key, write=True)
+        count = client.incr(key)
+        if count == 1:  # the window's first request sets its expiry
+            client.expire(key, ttl)
+        return count
+    # Local-memory cache (development without Redis): two calls, same result.
+    if cache.add(counter, 1, ttl):
+        return 1
+    try:
+        return cache.incr(counter)
+    except ValueError:  # expired between add() and incr()
+        cache.add(counter, 1, ttl)
+        return 1
+
+
 class KeyRateThrottle(throttling.BaseThrottle):
     """A fixed one-minute window per key, counted in the shared cache (Redis in production).
 
@@ -108,16 +158,7 @@ class KeyRateThrottle(throttling.BaseThrottle):
         limit = user.platform.rate_limit_per_minute or settings.API_RATE_LIMIT_PER_MINUTE
         now = time.time()
         window_start = int(now // self.window) * self.window
-        counter = f"throttle:{user.key.pk}:{window_start}"
-        # add() then incr(): two round trips only on the first request of a window.
-        if cache.add(counter, 1, self.window + 5):
-            count = 1
-        else:
-            try:
-                count = cache.incr(counter)
-            except ValueError:  # expired between add() and incr()
-                cache.add(counter, 1, self.window + 5)
-                count = 1
+        count = _count_request(f"throttle:{user.key.pk}:{window_start}", self.window + 5)
         self._wait = window_start + self.window - now
         return count <= limit
 

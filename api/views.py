@@ -28,7 +28,7 @@ from api.errors import PROBLEMS, ProblemError, invalid, problem_response
 from api.parsers import JSONBodyParser, PlainTextParser
 from api.renderers import dumps
 from consent.identifiers import InvalidIdentifier
-from consent.lookup import KINDS, Answers, Query, find_tracks, parse_query
+from consent.lookup import KINDS, Query, answer_queries, parse_query
 from consent.models import Acknowledgement, ChangeEvent, SequenceCounter
 from consent.purposes import Purpose, Value
 from consent.snapshot import open_snapshot
@@ -139,8 +139,7 @@ class ConsentView(APIView):
         except InvalidIdentifier as exc:
             raise invalid(str(exc), errors=[{"field": kind, "detail": str(exc)}]) from exc
         at = parse_as_of(params.get("as_of"))
-        matches = find_tracks([query])[0]
-        body = {"query": {kind: params[kind]}} | Answers(matches, at).answer(matches)
+        body = {"query": {kind: params[kind]}} | answer_queries([query], at)[0]
         # The ETag covers the answer, not the moment it was asked.
         etag = '"' + hashlib.sha256(dumps(body) + str(at).encode()).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
@@ -183,13 +182,10 @@ class ConsentBatchView(APIView):
             except InvalidIdentifier as exc:
                 queries.append(None)
                 errors[index] = str(exc)
-        valid = [q for q in queries if q is not None]
-        matched = iter(find_tracks(valid))
-        per_item = [next(matched) if q is not None else None for q in queries]
-        answers = Answers((i for ids in per_item if ids for i in ids), at)
+        answers = iter(answer_queries([q for q in queries if q is not None], at))
         results = []
-        for index, (item, ids) in enumerate(zip(items, per_item, strict=True)):
-            if ids is None:
+        for index, (item, query) in enumerate(zip(items, queries, strict=True)):
+            if query is None:
                 results.append(
                     {
                         "index": index,
@@ -199,7 +195,7 @@ class ConsentBatchView(APIView):
                     }
                 )
             else:
-                results.append({"index": index, "query": item} | answers.answer(ids))
+                results.append({"index": index, "query": item} | next(answers))
         return Response(
             {
                 "as_of": _iso(at or timezone.now()),
@@ -389,14 +385,13 @@ class SpawningQueryView(APIView):
                 queries.append(parse_query("url", url))
             except InvalidIdentifier:
                 queries.append(None)
-        matched = iter(find_tracks([q for q in queries if q is not None]))
-        per_url = [next(matched) if q is not None else [] for q in queries]
-        answers = Answers(i for ids in per_url for i in ids)
+        answers = iter(answer_queries([q for q in queries if q is not None]))
+        unregistered = Policy()
         results = []
-        for url, ids in zip(urls, per_url, strict=True):
-            answer = answers.answer(ids)
-            policy = Policy(
-                values={Purpose(p): Value(item["value"]) for p, item in answer["policy"].items()}
-            )
+        for url, query in zip(urls, queries, strict=True):
+            policy = unregistered
+            if query is not None:
+                values = next(answers)["policy"]
+                policy = Policy(values={Purpose(p): Value(v["value"]) for p, v in values.items()})
             results.append(spawning_answer(url, policy))
         return Response({"urls": results})

@@ -1,9 +1,11 @@
 """Answering "what do this track's owners allow?" for one identifier or ten thousand.
 
-One builder (`Answers`) shapes every answer the machine face gives — single lookups, batches,
-snapshots — from the materialized EffectivePolicy, or, for a past instant, from declarations
-(`consent.services.compute_policies(at=…)`). Lookups are set-based: one query per identifier
-kind, one for the tracks and their policies, one for their links, whatever the number of items.
+One builder (`registered_answer`) shapes every answer the machine face gives — single lookups,
+batches, snapshots — from the materialized EffectivePolicy, or, for a past instant, from
+declarations (`consent.services.compute_policies(at=…)`). Lookups are set-based: now, one SQL
+statement per identifier kind reads tracks, policies and links together (plain SQL: this is the
+API's hottest path, and the ORM's query building cost more than the query); in the past, a few
+ORM queries per kind, whatever the number of items.
 """
 
 import uuid
@@ -12,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
+from django.db import connections
 from django.db.models import Max
 
 from consent.identifiers import InvalidIdentifier, normalize_isrc, normalize_iswc, normalize_url
@@ -55,27 +59,6 @@ def parse_query(kind: str, raw: object) -> Query:
         return Query(kind, str(uuid.UUID(text)))
     except ValueError as exc:
         raise InvalidIdentifier("A track id is the UUID shown on the track's page.") from exc
-
-
-def find_tracks(queries: Sequence[Query]) -> list[list[int]]:
-    """The ids of the tracks each query matches, in order; one SQL query per kind used."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for query in queries:
-        wanted[query.kind].add(query.value)
-    found: dict[tuple[str, str], list[int]] = defaultdict(list)
-    column = {"isrc": "isrc", "iswc": "iswc", "sha256": "audio_sha256", "track": "public_id"}
-    for kind, values in wanted.items():
-        if kind == "url":
-            rows = TrackLink.objects.filter(url__in=values).order_by("track_id")
-            pairs = rows.values_list("url", "track_id")
-        else:
-            rows = Track.objects.filter(**{f"{column[kind]}__in": values}).order_by("id")
-            pairs = rows.values_list(column[kind], "id")
-        for value, track_id in pairs:
-            ids = found[(kind, str(value))]
-            if track_id not in ids:
-                ids.append(track_id)
-    return [found.get((q.kind, q.value), []) for q in queries]
 
 
 def policy_from_provenance(provenance: dict) -> dict:
@@ -141,68 +124,174 @@ UNREGISTERED = {
 }
 
 
-class Answers:
-    """Loads what the answers for a set of tracks need, now or as of a past instant."""
+# --- Now: two lean SQL statements, whatever the number of identifiers ---------------------------
 
-    def __init__(self, track_ids: Iterable[int], at: datetime | None = None):
-        self.at = at
-        ids = sorted(set(track_ids))
-        self.tracks: dict[int, tuple] = {}
-        self.links: dict[int, list[str]] = defaultdict(list)
-        self.past: dict[int, tuple[bool, dict, int]] = {}
-        if not ids:
-            return
-        fields = ["id", "public_id", "title", "artist_credit", "isrc", "iswc", "created_at"]
-        if at is None:
-            fields += ["policy__disputed", "policy__provenance", "policy__sequence"]
-        for row in Track.objects.filter(id__in=ids).values_list(*fields):
-            self.tracks[row[0]] = row
-        links = TrackLink.objects.filter(track_id__in=ids).order_by("track_id", "url")
-        if at is not None:
-            links = links.filter(created_at__lte=at)
-        for track_id, url in links.values_list("track_id", "url"):
-            self.links[track_id].append(url)
-        if at is not None:
-            self._load_past(ids, at)
+_IDENTIFIER_COLUMNS = {
+    "isrc": "isrc",
+    "iswc": "iswc",
+    "sha256": "audio_sha256",
+    "track": "public_id",
+}
+# Each track's links in one column, newline-separated (a normalized URL holds no newline).
+_LINKS_AGGREGATE = {
+    "postgresql": "(SELECT string_agg(l.url, chr(10) ORDER BY l.url) "
+    "FROM consent_tracklink l WHERE l.track_id = t.id)",
+    "sqlite": "(SELECT group_concat(l.url, char(10)) FROM consent_tracklink l "
+    "WHERE l.track_id = t.id)",
+}
+# Track, EffectivePolicy and TrackLink of consent.models.
+_CURRENT_SQL = (
+    "SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc, p.disputed, "
+    "CAST(p.provenance AS text), p.sequence, {links}, t.{column} "
+    "FROM consent_track t LEFT JOIN consent_effectivepolicy p ON p.track_id = t.id "
+    "WHERE t.{column} IN ({placeholders})"
+)
+_URLS_SQL = "SELECT url, track_id FROM consent_tracklink WHERE url IN ({placeholders})"
 
-    def _load_past(self, ids: list[int], at: datetime) -> None:
-        existing = [i for i in ids if self.tracks[i][6] <= at]
-        computed = compute_policies(existing, at)
-        sequences = dict(
-            ChangeEvent.objects.filter(track_id__in=existing, created_at__lte=at)
-            .values("track_id")
-            .annotate(last=Max("sequence"))
-            .values_list("track_id", "last")
+
+def _chunked(values: list, size: int) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _current_states(
+    queries: Sequence[Query],
+) -> tuple[dict[tuple[str, str], list[int]], dict[int, tuple]]:
+    """Which tracks each identifier matches, and each track's (summary, disputed, provenance,
+    sequence), read with one statement per identifier kind (plus one for URLs)."""
+    connection = connections["default"]
+    chunk = 10_000 if connection.vendor == "postgresql" else 900
+    links = _LINKS_AGGREGATE.get(connection.vendor, _LINKS_AGGREGATE["sqlite"])
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for query in queries:
+        wanted[query.kind].append(query.value)
+    found: dict[tuple[str, str], list[int]] = defaultdict(list)
+    states: dict[int, tuple] = {}
+    public_id = Track._meta.get_field("public_id")
+
+    def load(column: str, values: list) -> Iterable[tuple]:
+        with connection.cursor() as cursor:
+            for part in _chunked(sorted(set(values)), chunk):
+                placeholders = ", ".join(["%s"] * len(part))
+                sql = _CURRENT_SQL.format(links=links, column=column, placeholders=placeholders)
+                cursor.execute(sql, part)
+                for row in cursor.fetchall():
+                    states[row[0]] = _state_from_row(row)
+                    yield row[-1], row[0]
+
+    with_urls = wanted.pop("url", None)
+    for kind, values in wanted.items():
+        column = _IDENTIFIER_COLUMNS[kind]
+        if kind == "track":
+            values = [public_id.get_db_prep_value(uuid.UUID(v), connection) for v in values]
+        for matched, track_id in sorted(load(column, values), key=lambda pair: pair[1]):
+            key = (kind, str(uuid.UUID(str(matched))) if kind == "track" else matched)
+            found[key].append(track_id)
+    if with_urls:
+        pairs: list[tuple[str, int]] = []
+        with connection.cursor() as cursor:
+            for part in _chunked(sorted(set(with_urls)), chunk):
+                cursor.execute(_URLS_SQL.format(placeholders=", ".join(["%s"] * len(part))), part)
+                pairs.extend(cursor.fetchall())
+        missing = sorted({track_id for _, track_id in pairs} - states.keys())
+        for _ in load("id", missing):
+            pass
+        for url, track_id in sorted(pairs, key=lambda pair: pair[1]):
+            if track_id not in found[("url", url)]:
+                found[("url", url)].append(track_id)
+    return found, states
+
+
+def _state_from_row(row: tuple) -> tuple:
+    _, public_id, title, credit, isrc, iswc, disputed, provenance, sequence, links, _ = row
+    if not isinstance(public_id, uuid.UUID):  # SQLite keeps UUIDs as hex text
+        public_id = uuid.UUID(public_id)
+    urls = sorted(links.split("\n")) if links else []
+    summary = track_summary(public_id, title, credit, isrc, iswc, urls)
+    return summary, bool(disputed), orjson.loads(provenance) if provenance else {}, sequence or 0
+
+
+# --- The past: recomputed from declarations --------------------------------------------------
+
+
+def find_tracks(queries: Sequence[Query]) -> list[list[int]]:
+    """The ids of the tracks each query matches, in order; one SQL query per kind used."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for query in queries:
+        wanted[query.kind].add(query.value)
+    found: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for kind, values in wanted.items():
+        if kind == "url":
+            rows = TrackLink.objects.filter(url__in=values).order_by("track_id")
+            pairs = rows.values_list("url", "track_id")
+        else:
+            column = _IDENTIFIER_COLUMNS[kind]
+            rows = Track.objects.filter(**{f"{column}__in": values}).order_by("id")
+            pairs = rows.values_list(column, "id")
+        for value, track_id in pairs:
+            ids = found[(kind, str(value))]
+            if track_id not in ids:
+                ids.append(track_id)
+    return [found.get((q.kind, q.value), []) for q in queries]
+
+
+def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
+    """(summary, disputed, provenance, sequence) of each track that existed at `at`."""
+    ids = sorted(set(track_ids))
+    if not ids:
+        return {}
+    tracks = {
+        row[0]: row
+        for row in Track.objects.filter(id__in=ids, created_at__lte=at).values_list(
+            "id", "public_id", "title", "artist_credit", "isrc", "iswc"
         )
-        self.past = {
-            track_id: (policy.disputed, policy.provenance(), sequences.get(track_id, 0))
-            for track_id, policy in computed.items()
-        }
+    }
+    links: dict[int, list[str]] = defaultdict(list)
+    rows = TrackLink.objects.filter(track_id__in=list(tracks), created_at__lte=at)
+    for track_id, url in rows.order_by("track_id", "url").values_list("track_id", "url"):
+        links[track_id].append(url)
+    computed = compute_policies(list(tracks), at)
+    sequences = dict(
+        ChangeEvent.objects.filter(track_id__in=list(tracks), created_at__lte=at)
+        .values("track_id")
+        .annotate(last=Max("sequence"))
+        .values_list("track_id", "last")
+    )
+    return {
+        track_id: (
+            track_summary(*row[1:], links.get(track_id, [])),
+            computed[track_id].disputed,
+            computed[track_id].provenance(),
+            sequences.get(track_id, 0),
+        )
+        for track_id, row in tracks.items()
+    }
 
-    def _state(self, track_id: int) -> tuple[bool, dict, int] | None:
-        """(disputed, provenance, sequence) of a track, or None if it was not registered."""
-        row = self.tracks.get(track_id)
-        if row is None:
-            return None
-        if self.at is None:
-            return bool(row[7]), row[8] or {}, row[9] or 0
-        return self.past.get(track_id)
 
-    def track(self, track_id: int) -> dict:
-        row = self.tracks[track_id]
-        return track_summary(*row[1:6], self.links.get(track_id, []))
+# --- Answers -----------------------------------------------------------------------------------
 
-    def answer(self, track_ids: Sequence[int]) -> dict:
-        """The answer for the tracks one identifier matched (none, one, or several)."""
-        states = [(i, self._state(i)) for i in track_ids]
-        states = [(i, s) for i, s in states if s is not None]
-        if not states:
-            return dict(UNREGISTERED)
-        first_id, (disputed, provenance, sequence) = states[0]
-        answer = registered_answer(self.track(first_id), disputed, provenance, sequence)
-        if len(states) > 1:
-            answer["disputed"] = any(s[0] for _, s in states)
-            answer["policy"] = _combine(policy_from_provenance(s[1]) for _, s in states)
-            answer["sequence"] = max(s[2] for _, s in states)
-            answer["matches"] = [self.tracks[i][1] for i, _ in states]
-        return answer
+
+def _compose(track_ids: Sequence[int], states: dict[int, tuple]) -> dict:
+    """The answer for the tracks one identifier matched (none, one, or several)."""
+    matched = [states[i] for i in track_ids if i in states]
+    if not matched:
+        return dict(UNREGISTERED)
+    summary, disputed, provenance, sequence = matched[0]
+    answer = registered_answer(summary, disputed, provenance, sequence)
+    if len(matched) > 1:
+        answer["disputed"] = any(state[1] for state in matched)
+        answer["policy"] = _combine(policy_from_provenance(state[2]) for state in matched)
+        answer["sequence"] = max(state[3] for state in matched)
+        answer["matches"] = [state[0]["id"] for state in matched]
+    return answer
+
+
+def answer_queries(queries: Sequence[Query], at: datetime | None = None) -> list[dict]:
+    """One answer per query, in order: now from the materialized policies, or as of `at`."""
+    if at is None:
+        found, states = _current_states(queries)
+        per_query = [found.get((q.kind, q.value), []) for q in queries]
+    else:
+        per_query = find_tracks(queries)
+        states = _past_states((i for ids in per_query for i in ids), at)
+    return [_compose(ids, states) for ids in per_query]
