@@ -1,6 +1,8 @@
 """Identifiers are validated, normalized and formatted the way artists type and read them."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consent.identifiers import (
     InvalidIdentifier,
@@ -91,3 +93,19 @@ def test_a_link_that_grows_past_the_limit_when_encoded_is_refused():
 def test_iswc_digits_must_be_ascii():
     with pytest.raises(InvalidIdentifier):
         normalize_iswc("T٠٣٤٥٢٤٦٨٠١")
+
+
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij0123456789- \\t", max_size=20))
+def test_isrc_fast_path_agrees_with_stdnum(raw):
+    from stdnum import isrc as stdnum_isrc
+    from stdnum.exceptions import ValidationError
+
+    try:
+        expected = stdnum_isrc.validate(raw.strip())
+    except ValidationError:
+        expected = None
+    try:
+        got = normalize_isrc(raw)
+    except InvalidIdentifier:
+        got = None
+    assert got == expected
