@@ -9,11 +9,11 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from api import keys
 from api.models import ApiKey
+from consent.lookup import db_datetime
 from consent.models import Platform
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -52,9 +52,7 @@ def _load_key(prefix: str) -> ApiKey | None:
         return None
     values = list(row[:8])
     values[5] = orjson.loads(values[5])
-    for index in (6, 7):  # SQLite hands timestamps back as text
-        if isinstance(values[index], str):
-            values[index] = parse_datetime(values[index])
+    values[6], values[7] = db_datetime(values[6]), db_datetime(values[7])
     key = ApiKey.from_db(connection.alias, _KEY_FIELDS, values)
     # Other platform fields load on first use, like any deferred field.
     key.platform = Platform.from_db(connection.alias, _PLATFORM_FIELDS, row[8:])

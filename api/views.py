@@ -6,6 +6,7 @@ costs a handful of queries, not 10,000.
 """
 
 import hashlib
+import uuid
 import zlib
 from contextlib import ExitStack
 from datetime import datetime
@@ -14,8 +15,7 @@ import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Max, TextField
-from django.db.models.functions import Cast
+from django.db.models import Max
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -28,11 +28,9 @@ from api.errors import PROBLEMS, ProblemError, invalid, problem_response
 from api.parsers import JSONBodyParser, PlainTextParser
 from api.renderers import dumps
 from consent.identifiers import InvalidIdentifier
-from consent.lookup import KINDS, Query, answer_queries, parse_query
-from consent.models import Acknowledgement, ChangeEvent, SequenceCounter
-from consent.purposes import Purpose, Value
+from consent.lookup import KINDS, Query, answer_queries, db_datetime, parse_query, url_policies
+from consent.models import Acknowledgement, SequenceCounter
 from consent.snapshot import open_snapshot
-from consent.standards.policy import Policy
 from consent.standards.rules import spawning_answer
 
 CHANGES_DEFAULT_LIMIT = 1000
@@ -223,6 +221,28 @@ def _int_param(params, name: str, default: int, minimum: int, maximum: int | Non
     return value
 
 
+# ChangeEvent joined with its Track: a page of 10,000 events is read in plain SQL, and each
+# policy goes out as the JSON text stored.
+_CHANGES_SQL = (
+    "SELECT e.sequence, t.public_id, t.isrc, t.iswc, CAST(e.policy AS text), "
+    "CAST(e.previous AS text), e.disputed, e.cause, e.created_at "
+    "FROM consent_changeevent e JOIN consent_track t ON t.id = e.track_id "
+    "WHERE e.sequence > %s ORDER BY e.sequence LIMIT %s"
+)
+
+
+def read_changes(after: int, limit: int) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(_CHANGES_SQL, [after, limit])
+        rows = cursor.fetchall()
+    if rows and not isinstance(rows[0][1], uuid.UUID):  # SQLite: UUIDs and times as text
+        rows = [
+            (r[0], uuid.UUID(r[1]), r[2], r[3], r[4], r[5], bool(r[6]), r[7], db_datetime(r[8]))
+            for r in rows
+        ]
+    return rows
+
+
 def last_sequence() -> int:
     return SequenceCounter.objects.values_list("value", flat=True).first() or 0
 
@@ -241,21 +261,7 @@ class ChangesView(APIView):
             request.query_params, "limit", CHANGES_DEFAULT_LIMIT, 1, CHANGES_MAX_LIMIT
         )
         latest = last_sequence()
-        rows = list(
-            ChangeEvent.objects.filter(sequence__gt=after)
-            .order_by("sequence")
-            .values_list(
-                "sequence",
-                "track__public_id",
-                "track__isrc",
-                "track__iswc",
-                Cast("policy", TextField()),
-                Cast("previous", TextField()),
-                "disputed",
-                "cause",
-                "created_at",
-            )[: limit + 1]
-        )
+        rows = read_changes(after, limit + 1)
         has_more = len(rows) > limit
         rows = rows[:limit]
         # Policies go out as the JSON text stored, without decoding and re-encoding.
@@ -379,19 +385,12 @@ class SpawningQueryView(APIView):
                 limit=limit,
                 count=len(urls),
             )
-        queries: list[Query | None] = []
+        normalized: list[str | None] = []
         for url in urls:
             try:
-                queries.append(parse_query("url", url))
+                normalized.append(parse_query("url", url).value)
             except InvalidIdentifier:
-                queries.append(None)
-        answers = iter(answer_queries([q for q in queries if q is not None]))
-        unregistered = Policy()
-        results = []
-        for url, query in zip(urls, queries, strict=True):
-            policy = unregistered
-            if query is not None:
-                values = next(answers)["policy"]
-                policy = Policy(values={Purpose(p): Value(v["value"]) for p, v in values.items()})
-            results.append(spawning_answer(url, policy))
+                normalized.append(None)  # never registered: no reservation
+        policies = url_policies(normalized)
+        results = [spawning_answer(url, policy) for url, policy in zip(urls, policies, strict=True)]
         return Response({"urls": results})

@@ -12,23 +12,25 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 
 import orjson
 from django.db import connections
 from django.db.models import Max
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from consent.identifiers import InvalidIdentifier, normalize_isrc, normalize_iswc, normalize_url
 from consent.models import ChangeEvent, Track, TrackLink
 from consent.purposes import PURPOSES, RESTRICTIVENESS, Value
-from consent.services import compute_policies
+from consent.services import UNSET_ANSWER, compute_policies, policy_from_provenance
+from consent.standards.policy import Policy
 
 KINDS = ("isrc", "iswc", "url", "sha256", "track")
 PURPOSE_NAMES = tuple(p.value for p in PURPOSES)
 _RANK = {v.value: rank for v, rank in RESTRICTIVENESS.items()}
 _HEX = frozenset("0123456789abcdef")
-_SOURCE_FIELDS = ("level", "declared_for", "claim", "role", "creator", "declaration", "declared_at")
-_UNSET = {"value": Value.UNSET.value, "source": None}
 
 
 @dataclass(frozen=True)
@@ -61,27 +63,6 @@ def parse_query(kind: str, raw: object) -> Query:
         raise InvalidIdentifier("A track id is the UUID shown on the track's page.") from exc
 
 
-def policy_from_provenance(provenance: dict) -> dict:
-    """The API's `policy`: per purpose its value, where it comes from, and licence terms."""
-    policy = {}
-    for purpose in PURPOSE_NAMES:
-        entry = provenance.get(purpose)
-        if not entry or entry.get("value", "unset") == "unset":
-            policy[purpose] = _UNSET
-            continue
-        item = {
-            "value": entry["value"],
-            "source": {field: entry.get(field) for field in _SOURCE_FIELDS},
-        }
-        if entry["value"] == "license":
-            item["terms"] = {
-                "terms_url": entry.get("terms_url", ""),
-                "contact_email": entry.get("contact_email", ""),
-            }
-        policy[purpose] = item
-    return policy
-
-
 def _combine(policies: Iterable[dict]) -> dict:
     """Several tracks matched one identifier: per purpose the most restrictive answer wins."""
     combined: dict = {}
@@ -93,13 +74,17 @@ def _combine(policies: Iterable[dict]) -> dict:
     return combined
 
 
-def registered_answer(track: dict, disputed: bool, provenance: dict, sequence: int) -> dict:
-    """The answer for one registered track; every endpoint and the snapshot use this shape."""
+def registered_answer(track: dict, disputed: bool, policy, sequence: int) -> dict:
+    """The answer for one registered track; every endpoint and the snapshot use this shape.
+
+    `policy` is the API's policy: a dict, or the JSON text stored in EffectivePolicy.answer_policy
+    wrapped in an orjson.Fragment so it goes out without being decoded and encoded again.
+    """
     return {
         "status": "registered",
         "track": track,
         "disputed": disputed,
-        "policy": policy_from_provenance(provenance),
+        "policy": policy,
         "sequence": sequence,
     }
 
@@ -119,7 +104,7 @@ UNREGISTERED = {
     "status": "unregistered",
     "track": None,
     "disputed": False,
-    "policy": {p: _UNSET for p in PURPOSE_NAMES},
+    "policy": {p: UNSET_ANSWER for p in PURPOSE_NAMES},
     "sequence": None,
 }
 
@@ -142,11 +127,20 @@ _LINKS_AGGREGATE = {
 # Track, EffectivePolicy and TrackLink of consent.models.
 _CURRENT_SQL = (
     "SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc, p.disputed, "
-    "CAST(p.provenance AS text), p.sequence, {links}, t.{column} "
+    "CAST(p.answer_policy AS text), p.sequence, {links}, t.{column} "
     "FROM consent_track t LEFT JOIN consent_effectivepolicy p ON p.track_id = t.id "
     "WHERE t.{column} IN ({placeholders})"
 )
 _URLS_SQL = "SELECT url, track_id FROM consent_tracklink WHERE url IN ({placeholders})"
+
+
+def db_datetime(value) -> datetime | None:
+    """A timestamp read with plain SQL: PostgreSQL gives aware datetimes, SQLite UTC text."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 def _chunked(values: list, size: int) -> Iterable[list]:
@@ -157,8 +151,8 @@ def _chunked(values: list, size: int) -> Iterable[list]:
 def _current_states(
     queries: Sequence[Query],
 ) -> tuple[dict[tuple[str, str], list[int]], dict[int, tuple]]:
-    """Which tracks each identifier matches, and each track's (summary, disputed, provenance,
-    sequence), read with one statement per identifier kind (plus one for URLs)."""
+    """Which tracks each identifier matches, and each track's (summary, disputed, policy as JSON
+    text, sequence), read with one statement per identifier kind (plus one for URLs)."""
     connection = connections["default"]
     chunk = 10_000 if connection.vendor == "postgresql" else 900
     links = _LINKS_AGGREGATE.get(connection.vendor, _LINKS_AGGREGATE["sqlite"])
@@ -203,12 +197,43 @@ def _current_states(
 
 
 def _state_from_row(row: tuple) -> tuple:
-    _, public_id, title, credit, isrc, iswc, disputed, provenance, sequence, links, _ = row
+    _, public_id, title, credit, isrc, iswc, disputed, policy, sequence, links, _ = row
     if not isinstance(public_id, uuid.UUID):  # SQLite keeps UUIDs as hex text
         public_id = uuid.UUID(public_id)
     urls = sorted(links.split("\n")) if links else []
     summary = track_summary(public_id, title, credit, isrc, iswc, urls)
-    return summary, bool(disputed), orjson.loads(provenance) if provenance else {}, sequence or 0
+    return summary, bool(disputed), policy or "{}", sequence or 0
+
+
+_URL_VALUES_SQL = (
+    "SELECT l.url, p.tdm, p.train_ai, p.train_genai, p.ai_input, p.search "
+    "FROM consent_tracklink l JOIN consent_effectivepolicy p ON p.track_id = l.track_id "
+    "WHERE l.url IN ({placeholders})"
+)
+_COLUMN_PURPOSES = tuple(PURPOSES)  # the order of the value columns selected above
+
+
+@lru_cache(maxsize=1024)
+def _policy_of(values: tuple[str, ...]) -> Policy:
+    """Policies are immutable and there are few distinct ones: build each once per process."""
+    return Policy(values={p: Value(v) for p, v in zip(_COLUMN_PURPOSES, values, strict=True)})
+
+
+def url_policies(urls: Sequence[str | None]) -> list[Policy]:
+    """The policy in force now for each normalized URL (None: no URL), most restrictive across
+    the tracks that share it; what the robots-style answers need, without provenance."""
+    connection = connections["default"]
+    chunk = 10_000 if connection.vendor == "postgresql" else 900
+    per_url: dict[str, tuple[str, ...]] = {}
+    with connection.cursor() as cursor:
+        for part in _chunked(sorted({u for u in urls if u}), chunk):
+            cursor.execute(_URL_VALUES_SQL.format(placeholders=", ".join(["%s"] * len(part))), part)
+            for url, *values in cursor.fetchall():
+                known = per_url.get(url, values)
+                pairs = zip(known, values, strict=True)
+                per_url[url] = tuple(max(a, b, key=_RANK.__getitem__) for a, b in pairs)
+    unset = ("unset",) * len(_COLUMN_PURPOSES)
+    return [_policy_of(per_url.get(url, unset) if url else unset) for url in urls]
 
 
 # --- The past: recomputed from declarations --------------------------------------------------
@@ -236,7 +261,7 @@ def find_tracks(queries: Sequence[Query]) -> list[list[int]]:
 
 
 def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
-    """(summary, disputed, provenance, sequence) of each track that existed at `at`."""
+    """(summary, disputed, policy, sequence) of each track that existed at `at`."""
     ids = sorted(set(track_ids))
     if not ids:
         return {}
@@ -261,7 +286,7 @@ def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
         track_id: (
             track_summary(*row[1:], links.get(track_id, [])),
             computed[track_id].disputed,
-            computed[track_id].provenance(),
+            policy_from_provenance(computed[track_id].provenance()),
             sequences.get(track_id, 0),
         )
         for track_id, row in tracks.items()
@@ -271,18 +296,30 @@ def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
 # --- Answers -----------------------------------------------------------------------------------
 
 
+def _policy(policy: dict | str):
+    """A stored policy goes out as the JSON text it is; a computed one as the dict it is."""
+    return orjson.Fragment(policy) if isinstance(policy, str) else policy
+
+
+def _decoded(policy: dict | str) -> dict:
+    return orjson.loads(policy) if isinstance(policy, str) else policy
+
+
 def _compose(track_ids: Sequence[int], states: dict[int, tuple]) -> dict:
     """The answer for the tracks one identifier matched (none, one, or several)."""
     matched = [states[i] for i in track_ids if i in states]
     if not matched:
         return dict(UNREGISTERED)
-    summary, disputed, provenance, sequence = matched[0]
-    answer = registered_answer(summary, disputed, provenance, sequence)
-    if len(matched) > 1:
-        answer["disputed"] = any(state[1] for state in matched)
-        answer["policy"] = _combine(policy_from_provenance(state[2]) for state in matched)
-        answer["sequence"] = max(state[3] for state in matched)
-        answer["matches"] = [state[0]["id"] for state in matched]
+    summary, disputed, policy, sequence = matched[0]
+    if len(matched) == 1:
+        return registered_answer(summary, disputed, _policy(policy), sequence)
+    answer = registered_answer(
+        summary,
+        any(state[1] for state in matched),
+        _combine(_decoded(state[2]) for state in matched),
+        max(state[3] for state in matched),
+    )
+    answer["matches"] = [state[0]["id"] for state in matched]
     return answer
 
 

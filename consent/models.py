@@ -416,6 +416,9 @@ class EffectivePolicy(models.Model):
     search = models.CharField(max_length=8, choices=VALUE_CHOICES, default=Value.UNSET)
     disputed = models.BooleanField(default=False)
     provenance = models.JSONField(default=dict)
+    # The platform API's `policy` (per purpose: value, source, terms), derived from `provenance`
+    # when it is written (consent.services.policy_from_provenance), so answers send it as is.
+    answer_policy = models.JSONField(default=dict)
     sequence = models.BigIntegerField(default=0, help_text="The last change event of this track.")
     updated_at = models.DateTimeField()
 

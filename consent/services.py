@@ -132,6 +132,36 @@ class ComputedPolicy:
         return result
 
 
+# The API's view of one purpose when nothing is reserved.
+UNSET_ANSWER = {"value": Value.UNSET.value, "source": None}
+_SOURCE_FIELDS = ("level", "declared_for", "claim", "role", "creator", "declaration", "declared_at")
+
+
+def policy_from_provenance(provenance: dict) -> dict:
+    """The API's `policy`: per purpose its value, where it comes from, and licence terms.
+
+    Stored beside the provenance it is derived from (EffectivePolicy.answer_policy), so that
+    lookups and snapshots send it as it is.
+    """
+    policy = {}
+    for purpose in (p.value for p in PURPOSES):
+        entry = provenance.get(purpose)
+        if not entry or entry.get("value", "unset") == "unset":
+            policy[purpose] = UNSET_ANSWER
+            continue
+        item = {
+            "value": entry["value"],
+            "source": {field: entry.get(field) for field in _SOURCE_FIELDS},
+        }
+        if entry["value"] == "license":
+            item["terms"] = {
+                "terms_url": entry.get("terms_url", ""),
+                "contact_email": entry.get("contact_email", ""),
+            }
+        policy[purpose] = item
+    return policy
+
+
 def lock_consent_writes() -> None:
     # The row comes from a migration; get_or_create only matters after a table flush (tests).
     SequenceCounter.objects.select_for_update().get_or_create(pk=1)
@@ -281,8 +311,10 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
         else:
             previous = current.snapshot() | {"disputed": current.disputed}
             if previous == snapshot | {"disputed": policy.disputed}:
-                if current.provenance != provenance:
+                answer = policy_from_provenance(provenance)
+                if current.provenance != provenance or current.answer_policy != answer:
                     current.provenance = provenance
+                    current.answer_policy = answer
                     to_update.append(current)
                 continue
             to_update.append(current)
@@ -290,6 +322,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
             setattr(current, POLICY_FIELDS[purpose], snapshot[purpose.value])
         current.disputed = policy.disputed
         current.provenance = provenance
+        current.answer_policy = policy_from_provenance(provenance)
         current.updated_at = now
         changed.append((current, snapshot | {"disputed": policy.disputed}, previous))
 
@@ -311,7 +344,14 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
                 )
             )
     EffectivePolicy.objects.bulk_create(to_create, batch_size=1000)
-    fields = [*POLICY_FIELDS.values(), "disputed", "provenance", "sequence", "updated_at"]
+    fields = [
+        *POLICY_FIELDS.values(),
+        "disputed",
+        "provenance",
+        "answer_policy",
+        "sequence",
+        "updated_at",
+    ]
     EffectivePolicy.objects.bulk_update(to_update, fields, batch_size=1000)
     ChangeEvent.objects.bulk_create(events, batch_size=1000)
     if events:
@@ -660,14 +700,20 @@ def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Diff
         tracks = Track.objects.in_bulk(chunk)
         for track_id in chunk:
             policy = computed[track_id]
+            provenance = policy.provenance()
             want = policy.snapshot() | {
                 "disputed": policy.disputed,
-                "provenance": policy.provenance(),
+                "provenance": provenance,
+                "answer_policy": policy_from_provenance(provenance),
             }
             current = stored.get(track_id)
             have = (
                 current.snapshot()
-                | {"disputed": current.disputed, "provenance": current.provenance}
+                | {
+                    "disputed": current.disputed,
+                    "provenance": current.provenance,
+                    "answer_policy": current.answer_policy,
+                }
                 if current
                 else {}
             )

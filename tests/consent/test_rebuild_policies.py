@@ -48,3 +48,14 @@ def test_it_rebuilds_a_missing_policy(track):
     EffectivePolicy.objects.filter(track=track).delete()
     call_command("rebuild_policies")
     assert EffectivePolicy.objects.get(track=track).train_genai == "deny"
+
+
+def test_it_finds_and_repairs_a_tampered_api_answer(track, capsys):
+    EffectivePolicy.objects.filter(track=track).update(answer_policy={})
+    with pytest.raises(CommandError, match="1 track"):
+        call_command("rebuild_policies", "--check")
+    call_command("rebuild_policies")
+    stored = EffectivePolicy.objects.get(track=track).answer_policy
+    assert stored["train-genai"]["value"] == "deny"
+    assert stored["train-genai"]["source"]["level"] == "catalogue"
+    call_command("rebuild_policies", "--check")
