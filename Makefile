@@ -7,6 +7,11 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/registry
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
+# `make bench`: its own database (seeded once, reused) and Redis database; see bench/README.md.
+BENCH_DB_URL ?= postgres://postgres@127.0.0.1:5432/registry_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/4
+RESEED ?=
+PROFILE ?=
 
 # `make run` is for development: debug on, SQLite and in-process tasks unless DATABASE_URL and
 # CELERY_BROKER_URL (and REDIS_URL for the cache) are set in the environment.
@@ -23,7 +28,7 @@ TEST_ENV := DJANGO_DEBUG=false \
 	CELERY_BROKER_URL= \
 	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
 
-.PHONY: run test lint
+.PHONY: run test lint bench
 
 # Stamps record which requirements the virtualenv holds; editing a requirements file reinstalls.
 $(BIN)/python:
@@ -53,3 +58,14 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Seeds 1,000,000 tracks once (RESEED=1 starts again), serves them under gunicorn with the
+# production settings, measures, prints the table and writes it to bench/results/.
+bench: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || \
+		(apt-get update >/dev/null && apt-get install -y wrk >/dev/null) || \
+		{ echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	@DATABASE_URL=$(BENCH_DB_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python scripts/check_services.py
+	BENCH_DB_URL=$(BENCH_DB_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+	BENCH_COMMAND="make bench$(if $(RESEED), RESEED=1)$(if $(PROFILE), PROFILE=1)" \
+	$(BIN)/python bench/run.py $(if $(RESEED),--reseed) $(if $(PROFILE),--profile)

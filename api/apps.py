@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ApiConfig(AppConfig):
     name = "api"
     verbose_name = "Platform API"
+
+    def ready(self) -> None:
+        from api import admin_webhooks  # noqa: F401  (registers the webhook models' admin)
+        from api.tasks import on_changes_committed
+        from consent.signals import changes_committed
+
+        # After every commit that wrote change events: queue their delivery to webhooks.
+        changes_committed.connect(on_changes_committed, dispatch_uid="api.webhooks")

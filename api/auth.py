@@ -13,7 +13,7 @@ from rest_framework import authentication, exceptions, permissions, throttling
 
 from api import keys
 from api.models import ApiKey
-from consent.lookup import db_datetime
+from consent.lookup import db_datetime, hot_cursor
 from consent.models import Platform
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -45,7 +45,7 @@ _KEY_SQL = (
 
 
 def _load_key(prefix: str) -> ApiKey | None:
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_KEY_SQL, [prefix])
         row = cursor.fetchone()
     if row is None:

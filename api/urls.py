@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from api import views
@@ -11,6 +11,7 @@ urlpatterns = [
     path("v1/changes", views.ChangesView.as_view(), name="api_changes"),
     path("v1/snapshot", views.SnapshotView.as_view(), name="api_snapshot"),
     path("v1/acks", views.AcknowledgementView.as_view(), name="api_acks"),
+    path("v1/webhooks/", include("api.urls_webhooks")),
     path("v2/query/urls/", views.SpawningQueryView.as_view(), name="api_spawning_query"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(

@@ -207,7 +207,10 @@ class ConsentBatchView(APIView):
 # --- The change log, snapshots and acknowledgements --------------------------------------------
 
 
-def _int_param(params, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+BIGINT_MAX = 2**63 - 1  # sequences are PostgreSQL bigints
+
+
+def _int_param(params, name: str, default: int, minimum: int, maximum: int = BIGINT_MAX) -> int:
     raw = params.get(name)
     if raw in (None, ""):
         return default
@@ -215,9 +218,8 @@ def _int_param(params, name: str, default: int, minimum: int, maximum: int | Non
         value = int(raw)
     except ValueError:
         raise invalid(f"{name} must be an integer.", field=name) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum:,} and {maximum:,}" if maximum is not None else f"≥ {minimum}"
-        raise invalid(f"{name} must be {bound}.", field=name)
+    if not minimum <= value <= maximum:
+        raise invalid(f"{name} must be between {minimum:,} and {maximum:,}.", field=name)
     return value
 
 

@@ -11,11 +11,13 @@ ORM queries per kind, whatever the number of items.
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
 import orjson
+import psycopg
 from django.db import connections
 from django.db.models import Max
 from django.utils import timezone
@@ -129,9 +131,9 @@ _CURRENT_SQL = (
     "SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc, p.disputed, "
     "CAST(p.answer_policy AS text), p.sequence, {links}, t.{column} "
     "FROM consent_track t LEFT JOIN consent_effectivepolicy p ON p.track_id = t.id "
-    "WHERE t.{column} IN ({placeholders})"
+    "WHERE {where}"
 )
-_URLS_SQL = "SELECT url, track_id FROM consent_tracklink WHERE url IN ({placeholders})"
+_URLS_SQL = "SELECT url, track_id FROM consent_tracklink WHERE {where}"
 
 
 def db_datetime(value) -> datetime | None:
@@ -148,49 +150,77 @@ def _chunked(values: list, size: int) -> Iterable[list]:
         yield values[start : start + size]
 
 
+@contextmanager
+def hot_cursor():
+    """A cursor for the API's hottest statements.
+
+    On PostgreSQL it binds parameters server-side, so psycopg prepares a statement once it has
+    run a few times and PostgreSQL stops parsing and planning it on every request.
+    """
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            yield cursor
+    else:
+        with connection.cursor() as cursor:
+            yield cursor
+
+
+def select_where_in(sql: str, column: str, values: Sequence) -> list[tuple]:
+    """Rows of `sql` (which says `WHERE {where}`) whose `column` is one of `values`.
+
+    On PostgreSQL: one statement, `column = ANY(array)`, so the same text serves one value or
+    ten thousand. Elsewhere (the embedded SQLite): `IN (…)` in chunks under SQLite's limit on
+    parameters.
+    """
+    if not values:
+        return []
+    with hot_cursor() as cursor:
+        if connections["default"].vendor == "postgresql":
+            cursor.execute(sql.format(where=f"{column} = ANY(%s)"), [list(values)])
+            return cursor.fetchall()
+        rows: list[tuple] = []
+        for part in _chunked(list(values), 900):
+            cursor.execute(sql.format(where=f"{column} IN ({', '.join(['%s'] * len(part))})"), part)
+            rows.extend(cursor.fetchall())
+        return rows
+
+
 def _current_states(
     queries: Sequence[Query],
 ) -> tuple[dict[tuple[str, str], list[int]], dict[int, tuple]]:
     """Which tracks each identifier matches, and each track's (summary, disputed, policy as JSON
     text, sequence), read with one statement per identifier kind (plus one for URLs)."""
     connection = connections["default"]
-    chunk = 10_000 if connection.vendor == "postgresql" else 900
     links = _LINKS_AGGREGATE.get(connection.vendor, _LINKS_AGGREGATE["sqlite"])
-    wanted: dict[str, list[str]] = defaultdict(list)
+    wanted: dict[str, set] = defaultdict(set)
     for query in queries:
-        wanted[query.kind].append(query.value)
+        wanted[query.kind].add(query.value)
     found: dict[tuple[str, str], list[int]] = defaultdict(list)
     states: dict[int, tuple] = {}
-    public_id = Track._meta.get_field("public_id")
 
-    def load(column: str, values: list) -> Iterable[tuple]:
-        with connection.cursor() as cursor:
-            for part in _chunked(sorted(set(values)), chunk):
-                placeholders = ", ".join(["%s"] * len(part))
-                sql = _CURRENT_SQL.format(links=links, column=column, placeholders=placeholders)
-                cursor.execute(sql, part)
-                for row in cursor.fetchall():
-                    states[row[0]] = _state_from_row(row)
-                    yield row[-1], row[0]
+    def load(column: str, values) -> list[tuple]:
+        sql = _CURRENT_SQL.replace("{links}", links).replace("{column}", column)
+        rows = select_where_in(sql, f"t.{column}", values)
+        for row in rows:
+            states[row[0]] = _state_from_row(row)
+        return sorted(rows, key=lambda row: row[0])
 
     with_urls = wanted.pop("url", None)
     for kind, values in wanted.items():
-        column = _IDENTIFIER_COLUMNS[kind]
         if kind == "track":
-            values = [public_id.get_db_prep_value(uuid.UUID(v), connection) for v in values]
-        for matched, track_id in sorted(load(column, values), key=lambda pair: pair[1]):
-            key = (kind, str(uuid.UUID(str(matched))) if kind == "track" else matched)
-            found[key].append(track_id)
+            if connection.vendor == "postgresql":
+                values = [uuid.UUID(v) for v in values]
+            else:
+                values = [uuid.UUID(v).hex for v in values]
+        for row in load(_IDENTIFIER_COLUMNS[kind], values):
+            matched = str(uuid.UUID(str(row[-1]))) if kind == "track" else row[-1]
+            found[(kind, matched)].append(row[0])
     if with_urls:
-        pairs: list[tuple[str, int]] = []
-        with connection.cursor() as cursor:
-            for part in _chunked(sorted(set(with_urls)), chunk):
-                cursor.execute(_URLS_SQL.format(placeholders=", ".join(["%s"] * len(part))), part)
-                pairs.extend(cursor.fetchall())
-        missing = sorted({track_id for _, track_id in pairs} - states.keys())
-        for _ in load("id", missing):
-            pass
-        for url, track_id in sorted(pairs, key=lambda pair: pair[1]):
+        pairs = sorted(select_where_in(_URLS_SQL, "url", with_urls), key=lambda pair: pair[1])
+        load("id", sorted({track_id for _, track_id in pairs} - states.keys()))
+        for url, track_id in pairs:
             if track_id not in found[("url", url)]:
                 found[("url", url)].append(track_id)
     return found, states
@@ -208,7 +238,7 @@ def _state_from_row(row: tuple) -> tuple:
 _URL_VALUES_SQL = (
     "SELECT l.url, p.tdm, p.train_ai, p.train_genai, p.ai_input, p.search "
     "FROM consent_tracklink l JOIN consent_effectivepolicy p ON p.track_id = l.track_id "
-    "WHERE l.url IN ({placeholders})"
+    "WHERE {where}"
 )
 _COLUMN_PURPOSES = tuple(PURPOSES)  # the order of the value columns selected above
 
@@ -222,16 +252,11 @@ def _policy_of(values: tuple[str, ...]) -> Policy:
 def url_policies(urls: Sequence[str | None]) -> list[Policy]:
     """The policy in force now for each normalized URL (None: no URL), most restrictive across
     the tracks that share it; what the robots-style answers need, without provenance."""
-    connection = connections["default"]
-    chunk = 10_000 if connection.vendor == "postgresql" else 900
     per_url: dict[str, tuple[str, ...]] = {}
-    with connection.cursor() as cursor:
-        for part in _chunked(sorted({u for u in urls if u}), chunk):
-            cursor.execute(_URL_VALUES_SQL.format(placeholders=", ".join(["%s"] * len(part))), part)
-            for url, *values in cursor.fetchall():
-                known = per_url.get(url, values)
-                pairs = zip(known, values, strict=True)
-                per_url[url] = tuple(max(a, b, key=_RANK.__getitem__) for a, b in pairs)
+    for url, *values in select_where_in(_URL_VALUES_SQL, "l.url", sorted({u for u in urls if u})):
+        known = per_url.get(url, values)
+        pairs = zip(known, values, strict=True)
+        per_url[url] = tuple(max(a, b, key=_RANK.__getitem__) for a, b in pairs)
     unset = ("unset",) * len(_COLUMN_PURPOSES)
     return [_policy_of(per_url.get(url, unset) if url else unset) for url in urls]
 

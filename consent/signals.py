@@ -10,3 +10,8 @@ changes_committed = Signal()
 # outside the database (emails) defer their work with transaction.on_commit, so a rolled-back
 # change never notifies anyone.
 dispute_changed = Signal()
+
+# Sent inside the transaction that approved, refused or suspended a platform, with `platform`
+# and `event` ("approved", "refused" or "suspended"). Receivers that email defer their work with
+# transaction.on_commit, like those of `dispute_changed`.
+platform_reviewed = Signal()

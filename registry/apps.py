@@ -22,8 +22,12 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry website"
 
     def ready(self) -> None:
-        from consent.signals import dispute_changed
+        from consent.signals import dispute_changed, platform_reviewed
         from registry.notifications import notify_parties
+        from registry.platform_notifications import notify_platform_contact
 
         post_migrate.connect(sync_site, sender=self)
         dispute_changed.connect(notify_parties, dispatch_uid="registry.notify_dispute_parties")
+        platform_reviewed.connect(
+            notify_platform_contact, dispatch_uid="registry.notify_platform_contact"
+        )

@@ -5,6 +5,7 @@ in-process, so a fresh checkout works with nothing else installed. `.env.example
 variable read here.
 """
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -276,4 +277,57 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Webhooks -----------------------------------------------------------------------------------
+# How change events reach platforms' endpoints (api/dispatch.py). Change events per POST:
+WEBHOOK_BATCH_SIZE = envint("WEBHOOK_BATCH_SIZE", 100, minimum=1)
+# Seconds one delivery may take in all (resolve, connect, send, read the answer).
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1)
+# The most of an endpoint's answer that is read back (a short excerpt is kept in the log).
+WEBHOOK_MAX_RESPONSE_BYTES = envint("WEBHOOK_MAX_RESPONSE_BYTES", 16 * 1024, minimum=0)
+# Seconds to wait before each retry of a failed batch, jittered by up to 10%: Standard Webhooks'
+# schedule after its immediate first attempt. After the last retry fails the endpoint is
+# disabled and the platform's contact is told by email.
+try:
+    WEBHOOK_RETRY_SCHEDULE = [
+        float(wait)
+        for wait in envlist(
+            "WEBHOOK_RETRY_SCHEDULE",
+            ["5", "300", "1800", "7200", "18000", "36000", "50400", "72000", "86400"],
+        )
+    ]
+    if not WEBHOOK_RETRY_SCHEDULE or min(WEBHOOK_RETRY_SCHEDULE) < 0:
+        raise ValueError
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "WEBHOOK_RETRY_SCHEDULE must be comma-separated numbers of seconds, e.g. 5,300,1800."
+    ) from exc
+# How long a rotated-out signing secret keeps signing beside the new one.
+WEBHOOK_SECRET_OVERLAP_HOURS = envint("WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
+# Endpoints must use https (default: whenever debug is off).
+WEBHOOK_REQUIRE_HTTPS = envbool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
+# Addresses or networks (CIDR) that endpoints may resolve to although they are loopback, private,
+# link-local or cloud metadata addresses, e.g. 127.0.0.1 for receivers on this machine.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = envlist("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", [])
+for _network in WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOW_PRIVATE_ADDRESSES: {_network!r} is not an IP address or network."
+        ) from exc
+# Seconds between sweeps for endpoints that are due or behind: the bound on how long a lost task
+# or a broker outage can delay a delivery.
+WEBHOOK_SWEEP_SECONDS = envint("WEBHOOK_SWEEP_SECONDS", 10, minimum=1)
+# Days the delivery log is kept.
+WEBHOOK_LOG_DAYS = envint("WEBHOOK_LOG_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-webhooks": {
+        "task": "api.tasks.sweep_webhooks",
+        "schedule": float(WEBHOOK_SWEEP_SECONDS),
+        # A sweep that waited longer than one interval in a queue is replaced by the next one.
+        "options": {"expires": float(WEBHOOK_SWEEP_SECONDS)},
+    },
+    "prune-webhook-log": {"task": "api.tasks.prune_webhook_log", "schedule": 3600.0},
 }

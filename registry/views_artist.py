@@ -47,6 +47,7 @@ from consent.models import (
     Track,
     TrackLink,
 )
+from consent.platforms import AppliedCount, applied_by, applied_counts
 from consent.purposes import AI_OPT_OUT, LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
 from consent.resolution import resolve_claim
 from consent.services import (
@@ -211,9 +212,11 @@ class DashboardRow:
     roles: list[str]
     cells: list[PolicyCell]
     disputed: bool
+    # How many approved platforms have applied the track's latest change; None: no change yet.
+    applied: AppliedCount | None = None
 
 
-def dashboard_row(track: Track) -> DashboardRow:
+def dashboard_row(track: Track, applied: AppliedCount | None = None) -> DashboardRow:
     my_claims = track.my_claims  # prefetched: this creator's active claims on the track
     policy = policy_of(track)
     return DashboardRow(
@@ -221,6 +224,7 @@ def dashboard_row(track: Track) -> DashboardRow:
         roles=[claim.get_role_display() for claim in my_claims],
         cells=policy_cells(policy, {str(claim.public_id) for claim in my_claims}),
         disputed=bool(policy and policy.disputed),
+        applied=applied,
     )
 
 
@@ -340,6 +344,10 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
         .order_by("title", "id")
     )
     page = Paginator(tracks, PAGE_SIZE).get_page(request.GET.get("page"))
+    on_page = list(page.object_list)
+    applied = applied_counts(
+        {track.id: policy.sequence for track in on_page if (policy := policy_of(track))}
+    )
     disputes = list(open_disputes(creator)[: DISPUTES_SHOWN + 1])
     return render(
         request,
@@ -350,7 +358,8 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
             "filters": filters,
             "filtering": filters.active,
             "page_obj": page,
-            "rows": [dashboard_row(track) for track in page.object_list],
+            "rows": [dashboard_row(track, applied.get(track.id)) for track in on_page],
+            "show_applied": any(count.total for count in applied.values()),
             "disputes": [describe_dispute(d, creator) for d in disputes[:DISPUTES_SHOWN]],
             "more_disputes": len(disputes) > DISPUTES_SHOWN,
             "opt_out_purposes": join_words([sentence_label(p) for p in AI_OPT_OUT]),
@@ -487,6 +496,8 @@ def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
         "cells": policy_cells(policy, {str(claim.public_id) for claim in my_claims}),
         "disputed": bool(policy and policy.disputed),
         "disputes": [describe_dispute(dispute, creator) for dispute in disputes],
+        "policy": policy,
+        "applications": applied_by(policy.sequence) if policy else [],
         "links": list(track.links.all()),
         # The audio hash belongs to whoever registered the track first; a later co-claimant
         # must not learn a fingerprint of audio they never uploaded.

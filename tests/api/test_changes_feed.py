@@ -51,7 +51,15 @@ def test_events_come_in_order_with_policy_previous_and_paging(api, artist):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "query", [{"after": "-1"}, {"after": "x"}, {"limit": "0"}, {"limit": "10001"}]
+    "query",
+    [
+        {"after": "-1"},
+        {"after": "x"},
+        {"after": "9" * 30},
+        {"after": "9" * 5000},
+        {"limit": "0"},
+        {"limit": "10001"},
+    ],
 )
 def test_bad_paging_parameters_are_400(api, query):
     response = api.get("/api/v1/changes", query)

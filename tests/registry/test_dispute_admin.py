@@ -139,6 +139,8 @@ def test_the_reviewer_group_has_exactly_the_review_permissions():
         "view_claim",
         "view_creator",
         "view_track",
+        "view_platform",
+        "approve_platform",
     }
 
 

@@ -1,0 +1,179 @@
+"""What an endpoint receives: the events after its cursor that pass its filters, as one body.
+
+An event has the shape of `GET /api/v1/changes` (sequence, track, policy, previous, disputed,
+cause, created_at) plus `types`, so a platform handles both the same way. A batch is
+`{"type": "consent.changes", "timestamp": …, "data": {"endpoint", "after", "until", "events"}}`:
+once acknowledged, the endpoint's cursor becomes `until`, which may lie beyond the last event
+sent when the events between did not pass the endpoint's filters.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from django.db.models import Q
+
+from api.models import WebhookEndpoint
+from consent.models import ChangeEvent, Claim, TrackLink
+
+BATCH_TYPE = "consent.changes"
+TEST_TYPE = "webhook.test"
+EVENT_TYPES = tuple(WebhookEndpoint.EventType.values)
+# Events examined per batch when filters let few through, so one batch never reads the whole log.
+SCAN_FACTOR = 10
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def dumps(data) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+def types_of(policy: dict, previous: dict) -> list[str]:
+    """The event types one change event belongs to (at least one)."""
+    types = []
+    values_now = {k: v for k, v in policy.items() if k != "disputed"}
+    values_before = {k: v for k, v in previous.items() if k != "disputed"}
+    if not previous or values_now != values_before:
+        types.append(WebhookEndpoint.EventType.POLICY_CHANGED.value)
+    was_disputed, disputed = bool(previous.get("disputed")), bool(policy.get("disputed"))
+    if disputed and not was_disputed:
+        types.append(WebhookEndpoint.EventType.DISPUTE_OPENED.value)
+    elif was_disputed and not disputed:
+        types.append(WebhookEndpoint.EventType.DISPUTE_CLOSED.value)
+    return types or [WebhookEndpoint.EventType.POLICY_CHANGED.value]
+
+
+def host_matches(host: str, wanted: Sequence[str]) -> bool:
+    """A link's host is wanted if it is one of the hosts, or a subdomain of one."""
+    return any(host == h or host.endswith("." + h) for h in wanted)
+
+
+def _events_after(after: int, limit: int) -> list[dict]:
+    rows = (
+        ChangeEvent.objects.filter(sequence__gt=after)
+        .order_by("sequence")
+        .values_list(
+            "sequence",
+            "track_id",
+            "track__public_id",
+            "track__isrc",
+            "track__iswc",
+            "policy",
+            "previous",
+            "disputed",
+            "cause",
+            "created_at",
+        )[:limit]
+    )
+    return [
+        {
+            "sequence": row[0],
+            "_track": row[1],
+            "track": {"id": str(row[2]), "isrc": row[3], "iswc": row[4] or None},
+            "types": types_of(row[5], row[6]),
+            "policy": row[5],
+            "previous": row[6],
+            "disputed": row[7],
+            "cause": row[8],
+            "created_at": iso(row[9]),
+        }
+        for row in rows
+    ]
+
+
+def _passing(endpoint: WebhookEndpoint, events: list[dict]) -> list[dict]:
+    if endpoint.event_types:
+        wanted = set(endpoint.event_types)
+        events = [e for e in events if wanted.intersection(e["types"])]
+    track_ids = {e["_track"] for e in events}
+    if endpoint.filter_hosts and track_ids:
+        hosts: dict[int, set[str]] = defaultdict(set)
+        for track_id, host in TrackLink.objects.filter(track_id__in=track_ids).values_list(
+            "track_id", "host"
+        ):
+            hosts[track_id].add(host)
+        on_hosts = {
+            track_id
+            for track_id, names in hosts.items()
+            if any(host_matches(name, endpoint.filter_hosts) for name in names)
+        }
+        events = [e for e in events if e["_track"] in on_hosts]
+        track_ids = {e["_track"] for e in events}
+    if endpoint.filter_creators and track_ids:
+        # Any claim, also a withdrawn one: the change that ends a creator's claim is theirs too.
+        claimed = set(
+            Claim.objects.filter(
+                Q(track_id__in=track_ids), creator__public_id__in=endpoint.filter_creators
+            ).values_list("track_id", flat=True)
+        )
+        events = [e for e in events if e["_track"] in claimed]
+    return events
+
+
+@dataclass(frozen=True)
+class Batch:
+    events: list[dict]
+    until: int  # the cursor once acknowledged; may exceed the last event's sequence
+
+    @property
+    def first(self) -> int | None:
+        return self.events[0]["sequence"] if self.events else None
+
+    @property
+    def last(self) -> int | None:
+        return self.events[-1]["sequence"] if self.events else None
+
+
+def next_batch(endpoint: WebhookEndpoint, size: int) -> Batch | None:
+    """Up to `size` events after the cursor that pass the filters; None when nothing is new.
+
+    A batch without events (nothing passed the filters) still moves the cursor, without a POST.
+    """
+    scan = size if not _filters(endpoint) else size * SCAN_FACTOR
+    candidates = _events_after(endpoint.cursor, scan)
+    if not candidates:
+        return None
+    passing = _passing(endpoint, candidates)
+    if len(passing) > size:
+        passing = passing[:size]
+        return Batch(passing, passing[-1]["sequence"])
+    return Batch(passing, candidates[-1]["sequence"])
+
+
+def _filters(endpoint: WebhookEndpoint) -> bool:
+    return bool(endpoint.event_types or endpoint.filter_hosts or endpoint.filter_creators)
+
+
+def batch_body(endpoint: WebhookEndpoint, batch: Batch, at: datetime) -> bytes:
+    events = [{k: v for k, v in e.items() if k != "_track"} for e in batch.events]
+    return dumps(
+        {
+            "type": BATCH_TYPE,
+            "timestamp": iso(at),
+            "data": {
+                "endpoint": str(endpoint.public_id),
+                "after": endpoint.cursor,
+                "until": batch.until,
+                "events": events,
+            },
+        }
+    )
+
+
+def body_of_test_event(endpoint: WebhookEndpoint, at: datetime, last_sequence: int) -> bytes:
+    return dumps(
+        {
+            "type": TEST_TYPE,
+            "timestamp": iso(at),
+            "data": {
+                "endpoint": str(endpoint.public_id),
+                "message": "A test from the consent registry: no consent changed.",
+                "last_sequence": last_sequence,
+            },
+        }
+    )

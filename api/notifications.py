@@ -1,0 +1,51 @@
+"""The email a platform's contact gets when one of its webhook endpoints is disabled."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+
+from api.models import WebhookEndpoint
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 8}, acks_late=True
+)
+def email_endpoint_disabled(endpoint_id: int) -> None:
+    endpoint = WebhookEndpoint.objects.select_related("platform").filter(pk=endpoint_id).first()
+    if endpoint is None or endpoint.enabled or not endpoint.platform.contact_email:
+        return  # deleted or enabled again meanwhile: nothing to tell
+    console_url = settings.SITE_URL + reverse(
+        "platform_webhook_detail", args=[endpoint.platform.public_id, endpoint.public_id]
+    )
+    body = render_to_string(
+        "api/email/webhook_disabled.txt", {"endpoint": endpoint, "console_url": console_url}
+    )
+    send_mail(
+        f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}A webhook endpoint of "
+        f"{endpoint.platform.name} is disabled",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [endpoint.platform.contact_email],
+    )
+
+
+def notify_disabled(endpoint: WebhookEndpoint) -> None:
+    """Queue the email once the transaction that disabled the endpoint commits."""
+    transaction.on_commit(lambda: _queue(endpoint.pk))
+
+
+def _queue(endpoint_id: int) -> None:
+    # As for the website's emails: a broker outage must not swallow the notice.
+    try:
+        email_endpoint_disabled.delay(endpoint_id)
+    except OperationalError:
+        logger.warning("Broker unreachable; sending a webhook notice in-process.")
+        email_endpoint_disabled.apply(args=(endpoint_id,))

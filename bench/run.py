@@ -1,0 +1,1192 @@
+"""`make bench`: seed once, serve with production settings under gunicorn, measure, report.
+
+    python bench/run.py [--reseed] [--quick]
+
+Environment: BENCH_DB_URL (default postgres://postgres@127.0.0.1:5432/registry_bench),
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/4), BENCH_WORKERS, BENCH_THREADS and
+BENCH_WORKER_CLASS (gunicorn), BENCH_REPEAT (repetitions of each measure, default 3),
+BENCH_DURATION (seconds of each wrk run, default 10), BENCH_MIXED_DURATION (default 60).
+
+Every figure is the median of several runs, and each target that is a ratio is computed against
+a baseline measured in the same run, because the machine is shared and noisy. The table is
+printed and written to bench/results/<UTC date and time>.md (and bench/results/latest.md).
+README.md in this folder explains the method.
+"""
+
+import argparse
+import http.client
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import psycopg
+from psycopg.types.json import set_json_loads
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+# Only for the throw-away bench database; the server and the key creation must share it.
+SECRET = "bench-only-secret-key-not-for-production-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[bench {time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+# --- Set-up: database, seed, static files, key --------------------------------------------------
+
+
+def serving_env(db_url: str, redis_url: str) -> dict[str, str]:
+    """Production settings (debug off, every protection on) except the HTTPS redirect."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",
+        DATABASE_URL=db_url,
+        REDIS_URL=redis_url,
+        CACHE_KEY_PREFIX="bench",
+        CELERY_BROKER_URL="",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        LOG_LEVEL="WARNING",
+    )
+    env.pop("API_KEY_HASH_SECRET", None)
+    return env
+
+
+def database_name(db_url: str) -> str:
+    return urlsplit(db_url).path.lstrip("/")
+
+
+def maintenance_url(db_url: str) -> str:
+    parts = urlsplit(db_url)
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+def ensure_database(db_url: str, reseed: bool) -> None:
+    name = database_name(db_url)
+    if "bench" not in name:
+        raise SystemExit(f"BENCH_DB_URL must name a database with “bench” in it, not {name!r}.")
+    with psycopg.connect(maintenance_url(db_url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and reseed:
+            log(f"RESEED: dropping database {name}")
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            log(f"creating database {name}")
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(env: dict, *args: str, capture: bool = False) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    return result.stdout or ""
+
+
+def seed_version() -> int:
+    """The version of bench/seed.py: a seed written by another version is redone."""
+    match = re.search(r"^SEED_VERSION = (\d+)$", (BENCH / "seed.py").read_text(), re.M)
+    return int(match.group(1)) if match else 0
+
+
+def seed_info(db_url: str) -> dict | None:
+    with psycopg.connect(db_url) as conn:
+        if conn.execute("SELECT to_regclass('bench_seed')").fetchone()[0] is None:
+            return None
+        row = conn.execute(
+            "SELECT tracks, creators, seconds, completed_at, version FROM bench_seed "
+            "ORDER BY completed_at DESC LIMIT 1"
+        ).fetchone()
+    if row is None:
+        return None
+    keys = ["tracks", "creators", "seconds", "completed_at", "version"]
+    return dict(zip(keys, row, strict=True))
+
+
+def ensure_seed(env: dict, db_url: str, tracks: int, creators: int) -> dict:
+    info = seed_info(db_url)
+    if info and (info["tracks"], info["creators"]) != (tracks, creators):
+        raise SystemExit(
+            f"The bench database holds {info['tracks']:,} tracks and {info['creators']:,} "
+            "creators, not the size asked for; run `make bench RESEED=1`."
+        )
+    if info:
+        log(
+            f"reusing the seed of {info['completed_at']:%Y-%m-%d %H:%M} "
+            f"({info['tracks']:,} tracks, seeded in {info['seconds']:.0f}s)"
+        )
+        info["reused"] = True
+        return info
+    started = time.monotonic()
+    subprocess.run(
+        [PYTHON, str(BENCH / "seed.py"), "--tracks", str(tracks), "--creators", str(creators)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    info = seed_info(db_url) or {}
+    info["wall"] = time.monotonic() - started
+    info["reused"] = False
+    return info
+
+
+def create_key(env: dict) -> str:
+    name = f"Benchmark {datetime.now(UTC):%Y-%m-%d %H:%M:%S.%f}"
+    out = manage(
+        env,
+        "create_platform",
+        name,
+        "--email",
+        "bench@bench.example",
+        "--rate-limit",
+        "100000000",
+        capture=True,
+    )
+    return out.strip().splitlines()[-1].strip()
+
+
+@dataclass
+class Samples:
+    isrcs: list[str]  # for single lookups and the mixed load
+    urls: list[str]
+    batches: list[list[str]]  # sets of 10,000 ISRCs
+    url_batches: list[list[str]]  # sets of 10,000 URLs
+    tracks: int
+    events: int
+
+
+def pick_samples(db_url: str, repeat: int, seed: int = 7) -> Samples:
+    rng = random.Random(seed)
+    with psycopg.connect(db_url) as conn:
+        tracks = conn.execute("SELECT max(id) FROM consent_track").fetchone()[0]
+        links = conn.execute("SELECT max(id) FROM consent_tracklink").fetchone()[0]
+        events = conn.execute("SELECT value FROM consent_sequencecounter").fetchone()[0]
+
+        def isrcs(count: int) -> list[str]:
+            ids = rng.sample(range(1, tracks + 1), count)
+            rows = conn.execute(
+                "SELECT isrc FROM consent_track WHERE id = ANY(%s) AND isrc IS NOT NULL", [ids]
+            )
+            found = [r[0] for r in rows]
+            rng.shuffle(found)
+            return found
+
+        def urls(count: int) -> list[str]:
+            ids = rng.sample(range(1, links + 1), count)
+            found = [
+                r[0]
+                for r in conn.execute("SELECT url FROM consent_tracklink WHERE id = ANY(%s)", [ids])
+            ]
+            rng.shuffle(found)
+            return found
+
+        size = min(10_000, tracks)
+        return Samples(
+            isrcs=isrcs(min(50_000, tracks)),
+            urls=urls(min(20_000, links)),
+            batches=[isrcs(size) for _ in range(repeat)],
+            url_batches=[urls(size) for _ in range(repeat)],
+            tracks=conn.execute("SELECT count(*) FROM consent_track").fetchone()[0],
+            events=events,
+        )
+
+
+# --- The server -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_kb(pid: int, path: str, field_name: str) -> int:
+    try:
+        with open(f"/proc/{pid}/{path}") as f:
+            for line in f:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            found.append(int(entry))
+    return found
+
+
+class Server:
+    def __init__(self, env: dict, workers: int, threads: int, worker_class: str, logdir: Path):
+        self.env, self.workers, self.threads, self.worker_class = (
+            env,
+            workers,
+            threads,
+            worker_class,
+        )
+        self.port = free_port()
+        self.log_path = logdir / "gunicorn.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def description(self) -> str:
+        if self.worker_class == "gthread":
+            return f"gunicorn, {self.workers} workers × {self.threads} threads (gthread)"
+        return f"gunicorn, {self.workers} {self.worker_class} workers"
+
+    def start(self, attempts: int = 3) -> None:
+        """Start, retrying: a concurrent collectstatic (by `make test` in the same tree) can make
+        whitenoise's start-up scan of STATIC_ROOT fail on a file replaced under it."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start()
+                return
+            except RuntimeError as exc:
+                log(f"{exc}; attempt {attempt} of {attempts}")
+                self.stop()
+        raise SystemExit(f"gunicorn did not start; see {self.log_path}")
+
+    def _start(self) -> None:
+        args = [
+            GUNICORN,
+            "registry.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            self.worker_class,
+            "--keep-alive",
+            "30",
+            "--timeout",
+            "120",
+            "--backlog",
+            "2048",
+        ]
+        if self.worker_class == "gthread":
+            args += ["--threads", str(self.threads)]
+        log(f"starting {self.description} on 127.0.0.1:{self.port}")
+        self.logfile = open(self.log_path, "a")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=self.logfile, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log_path}")
+            try:
+                status, _, _ = self.request("GET", "/api/health")
+                if status == 200 and len(self.worker_pids()) >= self.workers:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not answer /api/health within 60s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process:
+            self.logfile.close()
+
+    def worker_pids(self) -> list[int]:
+        return children(self.process.pid) if self.process else []
+
+    def memory(self) -> dict[str, int]:
+        """KiB: the workers' summed RSS and PSS, the largest worker, and the master's RSS."""
+        pids = self.worker_pids()
+        rss = [read_kb(p, "status", "VmRSS") for p in pids]
+        pss = [read_kb(p, "smaps_rollup", "Pss") for p in pids]
+        return {
+            "workers_rss": sum(rss),
+            "workers_pss": sum(pss),
+            "largest_rss": max(rss, default=0),
+            "master_rss": read_kb(self.process.pid, "status", "VmRSS"),
+        }
+
+    def connection(self, timeout: float = 300) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None) -> tuple[int, dict, bytes]:
+        conn = self.connection(timeout=10)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+
+# --- Load generation with wrk -------------------------------------------------------------------
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        return float("nan")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    requests: int
+    p50: float
+    p99: float
+    non_2xx: int = 0
+    socket_errors: dict = field(default_factory=dict)
+    statuses: dict = field(default_factory=dict)
+    raw: str = ""
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + sum(self.socket_errors.values())
+
+
+def run_wrk(
+    url: str,
+    connections: int,
+    duration: int,
+    script: Path | None,
+    env: dict,
+    threads: int = 2,
+    timeout: int = 10,
+) -> WrkResult:
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", f"--timeout={timeout}s"]
+    args += ["--latency"]
+    if script:
+        args += ["-s", str(script)]
+    args.append(url)
+    out = subprocess.run(args, env=env, check=True, text=True, capture_output=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = (
+        dict(zip(["connect", "read", "write", "timeout"], map(int, sock.groups()), strict=True))
+        if sock
+        else {}
+    )
+    statuses = {int(s): int(c) for s, c in re.findall(r"^STATUS (\d+) (\d+)$", out, re.M)}
+    return WrkResult(
+        rps,
+        requests,
+        p50,
+        p99,
+        int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors,
+        statuses,
+        out,
+    )
+
+
+# --- The measures --------------------------------------------------------------------------------
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def timed_post(server: Server, path: str, body: bytes, headers: dict) -> tuple[float, bytes, int]:
+    conn = server.connection()
+    try:
+        conn.connect()
+        started = time.perf_counter()
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        elapsed = time.perf_counter() - started
+        return elapsed, data, response.status
+    finally:
+        conn.close()
+
+
+BASELINE_ISRC_SQL = """
+    SELECT t.public_id, t.title, t.artist_credit, t.isrc, t.iswc,
+           p.tdm, p.train_ai, p.train_genai, p.ai_input, p.search,
+           p.disputed, p.provenance, p.sequence,
+           ARRAY(SELECT l.url FROM consent_tracklink l WHERE l.track_id = t.id ORDER BY l.url)
+    FROM consent_track t JOIN consent_effectivepolicy p ON p.track_id = t.id
+    WHERE t.isrc = ANY(%s)
+"""
+POLICY_COLUMNS = ("tdm", "train-ai", "train-genai", "ai-input", "search")
+
+
+def baseline_isrcs(conn, isrcs: list[str]) -> tuple[float, int]:
+    """The floor for a batch: one query for the same tracks, policies and links, then JSON."""
+    started = time.perf_counter()
+    rows = conn.execute(BASELINE_ISRC_SQL, [isrcs]).fetchall()
+    by_isrc = {}
+    for row in rows:
+        by_isrc[row[3]] = {
+            "track": {
+                "id": row[0],
+                "title": row[1],
+                "artist_credit": row[2],
+                "isrc": row[3],
+                "iswc": row[4] or None,
+                "links": row[13],
+            },
+            "values": dict(zip(POLICY_COLUMNS, row[5:10], strict=True)),
+            "disputed": row[10],
+            "provenance": row[11],
+            "sequence": row[12],
+        }
+    body = orjson.dumps(
+        {
+            "results": [
+                {"index": i, "isrc": isrc} | by_isrc.get(isrc, {}) for i, isrc in enumerate(isrcs)
+            ]
+        }
+    )
+    return time.perf_counter() - started, len(body)
+
+
+BASELINE_URL_SQL = """
+    SELECT l.url, p.train_ai, p.train_genai
+    FROM consent_tracklink l JOIN consent_effectivepolicy p ON p.track_id = l.track_id
+    WHERE l.url = ANY(%s)
+"""
+RESERVED = ("deny", "license")
+
+
+def baseline_urls(conn, urls: list[str]) -> tuple[float, int]:
+    """The floor for the compatibility query: one query for the same URLs, then JSON."""
+    started = time.perf_counter()
+    found: dict[str, list] = {}
+    for url, train_ai, train_genai in conn.execute(BASELINE_URL_SQL, [urls]):
+        found.setdefault(url, []).append((train_ai, train_genai))
+    results = []
+    for url in urls:
+        values = found.get(url, [])
+        opt_out = any(a in RESERVED or g in RESERVED for a, g in values)
+        opt_in = bool(values) and all(a == "allow" and g == "allow" for a, g in values)
+        results.append({"url": url, "optOut": opt_out, "optIn": opt_in})
+    body = orjson.dumps({"urls": results})
+    return time.perf_counter() - started, len(body)
+
+
+RAW_CHANGES_SQL = """
+    SELECT e.sequence, t.public_id, t.isrc, t.iswc, e.policy::text, e.previous::text,
+           e.disputed, e.cause, e.created_at
+    FROM consent_changeevent e JOIN consent_track t ON t.id = e.track_id
+    WHERE e.sequence > %s ORDER BY e.sequence LIMIT 10000
+"""
+
+
+def raw_changes(conn) -> tuple[float, int]:
+    """The floor for the feed: the same pages read with psycopg and encoded, no HTTP."""
+    started = time.perf_counter()
+    after, count = 0, 0
+    while True:
+        rows = conn.execute(RAW_CHANGES_SQL, [after]).fetchall()
+        if not rows:
+            break
+        orjson.dumps(
+            {
+                "events": [
+                    {
+                        "sequence": r[0],
+                        "track": {"id": r[1], "isrc": r[2], "iswc": r[3] or None},
+                        "policy": orjson.Fragment(r[4]),
+                        "previous": orjson.Fragment(r[5]),
+                        "disputed": r[6],
+                        "cause": r[7],
+                        "created_at": r[8],
+                    }
+                    for r in rows
+                ]
+            }
+        )
+        count += len(rows)
+        after = rows[-1][0]
+    return time.perf_counter() - started, count
+
+
+RAW_SNAPSHOT_TRACKS_SQL = """
+    SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc,
+           p.disputed, p.provenance::text, p.sequence
+    FROM consent_track t JOIN consent_effectivepolicy p ON p.track_id = t.id ORDER BY t.id
+"""
+RAW_SNAPSHOT_LINKS_SQL = "SELECT track_id, url FROM consent_tracklink ORDER BY track_id, url"
+
+
+def raw_snapshot(db_url: str) -> tuple[float, int]:
+    """The floor for the snapshot: the same rows streamed with server-side cursors and
+    encoded as NDJSON (provenance passed through as stored), no HTTP."""
+    started = time.perf_counter()
+    lines = 0
+    with psycopg.connect(db_url) as conn:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        with conn.cursor("bench_tracks") as tracks, conn.cursor("bench_links") as links:
+            tracks.itersize = links.itersize = 5000
+            tracks.execute(RAW_SNAPSHOT_TRACKS_SQL)
+            links.execute(RAW_SNAPSHOT_LINKS_SQL)
+            link_rows = iter(links)
+            pending = next(link_rows, None)
+            buffer = []
+            for tid, public_id, title, credit, isrc, iswc, disputed, prov, seq in tracks:
+                urls = []
+                while pending is not None and pending[0] <= tid:
+                    if pending[0] == tid:
+                        urls.append(pending[1])
+                    pending = next(link_rows, None)
+                buffer.append(
+                    orjson.dumps(
+                        {
+                            "track": {
+                                "id": public_id,
+                                "title": title,
+                                "artist_credit": credit,
+                                "isrc": isrc,
+                                "iswc": iswc or None,
+                                "links": urls,
+                            },
+                            "disputed": disputed,
+                            "provenance": orjson.Fragment(prov),
+                            "sequence": seq,
+                        }
+                    )
+                )
+                lines += 1
+                if len(buffer) >= 1000:
+                    b"\n".join(buffer)
+                    buffer = []
+        conn.rollback()
+    return time.perf_counter() - started, lines
+
+
+@dataclass
+class Row:
+    measure: str
+    result: str
+    target: str
+    verdict: str
+    ok: bool | None  # None: reported only
+
+
+def verdict(ok: bool, detail: str) -> str:
+    return ("✅ met" if ok else "❌ missed") + (f": {detail}" if detail else "")
+
+
+class Bench:
+    def __init__(
+        self, args, env: dict, server: Server, key: str, samples: Samples, db_url: str, tmp: Path
+    ):
+        self.args, self.env, self.server, self.key = args, env, server, key
+        self.samples, self.db_url, self.tmp = samples, db_url, tmp
+        self.base = f"http://127.0.0.1:{server.port}"
+        self.rows: list[Row] = []
+        self.details: list[str] = []
+        self.loads: list[str] = []
+        self.wrk_env = dict(os.environ)
+        isrc_file, url_file = tmp / "isrcs.txt", tmp / "urls.txt"
+        isrc_file.write_text("\n".join(samples.isrcs) + "\n")
+        url_file.write_text("\n".join(samples.urls) + "\n")
+        self.wrk_env.update(
+            BENCH_KEY=key,
+            BENCH_ISRCS=str(isrc_file),
+            BENCH_URLS=str(url_file),
+            BENCH_EVENTS=str(samples.events),
+        )
+
+    def fresh_server(self) -> None:
+        """Restart, so the memory measured during the snapshot is the snapshot's own, not what
+        earlier measures (a 10,000-item batch) left allocated in the workers."""
+        self.server.stop()
+        self.server.start()
+        self.server.request("GET", "/api/ping")
+
+    def note(self, text: str) -> None:
+        self.details.append(text)
+        log(text)
+
+    def warm_up(self) -> None:
+        auth = {"Authorization": f"Bearer {self.key}"}
+        for isrc in self.samples.isrcs[:200]:
+            status, _, body = self.server.request("GET", f"/api/v1/consent?isrc={isrc}", None, auth)
+            if status != 200:
+                raise SystemExit(f"lookup of {isrc} answered {status}: {body[:300]!r}")
+        run_wrk(f"{self.base}/api/ping", 8, 2, None, self.wrk_env)
+        run_wrk(f"{self.base}/api/v1/consent", 8, 2, BENCH / "lookup.lua", self.wrk_env)
+
+    # 1 and 2: the ceiling, then single lookups against it.
+    def single(self) -> None:
+        d, n = self.args.duration, self.args.repeat
+        # Interleaved, so that each ratio compares runs seconds apart on a shared machine.
+        pings, lookups = [], []
+        for _ in range(n):
+            pings.append(run_wrk(f"{self.base}/api/ping", 32, d, None, self.wrk_env))
+            lookups.append(
+                run_wrk(f"{self.base}/api/v1/consent", 32, d, BENCH / "lookup.lua", self.wrk_env)
+            )
+        ping_rps = median([r.rps for r in pings])
+        rps = median([r.rps for r in lookups])
+        p99 = median([r.p99 for r in lookups])
+        errors = sum(r.errors for r in pings + lookups)
+        self.note(
+            "ping runs (req/s): "
+            + ", ".join(f"{r.rps:,.0f}" for r in pings)
+            + "; lookup runs (req/s): "
+            + ", ".join(f"{r.rps:,.0f}" for r in lookups)
+            + "; lookup p99 (ms): "
+            + ", ".join(f"{r.p99:.1f}" for r in lookups)
+            + f"; errors: {errors}"
+        )
+        self.rows.append(
+            Row(
+                "Bare endpoint `/api/ping`, 32 connections (the ceiling)",
+                f"{ping_rps:,.0f} req/s, p50 {median([r.p50 for r in pings]):.1f} ms, "
+                f"p99 {median([r.p99 for r in pings]):.1f} ms",
+                "reported",
+                "—",
+                None,
+            )
+        )
+        ratio = median([lo.rps / pi.rps for pi, lo in zip(pings, lookups, strict=True)])
+        checks = [rps >= 2500, ratio >= 0.6, p99 <= 20]
+        missed = []
+        if not checks[0]:
+            missed.append(f"req/s {rps / 2500:.0%} of 2,500")
+        if not checks[1]:
+            missed.append(f"ratio {ratio:.2f} < 0.6")
+        if not checks[2]:
+            missed.append(f"p99 {p99 / 20:.1f}× 20 ms")
+        self.rows.append(
+            Row(
+                "Single lookup by ISRC, authenticated, 32 connections",
+                f"{rps:,.0f} req/s ({ratio:.2f} × bare), p50 "
+                f"{median([r.p50 for r in lookups]):.1f} ms, p99 {p99:.1f} ms",
+                "≥ 2,500 req/s, ≥ 0.6 × bare, p99 ≤ 20 ms",
+                verdict(all(checks), "; ".join(missed)),
+                all(checks),
+            )
+        )
+
+    # 3: batch of 10,000 ISRCs against a raw query of the same.
+    def batch(self) -> None:
+        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+        api, raw, sizes = [], [], []
+        with psycopg.connect(self.db_url) as conn:
+            set_json_loads(orjson.loads, conn)
+            baseline_isrcs(conn, self.samples.batches[0])  # warm
+            timed_post(
+                self.server,
+                "/api/v1/consent/batch",
+                orjson.dumps({"items": [{"isrc": i} for i in self.samples.batches[0]]}),
+                headers,
+            )
+            for isrcs in self.samples.batches:
+                body = orjson.dumps({"items": [{"isrc": i} for i in isrcs]})
+                elapsed, data, status = timed_post(
+                    self.server, "/api/v1/consent/batch", body, headers
+                )
+                answer = orjson.loads(data)
+                if status != 200 or answer.get("count") != len(isrcs):
+                    raise SystemExit(f"batch answered {status}: {data[:300]!r}")
+                registered = sum(r.get("status") == "registered" for r in answer["results"])
+                if registered != len(isrcs):
+                    raise SystemExit(f"batch found {registered} of {len(isrcs)} seeded ISRCs")
+                api.append(elapsed)
+                sizes.append(len(data))
+                raw.append(baseline_isrcs(conn, isrcs)[0])
+        a, b = median(api), median(raw)
+        ratio = median([x / y for x, y in zip(api, raw, strict=True)])
+        self.note(
+            "batch runs (s): "
+            + ", ".join(f"{x:.3f}" for x in api)
+            + "; raw baseline runs (s): "
+            + ", ".join(f"{x:.3f}" for x in raw)
+            + f"; response {median(sizes) / 1e6:.1f} MB"
+        )
+        self.rows.append(
+            Row(
+                "Batch of 10,000 ISRCs",
+                f"{a * 1000:,.0f} ms (raw psycopg + orjson: {b * 1000:,.0f} ms)",
+                "≤ 1.5 × raw baseline",
+                verdict(ratio <= 1.5, f"{ratio:.2f} × baseline"),
+                ratio <= 1.5,
+            )
+        )
+
+    # 4: the compatibility endpoint with 10,000 URLs.
+    def compat(self) -> None:
+        headers = {"Authorization": f"API {self.key}", "Content-Type": "text/plain"}
+        api, raw = [], []
+        with psycopg.connect(self.db_url) as conn:
+            baseline_urls(conn, self.samples.url_batches[0])
+            timed_post(
+                self.server,
+                "/api/v2/query/urls/",
+                "\n".join(self.samples.url_batches[0]).encode(),
+                headers,
+            )
+            for urls in self.samples.url_batches:
+                elapsed, data, status = timed_post(
+                    self.server, "/api/v2/query/urls/", "\n".join(urls).encode(), headers
+                )
+                answer = orjson.loads(data)
+                if status != 200 or len(answer.get("urls", [])) != len(urls):
+                    raise SystemExit(f"compatibility query answered {status}: {data[:300]!r}")
+                api.append(elapsed)
+                raw.append(baseline_urls(conn, urls)[0])
+        a, b = median(api), median(raw)
+        ratio = median([x / y for x, y in zip(api, raw, strict=True)])
+        self.note(
+            "compatibility runs (s): "
+            + ", ".join(f"{x:.3f}" for x in api)
+            + "; raw baseline runs (s): "
+            + ", ".join(f"{x:.3f}" for x in raw)
+        )
+        self.rows.append(
+            Row(
+                "Compatibility endpoint, 10,000 URLs",
+                f"{a * 1000:,.0f} ms (raw psycopg + orjson: {b * 1000:,.0f} ms)",
+                "≤ 2 × raw baseline",
+                verdict(ratio <= 2, f"{ratio:.2f} × baseline"),
+                ratio <= 2,
+            )
+        )
+
+    # 5: the whole change log, paged by 10,000.
+    def changes(self) -> None:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        rates, raw = [], []
+        raw_conn = psycopg.connect(self.db_url)
+        for _ in range(self.args.changes_repeat):
+            raw.append(raw_changes(raw_conn))  # interleaved with the API's runs
+            conn = self.server.connection()
+            after, count, pages = 0, 0, 0
+            started = time.perf_counter()
+            while True:
+                conn.request("GET", f"/api/v1/changes?after={after}&limit=10000", headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                if response.status != 200:
+                    raise SystemExit(f"changes answered {response.status}: {data[:300]!r}")
+                page = orjson.loads(data)
+                count += len(page["events"])
+                pages += 1
+                after = page["next_after"]
+                if not page["has_more"]:
+                    break
+            elapsed = time.perf_counter() - started
+            conn.close()
+            if count != self.samples.events:
+                raise SystemExit(
+                    f"changes feed gave {count:,} events, expected {self.samples.events:,}"
+                )
+            rates.append(count / elapsed)
+        raw_conn.close()
+        rate = median(rates)
+        raw_rate = median([n / t for t, n in raw])
+        self.note(
+            f"changes feed: {count:,} events in {pages} pages; runs (events/s): "
+            + ", ".join(f"{x:,.0f}" for x in rates)
+            + "; raw psycopg + orjson, no HTTP (events/s): "
+            + ", ".join(f"{n / t:,.0f}" for t, n in raw)
+        )
+        self.rows.append(
+            Row(
+                f"Changes feed, {count:,} events paged by 10,000",
+                f"{rate:,.0f} events/s ({count / rate:.1f} s for the log; raw psycopg + orjson "
+                f"of the same pages: {raw_rate:,.0f} events/s)",
+                "≥ 100,000 events/s",
+                verdict(rate >= 100_000, f"{rate / 100_000:.0%} of target"),
+                rate >= 100_000,
+            )
+        )
+
+    # 6: the snapshot, with the server's memory sampled while it streams.
+    def snapshot(self) -> None:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        rates, peaks = [], []
+        idle = self.server.memory()
+        raw = []
+        for _ in range(self.args.snapshot_repeat):
+            raw.append(raw_snapshot(self.db_url))  # interleaved with the API's runs
+            peak = dict(idle)
+            done = threading.Event()
+
+            def sample(peak=peak, done=done):
+                while not done.is_set():
+                    for name, value in self.server.memory().items():
+                        peak[name] = max(peak[name], value)
+                    done.wait(0.1)
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            conn = self.server.connection()
+            started = time.perf_counter()
+            conn.request("GET", "/api/v1/snapshot", headers=headers)
+            response = conn.getresponse()
+            lines, size = 0, 0
+            while chunk := response.read(1 << 20):
+                lines += chunk.count(b"\n")
+                size += len(chunk)
+            elapsed = time.perf_counter() - started
+            done.set()
+            sampler.join()
+            conn.close()
+            if response.status != 200 or lines != self.samples.tracks:
+                raise SystemExit(
+                    f"snapshot answered {response.status} with {lines:,} lines, "
+                    f"expected {self.samples.tracks:,}"
+                )
+            sequence = response.getheader("X-Registry-Sequence")
+            rates.append(lines / elapsed)
+            peaks.append(peak)
+        rate = median(rates)
+        raw_rate = median([n / t for t, n in raw])
+        peak_rss = max(p["workers_rss"] for p in peaks)
+        peak_pss = max(p["workers_pss"] for p in peaks)
+        largest = max(p["largest_rss"] for p in peaks)
+        master = max(p["master_rss"] for p in peaks)
+        self.note(
+            f"snapshot: {lines:,} rows, {size / 1e6:,.0f} MB, X-Registry-Sequence {sequence}; "
+            "runs (rows/s): "
+            + ", ".join(f"{x:,.0f}" for x in rates)
+            + "; raw psycopg + orjson, no HTTP (rows/s): "
+            + ", ".join(f"{n / t:,.0f}" for t, n in raw)
+            + f"; workers' RSS idle {idle['workers_rss'] / 1024:.0f} MB, peak "
+            f"{peak_rss / 1024:.0f} MB (PSS {peak_pss / 1024:.0f} MB), largest worker "
+            f"{largest / 1024:.0f} MB, master {master / 1024:.0f} MB"
+        )
+        ok = rate >= 100_000 and peak_rss < 250 * 1024
+        missed = []
+        if rate < 100_000:
+            missed.append(f"{rate / 100_000:.0%} of the rate")
+        if peak_rss >= 250 * 1024:
+            missed.append(f"RSS {peak_rss / 1024 / 250:.2f} × 250 MB")
+        self.rows.append(
+            Row(
+                f"Snapshot of {lines:,} tracks",
+                f"{rate:,.0f} rows/s (raw psycopg + orjson: {raw_rate:,.0f} rows/s); "
+                f"workers' RSS peak {peak_rss / 1024:.0f} MB "
+                f"(idle {idle['workers_rss'] / 1024:.0f} MB, "
+                f"largest worker {largest / 1024:.0f} MB)",
+                "≥ 100,000 rows/s, server RSS < 250 MB",
+                verdict(ok, "; ".join(missed)),
+                ok,
+            )
+        )
+
+    # 7: mixed load.
+    def mixed(self) -> None:
+        result = run_wrk(
+            f"{self.base}/api/v1/consent",
+            64,
+            self.args.mixed_duration,
+            BENCH / "mixed.lua",
+            self.wrk_env,
+            timeout=30,
+        )
+        statuses = ", ".join(f"{s}: {c:,}" for s, c in sorted(result.statuses.items()))
+        self.note(
+            f"mixed load: {result.requests:,} requests, statuses {statuses}; "
+            f"socket errors {result.socket_errors}; non-2xx/3xx {result.non_2xx}"
+        )
+        non_ok = sum(c for s, c in result.statuses.items() if not 200 <= s < 300)
+        errors = result.errors + (non_ok if result.statuses else 0)
+        self.rows.append(
+            Row(
+                f"64 connections for {self.args.mixed_duration} s, mixed endpoints",
+                f"{result.requests:,} requests ({result.rps:,.0f} req/s), {errors} errors; "
+                f"p50 {result.p50:.0f} ms, p99 {result.p99:.0f} ms",
+                "zero errors",
+                verdict(errors == 0, f"{errors} errors" if errors else ""),
+                errors == 0,
+            )
+        )
+
+
+# --- Profiles -----------------------------------------------------------------------------------
+
+PROFILE_INTRO = (
+    "Sampled with `py-spy record --subprocesses --gil` on every gunicorn worker while the "
+    "measure ran: only threads holding the GIL are sampled, so the shares are of the Python "
+    "CPU time of the server (time waiting for PostgreSQL or Redis is not in them). "
+    "`self` is time in the function itself, `inclusive` with what it calls; framework "
+    "plumbing frames (gunicorn, middleware wrappers) are left out of the inclusive list."
+)
+_PLUMBING = (
+    "gunicorn/",
+    "threading.py",
+    "concurrent/futures",
+    "django/utils/deprecation.py",
+    "django/core/handlers/",
+    "csrf.py",
+    "generic/base.py",
+    "whitenoise/",
+    "allauth/account/middleware",
+)
+
+
+class Profiler:
+    """py-spy on the gunicorn master and its workers for the duration of a `with` block."""
+
+    def __init__(self, server: Server, output: Path, rate: int = 200):
+        self.server, self.output, self.rate = server, output, rate
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Profiler":
+        spy = shutil.which("py-spy", path=str(Path(PYTHON).parent)) or shutil.which("py-spy")
+        if not spy:
+            raise SystemExit("--profile needs py-spy: pip install -r requirements-dev.txt")
+        self.process = subprocess.Popen(
+            [spy, "record", "--pid", str(self.server.process.pid), "--subprocesses", "--gil",
+             "--nonblocking", "--rate", str(self.rate), "--format", "raw",
+             "--output", str(self.output)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(1.5)  # py-spy attaches to every worker before the measure starts
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def summary(self, top_self: int = 15, top_inclusive: int = 30) -> str:
+        own: dict[str, int] = {}
+        inclusive: dict[str, int] = {}
+        total = 0
+        try:
+            lines = self.output.read_text().splitlines()
+        except FileNotFoundError:
+            return "(py-spy wrote no profile)\n"
+        for line in lines:
+            stack, _, count = line.rpartition(" ")
+            frames = [f for f in stack.split(";") if not f.startswith(("process ", "Thread "))]
+            if not frames or not count.isdigit():
+                continue
+            n = int(count)
+            total += n
+            own[frames[-1]] = own.get(frames[-1], 0) + n
+            for frame in set(frames):
+                inclusive[frame] = inclusive.get(frame, 0) + n
+        if not total:
+            return "(no samples)\n"
+        out = [f"{total} samples at {self.rate} Hz ({total / self.rate:.1f} s of Python CPU)"]
+        out.append("self:")
+        for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top_self]:
+            out.append(f"  {n / total:6.1%}  {frame}")
+        out.append("inclusive:")
+        kept = [
+            (frame, n)
+            for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])
+            if not any(p in frame for p in _PLUMBING)
+        ]
+        for frame, n in kept[:top_inclusive]:
+            out.append(f"  {n / total:6.1%}  {frame}")
+        return "\n".join(out) + "\n"
+
+
+# --- Report -------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return f"{os.cpu_count()} × {cpu}, {mem / 1024:.0f} GB RAM, {platform.platform()}"
+
+
+def versions(db_url: str) -> str:
+    with psycopg.connect(db_url) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    wrk = wrk.split("[")[0].strip() or "wrk"
+    return f"Python {platform.python_version()}, PostgreSQL {pg}, {wrk}"
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        return head + (" (with uncommitted changes)" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def report(bench: Bench, seed: dict, started: float) -> str:
+    now = datetime.now(UTC)
+    seed_line = (
+        f"reused (seeded {seed['completed_at']:%Y-%m-%d} in {seed['seconds']:.0f} s)"
+        if seed.get("reused")
+        else f"seeded in this run in {seed.get('seconds', 0):.0f} s "
+        f"({seed.get('wall', 0):.0f} s with start-up and verification)"
+    )
+    lines = [
+        f"# Benchmark {now:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"- command: `{bench.args.command}`",
+        f"- commit: {commit()}",
+        f"- machine: {machine()}",
+        f"- software: {versions(bench.db_url)}",
+        f"- server: {bench.server.description}, production settings (DEBUG off), "
+        "PostgreSQL, Redis cache; wrk, gunicorn, PostgreSQL and Redis share the same cores",
+        f"- data: {bench.samples.tracks:,} tracks, {bench.samples.events:,} change events; "
+        f"{seed_line}",
+        f"- repetitions: {bench.args.repeat} per measure (wrk runs of {bench.args.duration} s); "
+        "figures are medians"
+        + ("; PROFILED RUN: py-spy sampled the server throughout" if bench.args.profile else ""),
+        f"- total time: {time.monotonic() - started:.0f} s",
+        "- load average (1 min) as each measure started, other work on the machine included: "
+        + ", ".join(bench.loads),
+        "",
+        "| measure | result | target | verdict |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {r.measure} | {r.result} | {r.target} | {r.verdict} |" for r in bench.rows]
+    lines += ["", "Runs:", ""]
+    lines += [f"- {d}" for d in bench.details]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reseed", action="store_true", help="drop the bench database and seed")
+    parser.add_argument("--tracks", type=int, default=1_000_000)
+    parser.add_argument("--creators", type=int, default=100_000)
+    parser.add_argument("--only", default="", help="comma-separated: single,batch,compat,…")
+    parser.add_argument(
+        "--profile", action="store_true", help="record each measure with py-spy (slower)"
+    )
+    args = parser.parse_args()
+    args.repeat = int(os.environ.get("BENCH_REPEAT", "3"))
+    args.changes_repeat = args.snapshot_repeat = args.repeat
+    args.duration = int(os.environ.get("BENCH_DURATION", "10"))
+    args.mixed_duration = int(os.environ.get("BENCH_MIXED_DURATION", "60"))
+    args.command = os.environ.get("BENCH_COMMAND", "make bench")
+    # One process per core, threads for the waits on PostgreSQL and Redis: see bench/README.md.
+    workers = int(os.environ.get("BENCH_WORKERS", "0") or 0) or (os.cpu_count() or 1)
+    threads = int(os.environ.get("BENCH_THREADS", "4"))
+    worker_class = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+    db_url = os.environ.get("BENCH_DB_URL", "postgres://postgres@127.0.0.1:5432/registry_bench")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+
+    started = time.monotonic()
+    env = serving_env(db_url, redis_url)
+    ensure_database(db_url, args.reseed)
+    info = seed_info(db_url)
+    if info and info["version"] != seed_version():
+        log("the bench database was seeded by another version of bench/seed.py: re-seeding")
+        ensure_database(db_url, reseed=True)
+    log("migrating the bench database")
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    seed = ensure_seed(env, db_url, args.tracks, args.creators)
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    key = create_key(env)
+    samples = pick_samples(db_url, args.repeat)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    server = Server(env, workers, threads, worker_class, tmp)
+    try:
+        server.start()
+        bench = Bench(args, env, server, key, samples, db_url, tmp)
+        bench.warm_up()
+        only = {s.strip() for s in args.only.split(",") if s.strip()}
+        profiles: list[tuple[str, str]] = []
+        for name in ("single", "batch", "compat", "changes", "snapshot", "mixed"):
+            if not only or name in only:
+                if name == "snapshot":
+                    bench.fresh_server()
+                load = Path("/proc/loadavg").read_text().split()[0]
+                bench.loads.append(f"{name} {load}")
+                log(f"measuring: {name} (load average {load})")
+                if args.profile:
+                    with Profiler(server, tmp / f"{name}.folded") as profiler:
+                        getattr(bench, name)()
+                    profiles.append((name, profiler.summary()))
+                else:
+                    getattr(bench, name)()
+    finally:
+        server.stop()
+    text = report(bench, seed, started)
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d-%H%M")
+    (results / f"{stamp}.md").write_text(text)
+    if not args.profile and not args.only:  # complete, unprofiled runs only
+        (results / "latest.md").write_text(text)
+    if args.profile:
+        profile_text = f"# Profiles of the benchmark of {stamp}\n\n{PROFILE_INTRO}\n" + "".join(
+            f"\n## {name}\n\n```\n{summary}```\n" for name, summary in profiles
+        )
+        (results / f"{stamp}-profiles.md").write_text(profile_text)
+        log(f"profiles written to bench/results/{stamp}-profiles.md")
+    print(text)
+    log(f"written to bench/results/{stamp}.md; server log: {server.log_path}")
+    if any(r.ok is False for r in bench.rows):
+        log("some targets were missed (see the table); README.md in bench/ says what limits them")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,724 @@
+"""Seed the benchmark database with a realistic registry, once.
+
+    DATABASE_URL=postgres://…/registry_bench python bench/seed.py [--tracks N] [--creators N]
+
+What it writes (defaults: 1,000,000 tracks, 100,000 creators), deterministic for a given size:
+
+- one user and one creator per artist; every creator owns at least one track, the rest of the
+  catalogue is spread with a long tail (a few labels with thousands of tracks);
+- tracks with a valid ISRC each (about a third with an ISWC), 1–4 links each on well-known hosts
+  (Spotify, Apple Music, YouTube, SoundCloud, Bandcamp), already in the registry's normalized form;
+- one active recording claim per track; 1% of tracks disputed: a second creator claims the same
+  recording and an open dispute holds both claims;
+- declarations: about a third of creators with the one-click catalogue-wide AI opt-out (some
+  of them changed their mind before, some also allow search or licence TDM), a few others with
+  catalogue-wide licences or permissions, and a tenth of creators with track-level overrides;
+- the effective policy of every track and one change event per track (sequence 1..N, cause
+  "claim", as a registration writes it), and the sequence counter at N.
+
+Effective policies and change events are computed with the domain's own resolution
+(`consent.resolution` and `consent.services.ComputedPolicy`), so they have exactly the shapes
+the services write; a sample is then checked with `find_policy_differences`.
+
+Speed: everything is written with COPY in one transaction, into tables truncated in that same
+transaction (so COPY FREEZE writes rows already frozen and visible: no VACUUM needed), with the
+secondary indexes and foreign keys dropped first and rebuilt at the end. One thread generates
+rows while another streams them to PostgreSQL. The seed refuses a database that already holds
+data, and records itself in a `bench_seed` table so that later runs reuse it.
+"""
+
+import argparse
+import os
+import queue
+import random
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import orjson  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from consent import services  # noqa: E402
+from consent.identifiers import iswc_check_digit  # noqa: E402
+from consent.models import EffectivePolicy  # noqa: E402
+from consent.purposes import Purpose, Value  # noqa: E402
+from consent.resolution import Statement, combine, resolve_claim  # noqa: E402
+from consent.services import ComputedPolicy  # noqa: E402
+
+# The API's precomputed `policy`, stored beside the provenance (when this version has it).
+ANSWER_FIELD = any(f.name == "answer_policy" for f in EffectivePolicy._meta.get_fields())
+answer_of = getattr(services, "policy_from_provenance", None) if ANSWER_FIELD else None
+
+SEED_VERSION = 2
+MARKER_TABLE = "bench_seed"
+# Every table the seed writes; they are truncated and filled in one transaction.
+TABLES = [
+    "auth_user",
+    "consent_creator",
+    "consent_track",
+    "consent_tracklink",
+    "consent_claim",
+    "consent_dispute",
+    "consent_dispute_claims",
+    "consent_declaration",
+    "consent_effectivepolicy",
+    "consent_changeevent",
+]
+CHUNK = 25_000
+T0 = datetime(2023, 1, 1, tzinfo=UTC)
+TRACK_SPACING = timedelta(minutes=1)
+COUNTRIES = ["US", "GB", "DE", "FR", "SE", "NL", "JP", "CA", "AU", "BR", "ES", "IT", "NO", "QZ"]
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+B64URL = B62 + "-_"
+
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
+FIRST = words(
+    "Juniper Night Velvet Static Golden Hollow Paper Neon Quiet Silver Northern Broken Lunar "
+    "Crimson Electric Wild Little Bright Distant Amber Glass Cosmic Gentle Iron Violet Stone "
+    "Summer Winter Ocean Desert Midnight Morning Faded Lost Secret Painted Wandering Honey"
+)
+SECOND = words(
+    "Vale Owls Harbor Engines Foxes Parade Choir Rivers Tides Lanterns Saints Machines Pilots "
+    "Gardens Wolves Sparrows Signals Ghosts Cartographers Satellites Orchards Arcade Kids Bloom "
+    "Collective Ensemble Quartet Sound System Brothers Sisters Club Society Orchestra Trio"
+)
+WORDS = words(
+    "love night fire heart light dream rain road home blue time dance city river moon sun "
+    "shadow song wind gold morning summer ghost echo wave stars falling running burning "
+    "slow fast little forever tonight highway neon velvet paper glass silence thunder honey "
+    "coffee window mirror garden ocean island letter secret wild young old cold warm"
+)
+
+
+# --- Small fast helpers -----------------------------------------------------------------------
+
+
+def make_uuid(rng: random.Random) -> str:
+    """A random version-4 UUID in canonical text form, from the seeded generator."""
+    bits = rng.getrandbits(128)
+    bits = (bits & ~(0xF << 76)) | (4 << 76)
+    bits = (bits & ~(0x3 << 62)) | (0x2 << 62)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def ts(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def copy_text(value: str) -> str:
+    """Escape for COPY's text format (generated names never contain these, JSON might)."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    return value
+
+
+def slug_words(rng: random.Random, count: int) -> list[str]:
+    return [rng.choice(WORDS) for _ in range(count)]
+
+
+class Progress:
+    """A one-line textual progress bar on stderr."""
+
+    def __init__(self, total: int, label: str):
+        self.total, self.label, self.done = total, label, 0
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown_complete = False
+        self.tty = sys.stderr.isatty()
+
+    def advance(self, amount: int) -> None:
+        self.done += amount
+        now = time.monotonic()
+        if now - self.last < (0.2 if self.tty else 5) and self.done < self.total:
+            return
+        self.last = now
+        self.shown_complete = self.done >= self.total
+        share = min(self.done / self.total, 1.0)
+        bar = "#" * int(share * 30)
+        elapsed = now - self.start
+        eta = elapsed / share - elapsed if share else 0
+        line = (
+            f"{self.label} [{bar:<30}] {share:6.1%} {self.done:>10,}/{self.total:,} rows "
+            f"{elapsed:5.0f}s elapsed, ~{eta:3.0f}s left"
+        )
+        sys.stderr.write(("\r" + line) if self.tty else (line + "\n"))
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if not self.shown_complete:
+            self.done = self.total
+            self.advance(0)
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+# --- The model of the registry to generate ---------------------------------------------------
+
+
+@dataclass
+class CreatorInfo:
+    id: int
+    public_id: str
+    name: str
+    handle: str
+    created_at: datetime
+    opted_out: bool = False
+    overrides_left: int = 0
+    registered: int = 0
+    catalogue: dict = field(default_factory=dict)  # Purpose -> Statement
+    # Per-creator cache for single-claim tracks without overrides (the common case).
+    provenance_json: str = ""
+    answer_json: str = ""
+    snapshot: dict = field(default_factory=dict)
+    event_json: dict = field(default_factory=dict)
+
+
+PLACEHOLDER_CLAIM = "00000000-0000-4000-8000-000000000000"
+
+
+class Registry:
+    def __init__(self, tracks: int, creators: int, seed: int = 20240601):
+        self.n_tracks, self.n_creators = tracks, creators
+        self.rng = random.Random(seed)
+        self.declaration_id = 0
+        self.claim_id = tracks  # extra (dispute) claims are numbered after one per track
+        self.dispute_id = 0
+        self.dispute_claim_id = 0
+        self.link_id = 0
+        self.creators: list[CreatorInfo] = []
+        self.owner: list[int] = []
+
+    # Owners: every creator gets one track, the rest go to a long tail of big catalogues.
+    def assign_owners(self) -> None:
+        rng, n, c = self.rng, self.n_tracks, self.n_creators
+        owner = list(range(1, c + 1))
+        owner += [1 + int(c * rng.random() ** 2) for _ in range(n - c)]
+        rng.shuffle(owner)
+        self.owner = [0, *owner]  # 1-based by track id
+        first_track: dict[int, int] = {}
+        for track_id in range(1, n + 1):
+            first_track.setdefault(self.owner[track_id], track_id)
+        self.first_track = first_track
+
+    def track_time(self, track_id: int) -> datetime:
+        return T0 + track_id * TRACK_SPACING
+
+    def make_creators(self) -> None:
+        rng = self.rng
+        for cid in range(1, self.n_creators + 1):
+            name = f"{rng.choice(FIRST)} {rng.choice(SECOND)}"
+            handle = f"{name.lower().replace(' ', '-')}-{cid}"
+            created = self.track_time(self.first_track[cid]) - timedelta(days=1)
+            self.creators.append(
+                CreatorInfo(cid, make_uuid(rng), name, handle, created, opted_out=False)
+            )
+
+    def user_rows(self) -> str:
+        out = []
+        for c in self.creators:
+            out.append(
+                f"{c.id}\t!bench{c.id}\t\\N\tf\tartist{c.id}\t\t\t"
+                f"artist{c.id}@bench.example\tf\tt\t{ts(c.created_at)}\n"
+            )
+        return "".join(out)
+
+    def creator_rows(self) -> str:
+        out = []
+        for c in self.creators:
+            out.append(
+                f"{c.id}\t{c.public_id}\t{c.name}\t{c.handle}\t\t{ts(c.created_at)}\t{c.id}\t\\N\n"
+            )
+        return "".join(out)
+
+    # --- Declarations ------------------------------------------------------------------------
+
+    def _declare(
+        self,
+        out: list,
+        creator: CreatorInfo,
+        track_id,
+        purpose,
+        value,
+        at,
+        batch,
+        terms_url="",
+        contact_email="",
+    ) -> Statement:
+        self.declaration_id += 1
+        out.append(
+            f"{self.declaration_id}\t{purpose.value}\t{value.value}\t{terms_url}\t{contact_email}"
+            f"\t{batch}\t{ts(at)}\t{creator.id}\t{track_id if track_id else chr(92) + 'N'}\n"
+        )
+        return Statement(
+            value=value,
+            declaration_id=self.declaration_id,
+            declared_at=at,
+            terms_url=terms_url,
+            contact_email=contact_email,
+        )
+
+    def catalogue_declarations(self) -> str:
+        """About a third opt out of AI (one click), a few others declare something else."""
+        rng, out = self.rng, []
+        for c in self.creators:
+            at = c.created_at + timedelta(hours=1)
+            terms = f"https://{c.handle}.example/licence"
+            statements: dict[Purpose, Statement] = {}
+            roll = rng.random()
+            if roll < 1 / 3:
+                c.opted_out = True
+                if rng.random() < 0.1:  # first asked for a licence, then opted out
+                    earlier = at - timedelta(minutes=30)
+                    statements[Purpose.TRAIN_AI] = self._declare(
+                        out,
+                        c,
+                        None,
+                        Purpose.TRAIN_AI,
+                        Value.LICENSE,
+                        earlier,
+                        make_uuid(rng),
+                        terms_url=terms,
+                    )
+                batch = make_uuid(rng)
+                for purpose in (Purpose.TRAIN_AI, Purpose.TRAIN_GENAI, Purpose.AI_INPUT):
+                    statements[purpose] = self._declare(
+                        out, c, None, purpose, Value.DENY, at, batch
+                    )
+                extra = rng.random()
+                if extra < 0.10:
+                    statements[Purpose.SEARCH] = self._declare(
+                        out, c, None, Purpose.SEARCH, Value.ALLOW, at, make_uuid(rng)
+                    )
+                elif extra < 0.15:
+                    statements[Purpose.TDM] = self._declare(
+                        out,
+                        c,
+                        None,
+                        Purpose.TDM,
+                        Value.LICENSE,
+                        at,
+                        make_uuid(rng),
+                        contact_email=f"licensing@{c.handle}.example",
+                    )
+            elif roll < 0.40:
+                statements[Purpose.TDM] = self._declare(
+                    out, c, None, Purpose.TDM, Value.LICENSE, at, make_uuid(rng), terms_url=terms
+                )
+            elif roll < 0.44:
+                batch = make_uuid(rng)
+                for purpose in (Purpose.TDM, Purpose.SEARCH):
+                    statements[purpose] = self._declare(
+                        out, c, None, purpose, Value.ALLOW, at, batch
+                    )
+            c.catalogue = statements
+            if rng.random() < 0.10:
+                c.overrides_left = 1 + min(int(rng.expovariate(0.5)), 9)
+            # The answer for a track with only this creator's claim and no override.
+            computed = self.compute([(PLACEHOLDER_CLAIM, c, {})], disputed=False)
+            c.provenance_json = orjson.dumps(computed.provenance()).decode()
+            if answer_of:
+                c.answer_json = orjson.dumps(answer_of(computed.provenance())).decode()
+            c.snapshot = computed.snapshot()
+        return "".join(out)
+
+    def track_override(self, out: list, c: CreatorInfo, track_id: int) -> dict:
+        rng, at = self.rng, self.track_time(track_id)
+        batch = make_uuid(rng)
+        roll = rng.random()
+        if c.opted_out:
+            if roll < 0.5:
+                choice = [(Purpose.AI_INPUT, Value.ALLOW, "", "")]
+            elif roll < 0.8:
+                choice = [(Purpose.TRAIN_GENAI, Value.LICENSE, "", f"sync@{c.handle}.example")]
+            else:
+                choice = [(Purpose.SEARCH, Value.DENY, "", ""), (Purpose.TDM, Value.DENY, "", "")]
+        elif roll < 0.6:
+            choice = [(Purpose.TRAIN_AI, Value.DENY, "", "")]
+        else:
+            choice = [(Purpose.TDM, Value.LICENSE, f"https://{c.handle}.example/track-terms", "")]
+        return {
+            purpose: self._declare(out, c, track_id, purpose, value, at, batch, terms, email)
+            for purpose, value, terms, email in choice
+        }
+
+    # --- Resolution, with the domain's own functions ------------------------------------------
+
+    @staticmethod
+    def compute(claims: list, disputed: bool) -> ComputedPolicy:
+        """claims: (claim public id, creator, track-level statements), oldest first."""
+        by_id = {}
+        per_claim = []
+        for index, (public_id, creator, track_statements) in enumerate(claims):
+            by_id[index] = SimpleNamespace(
+                public_id=public_id,
+                role="recording",
+                creator=SimpleNamespace(public_id=creator.public_id),
+            )
+            per_claim.append(resolve_claim(track_statements, creator.catalogue, index))
+        return ComputedPolicy(combine(per_claim), disputed, by_id)
+
+    # --- Tracks and everything per track -----------------------------------------------------
+
+    def track_chunk(self, start: int, end: int) -> dict[str, str]:
+        rng = self.rng
+        tracks, links, claims, disputes, dispute_claims = [], [], [], [], []
+        declarations, policies, events = [], [], []
+        for tid in range(start, end):
+            c = self.creators[self.owner[tid] - 1]
+            at = self.track_time(tid)
+            when = ts(at)
+            words = slug_words(rng, 1 + int(rng.random() * 3))
+            title = " ".join(words).title()
+            slug = "-".join(words)
+            cc = COUNTRIES[c.id % len(COUNTRIES)]
+            reg = c.id // len(COUNTRIES)
+            registrant = ALNUM[reg // 1296 % 36] + ALNUM[reg // 36 % 36] + ALNUM[reg % 36]
+            c.registered += 1  # designation codes count up per registrant
+            isrc = f"{cc}{registrant}{at.year % 100:02d}{c.registered:05d}"
+            if rng.random() < 0.33:
+                digits = f"{rng.randrange(10**9):09d}"
+                iswc = f"T{digits}{iswc_check_digit(digits)}"
+            else:
+                iswc = ""
+            sha = f"{rng.getrandbits(256):064x}" if rng.random() < 0.2 else ""
+            duration = 90 + int(rng.random() * 330)
+            tracks.append(
+                f"{tid}\t{make_uuid(rng)}\t{title}\t{c.name}\t{isrc}\t{iswc}\t{duration}\t{sha}"
+                f"\t{when}\n"
+            )
+            # Links, in the registry's normalized form.
+            urls = []
+            if rng.random() < 0.7:
+                urls.append("https://open.spotify.com/track/" + "".join(rng.choices(B62, k=22)))
+            if rng.random() < 0.3:
+                urls.append("https://youtube.com/watch?v=" + "".join(rng.choices(B64URL, k=11)))
+            if rng.random() < 0.25:
+                album = rng.randrange(10**9, 2 * 10**9)
+                urls.append(f"https://music.apple.com/us/album/{slug}/{album}?i={album + tid}")
+            if rng.random() < 0.15 or not urls:
+                urls.append(f"https://soundcloud.com/{c.handle}/{slug}-{tid}")
+            if rng.random() < 0.05:
+                urls.append(f"https://{c.handle}.bandcamp.com/track/{slug}-{tid}")
+            for url in urls:
+                self.link_id += 1
+                host = url.split("/", 3)[2]
+                links.append(f"{self.link_id}\t{url}\t{host}\t{when}\t{c.id}\t{tid}\n")
+            # The owner's claim has the track's id.
+            claim_public = make_uuid(rng)
+            claims.append(f"{tid}\t{claim_public}\trecording\tactive\t{when}\t{c.id}\t{tid}\t\\N\n")
+            override = {}
+            if c.overrides_left:
+                c.overrides_left -= 1
+                override = self.track_override(declarations, c, tid)
+            disputed = rng.random() < 0.01
+            if not disputed and not override:
+                provenance = c.provenance_json.replace(PLACEHOLDER_CLAIM, claim_public)
+                answer = c.answer_json.replace(PLACEHOLDER_CLAIM, claim_public)
+                snapshot = c.snapshot
+            else:
+                parties = [(claim_public, c, override)]
+                if disputed:
+                    other = self.creators[rng.randrange(self.n_creators)]
+                    if other.id == c.id:
+                        other = self.creators[c.id % self.n_creators]
+                    self.claim_id += 1
+                    other_public = make_uuid(rng)
+                    second = ts(at + timedelta(seconds=1))
+                    claims.append(
+                        f"{self.claim_id}\t{other_public}\trecording\tactive\t{second}"
+                        f"\t{other.id}\t{tid}\t\\N\n"
+                    )
+                    self.dispute_id += 1
+                    disputes.append(
+                        f"{self.dispute_id}\t{make_uuid(rng)}\trecording\topen\tCompeting claims "
+                        f"on the recording: the same ISRC was registered again.\t{second}\t\\N"
+                        f"\t{tid}\t\\N\t\\N\t\\N\t\\N\t\t\\N\t\\N\t\t\\N\n"
+                    )
+                    for claim_id in (tid, self.claim_id):
+                        self.dispute_claim_id += 1
+                        dispute_claims.append(
+                            f"{self.dispute_claim_id}\t{self.dispute_id}\t{claim_id}\n"
+                        )
+                    parties.append((other_public, other, {}))
+                computed = self.compute(parties, disputed)
+                provenance = orjson.dumps(computed.provenance()).decode()
+                answer = (
+                    orjson.dumps(answer_of(computed.provenance())).decode() if answer_of else ""
+                )
+                snapshot = computed.snapshot()
+            values = "\t".join(
+                snapshot[p] for p in ("tdm", "train-ai", "train-genai", "ai-input", "search")
+            )
+            event_time = ts(at + timedelta(seconds=1)) if disputed else when
+            answer_column = f"\t{copy_text(answer)}" if answer_of else ""
+            policies.append(
+                f"{tid}\t{values}\t{'t' if disputed else 'f'}\t{copy_text(provenance)}\t{tid}"
+                f"\t{event_time}{answer_column}\n"
+            )
+            policy_json = orjson.dumps(snapshot | {"disputed": disputed}).decode()
+            events.append(
+                f"{tid}\t{tid}\t{copy_text(policy_json)}\t{{}}\t{'t' if disputed else 'f'}"
+                f"\tclaim\t{event_time}\t{tid}\n"
+            )
+        return {
+            "consent_track": "".join(tracks),
+            "consent_tracklink": "".join(links),
+            "consent_claim": "".join(claims),
+            "consent_dispute": "".join(disputes),
+            "consent_dispute_claims": "".join(dispute_claims),
+            "consent_declaration": "".join(declarations),
+            "consent_effectivepolicy": "".join(policies),
+            "consent_changeevent": "".join(events),
+        }, end - start
+
+
+COLUMNS = {
+    "auth_user": "id, password, last_login, is_superuser, username, first_name, last_name, "
+    "email, is_staff, is_active, date_joined",
+    "consent_creator": "id, public_id, artist_name, handle, isni, created_at, user_id, "
+    "suspended_at",
+    "consent_track": "id, public_id, title, artist_credit, isrc, iswc, duration_seconds, "
+    "audio_sha256, created_at",
+    "consent_tracklink": "id, url, host, created_at, added_by_id, track_id",
+    "consent_claim": "id, public_id, role, status, created_at, creator_id, track_id, ended_at",
+    "consent_dispute": "id, public_id, role, status, reason, opened_at, closed_at, track_id, "
+    "contested_claim_id, contester_claim_id, decided_at, decided_by_id, decision_reason, "
+    "duplicate_of_id, opened_by_id, outcome, upheld_claim_id",
+    "consent_dispute_claims": "id, dispute_id, claim_id",
+    "consent_declaration": "id, purpose, value, terms_url, contact_email, batch, declared_at, "
+    "creator_id, track_id",
+    "consent_effectivepolicy": "track_id, tdm, train_ai, train_genai, ai_input, search, "
+    "disputed, provenance, sequence, updated_at" + (", answer_policy" if answer_of else ""),
+    "consent_changeevent": "id, sequence, policy, previous, disputed, cause, created_at, track_id",
+}
+
+
+# --- Database side ---------------------------------------------------------------------------
+
+
+def seeded(cursor) -> dict | None:
+    cursor.execute("SELECT to_regclass(%s)", [MARKER_TABLE])
+    if cursor.fetchone()[0] is None:
+        return None
+    cursor.execute(
+        f"SELECT tracks, creators, seconds, completed_at, version FROM {MARKER_TABLE} "  # noqa: S608
+        "ORDER BY completed_at DESC LIMIT 1"
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip(["tracks", "creators", "seconds", "completed_at", "version"], row, strict=True))
+
+
+def secondary_objects(cursor) -> tuple[list, list, list]:
+    """(drop statements, index statements, constraint statements) of the seeded tables,
+    primary keys and check constraints excepted."""
+    drops, indexes, constraints = [], [], []
+    cursor.execute(
+        """
+        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype
+        FROM pg_constraint c
+        WHERE c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('u', 'f')
+        ORDER BY c.contype DESC, c.conname
+        """,
+        [TABLES],
+    )
+    constraint_names = set()
+    for table, name, definition, _ in cursor.fetchall():
+        constraint_names.add(name)
+        drops.append(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        constraints.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    cursor.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i
+        WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
+        ORDER BY 1
+        """,
+        [TABLES],
+    )
+    for name, definition in cursor.fetchall():
+        if name.strip('"') in constraint_names:
+            continue
+        drops.append(f"DROP INDEX {name}")
+        indexes.append(definition)
+    # Unique constraints first (their indexes), then plain indexes, then foreign keys.
+    uniques = [s for s in constraints if " UNIQUE " in s]
+    foreign = [s for s in constraints if " FOREIGN KEY " in s]
+    return drops, uniques + indexes, foreign
+
+
+def seed(tracks: int, creators: int) -> float:
+    started = time.monotonic()
+    registry = Registry(tracks, creators)
+    with connection.cursor() as cursor:
+        if seeded(cursor):
+            raise SystemExit("This database is already seeded; `make bench RESEED=1` re-seeds.")
+        cursor.execute("SELECT count(*) FROM consent_track")
+        if cursor.fetchone()[0]:
+            raise SystemExit(
+                "The database holds tracks but no seed marker: seed only a fresh database "
+                "(`make bench RESEED=1` drops and recreates the bench database)."
+            )
+    raw = connection.cursor().connection  # the psycopg 3 connection under Django's
+    raw.autocommit = False
+    sys.stderr.write(f"Seeding {tracks:,} tracks and {creators:,} creators…\n")
+    with raw.cursor() as cur:
+        cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cur.execute("SET LOCAL synchronous_commit = off")
+        drops, index_statements, foreign_keys = secondary_objects(cur)
+        cur.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+        for statement in drops:
+            cur.execute(statement)
+
+        registry.assign_owners()
+        registry.make_creators()
+        # Rows go through a queue: this thread generates, a writer thread streams COPY.
+        total = tracks * 6 + creators * 3
+        progress = Progress(total, "seed")
+        pipe: queue.Queue = queue.Queue(maxsize=3)
+        failure: list[BaseException] = []
+
+        def writer() -> None:
+            try:
+                while (item := pipe.get()) is not None:
+                    batch, rows = item
+                    for table, text in batch.items():
+                        if not text:
+                            continue
+                        with cur.copy(
+                            f"COPY {table} ({COLUMNS[table]}) FROM STDIN WITH (FREEZE)"
+                        ) as copy:
+                            copy.write(text.encode())
+                    progress.advance(rows)
+            except BaseException as exc:  # reported by the main thread
+                failure.append(exc)
+                while pipe.get() is not None:
+                    pass
+
+        thread = threading.Thread(target=writer, name="copy-writer")
+        thread.start()
+        try:
+            pipe.put(({"auth_user": registry.user_rows()}, creators))
+            pipe.put(({"consent_creator": registry.creator_rows()}, creators))
+            pipe.put(({"consent_declaration": registry.catalogue_declarations()}, creators))
+            for start in range(1, tracks + 1, CHUNK):
+                if failure:
+                    break
+                batch, count = registry.track_chunk(start, min(start + CHUNK, tracks + 1))
+                pipe.put((batch, count * 6))
+        finally:
+            pipe.put(None)
+            thread.join()
+        if failure:
+            raise failure[0]
+        progress.finish()
+
+        sys.stderr.write(
+            f"rows written in {time.monotonic() - started:.0f}s; building indexes and keys…\n"
+        )
+        for statement in index_statements + foreign_keys:
+            cur.execute(statement)
+        for table in TABLES:
+            if table == "consent_effectivepolicy":  # keyed by track, no sequence of its own
+                continue
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), "  # noqa: S608
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)",
+                [table],
+            )
+        cur.execute("UPDATE consent_sequencecounter SET value = %s WHERE id = 1", [tracks])
+        if cur.rowcount == 0:
+            cur.execute("INSERT INTO consent_sequencecounter (id, value) VALUES (1, %s)", [tracks])
+        seconds = time.monotonic() - started
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (tracks integer, creators integer, "
+            "seconds real, completed_at timestamptz DEFAULT now(), version integer)"
+        )
+        cur.execute(
+            f"INSERT INTO {MARKER_TABLE} (tracks, creators, seconds, version) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s)",
+            [tracks, creators, seconds, SEED_VERSION],
+        )
+    raw.commit()
+    raw.autocommit = True
+    sys.stderr.write(f"committed after {time.monotonic() - started:.0f}s; analyzing…\n")
+    with raw.cursor() as cur:
+        for table in TABLES:
+            cur.execute(f"ANALYZE {table}")
+    seconds = time.monotonic() - started
+    with raw.cursor() as cur:
+        cur.execute(f"UPDATE {MARKER_TABLE} SET seconds = %s", [seconds])  # noqa: S608
+    return seconds
+
+
+def verify(sample: int = 3000) -> None:
+    """Stored policies match what the services compute, links and identifiers are normalized."""
+    from consent.identifiers import normalize_isrc, normalize_url
+    from consent.models import EffectivePolicy, Track, TrackLink
+    from consent.services import find_policy_differences
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT track_id FROM consent_effectivepolicy TABLESAMPLE SYSTEM (1) LIMIT %s",
+            [sample],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT track_id FROM consent_dispute ORDER BY id LIMIT 300")
+        ids += [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT DISTINCT track_id FROM consent_declaration WHERE track_id IS NOT NULL "
+            "ORDER BY track_id LIMIT 300"
+        )
+        ids += [row[0] for row in cursor.fetchall()]
+    ids = sorted(set(ids))
+    differences = find_policy_differences(ids)
+    if differences:
+        first = differences[0]
+        raise SystemExit(
+            f"{len(differences)} of {len(ids)} sampled policies differ from the services' "
+            f"computation; first: track {first.track.pk}\nstored:   {first.stored}\n"
+            f"computed: {first.computed}"
+        )
+    for track in Track.objects.filter(id__in=ids[:500]):
+        assert normalize_isrc(track.isrc) == track.isrc, track.isrc
+    for link in TrackLink.objects.filter(track_id__in=ids[:500]):
+        assert normalize_url(link.url) == link.url, link.url
+    assert EffectivePolicy.objects.filter(track_id__in=ids).count() == len(ids)
+    sys.stderr.write(f"verified {len(ids):,} sampled tracks against the services: no difference\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tracks", type=int, default=1_000_000)
+    parser.add_argument("--creators", type=int, default=100_000)
+    parser.add_argument("--verify-only", action="store_true")
+    args = parser.parse_args()
+    if args.creators > args.tracks:
+        parser.error("--creators cannot exceed --tracks: every creator owns a track")
+    if not args.verify_only:
+        seconds = seed(args.tracks, args.creators)
+        sys.stderr.write(f"seeded in {seconds:.0f}s\n")
+    verify()
+
+
+if __name__ == "__main__":
+    main()

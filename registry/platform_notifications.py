@@ -1,0 +1,52 @@
+"""Emails to a platform's contact when an administrator approves, refuses or suspends it.
+
+`consent.platforms` sends `platform_reviewed` inside the transaction of the review; the email is
+queued only once that transaction commits, so a rolled-back review tells nobody anything.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+
+from consent.models import Platform
+from registry.tasks import send_email
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    Platform.Status.APPROVED: "{name} can now use the registry's API",
+    Platform.Status.REFUSED: "Your application for {name} was not accepted",
+    Platform.Status.SUSPENDED: "{name}'s access to the registry is suspended",
+}
+
+
+def notify_platform_contact(sender, platform: Platform, event: str, **kwargs) -> None:
+    if event not in SUBJECTS or not platform.contact_email:
+        return
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + SUBJECTS[event].format(name=platform.name)
+    body = render_to_string(
+        "registry/platforms/email/reviewed.txt",
+        {
+            "event": event,
+            "platform": platform,
+            "console_url": settings.SITE_URL
+            + reverse("platform_detail", args=[platform.public_id]),
+            "docs_url": settings.SITE_URL + reverse("api_docs"),
+            "contact_email": settings.CONTACT_EMAIL,
+        },
+    )
+    args = (subject, body, settings.DEFAULT_FROM_EMAIL, [platform.contact_email])
+    transaction.on_commit(lambda: _queue(args))
+
+
+def _queue(args: tuple) -> None:
+    # As for account emails: the decision must reach the platform even when the broker is down.
+    try:
+        send_email.delay(*args)
+    except OperationalError:
+        logger.warning("Broker unreachable; sending a platform review email in-process.")
+        send_email.apply(args=args, throw=True)
