@@ -121,12 +121,25 @@ class HasScope(permissions.BasePermission):
         return True
 
 
+_clients: dict[int, object] = {}
+
+
+def _redis_client(backend: RedisCache):
+    """One client per connection pool: Django's cache builds a new client object per call,
+    which cost as much as the round trip itself."""
+    pool = backend._cache._get_connection_pool(True)
+    client = _clients.get(id(pool))
+    if client is None:
+        client = _clients[id(pool)] = backend._cache._client(connection_pool=pool)
+    return client
+
+
 def _count_request(counter: str, ttl: int) -> int:
     """Add one to a counter that expires; one Redis round trip except once per window."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         key = backend.make_and_validate_key(counter)
-        client = backend._cache.get_client(key, write=True)
+        client = _redis_client(backend)
         count = client.incr(key)
         if count == 1:  # the window's first request sets its expiry
             client.expire(key, ttl)

@@ -944,6 +944,27 @@ class Bench:
             )
         )
 
+    def webhooks(self) -> None:
+        """10,000 changes fanned out to 10 local endpoints by one worker (bench/webhooks_fanout.py,
+        on a database of its own)."""
+        from webhooks_fanout import run as fan_out
+
+        figures = fan_out(changes=10_000, endpoints=10, concurrency=1)
+        ok = bool(figures["within_60s"])
+        self.note(f"webhooks: {figures}")
+        self.rows.append(
+            Row(
+                "Webhooks: 10,000 changes to 10 local endpoints, one worker",
+                f"all delivered in {figures['delivery_seconds']:.1f} s; "
+                f"{figures['events_per_second']:,.0f} deliveries/s; commit → delivery "
+                f"median {figures['delay_median_ms']:,.0f} ms, "
+                f"p99 {figures['delay_p99_ms']:,.0f} ms",
+                "all within 60 s",
+                verdict(ok, "" if ok else "not all delivered within 60 s"),
+                ok,
+            )
+        )
+
 
 # --- Profiles -----------------------------------------------------------------------------------
 
@@ -1169,6 +1190,12 @@ def main() -> None:
                     getattr(bench, name)()
     finally:
         server.stop()
+    if not only or "webhooks" in only:
+        # After the server has stopped: the fan-out runs its own worker and receivers.
+        load = Path("/proc/loadavg").read_text().split()[0]
+        bench.loads.append(f"webhooks {load}")
+        log(f"measuring: webhooks (load average {load})")
+        bench.webhooks()
     text = report(bench, seed, started)
     results = BENCH / "results"
     results.mkdir(exist_ok=True)

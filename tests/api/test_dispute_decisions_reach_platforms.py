@@ -49,3 +49,32 @@ def test_contest_then_decision_reaches_the_api(api, artist, other_artist, review
     assert body["disputed"] is False
     assert body["policy"]["train-genai"]["source"]["creator"] == str(artist.public_id)
     assert body["sequence"] == decided[0]["sequence"]
+
+
+def test_a_decision_is_pushed_to_a_subscribed_platform(platform, artist, other_artist, reviewer,
+                                                        settings):  # fmt: skip
+    """The whole chain: contest, decision, change event, signed webhook to a real receiver."""
+    from api import dispatch, webhooks
+    from tests.api.webhooks_support import Receiver
+
+    settings.WEBHOOK_REQUIRE_HTTPS = False
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = ["127.0.0.1"]
+    track = owned_track(artist)
+    declare(other_artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
+    with Receiver() as receiver:
+        endpoint, secret = webhooks.create_endpoint(platform, receiver.url("/hook"))
+        receiver.accept("/hook", secret)
+        contest_claim(other_artist, claim_of(artist, track), reason="Mine", statement="I made it.")
+        decide(reviewer, Dispute.objects.get(track=track), "upheld", "Contract shown.",
+               upheld_claim=claim_of(artist, track))  # fmt: skip
+        for _ in range(5):  # bounded: one batch per run
+            dispatch.deliver(endpoint.pk)
+        events = [
+            event
+            for message in receiver.received("/hook")
+            if message.verified
+            for event in message.payload["data"]["events"]
+        ]
+    assert [e["policy"]["disputed"] for e in events] == [True, False]
+    assert events[-1]["policy"]["train-genai"] == "allow"
+    assert "dispute.closed" in events[-1]["types"]
