@@ -1,7 +1,7 @@
 """Identifiers are validated, normalized and formatted the way artists type and read them."""
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consent.identifiers import (
@@ -106,6 +106,31 @@ def test_isrc_fast_path_agrees_with_stdnum(raw):
         expected = None
     try:
         got = normalize_isrc(raw)
+    except InvalidIdentifier:
+        got = None
+    assert got == expected
+
+
+_URL_PIECES = st.text(alphabet="aZ0-._~!$&'()*+,;=:@/%?#é ", max_size=12)
+
+
+@settings(max_examples=400)
+@given(
+    scheme=st.sampled_from(["https", "http", "HTTPS"]),
+    host=st.sampled_from(["open.spotify.com", "www.youtube.com", "Bandcamp.COM", "a-b.c0", "x"]),
+    port=st.sampled_from(["", ":443", ":80", ":8080"]),
+    path=_URL_PIECES,
+)
+def test_url_shortcut_agrees_with_the_full_normalization(scheme, host, port, path):
+    from consent import identifiers
+
+    raw = f"{scheme}://{host}{port}/{path}"
+    try:
+        expected = identifiers._normalize_url_fully(raw)
+    except InvalidIdentifier:
+        expected = None
+    try:
+        got = normalize_url(raw)
     except InvalidIdentifier:
         got = None
     assert got == expected
