@@ -1,0 +1,45 @@
+"""`make run` without DATABASE_URL serves the API from SQLite: the plain-SQL paths written for
+it (lookups, change events, snapshots, keys) answer as on PostgreSQL."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_api_answers_on_sqlite(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"SQLITE_PATH": str(tmp_path / "db.sqlite3"), "CELERY_BROKER_URL": ""}
+    script = (ROOT / "tests" / "api" / "sqlite_smoke.py").read_text()
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["statuses"] == [200] * 6
+    lookup = out["lookup"]
+    assert lookup["status"] == "registered"
+    assert lookup["track"]["links"] == ["https://open.spotify.com/track/night"]
+    assert lookup["policy"]["train-genai"]["value"] == "deny"
+    assert lookup["policy"]["train-genai"]["source"]["level"] == "catalogue"
+    assert out["by_id"] == "registered"
+    assert out["batch"] == ["registered", "unregistered"]
+    events = out["changes"]["events"]
+    assert [e["sequence"] for e in events] == [1, 2]
+    assert events[1]["policy"]["train-genai"] == "deny"
+    assert events[1]["created_at"].endswith("+00:00")
+    assert events[0]["track"]["id"] == lookup["track"]["id"]
+    (row,) = out["snapshot"]
+    assert out["sequence"] == "2"
+    assert row["policy"] == lookup["policy"] and row["track"] == lookup["track"]
+    assert out["compat"] == {
+        "urls": [{"url": "https://open.spotify.com/track/night", "optOut": True, "optIn": False}]
+    }
