@@ -50,9 +50,7 @@ print(
             "by_id": by_id.json()["status"],
             "batch": [r["status"] for r in batch.json()["results"]],
             "changes": changes.json(),
-            "snapshot": [
-                json.loads(line) for line in b"".join(snapshot.streaming_content).splitlines()
-            ],
+            "snapshot": [json.loads(line) for line in snapshot_lines],
             "sequence": snapshot["X-Registry-Sequence"],
             "compat": compat.json(),
         }
