@@ -15,6 +15,7 @@ from datetime import datetime
 import orjson
 from django.db.models import Q
 
+from api.events import event
 from api.models import WebhookEndpoint
 from consent.models import ChangeEvent, Claim, TrackLink
 
@@ -58,8 +59,8 @@ def _events_after(after: int, limit: int) -> list[dict]:
         ChangeEvent.objects.filter(sequence__gt=after)
         .order_by("sequence")
         .values_list(
-            "sequence",
             "track_id",
+            "sequence",
             "track__public_id",
             "track__isrc",
             "track__iswc",
@@ -70,20 +71,7 @@ def _events_after(after: int, limit: int) -> list[dict]:
             "created_at",
         )[:limit]
     )
-    return [
-        {
-            "sequence": row[0],
-            "_track": row[1],
-            "track": {"id": str(row[2]), "isrc": row[3], "iswc": row[4] or None},
-            "types": types_of(row[5], row[6]),
-            "policy": row[5],
-            "previous": row[6],
-            "disputed": row[7],
-            "cause": row[8],
-            "created_at": iso(row[9]),
-        }
-        for row in rows
-    ]
+    return [event(*row[1:]) | {"types": types_of(row[5], row[6]), "_track": row[0]} for row in rows]
 
 
 def _passing(endpoint: WebhookEndpoint, events: list[dict]) -> list[dict]:

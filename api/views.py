@@ -6,7 +6,6 @@ costs a handful of queries, not 10,000.
 """
 
 import hashlib
-import uuid
 import zlib
 from contextlib import ExitStack
 from datetime import datetime
@@ -25,6 +24,7 @@ from rest_framework.views import APIView
 from api import schema
 from api.auth import ApiKeyAuthentication, SpawningKeyAuthentication
 from api.errors import PROBLEMS, ProblemError, invalid, problem_response
+from api.events import read_page as events_page
 from api.parsers import JSONBodyParser, PlainTextParser
 from api.renderers import dumps
 from consent.identifiers import InvalidIdentifier
@@ -32,8 +32,6 @@ from consent.lookup import (
     KINDS,
     Query,
     answer_queries,
-    db_datetime,
-    hot_cursor,
     parse_query,
     url_policies,
 )
@@ -235,52 +233,6 @@ def _int_param(params, name: str, default: int, minimum: int, maximum: int = BIG
     return value
 
 
-# ChangeEvent joined with its Track, read in plain SQL. On PostgreSQL the database writes each
-# event's JSON itself (Python building 10,000 objects per page was the feed's limit); elsewhere
-# `event_json` writes the same shape, and a test holds the two to the same output.
-_CHANGES_COLUMNS = (
-    "e.sequence, t.public_id, t.isrc, t.iswc, CAST(e.policy AS text), "
-    "CAST(e.previous AS text), e.disputed, e.cause, e.created_at"
-)
-_CHANGES_JSON = (
-    "json_build_object('sequence', e.sequence, 'track', json_build_object('id', t.public_id, "
-    "'isrc', t.isrc, 'iswc', NULLIF(t.iswc, '')), 'policy', e.policy, 'previous', e.previous, "
-    "'disputed', e.disputed, 'cause', e.cause, 'created_at', e.created_at)::text"
-)
-_CHANGES_SQL = (
-    "SELECT {columns} FROM consent_changeevent e JOIN consent_track t ON t.id = e.track_id "
-    "WHERE e.sequence > %s ORDER BY e.sequence LIMIT %s"
-)
-
-
-def event_json(row: tuple) -> bytes:
-    """One change event as the feed and webhooks show it, from a row of _CHANGES_COLUMNS."""
-    public_id = row[1] if isinstance(row[1], uuid.UUID) else uuid.UUID(row[1])
-    return orjson.dumps(
-        {
-            "sequence": row[0],
-            "track": {"id": public_id, "isrc": row[2], "iswc": row[3] or None},
-            "policy": orjson.Fragment(row[4]),
-            "previous": orjson.Fragment(row[5]),
-            "disputed": bool(row[6]),
-            "cause": row[7],
-            "created_at": db_datetime(row[8]),
-        }
-    )
-
-
-def read_changes(after: int, limit: int) -> list[tuple[int, object]]:
-    """(sequence, JSON of the event) for up to `limit` events after `after`."""
-    with hot_cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                _CHANGES_SQL.format(columns=f"e.sequence, {_CHANGES_JSON}"), [after, limit]
-            )
-            return cursor.fetchall()
-        cursor.execute(_CHANGES_SQL.format(columns=_CHANGES_COLUMNS), [after, limit])
-        return [(row[0], event_json(row)) for row in cursor.fetchall()]
-
-
 def last_sequence() -> int:
     return SequenceCounter.objects.values_list("value", flat=True).first() or 0
 
@@ -299,7 +251,7 @@ class ChangesView(APIView):
             request.query_params, "limit", CHANGES_DEFAULT_LIMIT, 1, CHANGES_MAX_LIMIT
         )
         latest = last_sequence()
-        rows = read_changes(after, limit + 1)
+        rows = events_page(after, limit + 1)
         has_more = len(rows) > limit
         rows = rows[:limit]
         events = [orjson.Fragment(event) for _, event in rows]

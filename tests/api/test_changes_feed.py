@@ -126,18 +126,19 @@ def test_a_client_paging_with_after_never_misses_an_event_under_concurrent_write
 
 @pytest.mark.django_db
 def test_the_database_and_python_write_an_event_identically(artist):
-    """PostgreSQL writes the feed's JSON; `event_json` writes it elsewhere: one shape."""
+    """PostgreSQL writes the feed's JSON; `api.events.event` writes it elsewhere and in
+    webhooks: one shape."""
     import orjson
 
-    from api.views import _CHANGES_COLUMNS, _CHANGES_JSON, _CHANGES_SQL, event_json
+    from api.events import COLUMNS, JSON_SQL, PAGE_SQL, event
 
     register(artist, isrc="USRC17607839")
     register(artist, title="No ISRC")
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://a.b/t")})
     with connection.cursor() as cursor:
-        cursor.execute(_CHANGES_SQL.format(columns=_CHANGES_COLUMNS), [0, 100])
-        from_python = [orjson.loads(event_json(row)) for row in cursor.fetchall()]
-        cursor.execute(_CHANGES_SQL.format(columns=f"e.sequence, {_CHANGES_JSON}"), [0, 100])
+        cursor.execute(PAGE_SQL.format(columns=COLUMNS), [0, 100])
+        from_python = [orjson.loads(orjson.dumps(event(*row))) for row in cursor.fetchall()]
+        cursor.execute(PAGE_SQL.format(columns=f"e.sequence, {JSON_SQL}"), [0, 100])
         from_database = [orjson.loads(text) for _, text in cursor.fetchall()]
     assert len(from_python) == 4
     assert from_database == from_python

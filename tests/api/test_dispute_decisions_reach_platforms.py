@@ -51,8 +51,8 @@ def test_contest_then_decision_reaches_the_api(api, artist, other_artist, review
     assert body["sequence"] == decided[0]["sequence"]
 
 
-def test_a_decision_is_pushed_to_a_subscribed_platform(platform, artist, other_artist, reviewer,
-                                                        settings):  # fmt: skip
+def test_a_decision_is_pushed_to_a_subscribed_platform(api, platform, artist, other_artist,
+                                                        reviewer, settings):  # fmt: skip
     """The whole chain: contest, decision, change event, signed webhook to a real receiver."""
     from api import dispatch, webhooks
     from tests.api.webhooks_support import Receiver
@@ -78,3 +78,7 @@ def test_a_decision_is_pushed_to_a_subscribed_platform(platform, artist, other_a
     assert [e["policy"]["disputed"] for e in events] == [True, False]
     assert events[-1]["policy"]["train-genai"] == "allow"
     assert "dispute.closed" in events[-1]["types"]
+    # A webhook event is the feed's event plus its types.
+    feed = {e["sequence"]: e for e in events_after(api, events[0]["sequence"] - 1)}
+    for pushed in events:
+        assert {k: v for k, v in pushed.items() if k != "types"} == feed[pushed["sequence"]]
