@@ -5,6 +5,7 @@
 """
 
 import uuid
+from datetime import UTC
 
 import orjson
 from django.db import connections
@@ -19,8 +20,12 @@ COLUMNS = (
 JSON_SQL = (
     "json_build_object('sequence', e.sequence, 'track', json_build_object('id', t.public_id, "
     "'isrc', t.isrc, 'iswc', NULLIF(t.iswc, '')), 'policy', e.policy, 'previous', e.previous, "
-    "'disputed', e.disputed, 'cause', e.cause, 'created_at', e.created_at)::text"
+    "'disputed', e.disputed, 'cause', e.cause, 'created_at', "
+    "to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'))::text"
 )
+# Times always with six digits of microseconds, the same from PostgreSQL and from Python
+# (each would otherwise drop trailing zeros in its own way).
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 PAGE_SQL = (
     "SELECT {columns} FROM consent_changeevent e JOIN consent_track t ON t.id = e.track_id "
     "WHERE e.sequence > %s ORDER BY e.sequence LIMIT %s"
@@ -38,7 +43,7 @@ def event(sequence, public_id, isrc, iswc, policy, previous, disputed, cause, cr
         "previous": orjson.Fragment(previous) if isinstance(previous, str) else previous,
         "disputed": bool(disputed),
         "cause": cause,
-        "created_at": db_datetime(created_at),
+        "created_at": db_datetime(created_at).astimezone(UTC).strftime(TIME_FORMAT),
     }
 
 

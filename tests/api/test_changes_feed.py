@@ -142,3 +142,22 @@ def test_the_database_and_python_write_an_event_identically(artist):
         from_database = [orjson.loads(text) for _, text in cursor.fetchall()]
     assert len(from_python) == 4
     assert from_database == from_python
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("microsecond", [0, 10, 184310, 999999])
+def test_times_read_the_same_from_the_database_and_python(artist, microsecond):
+    import orjson
+
+    from api.events import COLUMNS, JSON_SQL, PAGE_SQL, event
+
+    register(artist)
+    ChangeEvent.objects.update(created_at=ChangeEvent.objects.get().created_at.replace(
+        microsecond=microsecond))  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(PAGE_SQL.format(columns=COLUMNS), [0, 1])
+        from_python = event(*cursor.fetchone())["created_at"]
+        cursor.execute(PAGE_SQL.format(columns=f"e.sequence, {JSON_SQL}"), [0, 1])
+        from_database = orjson.loads(cursor.fetchone()[1])["created_at"]
+    assert from_python == from_database
+    assert from_python.endswith(f".{microsecond:06d}+00:00")
