@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
 from django.db.models import Q
 
 from api.events import event
 from api.models import WebhookEndpoint
+from api.renderers import dumps, iso
 from consent.models import ChangeEvent, Claim, TrackLink
 
 BATCH_TYPE = "consent.changes"
@@ -24,14 +24,6 @@ TEST_TYPE = "webhook.test"
 EVENT_TYPES = tuple(WebhookEndpoint.EventType.values)
 # Events examined per batch when filters let few through, so one batch never reads the whole log.
 SCAN_FACTOR = 10
-
-
-def iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
-
-def dumps(data) -> bytes:
-    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
 
 
 def types_of(policy: dict, previous: dict) -> list[str]:

@@ -36,7 +36,8 @@ from django.utils import timezone
 from api import batches, delivery, signing
 from api.models import WebhookDelivery, WebhookEndpoint
 from api.notifications import notify_disabled
-from consent.models import Platform, SequenceCounter
+from consent.models import Platform
+from consent.services import last_sequence
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +60,6 @@ class Run:
     outcome: str
     retry_in: float | None = None
     delivered: int = 0
-
-
-def last_sequence() -> int:
-    return SequenceCounter.objects.values_list("value", flat=True).first() or 0
 
 
 def signing_secrets(endpoint: WebhookEndpoint, now=None) -> list[str]:

@@ -6,6 +6,11 @@ from rest_framework.renderers import JSONRenderer
 OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
+def iso(at) -> str:
+    """An instant in RFC 3339 with `Z`, as the API writes `as_of` and webhook timestamps."""
+    return at.isoformat().replace("+00:00", "Z")
+
+
 def dumps(data) -> bytes:
     return orjson.dumps(data, option=OPTIONS)
 

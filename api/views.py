@@ -13,8 +13,7 @@ from datetime import datetime
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models import Max
+from django.db import connection
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -26,7 +25,8 @@ from api.auth import ApiKeyAuthentication, SpawningKeyAuthentication
 from api.errors import PROBLEMS, ProblemError, invalid, problem_response
 from api.events import read_page as events_page
 from api.parsers import JSONBodyParser, PlainTextParser
-from api.renderers import dumps
+from api.renderers import dumps, iso
+from consent import platforms
 from consent.identifiers import InvalidIdentifier
 from consent.lookup import (
     KINDS,
@@ -35,7 +35,7 @@ from consent.lookup import (
     parse_query,
     url_policies,
 )
-from consent.models import Acknowledgement, SequenceCounter
+from consent.services import ConsentError, last_sequence
 from consent.snapshot import open_snapshot
 from consent.standards.rules import spawning_answer
 
@@ -118,10 +118,6 @@ def parse_item(item) -> Query:
     return parse_query(kind, value)
 
 
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
-
 # --- Lookups -----------------------------------------------------------------------------------
 
 
@@ -151,7 +147,7 @@ class ConsentView(APIView):
         headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
         if etag in _etags(request.headers.get("If-None-Match", "")):
             return Response(status=304, headers=headers)
-        as_of = dumps(_iso(at or timezone.now()))
+        as_of = dumps(iso(at or timezone.now()))
         response = HttpResponse(encoded[:-1] + b',"as_of":' + as_of + b"}", headers=headers)
         response["Content-Type"] = "application/json"
         return response
@@ -206,7 +202,7 @@ class ConsentBatchView(APIView):
                 results.append({"index": index, "query": item} | next(answers))
         return Response(
             {
-                "as_of": _iso(at or timezone.now()),
+                "as_of": iso(at or timezone.now()),
                 "count": len(results),
                 "errors": len(errors),
                 "results": results,
@@ -231,10 +227,6 @@ def _int_param(params, name: str, default: int, minimum: int, maximum: int = BIG
     if not minimum <= value <= maximum:
         raise invalid(f"{name} must be between {minimum:,} and {maximum:,}.", field=name)
     return value
-
-
-def last_sequence() -> int:
-    return SequenceCounter.objects.values_list("value", flat=True).first() or 0
 
 
 class ChangesView(APIView):
@@ -319,21 +311,15 @@ class AcknowledgementView(APIView):
         if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
             raise invalid('The body must be {"sequence": N} with N ≥ 0.', field="sequence")
         platform = request.user.platform
-        with transaction.atomic():
-            latest = last_sequence()
-            if sequence > latest:
-                raise invalid(
-                    f"Change #{sequence} does not exist yet; the latest is #{latest}.",
-                    field="sequence",
-                )
-            current = platform.acknowledgements.aggregate(m=Max("sequence"))["m"]
-            if current is None or sequence > current:
-                Acknowledgement.objects.create(platform=platform, sequence=sequence)
+        try:
+            platforms.acknowledge(platform, sequence)
+        except ConsentError as exc:
+            raise invalid(str(exc), field="sequence") from exc
         return Response(_ack_state(platform))
 
 
 def _ack_state(platform) -> dict:
-    ack = platform.acknowledgements.order_by("-sequence").first()
+    ack = platforms.latest_acknowledgement(platform)
     return {
         "platform": platform.name,
         "sequence": ack.sequence if ack else None,

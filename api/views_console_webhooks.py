@@ -13,11 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from api import dispatch, webhooks
+from api import webhooks
 from api.forms_webhooks import EndpointForm, ReplayForm, RotateForm
 from api.models import WebhookEndpoint
 from api.views_console import console_login_required, member_platform
 from consent.models import Platform
+from consent.services import last_sequence
 
 LOG_ROWS = 50
 
@@ -59,7 +60,7 @@ def endpoints(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 "api/console/webhook_secret.html",
                 {"platform": platform, "endpoint": endpoint, "secret": secret, "created": True},
             )
-    latest = dispatch.last_sequence()
+    latest = last_sequence()
     listed = list(platform.webhook_endpoints.order_by("created_at"))
     for endpoint in listed:
         endpoint.lag = webhooks.lag(endpoint, latest)
@@ -105,7 +106,7 @@ def endpoint_detail(request: HttpRequest, public_id: UUID, endpoint_id: UUID) ->
 
 
 def _render_detail(request, platform, endpoint, **forms) -> HttpResponse:
-    latest = dispatch.last_sequence()
+    latest = last_sequence()
     context = {
         "platform": platform,
         "endpoint": endpoint,

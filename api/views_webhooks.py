@@ -13,11 +13,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import batches, dispatch, webhooks
+from api import batches, webhooks
 from api.errors import invalid
 from api.models import ApiKey, WebhookDelivery, WebhookEndpoint
 from api.parsers import JSONBodyParser
 from api.schema import Problem
+from consent.services import last_sequence
 
 DELIVERIES_DEFAULT = 50
 DELIVERIES_MAX = 200
@@ -232,7 +233,7 @@ class WebhookListView(WebhookView):
         responses={200: EndpointShape(many=True)} | _problems(401, 403, 429),
     )
     def get(self, request):
-        latest = dispatch.last_sequence()
+        latest = last_sequence()
         endpoints = request.user.platform.webhook_endpoints.order_by("created_at")
         return Response([endpoint_data(e, latest) for e in endpoints])
 
@@ -260,7 +261,7 @@ class WebhookListView(WebhookView):
             )
         except webhooks.WebhookError as exc:
             raise _invalid(exc) from exc
-        body = endpoint_data(endpoint, dispatch.last_sequence()) | {"secret": secret}
+        body = endpoint_data(endpoint, last_sequence()) | {"secret": secret}
         headers = {
             "Location": f"/api/v1/webhooks/{endpoint.public_id}/",
             "Cache-Control": "no-store",
@@ -275,9 +276,7 @@ class WebhookDetailView(WebhookView):
         responses={200: EndpointShape} | _problems(401, 403, 404, 429),
     )
     def get(self, request, endpoint_id):
-        return Response(
-            endpoint_data(self.endpoint(request, endpoint_id), dispatch.last_sequence())
-        )
+        return Response(endpoint_data(self.endpoint(request, endpoint_id), last_sequence()))
 
     @extend_schema(
         operation_id="webhooks_update",
@@ -301,7 +300,7 @@ class WebhookDetailView(WebhookView):
             )
         except webhooks.WebhookError as exc:
             raise _invalid(exc) from exc
-        return Response(endpoint_data(endpoint, dispatch.last_sequence()))
+        return Response(endpoint_data(endpoint, last_sequence()))
 
     @extend_schema(
         operation_id="webhooks_delete",
@@ -364,7 +363,7 @@ class WebhookReplayView(WebhookView):
             endpoint = webhooks.replay_from(endpoint, data["from_sequence"])
         except webhooks.WebhookError as exc:
             raise _invalid(exc) from exc
-        return Response(endpoint_data(endpoint, dispatch.last_sequence()), status=202)
+        return Response(endpoint_data(endpoint, last_sequence()), status=202)
 
 
 class WebhookDeliveriesView(WebhookView):

@@ -20,6 +20,7 @@ from api import batches, delivery, dispatch, signing, tasks
 from api.models import WebhookEndpoint
 from consent.identifiers import normalize_host
 from consent.models import Creator, Platform
+from consent.services import last_sequence
 
 MAX_ENDPOINTS = 20  # per platform: one per environment and purpose is plenty
 MAX_FILTER_ITEMS = 100
@@ -170,7 +171,7 @@ def create_endpoint(
         endpoint = WebhookEndpoint.objects.create(
             platform=platform,
             secret=secret,
-            cursor=dispatch.last_sequence(),
+            cursor=last_sequence(),
             enabled=enabled,
             disabled_reason="" if enabled else "Created disabled.",
             disabled_at=None if enabled else timezone.now(),
@@ -258,7 +259,7 @@ def rotate_secret(endpoint: WebhookEndpoint, overlap_hours: int | None = None) -
 
 def replay_from(endpoint: WebhookEndpoint, sequence: int) -> WebhookEndpoint:
     """Send again every change from `sequence` on (in new batches, with new webhook-ids)."""
-    latest = dispatch.last_sequence()
+    latest = last_sequence()
     if not 1 <= sequence <= latest + 1:
         raise WebhookError(
             f"Replay from a change between #1 and #{latest + 1} (the next one).", "from_sequence"
@@ -300,5 +301,5 @@ def _wake_on_commit(endpoint: WebhookEndpoint) -> None:
 
 def lag(endpoint: WebhookEndpoint, latest: int | None = None) -> int:
     """Change events after the endpoint's cursor (some may not pass its filters)."""
-    latest = dispatch.last_sequence() if latest is None else latest
+    latest = last_sequence() if latest is None else latest
     return max(0, latest - endpoint.cursor)

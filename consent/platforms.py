@@ -21,8 +21,8 @@ from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from consent import signals
-from consent.models import Acknowledgement, Platform, SequenceCounter
-from consent.services import ConsentError
+from consent.models import Acknowledgement, Platform
+from consent.services import ConsentError, last_sequence
 
 # A person may have this many applications waiting at once: enough for a real organisation that
 # made a mistake, few enough that nobody floods the reviewers' queue.
@@ -156,13 +156,26 @@ def _review(
 # --- What platforms have applied --------------------------------------------------------------
 
 
-def last_sequence() -> int:
-    """The number of the registry's latest change event (0 before the first one)."""
-    return SequenceCounter.objects.values_list("value", flat=True).first() or 0
-
-
 def latest_acknowledgement(platform: Platform) -> Acknowledgement | None:
     return platform.acknowledgements.order_by("-sequence", "-acknowledged_at").first()
+
+
+def acknowledge(platform: Platform, sequence: int) -> Acknowledgement | None:
+    """Record that the platform applied every change up to `sequence`; never goes backwards.
+
+    Returns the platform's latest acknowledgement afterwards. ConsentError when the change does
+    not exist yet.
+    """
+    with transaction.atomic():
+        # Locked, so two acknowledgements at once cannot both think they are the newest.
+        Platform.objects.select_for_update().filter(pk=platform.pk).exists()
+        latest = last_sequence()
+        if sequence > latest:
+            raise ConsentError(f"Change #{sequence} does not exist yet; the latest is #{latest}.")
+        current = latest_acknowledgement(platform)
+        if current is None or sequence > current.sequence:
+            current = Acknowledgement.objects.create(platform=platform, sequence=sequence)
+    return current
 
 
 @dataclass(frozen=True)

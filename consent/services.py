@@ -167,6 +167,11 @@ def lock_consent_writes() -> None:
     SequenceCounter.objects.select_for_update().get_or_create(pk=1)
 
 
+def last_sequence() -> int:
+    """The number of the registry's latest change event (0 before the first one)."""
+    return SequenceCounter.objects.values_list("value", flat=True).first() or 0
+
+
 def allocate_sequence(count: int) -> range:
     """Reserve `count` consecutive change-event numbers inside the current transaction."""
     SequenceCounter.objects.filter(pk=1).update(value=F("value") + count)
