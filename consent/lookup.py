@@ -4,8 +4,9 @@ One builder (`registered_answer`) shapes every answer the machine face gives —
 batches, snapshots — from the materialized EffectivePolicy, or, for a past instant, from
 declarations (`consent.services.compute_policies(at=…)`). Lookups are set-based: now, one SQL
 statement per identifier kind reads tracks, policies and links together (plain SQL: this is the
-API's hottest path, and the ORM's query building cost more than the query); in the past, a few
-ORM queries per kind, whatever the number of items.
+API's hottest path, and the ORM's query building cost more than the query); for the past, the
+same matching, then a few ORM queries recompute what the matched tracks allowed, whatever the
+number of items.
 """
 
 import uuid
@@ -264,27 +265,6 @@ def url_policies(urls: Sequence[str | None]) -> list[Policy]:
 # --- The past: recomputed from declarations --------------------------------------------------
 
 
-def find_tracks(queries: Sequence[Query]) -> list[list[int]]:
-    """The ids of the tracks each query matches, in order; one SQL query per kind used."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for query in queries:
-        wanted[query.kind].add(query.value)
-    found: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for kind, values in wanted.items():
-        if kind == "url":
-            rows = TrackLink.objects.filter(url__in=values).order_by("track_id")
-            pairs = rows.values_list("url", "track_id")
-        else:
-            column = _IDENTIFIER_COLUMNS[kind]
-            rows = Track.objects.filter(**{f"{column}__in": values}).order_by("id")
-            pairs = rows.values_list(column, "id")
-        for value, track_id in pairs:
-            ids = found[(kind, str(value))]
-            if track_id not in ids:
-                ids.append(track_id)
-    return [found.get((q.kind, q.value), []) for q in queries]
-
-
 def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
     """(summary, disputed, policy, sequence) of each track that existed at `at`."""
     ids = sorted(set(track_ids))
@@ -350,10 +330,9 @@ def _compose(track_ids: Sequence[int], states: dict[int, tuple]) -> dict:
 
 def answer_queries(queries: Sequence[Query], at: datetime | None = None) -> list[dict]:
     """One answer per query, in order: now from the materialized policies, or as of `at`."""
-    if at is None:
-        found, states = _current_states(queries)
-        per_query = [found.get((q.kind, q.value), []) for q in queries]
-    else:
-        per_query = find_tracks(queries)
+    # The same matching serves both; a past answer then recomputes what each track allowed.
+    found, states = _current_states(queries)
+    per_query = [found.get((q.kind, q.value), []) for q in queries]
+    if at is not None:
         states = _past_states((i for ids in per_query for i in ids), at)
     return [_compose(ids, states) for ids in per_query]

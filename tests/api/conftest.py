@@ -5,16 +5,7 @@ from django.test import Client
 
 from api.services import create_key
 from consent.models import Platform
-
-
-def make_platform(name: str, status: str = Platform.Status.APPROVED, **fields) -> Platform:
-    return Platform.objects.create(
-        name=name,
-        contact_email=f"{name.lower().replace(' ', '-')}@example.com",
-        intended_use="Filtering training data.",
-        status=status,
-        **fields,
-    )
+from tests.api.platform_helpers import make_platform
 
 
 class KeyClient(Client):
