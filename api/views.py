@@ -108,6 +108,19 @@ def parse_as_of(raw) -> datetime | None:
     return at
 
 
+def check_batch_size(count: int, what: str) -> None:
+    """413 for a request with more items than API_BATCH_MAX_ITEMS, saying what to do."""
+    limit = settings.API_BATCH_MAX_ITEMS
+    if count > limit:
+        raise ProblemError(
+            "too-large",
+            f"At most {limit:,} {what} per request; this one has {count:,}. "
+            "Split it into several requests.",
+            limit=limit,
+            count=count,
+        )
+
+
 def parse_item(item) -> Query:
     if not isinstance(item, dict) or len(item) != 1:
         raise InvalidIdentifier(
@@ -168,15 +181,7 @@ class ConsentBatchView(APIView):
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise invalid('The body must be a JSON object with a list "items".', field="items")
         items = data["items"]
-        limit = settings.API_BATCH_MAX_ITEMS
-        if len(items) > limit:
-            raise ProblemError(
-                "too-large",
-                f"A batch holds at most {limit:,} items; this one has {len(items):,}. "
-                "Split it into several requests.",
-                limit=limit,
-                count=len(items),
-            )
+        check_batch_size(len(items), "items")
         at = parse_as_of(data.get("as_of", request.query_params.get("as_of")))
         queries: list[Query | None] = []
         errors: dict[int, str] = {}
@@ -341,14 +346,7 @@ class SpawningQueryView(APIView):
     def post(self, request):
         text = request.data if isinstance(request.data, str) else ""
         urls = [line.strip() for line in text.splitlines() if line.strip()]
-        limit = settings.API_BATCH_MAX_ITEMS
-        if len(urls) > limit:
-            raise ProblemError(
-                "too-large",
-                f"At most {limit:,} URLs per request; this one has {len(urls):,}.",
-                limit=limit,
-                count=len(urls),
-            )
+        check_batch_size(len(urls), "URLs")
         normalized: list[str | None] = []
         for url in urls:
             try:
