@@ -21,12 +21,13 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from consent import filetypes, signals
+from consent import collisions, filetypes, signals
 from consent.models import AuditEntry, Claim, Creator, Dispute, DisputeStatement, Evidence
 from consent.ratelimits import count_disputes_opened, disputes_left_today
 from consent.services import (
     ConsentError,
-    _close_settled_disputes,
+    close_settled_disputes,
+    end_claims,
     lock_consent_writes,
     refresh_policies,
     refuse_if_suspended,
@@ -482,6 +483,9 @@ def decide(
         else:
             raise ConsentError("Choose an outcome: uphold a claim, reject, or duplicate.")
 
+        # Only claims on the disputed track and role are at stake; the verified claims that a
+        # collision was weighed against (another role, another track) are never revoked here.
+        revoke = collisions.revocable(dispute, revoke)
         revoked = {c.pk for c in revoke}
         rivals = Claim.objects.filter(
             track_id=dispute.track_id, role=dispute.role, status=Claim.Status.ACTIVE
@@ -494,8 +498,8 @@ def decide(
             )
 
         now = timezone.now()
+        end_claims([c.pk for c in revoke], Claim.Status.REVOKED, now)
         for claim in revoke:
-            Claim.objects.filter(pk=claim.pk).update(status=Claim.Status.REVOKED, ended_at=now)
             AuditEntry.objects.create(
                 user=reviewer,
                 action=Action.CLAIM_REVOKED,
@@ -525,7 +529,7 @@ def decide(
             },
         )
         # A revoked claim may also have been the last rival in a dispute over the other role.
-        _close_settled_disputes(dispute.track_id)
+        close_settled_disputes(dispute.track_id)
         refresh_policies([dispute.track_id], cause="dispute-decided")
         signals.dispute_changed.send(
             sender=Dispute, dispute=dispute, event=Action.DECIDED, message=reason

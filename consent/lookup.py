@@ -20,14 +20,20 @@ from functools import lru_cache
 import orjson
 import psycopg
 from django.db import connections
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from consent.identifiers import InvalidIdentifier, normalize_isrc, normalize_iswc, normalize_url
 from consent.models import ChangeEvent, Track, TrackLink
 from consent.purposes import PURPOSES, RESTRICTIVENESS, Value
-from consent.services import UNSET_ANSWER, compute_policies, policy_from_provenance
+from consent.services import (
+    UNSET_ANSWER,
+    combine_summaries,
+    compute_policies,
+    policy_from_provenance,
+    verification_summary,
+)
 from consent.standards.policy import Policy
 
 KINDS = ("isrc", "iswc", "url", "sha256", "track")
@@ -66,27 +72,37 @@ def parse_query(kind: str, raw: object) -> Query:
         raise InvalidIdentifier("A track id is the UUID shown on the track's page.") from exc
 
 
+def _verified(item: dict) -> bool:
+    return ((item.get("source") or {}).get("verification") or {}).get("status") == "verified"
+
+
 def _combine(policies: Iterable[dict]) -> dict:
-    """Several tracks matched one identifier: per purpose the most restrictive answer wins."""
+    """Several tracks matched one identifier: per purpose the most restrictive answer wins, and
+    between equally restrictive ones a verified source's (as `consent.resolution.combine`)."""
     combined: dict = {}
     for policy in policies:
         for purpose, item in policy.items():
             current = combined.get(purpose)
             if current is None or _RANK[item["value"]] > _RANK[current["value"]]:
                 combined[purpose] = item
+            elif _RANK[item["value"]] == _RANK[current["value"]]:
+                if _verified(item) and not _verified(current):
+                    combined[purpose] = item
     return combined
 
 
-def registered_answer(track: dict, disputed: bool, policy, sequence: int) -> dict:
+def registered_answer(track: dict, disputed: bool, policy, sequence: int, verification) -> dict:
     """The answer for one registered track; every endpoint and the snapshot use this shape.
 
     `policy` is the API's policy: a dict, or the JSON text stored in EffectivePolicy.answer_policy
-    wrapped in an orjson.Fragment so it goes out without being decoded and encoded again.
+    wrapped in an orjson.Fragment so it goes out without being decoded and encoded again;
+    `verification` (how far the track's claims are proven) likewise.
     """
     return {
         "status": "registered",
         "track": track,
         "disputed": disputed,
+        "verification": verification,
         "policy": policy,
         "sequence": sequence,
     }
@@ -107,6 +123,7 @@ UNREGISTERED = {
     "status": "unregistered",
     "track": None,
     "disputed": False,
+    "verification": None,
     "policy": {p: UNSET_ANSWER for p in PURPOSE_NAMES},
     "sequence": None,
 }
@@ -120,21 +137,23 @@ _IDENTIFIER_COLUMNS = {
     "sha256": "audio_sha256",
     "track": "public_id",
 }
-# Each track's links in one column, newline-separated (a normalized URL holds no newline).
+# Each track's visible links in one column, newline-separated (a normalized URL holds no
+# newline). Hidden links (TrackLink.hidden_at) never reach an answer.
 _LINKS_AGGREGATE = {
     "postgresql": "(SELECT string_agg(l.url, chr(10) ORDER BY l.url) "
-    "FROM consent_tracklink l WHERE l.track_id = t.id)",
+    "FROM consent_tracklink l WHERE l.track_id = t.id AND l.hidden_at IS NULL)",
     "sqlite": "(SELECT group_concat(l.url, char(10)) FROM consent_tracklink l "
-    "WHERE l.track_id = t.id)",
+    "WHERE l.track_id = t.id AND l.hidden_at IS NULL)",
 }
 # Track, EffectivePolicy and TrackLink of consent.models.
 _CURRENT_SQL = (
     "SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc, p.disputed, "
-    "CAST(p.answer_policy AS text), p.sequence, {links}, t.{column} "
+    "CAST(p.answer_policy AS text), p.sequence, CAST(p.verification AS text), {links}, "
+    "t.{column} "
     "FROM consent_track t LEFT JOIN consent_effectivepolicy p ON p.track_id = t.id "
     "WHERE {where}"
 )
-_URLS_SQL = "SELECT url, track_id FROM consent_tracklink WHERE {where}"
+_URLS_SQL = "SELECT url, track_id FROM consent_tracklink WHERE hidden_at IS NULL AND {where}"
 
 
 def db_datetime(value) -> datetime | None:
@@ -227,19 +246,24 @@ def _current_states(
     return found, states
 
 
+_NO_CLAIM = orjson.dumps(verification_summary([])).decode()
+
+
 def _state_from_row(row: tuple) -> tuple:
-    _, public_id, title, credit, isrc, iswc, disputed, policy, sequence, links, _ = row
+    _, public_id, title, credit, isrc, iswc, disputed, policy, sequence, proof, links, _ = row
     if not isinstance(public_id, uuid.UUID):  # SQLite keeps UUIDs as hex text
         public_id = uuid.UUID(public_id)
     urls = sorted(links.split("\n")) if links else []
     summary = track_summary(public_id, title, credit, isrc, iswc, urls)
-    return summary, bool(disputed), policy or "{}", sequence or 0
+    if not proof or proof == "{}":
+        proof = _NO_CLAIM
+    return summary, bool(disputed), policy or "{}", sequence or 0, proof
 
 
 _URL_VALUES_SQL = (
     "SELECT l.url, p.tdm, p.train_ai, p.train_genai, p.ai_input, p.search "
     "FROM consent_tracklink l JOIN consent_effectivepolicy p ON p.track_id = l.track_id "
-    "WHERE {where}"
+    "WHERE l.hidden_at IS NULL AND {where}"
 )
 _COLUMN_PURPOSES = tuple(PURPOSES)  # the order of the value columns selected above
 
@@ -266,7 +290,7 @@ def url_policies(urls: Sequence[str | None]) -> list[Policy]:
 
 
 def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
-    """(summary, disputed, policy, sequence) of each track that existed at `at`."""
+    """(summary, disputed, policy, sequence, verification) of each track that existed at `at`."""
     ids = sorted(set(track_ids))
     if not ids:
         return {}
@@ -277,7 +301,9 @@ def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
         )
     }
     links: dict[int, list[str]] = defaultdict(list)
-    rows = TrackLink.objects.filter(track_id__in=list(tracks), created_at__lte=at)
+    rows = TrackLink.all_objects.filter(track_id__in=list(tracks), created_at__lte=at).filter(
+        Q(hidden_at__isnull=True) | Q(hidden_at__gt=at)
+    )
     for track_id, url in rows.order_by("track_id", "url").values_list("track_id", "url"):
         links[track_id].append(url)
     computed = compute_policies(list(tracks), at)
@@ -293,6 +319,7 @@ def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
             computed[track_id].disputed,
             policy_from_provenance(computed[track_id].provenance()),
             sequences.get(track_id, 0),
+            computed[track_id].verification,
         )
         for track_id, row in tracks.items()
     }
@@ -315,14 +342,15 @@ def _compose(track_ids: Sequence[int], states: dict[int, tuple]) -> dict:
     matched = [states[i] for i in track_ids if i in states]
     if not matched:
         return dict(UNREGISTERED)
-    summary, disputed, policy, sequence = matched[0]
+    summary, disputed, policy, sequence, proof = matched[0]
     if len(matched) == 1:
-        return registered_answer(summary, disputed, _policy(policy), sequence)
+        return registered_answer(summary, disputed, _policy(policy), sequence, _policy(proof))
     answer = registered_answer(
         summary,
         any(state[1] for state in matched),
         _combine(_decoded(state[2]) for state in matched),
         max(state[3] for state in matched),
+        combine_summaries(_decoded(state[4]) for state in matched),
     )
     answer["matches"] = [state[0]["id"] for state in matched]
     return answer

@@ -91,19 +91,53 @@ class Track(models.Model):
         return format_iswc(self.iswc)
 
 
+class VisibleLinks(models.Manager):
+    """Links that count: every answer, feed and page reads links through this manager."""
+
+    def get_queryset(self) -> QuerySet["TrackLink"]:
+        return super().get_queryset().filter(hidden_at__isnull=True)
+
+
 class TrackLink(models.Model):
-    """Where a track lives on the web, stored normalized so lookups by URL match."""
+    """Where a track lives on the web, stored normalized so lookups by URL match.
+
+    A link belongs to the claim that added it. When that claim ends (withdrawn or revoked), or a
+    verified owner hides a link an unverified claimant added, the row stays for the record but
+    is hidden: `TrackLink.objects` and every plain-SQL reader skip hidden links.
+    """
+
+    class Hidden(models.TextChoices):
+        CLAIM_ENDED = "claim-ended", "The claim that added it ended"
+        BY_OWNER = "by-owner", "Hidden by a verified owner, pending review"
+        REMOVED = "removed", "Removed by the claimant who added it"
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="links")
     url = models.CharField(max_length=2000)
     host = models.CharField(max_length=253, db_index=True)
     added_by = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="+")
+    claim = models.ForeignKey(
+        "Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="links"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=12, choices=Hidden.choices, blank=True)
+    hidden_by = models.ForeignKey(
+        Creator, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = VisibleLinks()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["url"]
+        base_manager_name = "all_objects"
         constraints = [
-            models.UniqueConstraint(fields=["track", "url"], name="tracklink_unique_per_track"),
+            # One visible row per URL and track; hidden rows stay for the record.
+            models.UniqueConstraint(
+                fields=["track", "url"],
+                condition=Q(hidden_at__isnull=True),
+                name="tracklink_unique_per_track",
+            ),
         ]
         indexes = [models.Index(fields=["url"], name="tracklink_url_idx")]
 
@@ -149,6 +183,52 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.creator} — {self.get_role_display()} of {self.track}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    def current_verification(self) -> "ClaimVerification | None":
+        """The verification in force now, if any (the oldest when several are)."""
+        return self.verifications.filter(ended_at__isnull=True).order_by("started_at").first()
+
+
+class ClaimVerification(models.Model):
+    """A period during which a claim counted as proven, and how it was proven.
+
+    Reserving is always safe, permitting and selling need proof: a claim's `allow` and the
+    licence terms it names count only while the claim has a verification in force (see
+    consent.resolution.unverified). Periods are kept when they end, so an answer `as_of` a past
+    instant knows which claims were verified then.
+    """
+
+    class Method(models.TextChoices):
+        LINK = "link", "Link proof"
+        REVIEW = "review", "Reviewer's decision with evidence"
+        ACCOUNT = "account", "Connected account"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="verifications")
+    method = models.CharField(max_length=8, choices=Method.choices)
+    # The proven URL for a link proof or connected account; the reviewer's reason for a review.
+    detail = models.CharField(max_length=2000, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [
+            # Serves "which of these claims are verified now" in every policy computation.
+            models.Index(
+                fields=["claim"], condition=Q(ended_at__isnull=True), name="verification_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim}: {self.get_method_display()}"
 
 
 class Dispute(models.Model):
@@ -243,6 +323,47 @@ class Dispute(models.Model):
         return Creator.objects.filter(claims__disputes=self).distinct()
 
 
+class Notice(models.Model):
+    """Something an artist must see: another creator's claim touches a track of theirs.
+
+    Written in the same transaction as the claim that causes it, shown on the dashboard until
+    dismissed, and emailed after commit (consent.signals.notice_created).
+    """
+
+    class Kind(models.TextChoices):
+        SAME_TRACK = "same-track", "Another creator claimed your track"
+        IDENTIFIER = "identifier", "Another track shares an identifier with yours"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # The recipient's own track, and the newcomer's claim (on it, or on the other track).
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="notices")
+    # For an identifier collision: which identifier ("url", "iswc", "sha256", "isrc") and value.
+    identifier_kind = models.CharField(max_length=6, blank=True)
+    identifier = models.CharField(max_length=2000, blank=True)
+    dispute = models.ForeignKey(
+        Dispute, on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Serves the dashboard's "notices not yet dismissed".
+            models.Index(
+                fields=["creator", "-created_at"],
+                condition=Q(dismissed_at__isnull=True),
+                name="notice_open_by_creator",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.track}"
+
+
 class DisputeStatement(models.Model):
     """What a party or a reviewer wrote in a dispute, as plain text.
 
@@ -331,6 +452,10 @@ class AuditEntry(models.Model):
         DECIDED = "decided", "Dispute decided"
         CLAIM_REVOKED = "claim-revoked", "Claim revoked"
         CREATOR_SUSPENDED = "creator-suspended", "Creator suspended"
+        CLAIM_VERIFIED = "claim-verified", "Claim verified"
+        VERIFICATION_ENDED = "verification-ended", "Claim verification ended"
+        LINK_HIDDEN = "link-hidden", "Link hidden by a verified owner"
+        LINK_RESTORED = "link-restored", "Hidden link restored"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -419,6 +544,8 @@ class EffectivePolicy(models.Model):
     # The platform API's `policy` (per purpose: value, source, terms), derived from `provenance`
     # when it is written (consent.services.policy_from_provenance), so answers send it as is.
     answer_policy = models.JSONField(default=dict)
+    # How far the track's active claims are proven (consent.services.verification_summary).
+    verification = models.JSONField(default=dict)
     sequence = models.BigIntegerField(default=0, help_text="The last change event of this track.")
     updated_at = models.DateTimeField()
 
@@ -435,7 +562,8 @@ class EffectivePolicy(models.Model):
         return {p.value: getattr(self, POLICY_FIELDS[p]) for p in PURPOSES}
 
     def snapshot(self) -> dict:
-        """Values and licence terms, the shape of a ChangeEvent's `policy` (without `disputed`)."""
+        """Values, licence terms and the claims' verification summary: the shape of a
+        ChangeEvent's `policy` (without `disputed`)."""
         snapshot: dict = self.values()
         terms = {
             purpose: {
@@ -447,6 +575,8 @@ class EffectivePolicy(models.Model):
         }
         if terms:
             snapshot["terms"] = terms
+        if self.verification:
+            snapshot["verification"] = self.verification
         return snapshot
 
 

@@ -40,6 +40,10 @@ class Resolved:
     claim_id: int | None = None
     terms_url: str = ""
     contact_email: str = ""
+    # How the claim behind this value is proven ("link", "review", "account"); "" when it is not.
+    proof: str = ""
+    # True when the claim named licence terms that are not published because it is unverified.
+    terms_withheld: bool = False
 
     @property
     def reserved(self) -> bool:
@@ -53,11 +57,19 @@ def resolve_claim(
     track_statements: Mapping[Purpose, Statement],
     catalogue_statements: Mapping[Purpose, Statement],
     claim_id: int | None = None,
+    proof: str = "",
 ) -> dict[Purpose, Resolved]:
-    """Every purpose's value for one claim. An `unset` statement means "inherit": it is skipped."""
+    """Every purpose's value for one claim. An `unset` statement means "inherit": it is skipped.
+
+    `proof` says how the claim is verified ("" when it is not); it is carried on every value so
+    that `unverified` and `combine` can weigh it.
+    """
     result: dict[Purpose, Resolved] = {}
     for purpose in PURPOSES:
-        result[purpose] = _first_explicit(purpose, track_statements, catalogue_statements, claim_id)
+        resolved = _first_explicit(purpose, track_statements, catalogue_statements, claim_id)
+        result[purpose] = (
+            replace(resolved, proof=proof) if resolved.value != Value.UNSET else resolved
+        )
     return result
 
 
@@ -87,16 +99,42 @@ def _first_explicit(
 def combine(per_claim: Iterable[Mapping[Purpose, Resolved]]) -> dict[Purpose, Resolved]:
     """The most restrictive value across claims, purpose by purpose.
 
-    Ties keep the first claim given, so callers pass claims in a stable order (oldest first) and
-    the provenance of an answer does not flicker between equal claims.
+    Between equally restrictive values a verified claim's wins (so licence terms that can be
+    published are the ones published); otherwise ties keep the first claim given, so callers pass
+    claims in a stable order (oldest first) and the provenance of an answer does not flicker
+    between equal claims.
     """
     combined: dict[Purpose, Resolved] = {purpose: UNSET for purpose in PURPOSES}
     for resolution in per_claim:
         for purpose in PURPOSES:
             candidate = resolution.get(purpose, UNSET)
-            if RESTRICTIVENESS[candidate.value] > RESTRICTIVENESS[combined[purpose].value]:
+            current = combined[purpose]
+            stricter = RESTRICTIVENESS[candidate.value] > RESTRICTIVENESS[current.value]
+            tie = RESTRICTIVENESS[candidate.value] == RESTRICTIVENESS[current.value]
+            if stricter or (tie and candidate.proof and not current.proof):
                 combined[purpose] = candidate
     return combined
+
+
+def unverified(resolution: Mapping[Purpose, Resolved]) -> dict[Purpose, Resolved]:
+    """An unverified claim: reserving is always safe, permitting and selling need proof.
+
+    Its `deny` counts as it is. Its `allow` stops counting (`unset`), so a stranger cannot loosen
+    anyone's music. Its `license` stays a reservation, but the terms and contact it names are not
+    published: nobody should be sent to pay someone who has not proven they own the track.
+    """
+    result: dict[Purpose, Resolved] = {}
+    for purpose, resolved in resolution.items():
+        if resolved.value == Value.ALLOW:
+            result[purpose] = UNSET
+        elif resolved.value == Value.LICENSE:
+            withheld = bool(resolved.terms_url or resolved.contact_email)
+            result[purpose] = replace(
+                resolved, terms_url="", contact_email="", terms_withheld=withheld
+            )
+        else:
+            result[purpose] = resolved
+    return result
 
 
 def reservations_only(resolution: Mapping[Purpose, Resolved]) -> dict[Purpose, Resolved]:

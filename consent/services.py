@@ -12,17 +12,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from consent import signals
+from consent import collisions, signals
 from consent.identifiers import normalize_url, url_host
 from consent.models import (
     POLICY_FIELDS,
     AuditEntry,
     ChangeEvent,
     Claim,
+    ClaimVerification,
     Creator,
     Declaration,
     Dispute,
@@ -32,13 +34,13 @@ from consent.models import (
     TrackLink,
 )
 from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
-from consent.ratelimits import count_disputes_opened, disputes_left_today
 from consent.resolution import (
     Resolved,
     Statement,
     combine,
     reservations_only,
     resolve_claim,
+    unverified,
 )
 
 CHUNK = 2000
@@ -89,14 +91,48 @@ class RegistrationResult:
     disputes: list[Dispute]
 
 
+def verification_summary(proofs: Sequence[str]) -> dict:
+    """How far a track's active claims are proven, from each claim's proof ("" if unverified).
+
+    The status is `verified` when every active claim is, `unverified` when none is,
+    `partly-verified` in between, and `unclaimed` when nobody claims the track.
+    """
+    verified = sum(1 for proof in proofs if proof)
+    pending = len(proofs) - verified
+    if not proofs:
+        status = "unclaimed"
+    elif not pending:
+        status = "verified"
+    elif not verified:
+        status = "unverified"
+    else:
+        status = "partly-verified"
+    return {"status": status, "verified_claims": verified, "unverified_claims": pending}
+
+
+def combine_summaries(summaries: Iterable[dict]) -> dict:
+    """One summary for several tracks that share an identifier."""
+    verified = pending = 0
+    for summary in summaries:
+        verified += summary.get("verified_claims", 0)
+        pending += summary.get("unverified_claims", 0)
+    return verification_summary(["link"] * verified + [""] * pending)
+
+
+def _proof_entry(proof: str) -> dict:
+    return {"status": "verified", "method": proof} if proof else {"status": "unverified"}
+
+
 @dataclass(frozen=True)
 class ComputedPolicy:
     values: dict[Purpose, Resolved]
     disputed: bool
     claims: dict[int, Claim]
+    verification: dict = field(default_factory=lambda: verification_summary([]))
 
     def snapshot(self) -> dict:
-        """What platforms see change: each value, and where to ask for each licence."""
+        """What platforms see change: each value, where to ask for each licence, and how far
+        the track's claims are proven."""
         snapshot: dict = {p.value: self.values[p].value.value for p in PURPOSES}
         terms = {
             p.value: {"terms_url": r.terms_url, "contact_email": r.contact_email}
@@ -105,6 +141,7 @@ class ComputedPolicy:
         }
         if terms:
             snapshot["terms"] = terms
+        snapshot["verification"] = self.verification
         return snapshot
 
     def provenance(self) -> dict[str, dict]:
@@ -122,19 +159,31 @@ class ComputedPolicy:
                     "role": claim.role,
                     # The public id, not the handle: a handle can be renamed, provenance must not.
                     "creator": str(claim.creator.public_id),
+                    "verification": _proof_entry(resolved.proof),
                 }
                 if resolved.value == Value.LICENSE:
                     entry |= {
                         "terms_url": resolved.terms_url,
                         "contact_email": resolved.contact_email,
                     }
+                    if resolved.terms_withheld:
+                        entry["terms_withheld"] = True
             result[purpose.value] = entry
         return result
 
 
 # The API's view of one purpose when nothing is reserved.
 UNSET_ANSWER = {"value": Value.UNSET.value, "source": None}
-_SOURCE_FIELDS = ("level", "declared_for", "claim", "role", "creator", "declaration", "declared_at")
+_SOURCE_FIELDS = (
+    "level",
+    "declared_for",
+    "claim",
+    "role",
+    "creator",
+    "declaration",
+    "declared_at",
+    "verification",
+)
 
 
 def policy_from_provenance(provenance: dict) -> dict:
@@ -157,6 +206,8 @@ def policy_from_provenance(provenance: dict) -> dict:
             item["terms"] = {
                 "terms_url": entry.get("terms_url", ""),
                 "contact_email": entry.get("contact_email", ""),
+                # True when the claim named terms that stay unpublished until it is verified.
+                "withheld": bool(entry.get("terms_withheld")),
             }
         policy[purpose] = item
     return policy
@@ -247,9 +298,14 @@ def compute_policies(
     else:
         claim_filter = Q(created_at__lte=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
         dispute_filter = Q(opened_at__lte=at) & (Q(closed_at__isnull=True) | Q(closed_at__gt=at))
+    if at is None:
+        proof_filter = Q(ended_at__isnull=True)
+    else:
+        proof_filter = Q(started_at__lte=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
     claims_by_track: dict[int, list[Claim]] = defaultdict(list)
     claims: dict[int, Claim] = {}
     disputed: set[int] = set()
+    proofs: dict[int, str] = {}
     for chunk in _chunks(list(track_ids)):
         for claim in (
             Claim.objects.filter(claim_filter, track_id__in=chunk)
@@ -263,23 +319,35 @@ def compute_policies(
                 "track_id", flat=True
             )
         )
+    for chunk in _chunks(list(claims)):
+        rows = ClaimVerification.objects.filter(proof_filter, claim_id__in=chunk)
+        for claim_id, method in rows.order_by("-started_at", "-id").values_list(
+            "claim_id", "method"
+        ):
+            proofs[claim_id] = method  # the oldest proof in force wins: it is written last
     statements = latest_statements(
         (c.creator_id for c in claims.values()), list(claims_by_track.keys()), at
     )
     result: dict[int, ComputedPolicy] = {}
     for track_id in track_ids:
         per_claim = []
-        for claim in claims_by_track.get(track_id, []):
+        track_claims = claims_by_track.get(track_id, [])
+        for claim in track_claims:
+            proof = proofs.get(claim.id, "")
             resolution = resolve_claim(
                 statements.get((claim.creator_id, track_id), {}),
                 statements.get((claim.creator_id, None), {}),
                 claim.id,
+                proof,
             )
+            if not proof:
+                resolution = unverified(resolution)
             suspended_at = claim.creator.suspended_at
             if suspended_at is not None and (at is None or suspended_at <= at):
                 resolution = reservations_only(resolution)
             per_claim.append(resolution)
-        result[track_id] = ComputedPolicy(combine(per_claim), track_id in disputed, claims)
+        summary = verification_summary([proofs.get(c.id, "") for c in track_claims])
+        result[track_id] = ComputedPolicy(combine(per_claim), track_id in disputed, claims, summary)
     return result
 
 
@@ -326,6 +394,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
         for purpose in PURPOSES:
             setattr(current, POLICY_FIELDS[purpose], snapshot[purpose.value])
         current.disputed = policy.disputed
+        current.verification = policy.verification
         current.provenance = provenance
         current.answer_policy = policy_from_provenance(provenance)
         current.updated_at = now
@@ -352,6 +421,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
     fields = [
         *POLICY_FIELDS.values(),
         "disputed",
+        "verification",
         "provenance",
         "answer_policy",
         "sequence",
@@ -456,8 +526,9 @@ def register_track(creator: Creator, data: TrackData) -> RegistrationResult:
 def register_tracks(creator: Creator, items: Sequence[TrackData]) -> RegistrationResult:
     """Register tracks and claim them, all or nothing, in one transaction.
 
-    A track whose ISRC is already registered is not overwritten: the creator's claim is added,
-    and where another creator actively claims the same role, a dispute is opened (or joined).
+    A track whose ISRC is already registered is not overwritten: the creator's claim is added.
+    Every collision with other creators' claims, on the same track or through a shared ISWC,
+    link or audio hash, notifies them and may open a dispute (consent.collisions).
     """
     refuse_if_suspended(creator)
     with transaction.atomic():
@@ -488,22 +559,22 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
             for item in items
         ]
 
-        active: dict[tuple[int, str], list[Claim]] = defaultdict(list)
+        active: dict[int, list[Claim]] = defaultdict(list)
         own_inactive: dict[tuple[int, str], Claim] = {}
         existing_ids = [t.id for t in existing.values()]
         for chunk in _chunks(existing_ids):
-            for claim in Claim.objects.filter(track_id__in=chunk):
+            for claim in Claim.objects.filter(track_id__in=chunk).select_related("creator"):
                 if claim.status == Claim.Status.ACTIVE:
-                    active[(claim.track_id, claim.role)].append(claim)
+                    active[claim.track_id].append(claim)
                 elif claim.creator_id == creator.id:
                     own_inactive[(claim.track_id, claim.role)] = claim
 
         new_claims: list[Claim] = []
         renewed: list[Claim] = []
-        competing: list[tuple[Claim, list[Claim]]] = []
+        claims_by_track: dict[int, list[Claim]] = defaultdict(list)
         for item, track in zip(items, tracks, strict=True):
             for role in dict.fromkeys(item.roles):
-                holders = active.get((track.id, role), [])
+                holders = [c for c in active.get(track.id, []) if c.role == role]
                 if any(c.creator_id == creator.id for c in holders):
                     raise ConsentError(
                         f"You have already registered the {role} of “{track.title}”."
@@ -524,18 +595,43 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                 else:
                     claim = Claim(track=track, creator=creator, role=role)
                     new_claims.append(claim)
-                if holders:
-                    competing.append((claim, holders))
+                claims_by_track[track.id].append(claim)
         Claim.objects.bulk_create(new_claims, batch_size=1000)
         Claim.objects.bulk_update(renewed, ["status", "ended_at"])
-        _check_dispute_allowance(creator, competing)
-        disputes = [_open_or_join_dispute(claim, holders) for claim, holders in competing]
 
         links: list[TrackLink] = []
+        identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        new_ids = {t.id for t in new_tracks}
         for item, track in zip(items, tracks, strict=True):
-            for url in dict.fromkeys(normalize_url(link) for link in item.links):
-                links.append(TrackLink(track=track, url=url, host=url_host(url), added_by=creator))
+            urls = list(dict.fromkeys(normalize_url(link) for link in item.links))
+            check_link_caps(track, claims_by_track[track.id][0], len(urls))
+            for url in urls:
+                links.append(
+                    TrackLink(
+                        track=track,
+                        url=url,
+                        host=url_host(url),
+                        added_by=creator,
+                        claim=claims_by_track[track.id][0],
+                    )
+                )
+                identifiers[track.id].append(("url", url))
+            if track.id in new_ids:
+                identifiers[track.id] += [("iswc", track.iswc), ("sha256", track.audio_sha256)]
+
+        found: list[collisions.Collision] = []
+        for track in tracks:
+            for claim in claims_by_track[track.id]:
+                collision = collisions.on_same_track(claim, active.get(track.id, []))
+                if collision is not None:
+                    found.append(collision)
+        found += collisions.through_identifiers(creator.id, claims_by_track, identifiers)
+        try:
+            collisions.check_allowance(creator.user_id, found)
+        except collisions.CollisionRefused as exc:
+            raise ConsentError(str(exc)) from exc
         TrackLink.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
+        disputes = collisions.settle(found)
 
         now = timezone.now()
         batch = uuid.uuid4()  # one registration or import reads as one entry in history
@@ -562,100 +658,175 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         return RegistrationResult(tracks=tracks, disputes=disputes)
 
 
-def _check_dispute_allowance(creator: Creator, competing: list[tuple[Claim, list[Claim]]]) -> None:
-    """Registering other creators' ISRCs opens disputes and emails them: the same daily limit
-    as contesting applies, so a bulk import cannot flood the review desk or anyone's inbox."""
-    contested = {(claim.track_id, claim.role) for claim, _ in competing}
-    if not contested:
+def check_link_caps(track: Track, claim: Claim, adding: int) -> None:
+    """Links per track and per claim are capped, so nobody can bury a track under links."""
+    if not adding:
         return
-    already = set(
-        Dispute.objects.filter(
-            track_id__in={track_id for track_id, _ in contested}, status__in=Dispute.ACTIVE
-        ).values_list("track_id", "role")
-    )
-    opening = len(contested - already)
-    if not opening:
-        return
-    left = disputes_left_today(creator.user_id)
-    if opening > left:
+    per_track = settings.LINKS_PER_TRACK
+    per_claim = settings.LINKS_PER_CLAIM
+    on_track = TrackLink.objects.filter(track=track).count() if track.pk else 0
+    if on_track + adding > per_track:
         raise ConsentError(
-            f"This would open {opening} disputes over recordings or compositions other creators "
-            f"already claim, and you can open {left} more today. Remove those rows, or register "
-            "them over several days; nothing was registered."
+            f"“{track.title}” can have at most {per_track} links, and it has {on_track}; "
+            f"adding {adding} would go over. Remove links it no longer needs first."
         )
-    transaction.on_commit(lambda: count_disputes_opened(creator.user_id, opening))
+    mine = TrackLink.objects.filter(claim=claim).count() if claim.pk else 0
+    if mine + adding > per_claim:
+        raise ConsentError(
+            f"You can add at most {per_claim} links to “{track.title}”, and you have added "
+            f"{mine}; adding {adding} would go over."
+        )
 
 
-def _open_or_join_dispute(claim: Claim, holders: list[Claim]) -> Dispute:
-    """The registry opens a dispute itself when a second creator registers the same role."""
-    dispute = Dispute.objects.filter(
-        track_id=claim.track_id, role=claim.role, status__in=Dispute.ACTIVE
-    ).first()
-    joined = dispute is not None
-    if dispute is None:
-        dispute = Dispute.objects.create(
-            track_id=claim.track_id,
-            role=claim.role,
-            reason=f"Competing claims on the {claim.role}: the same ISRC was registered again.",
-        )
-    dispute.claims.add(claim, *holders)
-    action = AuditEntry.Action.JOINED if joined else AuditEntry.Action.OPENED
-    AuditEntry.objects.create(
-        action=action,
-        reason=dispute.reason,
-        dispute=dispute,
-        creator_id=claim.creator_id,
-        claim=claim,
-        details={"automatic": True},
+def _active_claim(creator: Creator, track: Track, refusal: str) -> Claim:
+    claim = (
+        Claim.objects.filter(track=track, creator=creator, status=Claim.Status.ACTIVE)
+        .order_by("created_at", "id")
+        .first()
     )
-    signals.dispute_changed.send(sender=Dispute, dispute=dispute, event=action, message="")
-    return dispute
+    if claim is None:
+        raise ConsentError(refusal)
+    return claim
 
 
 def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[TrackLink]:
-    """Add links to a track the creator claims; duplicates of existing links are ignored."""
+    """Add links to a track the creator claims; duplicates of existing links are ignored.
+
+    Each link belongs to the creator's claim and ends with it. A link that another creator's
+    track already carries is a collision (consent.collisions): they are notified, and a dispute
+    opens when their claim is verified and this one is not.
+    """
     refuse_if_suspended(creator)
     with transaction.atomic():
-        if not Claim.objects.filter(
-            track=track, creator=creator, status=Claim.Status.ACTIVE
-        ).exists():
-            raise ConsentError("You can only add links to tracks you have claimed.")
-        links = []
-        for url in dict.fromkeys(normalize_url(u) for u in urls):
-            link, created = TrackLink.objects.get_or_create(
-                track=track, url=url, defaults={"host": url_host(url), "added_by": creator}
-            )
-            if created:
-                links.append(link)
+        lock_consent_writes()
+        claim = _active_claim(creator, track, "You can only add links to tracks you have claimed.")
+        present = set(TrackLink.objects.filter(track=track).values_list("url", flat=True))
+        urls = [u for u in dict.fromkeys(normalize_url(u) for u in urls) if u not in present]
+        check_link_caps(track, claim, len(urls))
+        found = collisions.through_identifiers(
+            creator.id, {track.id: [claim]}, {track.id: [("url", url) for url in urls]}
+        )
+        try:
+            collisions.check_allowance(creator.user_id, found)
+        except collisions.CollisionRefused as exc:
+            raise ConsentError(str(exc).replace("registered", "added")) from exc
+        links = TrackLink.objects.bulk_create(
+            [
+                TrackLink(track=track, url=url, host=url_host(url), added_by=creator, claim=claim)
+                for url in urls
+            ]
+        )
+        if collisions.settle(found):
+            refresh_policies([track.id], cause="dispute-opened")
         return links
 
 
 def remove_link(creator: Creator, link: TrackLink) -> None:
-    """Remove a link the creator added; a co-owner's links are theirs to remove, not anyone's."""
+    """Remove a link the creator added; a co-owner's links are theirs to remove, not anyone's.
+
+    A verified owner can instead hide an unverified claimant's link (`hide_link`).
+    """
     refuse_if_suspended(creator)
-    if not Claim.objects.filter(
-        track_id=link.track_id, creator=creator, status=Claim.Status.ACTIVE
-    ).exists():
-        raise ConsentError("You can only remove links from tracks you have claimed.")
-    if link.added_by_id != creator.id:
-        raise ConsentError(
-            "Another owner of this track added that link, so only they can remove it. If it is "
-            "wrong, contest their claim from the track's public page."
+    with transaction.atomic():
+        lock_consent_writes()
+        _active_claim(
+            creator, link.track, "You can only remove links from tracks you have claimed."
         )
-    link.delete()
+        if link.added_by_id != creator.id:
+            raise ConsentError(
+                "Another owner of this track added that link, so only they can remove it. If "
+                "it is wrong and your claim is verified, hide it pending review; otherwise "
+                "contest their claim from the track's public page."
+            )
+        _hide([link.pk], TrackLink.Hidden.REMOVED, creator)
+
+
+def _hide(link_ids: Iterable[int], reason: str, by: Creator | None = None) -> int:
+    return TrackLink.objects.filter(pk__in=list(link_ids)).update(
+        hidden_at=timezone.now(), hidden_reason=reason, hidden_by=by
+    )
+
+
+def hide_link(creator: Creator, link: TrackLink) -> None:
+    """A verified owner hides a link an unverified claimant added to their track, pending review.
+
+    The link leaves every answer, feed and page at once; a reviewer can restore it
+    (`restore_link`). Recorded in the audit log.
+    """
+    refuse_if_suspended(creator)
+    with transaction.atomic():
+        lock_consent_writes()
+        claim = _active_claim(
+            creator, link.track, "You can only hide links on tracks you have claimed."
+        )
+        if not claim.verifications.filter(ended_at__isnull=True).exists():
+            raise ConsentError(
+                "Only a verified owner can hide another claimant's link. Verify your claim "
+                "first, from the track's page."
+            )
+        if link.added_by_id == creator.id:
+            raise ConsentError("This is your own link: remove it instead.")
+        if link.claim_id and link.claim.verifications.filter(ended_at__isnull=True).exists():
+            raise ConsentError(
+                "That link was added by a verified owner, so it cannot be hidden. If it is "
+                "wrong, contest their claim from the track's public page."
+            )
+        _hide([link.pk], TrackLink.Hidden.BY_OWNER, creator)
+        AuditEntry.objects.create(
+            user=creator.user,
+            action=AuditEntry.Action.LINK_HIDDEN,
+            creator=creator,
+            claim=link.claim,
+            details={"link": link.url, "track": str(link.track.public_id)},
+        )
+
+
+def restore_link(reviewer, link: TrackLink, reason: str) -> None:
+    """A reviewer brings back a link a verified owner hid, when the hiding was wrong."""
+    with transaction.atomic():
+        lock_consent_writes()
+        link = TrackLink.all_objects.select_for_update().get(pk=link.pk)
+        if link.hidden_reason != TrackLink.Hidden.BY_OWNER:
+            raise ConsentError("Only a link hidden by an owner can be restored.")
+        if link.claim_id is None or link.claim.status != Claim.Status.ACTIVE:
+            raise ConsentError("The claim that added this link has ended, so it stays hidden.")
+        if TrackLink.objects.filter(track_id=link.track_id, url=link.url).exists():
+            raise ConsentError("The track already carries this link again.")
+        TrackLink.all_objects.filter(pk=link.pk).update(
+            hidden_at=None, hidden_reason="", hidden_by=None
+        )
+        AuditEntry.objects.create(
+            user=reviewer,
+            action=AuditEntry.Action.LINK_RESTORED,
+            reason=reason,
+            claim=link.claim,
+            details={"link": link.url, "track": str(link.track.public_id)},
+        )
+
+
+def end_claims(claim_ids: Iterable[int], status: str, now=None) -> None:
+    """Claims stop counting: their links leave every answer with them, and any verification in
+    force ends. Call inside the transaction that holds the consent write lock."""
+    claim_ids = list(claim_ids)
+    now = now or timezone.now()
+    Claim.objects.filter(pk__in=claim_ids).update(status=status, ended_at=now)
+    TrackLink.objects.filter(claim_id__in=claim_ids).update(
+        hidden_at=now, hidden_reason=TrackLink.Hidden.CLAIM_ENDED
+    )
+    ClaimVerification.objects.filter(claim_id__in=claim_ids, ended_at__isnull=True).update(
+        ended_at=now, ended_reason=f"The claim was {status}."
+    )
 
 
 def withdraw_claim(claim: Claim) -> None:
-    """The creator gives up a claim; their declarations stop counting for that track.
+    """The creator gives up a claim; their declarations and links stop counting for that track.
 
     A suspended creator cannot: withdrawing would drop their denials with the claim.
     """
     refuse_if_suspended(claim.creator)
     with transaction.atomic():
         lock_consent_writes()
-        Claim.objects.filter(pk=claim.pk).update(
-            status=Claim.Status.WITHDRAWN, ended_at=timezone.now()
-        )
+        end_claims([claim.pk], Claim.Status.WITHDRAWN)
         for dispute in Dispute.objects.filter(claims=claim, status__in=Dispute.ACTIVE):
             AuditEntry.objects.create(
                 user=claim.creator.user,
@@ -664,13 +835,20 @@ def withdraw_claim(claim: Claim) -> None:
                 creator_id=claim.creator_id,
                 claim=claim,
             )
-        _close_settled_disputes(claim.track_id)
+        close_settled_disputes(claim.track_id)
         refresh_policies([claim.track_id], cause="claim-withdrawn")
 
 
-def _close_settled_disputes(track_id: int) -> None:
-    """A dispute with fewer than two active claims left has nobody left to disagree with."""
-    for dispute in Dispute.objects.filter(track_id=track_id, status__in=Dispute.ACTIVE):
+def close_settled_disputes(track_id: int) -> None:
+    """A dispute with fewer than two active claims left has nobody left to disagree with.
+
+    Looks at disputes over the track and at those its claims take part in (a collision through
+    an identifier weighs a claim on another track).
+    """
+    disputes = Dispute.objects.filter(
+        Q(track_id=track_id) | Q(claims__track_id=track_id), status__in=Dispute.ACTIVE
+    ).distinct()
+    for dispute in disputes:
         if dispute.claims.filter(status=Claim.Status.ACTIVE).count() < 2:
             dispute.status = Dispute.Status.CLOSED
             dispute.closed_at = timezone.now()
@@ -682,6 +860,8 @@ def _close_settled_disputes(track_id: int) -> None:
             signals.dispute_changed.send(
                 sender=Dispute, dispute=dispute, event=AuditEntry.Action.CLOSED, message=""
             )
+            if dispute.track_id != track_id:
+                refresh_policies([dispute.track_id], cause="dispute-closed")
 
 
 # --- Checking the derived state ------------------------------------------------------------

@@ -15,3 +15,7 @@ dispute_changed = Signal()
 # and `event` ("approved", "refused" or "suspended"). Receivers that email defer their work with
 # transaction.on_commit, like those of `dispute_changed`.
 platform_reviewed = Signal()
+
+# Sent after a transaction that wrote collision notices (consent.collisions) has committed, with
+# `notice_ids`: the registry emails each existing claimant.
+notices_created = Signal()

@@ -20,19 +20,21 @@ BLOCK = 5000
 # The tables of consent.models Track, EffectivePolicy, TrackLink and SequenceCounter.
 _TRACKS_SQL = """
     SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc,
-           p.disputed, CAST(p.answer_policy AS text), p.sequence
+           p.disputed, CAST(p.answer_policy AS text), p.sequence, CAST(p.verification AS text)
     FROM consent_track t
     JOIN consent_effectivepolicy p ON p.track_id = t.id
     ORDER BY t.id
 """
-_LINKS_SQL = "SELECT track_id, url FROM consent_tracklink ORDER BY track_id, url"
+_LINKS_SQL = (
+    "SELECT track_id, url FROM consent_tracklink WHERE hidden_at IS NULL ORDER BY track_id, url"
+)
 _SEQUENCE_SQL = "SELECT value FROM consent_sequencecounter WHERE id = 1"
 
 
 def _merge(tracks: Iterator[tuple], links: Iterator[tuple]) -> Iterator[dict]:
     """Join two cursors ordered by track id, without holding either in memory."""
     pending = next(links, None)
-    for track_id, public_id, title, credit, isrc, iswc, disputed, policy, sequence in tracks:
+    for track_id, public_id, title, credit, isrc, iswc, disputed, policy, sequence, proof in tracks:
         urls = []
         while pending is not None and pending[0] <= track_id:
             if pending[0] == track_id:
@@ -41,7 +43,9 @@ def _merge(tracks: Iterator[tuple], links: Iterator[tuple]) -> Iterator[dict]:
         if not isinstance(public_id, uuid.UUID):  # SQLite keeps UUIDs as hex text
             public_id = uuid.UUID(public_id)
         summary = track_summary(public_id, title, credit, isrc, iswc, urls)
-        yield registered_answer(summary, bool(disputed), orjson.Fragment(policy), sequence)
+        yield registered_answer(
+            summary, bool(disputed), orjson.Fragment(policy), sequence, orjson.Fragment(proof)
+        )
 
 
 def _rows(cursor, sql: str) -> Iterator[tuple]:

@@ -215,6 +215,9 @@ EVIDENCE_TYPES = envlist(
 )
 # Contests one account may open per day: an abuse limit, counted in the shared cache.
 DISPUTES_PER_DAY = envint("DISPUTES_PER_DAY", 5, minimum=1)
+# Links a track may carry in all, and links one claimant may add to one track.
+LINKS_PER_TRACK = envint("LINKS_PER_TRACK", 50, minimum=1)
+LINKS_PER_CLAIM = envint("LINKS_PER_CLAIM", 20, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -59,3 +59,21 @@ def private_media(settings, tmp_path):
     """Uploads go to a folder of this test, never the project's media folder."""
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
+
+
+def verify_claims_of(creator: Creator, reviewer=None) -> None:
+    """A reviewer verified every active claim of this creator, as after reading their evidence.
+
+    Only a verified claim's `allow` and licence terms reach platforms; tests of what a permission
+    or a licence looks like in the outputs verify the owner first, as a real owner would.
+    """
+    from django.db import transaction
+
+    from consent.models import Claim
+    from consent.services import lock_consent_writes
+    from consent.verification import Method, verify_claims
+
+    with transaction.atomic():
+        lock_consent_writes()
+        claims = Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
+        verify_claims(list(claims), Method.REVIEW, "Distribution statement checked.", by=reviewer)

@@ -6,13 +6,17 @@ from consent.disputes import EvidenceFile
 from consent.models import Claim, Track
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, register_track
+from tests.conftest import verify_claims_of
 
 ISRC = "USRC17607839"
 PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def owned_track(creator, *, allow_everything: bool = True, isrc: str = ISRC) -> Track:
+def owned_track(
+    creator, *, allow_everything: bool = True, isrc: str = ISRC, verified: bool = True
+) -> Track:
+    """A track its owner registered and proved (so their `allow` counts), allowing every use."""
     choices = {p: PurposeChoice(Value.ALLOW) for p in Purpose} if allow_everything else {}
     data = TrackData(
         title="Night Drive",
@@ -21,7 +25,10 @@ def owned_track(creator, *, allow_everything: bool = True, isrc: str = ISRC) -> 
         isrc=isrc,
         choices=choices,
     )
-    return register_track(creator, data).tracks[0]
+    track = register_track(creator, data).tracks[0]
+    if verified:
+        verify_claims_of(creator)
+    return track
 
 
 def claim_of(creator, track: Track) -> Claim:

@@ -15,6 +15,7 @@ from consent.services import (
     register_track,
     withdraw_claim,
 )
+from tests.conftest import verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,7 @@ def test_changes_after_t_never_alter_the_answer_for_t(api, artist, other_artist)
     track = register_track(
         artist, TrackData(title="Night", artist_credit="Band", roles=["recording"], isrc=ISRC)
     ).tracks[0]
+    verify_claims_of(artist)
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
     t1 = instant()
     answer_t1 = lookup(api, t1)

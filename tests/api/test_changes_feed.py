@@ -9,7 +9,7 @@ from consent.models import ChangeEvent
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from tests.api.conftest import KeyClient
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 
 WRITERS = 4
 CHANGES_PER_WRITER = 10
@@ -29,24 +29,33 @@ def register(artist, title: str = "T", isrc: str | None = None):
 @pytest.mark.django_db
 def test_events_come_in_order_with_policy_previous_and_paging(api, artist):
     track = register(artist, isrc="USRC17607839")
+    verify_claims_of(artist)  # the owner proves the claim, so its `allow` will count
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.ALLOW)}, track=track)
     first = page(api, 0, limit=2)
     assert [e["sequence"] for e in first["events"]] == [1, 2]
     assert first["has_more"] is True and first["next_after"] == 2
-    assert first["last_sequence"] == 3
-    event = first["events"][1]
-    assert event["track"] == {"id": str(track.public_id), "isrc": "USRC17607839", "iswc": None}
+    assert first["last_sequence"] == 4
+    verified = first["events"][1]
+    assert verified["track"] == {"id": str(track.public_id), "isrc": "USRC17607839", "iswc": None}
+    assert verified["cause"] == "claim-verified"
+    assert verified["previous"]["verification"]["status"] == "unverified"
+    assert verified["policy"]["verification"] == {
+        "status": "verified",
+        "verified_claims": 1,
+        "unverified_claims": 0,
+    }
+    rest = page(api, first["next_after"], limit=2)
+    assert [e["sequence"] for e in rest["events"]] == [3, 4]
+    assert rest["has_more"] is False
+    event = rest["events"][0]
     assert event["policy"]["train-ai"] == "deny"
     assert event["previous"]["train-ai"] == "unset"
     assert event["policy"]["disputed"] is False
     assert event["cause"]
-    rest = page(api, first["next_after"], limit=2)
-    assert [e["sequence"] for e in rest["events"]] == [3]
-    assert rest["has_more"] is False
-    assert rest["events"][0]["policy"]["train-ai"] == "allow"
-    empty = page(api, 3)
-    assert empty == {"events": [], "next_after": 3, "has_more": False, "last_sequence": 3}
+    assert rest["events"][1]["policy"]["train-ai"] == "allow"
+    empty = page(api, 4)
+    assert empty == {"events": [], "next_after": 4, "has_more": False, "last_sequence": 4}
 
 
 @pytest.mark.django_db

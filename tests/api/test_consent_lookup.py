@@ -5,6 +5,7 @@ import pytest
 from consent.models import EffectivePolicy
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
+from tests.conftest import verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,7 @@ def track(artist):
         links=["https://www.soundcloud.com/owner/night-drive/"],
     )
     track = register_track(artist, data).tracks[0]
+    verify_claims_of(artist)
     declare(
         artist,
         {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT}
@@ -63,8 +65,18 @@ def test_the_answer_carries_values_provenance_and_terms(api, track, artist):
     assert source["creator"] == str(artist.public_id)
     assert isinstance(source["declaration"], int)
     assert source["declared_at"]
+    assert source["verification"] == {"status": "verified", "method": "review"}
     assert policy["tdm"] == {"value": "unset", "source": None}
-    assert policy["search"]["terms"]["terms_url"] == "https://owner.example/terms"
+    assert policy["search"]["terms"] == {
+        "terms_url": "https://owner.example/terms",
+        "contact_email": "",
+        "withheld": False,
+    }
+    assert body["verification"] == {
+        "status": "verified",
+        "verified_claims": 1,
+        "unverified_claims": 0,
+    }
     assert body["disputed"] is False
     assert body["sequence"] == EffectivePolicy.objects.get(track=track).sequence > 0
     assert body["as_of"].endswith("Z")

@@ -5,6 +5,7 @@ import pytest
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from tests.api.conftest import KeyClient
+from tests.conftest import verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,7 @@ def catalogue(artist):
         LICENSED,
         {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://a.example/t")},
     )
+    verify_claims_of(artist)
 
 
 def test_answers_in_request_order_with_the_emission_rules(compat, catalogue):

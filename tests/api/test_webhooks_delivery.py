@@ -19,7 +19,7 @@ from api.models import WebhookDelivery, WebhookEndpoint
 from consent.models import ChangeEvent, Platform
 from consent.purposes import Value
 from tests.api.webhooks_support import Receiver, Reply, flip, new_tracks
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,7 @@ def test_changes_arrive_signed_in_order_in_one_batch(platform, artist, receiver)
 def test_deny_allow_deny_arrives_in_order_and_ends_denied(platform, artist, receiver, settings):
     settings.WEBHOOK_BATCH_SIZE = 1
     new_tracks(artist, 1)
+    verify_claims_of(artist)  # an owner's `allow` counts once the claim is proven
     endpoint = subscribe(platform, receiver)
     for value in (Value.DENY, Value.ALLOW, Value.DENY):
         flip(artist, value)

@@ -8,7 +8,7 @@ from django.db import connection
 from consent.models import ChangeEvent
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 
 WRITERS = 4
 CHANGES_PER_WRITER = 12
@@ -87,6 +87,7 @@ def test_concurrent_writers_on_one_track_lose_no_update():
     track = None
     for artist in artists:
         track = register_track(artist, data).tracks[0]
+        verify_claims_of(artist)  # so that each writer's `allow` counts
     purposes = [Purpose.TDM, Purpose.TRAIN_AI, Purpose.AI_INPUT, Purpose.SEARCH][:WRITERS]
     start = threading.Barrier(WRITERS)
     errors: list[BaseException] = []

@@ -16,7 +16,7 @@ from consent.importing import (
 from consent.models import ChangeEvent, Claim, Declaration, Dispute, EffectivePolicy, Track
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, register_track, register_tracks
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 
 ISRC = "US-RC1-76-07839"
 OTHER_ISRC = "GB-AYE-24-00001"
@@ -378,9 +378,17 @@ def test_a_valid_file_registers_every_track_with_its_choices_in_force(artist):
         "ai-input": "license",
         "search": "unset",
     }
-    assert policy.provenance["ai-input"]["terms_url"] == "https://band.example/terms"
     assert policy.provenance["train-ai"]["level"] == "track"
+    # New claims are unverified: the reservation counts, the terms and permissions wait for proof.
+    assert policy.provenance["ai-input"]["terms_url"] == ""
+    assert policy.provenance["ai-input"]["terms_withheld"] is True
     harbour = EffectivePolicy.objects.get(track__isrc="GBAYE2400001")
+    assert (harbour.train_ai, harbour.search) == ("unset", "unset")
+
+    verify_claims_of(artist)
+    policy.refresh_from_db()
+    assert policy.provenance["ai-input"]["terms_url"] == "https://band.example/terms"
+    harbour.refresh_from_db()
     assert (harbour.train_ai, harbour.search) == ("allow", "allow")
 
 

@@ -14,6 +14,7 @@ from consent.services import (
     register_track,
     withdraw_claim,
 )
+from tests.conftest import verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,7 @@ def test_new_tracks_inherit_the_catalogue_default(artist):
 
 def test_a_track_override_beats_the_catalogue_and_inherit_restores_it(artist):
     track = register_track(artist, track_data()).tracks[0]
+    verify_claims_of(artist)
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.ALLOW)}, track=track)
     assert policy(track)["train-genai"] == "allow"
@@ -97,6 +99,7 @@ def test_a_competing_claim_opens_a_dispute_and_the_most_restrictive_value_applie
 ):
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.ALLOW)})
     track = register_track(artist, track_data(isrc=ISRC)).tracks[0]
+    verify_claims_of(artist)
     assert policy(track)["train-genai"] == "allow"
 
     declare(other_artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
@@ -174,6 +177,7 @@ def test_withdrawing_one_of_two_competing_claims_closes_the_dispute(artist, othe
 
 def test_new_licence_terms_are_a_change_platforms_see(artist):
     track = register_track(artist, track_data()).tracks[0]
+    verify_claims_of(artist)
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://a.org/1")})
     before = ChangeEvent.objects.count()
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://a.org/2")})

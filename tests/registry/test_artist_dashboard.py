@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track, register_tracks
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,9 @@ def register(creator, count: int, prefix: str = "Song"):
         )
         for n in range(count)
     ]
-    return register_tracks(creator, items).tracks
+    result = register_tracks(creator, items).tracks
+    verify_claims_of(creator)  # the owner has proven their claim
+    return result
 
 
 def titles(response) -> list[str]:

@@ -6,6 +6,7 @@ from django.urls import reverse
 from consent.models import Declaration, EffectivePolicy
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_tracks
+from tests.conftest import verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,9 @@ def register(creator, count: int):
         TrackData(title=f"Song {n}", artist_credit=creator.artist_name, roles=["recording"])
         for n in range(count)
     ]
-    return register_tracks(creator, items).tracks
+    tracks = register_tracks(creator, items).tracks
+    verify_claims_of(creator)  # the owner has proven their claims
+    return tracks
 
 
 def choices(**values) -> dict:

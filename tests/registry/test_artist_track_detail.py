@@ -6,7 +6,7 @@ from django.urls import reverse
 from consent.models import Claim, Declaration, EffectivePolicy, TrackLink
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,7 @@ def test_the_page_shows_identifiers_links_and_the_public_page(owner_client, trac
 def test_a_track_override_beats_the_catalogue_and_says_where_it_comes_from(
     owner_client, artist, track
 ):
+    verify_claims_of(artist)
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
     response = owner_client.post(url(track), choices(train_genai="allow"), follow=True)
     assert in_force(track)["train-genai"] == "allow"

@@ -11,7 +11,7 @@ from protego import Protego
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from registry import views_feeds
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 from tests.schemas import TDMREP_FILE_SCHEMA
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,9 @@ def register(creator, *links, title="Night Drive"):
     data = TrackData(
         title=title, artist_credit=creator.artist_name, roles=["recording"], links=list(links)
     )
-    return register_track(creator, data).tracks[0]
+    result = register_track(creator, data).tracks[0]
+    verify_claims_of(creator)  # the owner has proven their claim
+    return result
 
 
 def deny_all_ai(creator) -> None:

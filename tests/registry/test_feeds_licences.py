@@ -9,7 +9,7 @@ from lxml import etree
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 from tests.schemas import ODRL_POLICY_SCHEMA
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,9 @@ def register(creator, *links):
     data = TrackData(
         title="Night Drive", artist_credit=creator.artist_name, roles=["recording"], links=links
     )
-    return register_track(creator, data).tracks[0]
+    result = register_track(creator, data).tracks[0]
+    verify_claims_of(creator)  # the owner has proven their claim
+    return result
 
 
 def licence_only(creator, **terms) -> None:

@@ -12,7 +12,7 @@ from protego import Protego
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 from tests.schemas import TDMREP_FILE_SCHEMA
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,9 @@ RSL = {"rsl": "https://rslstandard.org/rsl"}
 
 def register(creator, isrc=None, title="Night Drive"):
     data = TrackData(title=title, artist_credit=creator.artist_name, roles=["recording"], isrc=isrc)
-    return register_track(creator, data).tracks[0]
+    result = register_track(creator, data).tracks[0]
+    verify_claims_of(creator)  # the owner has proven their claim
+    return result
 
 
 def deny_all_ai(creator) -> None:

@@ -5,10 +5,11 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from consent.models import EffectivePolicy, Track
+from consent.disputes import decide
+from consent.models import Claim, Dispute, EffectivePolicy, Track
 from consent.purposes import LABELS, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,9 @@ def register(creator, title="Blue Hour", isrc="GBAYE6800011", **kwargs):
         isrc=isrc,
         **kwargs,
     )
-    return register_track(creator, data)
+    result = register_track(creator, data)
+    verify_claims_of(creator)  # the owner has proven their claim
+    return result
 
 
 def page(client, track) -> tuple[int, str]:
@@ -149,10 +152,18 @@ def test_an_undisputed_track_shows_no_dispute_banner(client, artist):
     assert "disputed" not in body.lower()
 
 
-def test_a_track_with_two_owners_explains_that_the_strictest_choice_applies(client, artist):
+def test_a_track_with_two_owners_explains_that_the_strictest_choice_applies(
+    client, artist, django_user_model
+):
     songwriter = make_artist("The Songwriter", "the-songwriter")
     track = register(artist, choices={Purpose.SEARCH: PurposeChoice(Value.ALLOW)}).tracks[0]
     register(songwriter, roles=["composition"], choices={Purpose.SEARCH: PurposeChoice(Value.DENY)})
+    # The owner's claim was verified, so the songwriter's new one went to review; a reviewer
+    # upholds it, which revokes nobody's claim on the recording.
+    reviewer = django_user_model.objects.create_user("desk", "desk@example.org", is_staff=True)
+    dispute = Dispute.objects.get(track=track, role="composition")
+    upheld = Claim.objects.get(track=track, creator=songwriter)
+    decide(reviewer, dispute, "upheld", "The publisher's letter shows it.", upheld_claim=upheld)
 
     _, body = page(client, track)
 

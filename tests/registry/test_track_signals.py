@@ -10,7 +10,7 @@ from django.conf import settings
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist
+from tests.conftest import make_artist, verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,9 @@ def register(creator, isrc=None, **kwargs):
         isrc=isrc,
         **kwargs,
     )
-    return register_track(creator, data).tracks[0]
+    result = register_track(creator, data).tracks[0]
+    verify_claims_of(creator)  # the owner has proven their claim
+    return result
 
 
 def deny_all_ai(creator) -> None:

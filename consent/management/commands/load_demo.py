@@ -1,9 +1,14 @@
-"""Demo data for development: five fictional creators and fifteen tracks that show every feature.
+"""Demo data for development: six fictional creators and eighteen tracks that show every feature.
 
 Everything goes through `consent.services`, exactly as the website would write it, so the
 effective policies, change events and disputes are real. Between them the tracks carry every
 value (allow, deny, licence only, no reservation) of every purpose, catalogue defaults with
 track overrides, a recording owner and a songwriter on one track, and a disputed track.
+
+Trust is shown too: the owners' claims are verified (by a reviewer, as after reading their
+evidence), and an unverified account tries what strangers try: its `allow` on someone else's
+track does not count, and its licence offer on a copy of someone else's link publishes no terms.
+Both collisions went to the review desk.
 """
 
 from dataclasses import dataclass, field
@@ -16,15 +21,17 @@ from django.db import transaction
 from django.test import override_settings
 
 from consent.identifiers import iswc_check_digit, normalize_isrc, normalize_iswc
-from consent.models import Creator
+from consent.models import Claim, Creator
 from consent.purposes import Purpose, Value
 from consent.services import (
     PurposeChoice,
     TrackData,
     declare,
+    lock_consent_writes,
     opt_out_of_ai_training,
     register_tracks,
 )
+from consent.verification import Method, verify_claims
 
 DEMO_EMAIL = "demo@example.org"
 # Public on purpose: printed by `make run`, and load_demo refuses to run outside debug mode.
@@ -58,6 +65,8 @@ class DemoTrack:
     duration_seconds: int | None = None
     links: tuple[str, ...] = ()
     choices: dict[Purpose, PurposeChoice] = field(default_factory=dict)
+    # Owners' claims are verified by a reviewer; a stranger's are not.
+    verified: bool = True
 
 
 def licence(terms_url: str, contact_email: str) -> PurposeChoice:
@@ -101,7 +110,11 @@ CREATORS = [
         "northbound-records",
         catalogue=[{Purpose.TDM: ALLOW, Purpose.SEARCH: ALLOW}],
     ),
+    # A stranger with a verified email and nothing else: it proves no claim.
+    DemoCreator("copycat@example.org", "Copycat Uploads", "copycat-uploads"),
 ]
+STRANGER = "copycat-uploads"
+COPYCAT_LICENCE = licence("https://copycat.example.org/pay-here", "money@copycat.example.org")
 
 SIGNAL_DECAY_ISRC = "GB-X7Q-25-00011"
 
@@ -255,7 +268,34 @@ TRACKS = [
     ),
     # The label registers Juniper's ISRC as its own recording: the registry opens a dispute,
     # and because the most restrictive value wins, her opt-out still holds meanwhile.
-    DemoTrack("northbound-records", "Signal Decay", SIGNAL_DECAY_ISRC, duration_seconds=233),
+    DemoTrack(
+        "northbound-records",
+        "Signal Decay",
+        SIGNAL_DECAY_ISRC,
+        duration_seconds=233,
+        verified=False,
+    ),
+    # A squatter claims the composition of the band's "Tidewater" and allows everything: an
+    # unverified `allow` counts as nothing, and the collision with a verified owner went to review.
+    DemoTrack(
+        "copycat-uploads",
+        "Tidewater",
+        "DE-A4K-23-00417",
+        roles=("composition",),
+        choices={p: ALLOW for p in Purpose},
+        verified=False,
+    ),
+    # A licence hijack: a copy of Static Orchard's "Afterimage" under its Spotify link, offering
+    # AI training for a fee paid to the copycat. The reservation counts; no terms are published.
+    DemoTrack(
+        "copycat-uploads",
+        "Afterimage (Remastered)",
+        "",
+        duration_seconds=176,
+        links=("https://open.spotify.com/track/1dVf8QeM3sTz6Ka2Wp0YhN",),
+        choices={Purpose.TRAIN_AI: COPYCAT_LICENCE},
+        verified=False,
+    ),
 ]
 
 
@@ -297,18 +337,29 @@ class Command(BaseCommand):
             transaction.atomic(),
         ):
             creators = {spec.handle: self._create_creator(spec, password) for spec in CREATORS}
+            verified = False
             for spec in CREATORS:
                 for choices in spec.catalogue:
                     declare(creators[spec.handle], choices)
                 if spec.opts_out_of_ai:
                     opt_out_of_ai_training(creators[spec.handle])
-            for track in TRACKS:
-                register_tracks(creators[track.owner], [self._track_data(track)])
-        distinct_tracks = {track.isrc for track in TRACKS}
+            # The owners register, then a reviewer verifies their claims; the stranger comes last.
+            tracks: dict[int, list[Claim]] = {}
+            for track in [t for t in TRACKS if t.owner != STRANGER] + [
+                t for t in TRACKS if t.owner == STRANGER
+            ]:
+                if track.owner == STRANGER and not verified:
+                    verified = self._verify(tracks)
+                creator = creators[track.owner]
+                registered = register_tracks(creator, [self._track_data(track)]).tracks[0]
+                mine = Claim.objects.filter(track=registered, creator=creator)
+                tracks.setdefault(registered.pk, [])
+                if track.verified:
+                    tracks[registered.pk] += list(mine)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Loaded {len(CREATORS)} demo creators and {len(distinct_tracks)} tracks, "
-                "one of them disputed."
+                f"Loaded {len(CREATORS)} demo creators and {len(tracks)} tracks, three of them "
+                "disputed."
             )
         )
         self._print_login(password)
@@ -320,13 +371,19 @@ class Command(BaseCommand):
         EmailAddress.objects.create(user=user, email=spec.email, verified=True, primary=True)
         return Creator.objects.create(user=user, artist_name=spec.artist_name, handle=spec.handle)
 
+    def _verify(self, tracks: dict[int, list[Claim]]) -> bool:
+        lock_consent_writes()
+        claims = [claim for claims in tracks.values() for claim in claims]
+        verify_claims(claims, Method.REVIEW, "Demo: distribution statement checked.")
+        return True
+
     def _track_data(self, track: DemoTrack) -> TrackData:
         credit = next(c.artist_name for c in CREATORS if c.handle == track.owner)
         return TrackData(
             title=track.title,
             artist_credit=credit,
             roles=list(track.roles),
-            isrc=normalize_isrc(track.isrc),
+            isrc=normalize_isrc(track.isrc) if track.isrc else None,
             iswc=track.iswc,
             duration_seconds=track.duration_seconds,
             links=list(track.links),

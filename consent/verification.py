@@ -1,0 +1,112 @@
+"""Proving a claim: who may permit and sell a track's music.
+
+A claim counts as verified while it has a `ClaimVerification` in force. Only then do its
+`allow` and the licence terms it names reach platforms (consent.resolution.unverified); its
+reservations count either way. Verifying or un-verifying a claim changes what platforms are
+told, so each is recorded in the audit log and recomputes the track's policy under the consent
+write lock, which writes the change event that feeds and webhooks carry.
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from consent.models import AuditEntry, Claim, ClaimVerification
+from consent.services import ConsentError, lock_consent_writes, refresh_policies
+
+Method = ClaimVerification.Method
+
+
+def is_verified(claim: Claim) -> bool:
+    return claim.verifications.filter(ended_at__isnull=True).exists()
+
+
+def verify_claims(
+    claims: Iterable[Claim], method: str, detail: str = "", by=None, reason: str = ""
+) -> list[ClaimVerification]:
+    """Record that these active claims are proven by `method`; claims already proven the same
+    way are left as they are. Must run inside a transaction holding the write lock."""
+    claims = [c for c in claims if c.status == Claim.Status.ACTIVE]
+    already = set(
+        ClaimVerification.objects.filter(
+            claim__in=claims, method=method, ended_at__isnull=True
+        ).values_list("claim_id", flat=True)
+    )
+    rows = [
+        ClaimVerification(claim=c, method=method, detail=detail[:2000], verified_by=by)
+        for c in claims
+        if c.pk not in already
+    ]
+    ClaimVerification.objects.bulk_create(rows)
+    for row in rows:
+        AuditEntry.objects.create(
+            user=by,
+            action=AuditEntry.Action.CLAIM_VERIFIED,
+            reason=reason,
+            creator_id=row.claim.creator_id,
+            claim=row.claim,
+            details={"method": method, "detail": detail[:500]},
+        )
+    if rows:
+        refresh_policies({r.claim.track_id for r in rows}, cause="claim-verified")
+    return rows
+
+
+def end_verifications(
+    verifications: Iterable[ClaimVerification], reason: str, by=None
+) -> list[ClaimVerification]:
+    """These verifications stop counting (a proof disappeared, a reviewer withdrew it). Must run
+    inside a transaction holding the write lock."""
+    ended = [v for v in verifications if v.ended_at is None]
+    if not ended:
+        return []
+    now = timezone.now()
+    ClaimVerification.objects.filter(pk__in=[v.pk for v in ended]).update(
+        ended_at=now, ended_reason=reason[:300]
+    )
+    for verification in ended:
+        AuditEntry.objects.create(
+            user=by,
+            action=AuditEntry.Action.VERIFICATION_ENDED,
+            reason=reason,
+            creator_id=verification.claim.creator_id,
+            claim=verification.claim,
+            details={"method": verification.method},
+        )
+    refresh_policies({v.claim.track_id for v in ended}, cause="verification-ended")
+    return ended
+
+
+def verify_by_review(reviewer, claim: Claim, reason: str) -> ClaimVerification:
+    """A reviewer, having read the claimant's evidence, marks the claim verified, on the record."""
+    reason = reason.strip()
+    if not reason:
+        raise ConsentError(
+            "Write why the claim is verified (which evidence proves it): it is on the record."
+        )
+    with transaction.atomic():
+        lock_consent_writes()
+        claim = Claim.objects.select_related("creator").get(pk=claim.pk)
+        if claim.status != Claim.Status.ACTIVE:
+            raise ConsentError("This claim is no longer active, so it cannot be verified.")
+        if claim.creator.user_id == getattr(reviewer, "pk", None):
+            raise ConsentError("A reviewer cannot verify their own claim.")
+        rows = verify_claims([claim], Method.REVIEW, reason, by=reviewer, reason=reason)
+        if not rows:
+            raise ConsentError("A reviewer has already verified this claim.")
+        return rows[0]
+
+
+def withdraw_review(reviewer, claim: Claim, reason: str) -> None:
+    """A reviewer takes back a verification by review (the evidence turned out wrong)."""
+    reason = reason.strip()
+    if not reason:
+        raise ConsentError("Write why the verification is withdrawn: it is on the record.")
+    with transaction.atomic():
+        lock_consent_writes()
+        rows = ClaimVerification.objects.filter(
+            claim=claim, method=Method.REVIEW, ended_at__isnull=True
+        ).select_related("claim")
+        if not end_verifications(list(rows), reason, by=reviewer):
+            raise ConsentError("This claim has no verification by review to withdraw.")
