@@ -83,11 +83,16 @@ def _combine(policies: Iterable[dict]) -> dict:
     for policy in policies:
         for purpose, item in policy.items():
             current = combined.get(purpose)
-            if current is None or _RANK[item["value"]] > _RANK[current["value"]]:
+            if (
+                current is None
+                or _RANK[item["value"]] > _RANK[current["value"]]
+                or (
+                    _RANK[item["value"]] == _RANK[current["value"]]
+                    and _verified(item)
+                    and not _verified(current)
+                )
+            ):
                 combined[purpose] = item
-            elif _RANK[item["value"]] == _RANK[current["value"]]:
-                if _verified(item) and not _verified(current):
-                    combined[purpose] = item
     return combined
 
 

@@ -125,8 +125,9 @@ class TrackLink(models.Model):
         Creator, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    # The first manager is the default one, which related managers (`track.links`) also use.
     objects = VisibleLinks()
-    all_objects = models.Manager()
+    all_objects = models.Manager()  # noqa: DJ012 (a manager, not a field)
 
     class Meta:
         ordering = ["url"]

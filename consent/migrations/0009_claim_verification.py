@@ -8,10 +8,11 @@ verification summary. What unverified claims may no longer loosen or sell is app
 policy and writes a change event for each that changes, so platforms learn of it.
 """
 
+import uuid
+
 import django.db.models.deletion
 import django.db.models.manager
 import django.utils.timezone
-import uuid
 from django.conf import settings
 from django.db import migrations, models
 
