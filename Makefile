@@ -14,16 +14,20 @@ RESEED ?=
 PROFILE ?=
 
 # `make run` is for development: debug on, SQLite and in-process tasks unless DATABASE_URL and
-# CELERY_BROKER_URL (and REDIS_URL for the cache) are set in the environment.
+# CELERY_BROKER_URL (and REDIS_URL for the cache) are set in the environment. With
+# MIGRATION_DATABASE_URL set too, migrate runs as that role (the owner of the tables) and grants
+# DATABASE_URL's role, which the server, worker and beat connect as, what the app needs.
 RUN_ENV := DJANGO_DEBUG=true
 
 # Tests run with debug off so they exercise the production settings; only the HTTPS redirect is
-# turned off, because the test client speaks plain HTTP.
+# turned off, because the test client speaks plain HTTP. The suite connects as PG_URL's role,
+# which owns the test database; tests/test_database_roles.py creates a runtime role beside it.
 TEST_ENV := DJANGO_DEBUG=false \
 	DJANGO_SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
 	DJANGO_ALLOWED_HOSTS=testserver,127.0.0.1,localhost \
 	SECURE_SSL_REDIRECT=false \
 	DATABASE_URL=$(PG_URL) \
+	MIGRATION_DATABASE_URL= \
 	REDIS_URL=$(TEST_REDIS_URL) \
 	CELERY_BROKER_URL= \
 	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
@@ -66,6 +70,6 @@ bench: $(VENV)/.dev-installed
 		(apt-get update >/dev/null && apt-get install -y wrk >/dev/null) || \
 		{ echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
 	@DATABASE_URL=$(BENCH_DB_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python scripts/check_services.py
-	BENCH_DB_URL=$(BENCH_DB_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+	MIGRATION_DATABASE_URL= BENCH_DB_URL=$(BENCH_DB_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
 	BENCH_COMMAND="make bench$(if $(RESEED), RESEED=1)$(if $(PROFILE), PROFILE=1)" \
 	$(BIN)/python bench/run.py $(if $(RESEED),--reseed) $(if $(PROFILE),--profile)

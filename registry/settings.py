@@ -80,12 +80,37 @@ TEMPLATES = [
     },
 ]
 
+# What the app (web, worker, beat) connects as: in production the runtime role, which may not
+# update, delete or truncate the append-only tables, nor create, alter or drop anything.
 DATABASE_URL = envstr("DATABASE_URL")
-if DATABASE_URL:
+# What `manage.py migrate` connects as: the role that owns the tables. After migrating it grants
+# DATABASE_URL's role what the app needs (registry/database_roles.py). Default: DATABASE_URL.
+MIGRATION_DATABASE_URL = envstr("MIGRATION_DATABASE_URL", DATABASE_URL)
+
+
+def _parse_database_url(name: str, url: str) -> dict:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+        return dj_database_url.parse(url, conn_max_age=60)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {exc}") from exc
+        raise ImproperlyConfigured(f"{name} cannot be parsed: {exc}") from exc
+
+
+if DATABASE_URL:
+    DATABASES = {"default": _parse_database_url("DATABASE_URL", DATABASE_URL)}
+    MIGRATION_DATABASE = _parse_database_url("MIGRATION_DATABASE_URL", MIGRATION_DATABASE_URL)
+    _runtime, _migration = DATABASES["default"], MIGRATION_DATABASE
+    if (_migration["ENGINE"], _migration["NAME"]) != (_runtime["ENGINE"], _runtime["NAME"]):
+        raise ImproperlyConfigured(
+            f"MIGRATION_DATABASE_URL names the database {_migration['NAME']!r} but DATABASE_URL "
+            f"names {_runtime['NAME']!r}. Both must name the same database; only the role, "
+            "password, host and port may differ."
+        )
+elif MIGRATION_DATABASE_URL:
+    raise ImproperlyConfigured(
+        "MIGRATION_DATABASE_URL is set but DATABASE_URL is not. Set DATABASE_URL to the same "
+        "PostgreSQL database, connecting as the role the app runs as, or unset "
+        "MIGRATION_DATABASE_URL to run on SQLite."
+    )
 else:
     DATABASES = {
         "default": {
@@ -93,6 +118,7 @@ else:
             "NAME": envstr("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
         }
     }
+    MIGRATION_DATABASE = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")

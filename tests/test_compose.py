@@ -4,10 +4,12 @@ Each test names a mistake that would only show once someone ran `docker compose 
 missing, a variable the settings never read, a command that differs from what `make run` runs.
 """
 
+import os
 import re
 import shlex
 from pathlib import Path
 
+import dj_database_url
 import pytest
 import yaml
 from celery.app.utils import find_app
@@ -19,8 +21,11 @@ from tests.test_settings import settings_variables
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "beat")
+# The one-off service that applies the migrations before the others start.
+MIGRATE = "migrate"
 # Variables that configure the compose services themselves, not the registry.
-COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD"}
+COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD", "POSTGRES_APP_PASSWORD"}
+INIT_FOLDER = "/docker-entrypoint-initdb.d"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +42,22 @@ def env_example_variables() -> set[str]:
     """Names in .env.example, set or commented out (a commented line documents the default)."""
     text = (BASE_DIR / ".env.example").read_text(encoding="utf-8")
     return set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", text, flags=re.MULTILINE))
+
+
+def environment_of(service: dict) -> dict:
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+    return environment
+
+
+def with_defaults(value: str) -> str:
+    """`value` as compose gives it when .env sets none of its variables."""
+    return re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", value)
+
+
+def database_of(service: dict, variable: str) -> dict:
+    return dj_database_url.parse(with_defaults(environment_of(service)[variable]))
 
 
 def command_words(service: dict) -> list[str]:
@@ -84,13 +105,56 @@ def test_the_web_health_check_probes_the_health_endpoint(services):
     assert resolve(path).url_name == "api_health"
 
 
-def test_web_applies_migrations_then_serves_the_project_wsgi_module_with_gunicorn(services):
+def test_migrations_are_applied_once_before_web_worker_and_beat_start(services):
+    migrate = services[MIGRATE]
+    assert " ".join(command_words(migrate)) == "python manage.py migrate --noinput"
+    assert migrate["build"] == services["web"]["build"]
+    assert migrate["image"] == services["web"]["image"]
+    # A one-off: restarting it after it succeeded would run it forever.
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    for name in APP_SERVICES:
+        depends_on = services[name]["depends_on"]
+        assert depends_on[MIGRATE]["condition"] == "service_completed_successfully", name
+        assert depends_on["redis"]["condition"] == "service_healthy", name
+
+
+def test_web_serves_the_project_wsgi_module_with_gunicorn(services):
     words = command_words(services["web"])
-    text = " ".join(words)
-    assert "manage.py migrate --noinput" in text
-    assert text.index("migrate") < text.index("gunicorn")
+    assert "migrate" not in words
     wsgi_module = words[words.index("gunicorn") + 1]
     assert wsgi_module in (settings.WSGI_APPLICATION, settings.WSGI_APPLICATION.rsplit(".", 1)[0])
+
+
+def test_web_worker_and_beat_connect_as_the_runtime_role_and_only_migrate_as_the_owner(services):
+    db = environment_of(services["db"])
+    owner = database_of(services[MIGRATE], "MIGRATION_DATABASE_URL")
+    assert (owner["USER"], owner["NAME"], owner["HOST"]) == (
+        db["POSTGRES_USER"],
+        db["POSTGRES_DB"],
+        "db",
+    )
+    assert owner["PASSWORD"] == with_defaults(db["POSTGRES_PASSWORD"])
+    for name in (*APP_SERVICES, MIGRATE):
+        runtime = database_of(services[name], "DATABASE_URL")
+        assert runtime["USER"] == db["RUNTIME_ROLE"] != db["POSTGRES_USER"], name
+        assert runtime["PASSWORD"] == with_defaults(db["RUNTIME_PASSWORD"]), name
+        assert (runtime["NAME"], runtime["HOST"]) == (db["POSTGRES_DB"], "db"), name
+    for name in APP_SERVICES:
+        assert "MIGRATION_DATABASE_URL" not in environment_of(services[name]), name
+
+
+def test_the_database_service_creates_the_runtime_role_on_a_new_volume(services):
+    """The image runs the scripts mounted at /docker-entrypoint-initdb.d on an empty volume."""
+    mounts = [volume.split(":") for volume in services["db"]["volumes"]]
+    folders = [source for source, target, *_ in mounts if target == INIT_FOLDER]
+    assert len(folders) == 1, f"mount a folder of init scripts at {INIT_FOLDER}"
+    scripts = sorted((BASE_DIR / folders[0]).glob("*.sh"))
+    assert scripts, f"{folders[0]} holds no init script"
+    text = "\n".join(script.read_text(encoding="utf-8") for script in scripts)
+    assert "CREATE ROLE" in text and "RUNTIME_ROLE" in text and "RUNTIME_PASSWORD" in text
+    # Scripts that are not executable are sourced by the image's entrypoint shell instead.
+    assert all(os.access(script, os.X_OK) for script in scripts)
 
 
 def test_worker_and_beat_run_the_celery_app_that_make_run_starts(services):
@@ -106,10 +170,8 @@ def test_worker_and_beat_run_the_celery_app_that_make_run_starts(services):
 def test_every_variable_given_to_the_app_is_a_setting_listed_in_env_example(services):
     read_by_settings = settings_variables()
     documented = env_example_variables()
-    for name in APP_SERVICES:
-        environment = services[name].get("environment") or {}
-        if isinstance(environment, list):
-            environment = dict(item.split("=", 1) for item in environment)
+    for name in (*APP_SERVICES, MIGRATE):
+        environment = environment_of(services[name])
         assert environment, f"{name} sets no environment"
         unknown = set(environment) - read_by_settings
         assert not unknown, f"{name} sets variables the settings never read: {unknown}"

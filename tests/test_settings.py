@@ -73,6 +73,7 @@ PRODUCTION = {
         ("SECURE_HSTS_SECONDS", "-1"),
         ("IMPORT_MAX_ROWS", "ten thousand"),
         ("DATABASE_URL", "notadatabase://somewhere"),
+        ("MIGRATION_DATABASE_URL", "postgres://registry@127.0.0.1:5432/registry"),
         ("DJANGO_SECRET_KEY_FILE", "/nonexistent/secret-key"),
     ],
 )
@@ -99,6 +100,31 @@ def test_the_secret_key_can_come_from_a_file(tmp_path):
     result = run(["-c", code], **variables, DJANGO_SECRET_KEY_FILE=str(secret))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == secret.read_text().strip()
+
+
+def test_migrations_may_only_connect_to_the_database_the_app_uses():
+    result = run(
+        ["-c", SETUP],
+        **PRODUCTION,
+        DATABASE_URL="postgres://registry_app@127.0.0.1:5432/registry",
+        MIGRATION_DATABASE_URL="postgres://registry@127.0.0.1:5432/elsewhere",
+    )
+    assert result.returncode != 0
+    assert "MIGRATION_DATABASE_URL names the database 'elsewhere'" in result.stderr
+
+
+def test_migrations_connect_as_the_app_unless_a_migration_role_is_given():
+    code = SETUP + "; from django.conf import settings; print(settings.MIGRATION_DATABASE['USER'])"
+    app_only = run(["-c", code], **PRODUCTION, DATABASE_URL="postgres://app@127.0.0.1/registry")
+    both = run(
+        ["-c", code],
+        **PRODUCTION,
+        DATABASE_URL="postgres://app@127.0.0.1/registry",
+        MIGRATION_DATABASE_URL="postgres://owner@127.0.0.1/registry",
+    )
+    assert app_only.returncode == 0, app_only.stderr
+    assert both.returncode == 0, both.stderr
+    assert (app_only.stdout.strip(), both.stdout.strip()) == ("app", "owner")
 
 
 def test_with_nothing_configured_development_runs_on_sqlite_with_tasks_in_process():
