@@ -249,11 +249,19 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if envbool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Behind N reverse proxies, rate limits must count the client's address from X-Forwarded-For,
 # not the proxy's, or one visitor's failed logins would lock everyone out.
 ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
+if BEHIND_TLS_PROXY and ALLAUTH_TRUSTED_PROXY_COUNT == 0:
+    raise ImproperlyConfigured(
+        "BEHIND_TLS_PROXY is true but TRUSTED_PROXY_COUNT is not set (or is 0). Set it "
+        "to the number of reverse proxies in front of the app (1 for a single nginx or load "
+        "balancer): without it every visitor seems to come from the proxy's address, and one "
+        "visitor's failed logins would lock everyone out of logging in."
+    )
 
 LOGGING = {
     "version": 1,
