@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "consent",
     "registry",
     "api",
@@ -59,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff and reviewers without a second factor are sent to set one up (registry/staff_access.py).
+    "registry.staff_access.SecondFactorRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -148,7 +151,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -178,6 +184,21 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Sign-up and password changes use AUTH_PASSWORD_VALIDATORS above (12 characters at least): with
+# validators set, allauth applies them and ignores ACCOUNT_PASSWORD_MIN_LENGTH.
+
+# Two-factor authentication (allauth.mfa), offered to everyone from the account pages and
+# required of staff and reviewers before the admin opens (registry/staff_access.py). Security
+# keys and passkeys serve as a second factor, not instead of the password. Codes typed after the
+# password count against ACCOUNT_RATE_LIMITS["login_failed"].
+MFA_ADAPTER = "registry.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+# A code from the period before or after the server's also counts (RFC 6238's allowance for a
+# phone's clock drift and the time it takes to type); each code is still accepted only once.
+MFA_TOTP_TOLERANCE = 1
+# Browsers allow security keys only over HTTPS, except on the development server.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 EMAIL_BACKEND = envstr(
     "EMAIL_BACKEND",
@@ -257,11 +278,19 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if envbool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Behind N reverse proxies, rate limits must count the client's address from X-Forwarded-For,
 # not the proxy's, or one visitor's failed logins would lock everyone out.
 ALLAUTH_TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0, minimum=0)
+if BEHIND_TLS_PROXY and ALLAUTH_TRUSTED_PROXY_COUNT == 0:
+    raise ImproperlyConfigured(
+        "BEHIND_TLS_PROXY is true but TRUSTED_PROXY_COUNT is not set (or is 0). Set it "
+        "to the number of reverse proxies in front of the app (1 for a single nginx or load "
+        "balancer): without it every visitor seems to come from the proxy's address, and one "
+        "visitor's failed logins would lock everyone out of logging in."
+    )
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,11 @@
 """Shared fixtures: an owner, another artist and an anonymous client, for every view test."""
 
 import itertools
+import time
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.contrib.auth import get_user_model
 
 from consent.models import Creator
@@ -21,6 +23,28 @@ def make_artist(name: str = "", handle: str = "", verified: bool = True) -> Crea
     return Creator.objects.create(
         user=user, artist_name=name or f"Artist {n}", handle=handle or f"artist-{n}"
     )
+
+
+def give_second_factor(user) -> str:
+    """Equip a user with a real authenticator app (allauth.mfa's TOTP), as staff and reviewers
+    must have before the admin opens to them; returns its secret, for `totp_code`."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    """The code an authenticator app holding `secret` shows now."""
+    from allauth.mfa import app_settings
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // app_settings.TOTP_PERIOD))
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser (behind `admin_client`), with the second factor staff need."""
+    give_second_factor(admin_user)
+    return admin_user
 
 
 @pytest.fixture

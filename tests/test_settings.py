@@ -152,3 +152,22 @@ def test_a_production_configuration_passes_the_deployment_checks_without_warning
     assert result.returncode == 0, output
     assert "WARNINGS" not in output
     assert "no issues" in output
+
+
+def test_behind_a_proxy_start_up_stops_until_the_proxies_are_counted():
+    result = run(["-c", SETUP], **(PRODUCTION | {"BEHIND_TLS_PROXY": "true"}))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "TRUSTED_PROXY_COUNT is not set" in result.stderr
+    assert "lock everyone out" in result.stderr
+
+
+def test_behind_a_proxy_the_rate_limits_count_visitors_from_x_forwarded_for():
+    code = (
+        SETUP + "; from django.conf import settings; "
+        "print(settings.ALLAUTH_TRUSTED_PROXY_COUNT, settings.SECURE_PROXY_SSL_HEADER[0])"
+    )
+    variables = PRODUCTION | {"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_COUNT": "2"}
+    result = run(["-c", code], **variables)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "HTTP_X_FORWARDED_PROTO"]

@@ -162,4 +162,31 @@
       event.preventDefault();
     }
   });
+
+  // A security key that did not answer (cancelled, timed out, unknown to this site) is reported
+  // on the page: allauth's script would only log it to the console.
+  document.addEventListener("allauth.error", function (event) {
+    var detail = event.detail || {};
+    if ((detail.tags || []).indexOf("webauthn") === -1) {
+      return;
+    }
+    event.preventDefault();
+    var text =
+      "Your security key did not answer, or the browser stopped the request. Try again, " +
+      "or use another way to confirm it is you.";
+    var banner = document.getElementById("webauthn-error");
+    if (!banner) {
+      banner = document.createElement("div");
+      banner.id = "webauthn-error";
+      banner.className = "banner banner-error";
+      banner.setAttribute("role", "alert");
+      var heading = document.querySelector("main h1");
+      if (heading && heading.parentNode) {
+        heading.parentNode.insertBefore(banner, heading.nextSibling);
+      } else {
+        document.getElementById("main").prepend(banner);
+      }
+    }
+    banner.textContent = text;
+  });
 })();

@@ -10,6 +10,7 @@ from api.auth import authenticate_key
 from api.models import ApiKey
 from consent.models import Platform
 from tests.api.platform_helpers import make_key, make_platform, make_user
+from tests.conftest import give_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +22,7 @@ Status = Platform.Status
 def reviewer(db):
     user = make_user("reviewer@registry.example", is_staff=True)
     user.groups.add(Group.objects.get(name="reviewer"))
+    give_second_factor(user)
     return user
 
 
@@ -104,6 +106,7 @@ def test_an_approved_platform_is_suspended_not_refused_and_its_keys_stop_working
 def test_staff_without_the_approve_permission_cannot_decide(client, pending):
     viewer = make_user(is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_platform"))
+    give_second_factor(viewer)
     client.force_login(viewer)
     assert client.get(CHANGELIST).status_code == 200
     act(client, "approve", pending)

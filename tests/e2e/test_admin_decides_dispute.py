@@ -1,16 +1,18 @@
-"""A reviewer signs in to the admin, opens a contested track's dispute and rejects the contest."""
+"""A reviewer signs in to the admin (password, then authenticator code), opens a contested
+track's dispute and rejects the contest."""
 
 import importlib
 import re
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from consent.disputes import contest_claim
 from consent.services import opt_out_of_ai_training
-from tests.conftest import make_artist
+from tests.conftest import give_second_factor, make_artist, totp_code
 from tests.disputes_helpers import claim_of, owned_track
 
 reviewer_group = importlib.import_module("consent.migrations.0005_reviewer_group")
@@ -40,6 +42,8 @@ def test_a_reviewer_rejects_a_contest_and_the_public_page_follows(
         )
     )
     reviewer.groups.add(group)
+    EmailAddress.objects.create(user=reviewer, email=reviewer.email, verified=True, primary=True)
+    secret = give_second_factor(reviewer)
 
     page = browser_page
     section = page.locator(
@@ -48,10 +52,18 @@ def test_a_reviewer_rejects_a_contest_and_the_public_page_follows(
     page.goto(live_server.url + track.get_absolute_url())
     expect(section.locator(".badge-deny")).to_be_visible()
 
+    # The admin has no login form of its own: it sends the reviewer to the site's login, which
+    # asks for the authenticator code after the password and then returns to the admin.
     page.goto(live_server.url + "/admin/")
-    page.get_by_label("Username").fill("reviewer")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=%2Fadmin%2F$"))
+    page.get_by_label("Email").fill("reviewer@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name=re.compile("Log in", re.I)).click()
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    page.get_by_label("Code").fill(totp_code(secret))
+    page.screenshot(path=str(artifacts_dir / "admin-login-code.png"), full_page=True)
+    page.get_by_role("button", name=re.compile("Log in", re.I)).click()
+    expect(page).to_have_url(re.compile("/admin/$"))
     page.get_by_role("link", name="Disputes").first.click()
     page.get_by_role("link", name=re.compile("Dispute over the recording of Night Drive")).click()
     expect(page.get_by_text("Someone Else (contester)")).to_be_visible()

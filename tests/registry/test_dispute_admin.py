@@ -12,7 +12,7 @@ from consent.disputes import contest_claim
 from consent.models import AuditEntry, Claim, Dispute, EffectivePolicy
 from consent.purposes import Value
 from consent.services import opt_out_of_ai_training
-from tests.conftest import make_artist
+from tests.conftest import give_second_factor, make_artist
 from tests.disputes_helpers import claim_of, owned_track
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,7 @@ def reviewer(django_user_model):
         username="reviewer", email="reviewer@example.org", password="x", is_staff=True
     )
     user.groups.add(Group.objects.get(name="reviewer"))
+    give_second_factor(user)
     return user
 
 
@@ -146,6 +147,7 @@ def test_the_reviewer_group_has_exactly_the_review_permissions():
 
 def test_an_admin_suspends_a_creator_with_a_reason(client, django_user_model, other_artist):
     admin = django_user_model.objects.create_superuser("boss", "boss@example.org", "x")
+    give_second_factor(admin)
     client.force_login(admin)
     url = reverse("admin:consent_creator_suspend", args=[other_artist.pk])
     assert client.post(url, {"reason": ""}).status_code == 200
@@ -188,6 +190,7 @@ def test_a_reviewer_who_is_a_party_is_sent_to_another_reviewer(client, dispute, 
     artist.user.is_staff = True
     artist.user.save()
     artist.user.groups.add(Group.objects.get(name="reviewer"))
+    give_second_factor(artist.user)
     client.force_login(artist.user)
     url = reverse("admin:consent_dispute_decide", args=[dispute.pk])
     claim = claim_of(artist, dispute.track)

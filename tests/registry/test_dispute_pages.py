@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from consent.disputes import contest_claim
 from consent.models import Claim, Dispute, Evidence
-from tests.conftest import make_artist
+from tests.conftest import give_second_factor, make_artist
 from tests.disputes_helpers import (
     PDF_BYTES,
     PNG_BYTES,
@@ -163,6 +163,7 @@ def test_evidence_downloads_only_for_parties_and_staff_as_an_attachment(
     client.logout()
     assert client.get(url).status_code == 302
     admin = django_user_model.objects.create_superuser("boss", "boss@example.org", "x")
+    give_second_factor(admin)
     client.force_login(admin)
     assert client.get(url).status_code == 200
 
