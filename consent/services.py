@@ -40,6 +40,7 @@ from consent.resolution import (
     reservations_only,
     resolve_claim,
 )
+from consent.text import check_track_texts
 
 CHUNK = 2000
 
@@ -460,6 +461,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
     and where another creator actively claims the same role, a dispute is opened (or joined).
     """
     refuse_if_suspended(creator)
+    check_track_texts(items)
     with transaction.atomic():
         lock_consent_writes()
         isrcs = [item.isrc for item in items if item.isrc]

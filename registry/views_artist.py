@@ -61,6 +61,7 @@ from consent.services import (
     remove_link,
     withdraw_claim,
 )
+from consent.text import LineBreakError
 from registry.forms import (
     SHORT_LABELS,
     AddLinksForm,
@@ -403,7 +404,7 @@ def _track_new(request: CreatorRequest, handler: AudioHashUploadHandler) -> Http
         )
         try:
             result = register_track(creator, data)
-        except (ConsentError, InvalidIdentifier) as exc:
+        except (ConsentError, InvalidIdentifier, LineBreakError) as exc:
             form.add_error(None, str(exc))
         else:
             upload = form.cleaned_data.get("audio")
