@@ -32,7 +32,12 @@ from consent.models import (
     TrackLink,
 )
 from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
-from consent.ratelimits import count_disputes_opened, disputes_left_today
+from consent.ratelimits import (
+    count_disputes_opened,
+    disputes_left_today,
+    limit_declarations,
+    limit_link_changes,
+)
 from consent.resolution import (
     Resolved,
     Statement,
@@ -390,6 +395,7 @@ def declare(
     what changed. Returns the declarations written (empty when nothing changed).
     """
     refuse_if_suspended(creator)
+    limit_declarations(creator, catalogue=track is None)
     for purpose, choice in choices.items():
         _check_choice(purpose, choice)
     with transaction.atomic():
@@ -617,6 +623,7 @@ def _open_or_join_dispute(claim: Claim, holders: list[Claim]) -> Dispute:
 def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[TrackLink]:
     """Add links to a track the creator claims; duplicates of existing links are ignored."""
     refuse_if_suspended(creator)
+    limit_link_changes(creator)
     with transaction.atomic():
         if not Claim.objects.filter(
             track=track, creator=creator, status=Claim.Status.ACTIVE
@@ -635,6 +642,7 @@ def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[Track
 def remove_link(creator: Creator, link: TrackLink) -> None:
     """Remove a link the creator added; a co-owner's links are theirs to remove, not anyone's."""
     refuse_if_suspended(creator)
+    limit_link_changes(creator)
     if not Claim.objects.filter(
         track_id=link.track_id, creator=creator, status=Claim.Status.ACTIVE
     ).exists():

@@ -224,6 +224,12 @@ EVIDENCE_DAILY_MAX_ITEMS = envint("EVIDENCE_DAILY_MAX_ITEMS", 100, minimum=1)
 EVIDENCE_DAILY_MAX_BYTES = envint("EVIDENCE_DAILY_MAX_BYTES", 400 * 1024 * 1024, minimum=1)
 # Contests one account may open per day: an abuse limit, counted in the shared cache.
 DISPUTES_PER_DAY = envint("DISPUTES_PER_DAY", 5, minimum=1)
+# Changes one account may make per clock hour, counted in the shared cache: saves of choices (for
+# a track or the catalogue), catalogue-wide changes among them (each recomputes every track of
+# the catalogue), and additions or removals of links.
+DECLARATIONS_PER_HOUR = envint("DECLARATIONS_PER_HOUR", 300, minimum=1)
+CATALOGUE_CHANGES_PER_HOUR = envint("CATALOGUE_CHANGES_PER_HOUR", 20, minimum=1)
+LINK_CHANGES_PER_HOUR = envint("LINK_CHANGES_PER_HOUR", 300, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -637,7 +637,11 @@ def catalogue_permissions(request: CreatorRequest) -> HttpResponse:
 @creator_required
 def opt_out_ai(request: CreatorRequest) -> HttpResponse:
     creator = request.creator
-    saved = opt_out_of_ai_training(creator)
+    try:
+        saved = opt_out_of_ai_training(creator)
+    except ConsentError as exc:
+        messages.error(request, str(exc))
+        return redirect("dashboard")
     policies = EffectivePolicy.objects.filter(
         Exists(active_claims(creator).filter(track=OuterRef("track")))
     )
