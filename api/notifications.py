@@ -11,6 +11,7 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from api.models import WebhookEndpoint
+from consent.text import email_subject
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,7 @@ def email_endpoint_disabled(endpoint_id: int) -> None:
         "api/email/webhook_disabled.txt", {"endpoint": endpoint, "console_url": console_url}
     )
     send_mail(
-        f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}A webhook endpoint of "
-        f"{endpoint.platform.name} is disabled",
+        email_subject(f"A webhook endpoint of {endpoint.platform.name} is disabled"),
         body,
         settings.DEFAULT_FROM_EMAIL,
         [endpoint.platform.contact_email],

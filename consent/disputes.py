@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Count, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -162,6 +163,93 @@ def _store_evidence(
         )
 
 
+@dataclass(frozen=True)
+class _EvidenceCap:
+    """One limit on evidence: the rows it counts, its settings, and how to say it."""
+
+    evidence: QuerySet
+    max_items: int
+    max_bytes: int
+    items_rule: str  # "You can add at most {limit} of evidence …", {limit} being "50 pieces"
+    bytes_rule: str  # the same for bytes, {limit} being "200.0 MB"
+    have: str  # "You have added {have}", "This dispute holds {have}"
+    advice: str
+
+
+def _pieces(count: int) -> str:
+    return f"{count:,} piece{'s' if count != 1 else ''}"
+
+
+def _check_evidence_caps(
+    dispute: Dispute, creator: Creator, files: Sequence[EvidenceFile], links: Sequence[str]
+) -> None:
+    """Refuse evidence that would take the party, the dispute or the account past a limit.
+
+    Called inside the transaction that stores the evidence, with the dispute's row locked; the
+    creator's row is locked here too, so two uploads at once, to one dispute or to two, are
+    counted one after the other and cannot both pass. Each limit counts pieces (files and
+    links) and bytes of files.
+    """
+    Creator.objects.select_for_update().only("pk").get(pk=creator.pk)
+    adding, adding_bytes = len(files) + len(links), sum(upload.size for upload in files)
+    mine = Evidence.objects.filter(submitted_by_id=creator.user_id)
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    caps = [
+        _EvidenceCap(
+            mine.filter(dispute=dispute),
+            settings.EVIDENCE_PARTY_MAX_ITEMS,
+            settings.EVIDENCE_PARTY_MAX_BYTES,
+            "You can add at most {limit} of evidence (files and links) to one dispute.",
+            "Your evidence files in one dispute can total at most {limit}.",
+            "You have added {have}",
+            "Choose the evidence that matters most, or give links to large files.",
+        ),
+        _EvidenceCap(
+            Evidence.objects.filter(dispute=dispute),
+            settings.EVIDENCE_DISPUTE_MAX_ITEMS,
+            settings.EVIDENCE_DISPUTE_MAX_BYTES,
+            "A dispute can hold at most {limit} of evidence (files and links) from all its "
+            "parties together.",
+            "The evidence files of a dispute, from all its parties together, can total at most "
+            "{limit}.",
+            "This dispute holds {have}",
+            "Choose the evidence that matters most, or give links to large files.",
+        ),
+        _EvidenceCap(
+            mine.filter(created_at__gte=today),
+            settings.EVIDENCE_DAILY_MAX_ITEMS,
+            settings.EVIDENCE_DAILY_MAX_BYTES,
+            "You can add at most {limit} of evidence (files and links) a day, across all your "
+            "disputes.",
+            "Your evidence files can total at most {limit} a day, across all your disputes.",
+            "You have added {have} today",
+            "Add the rest tomorrow.",
+        ),
+    ]
+    for cap in caps:
+        totals = cap.evidence.aggregate(items=Count("pk"), size=Sum("size"))
+        items, size = totals["items"], totals["size"] or 0
+        if items + adding > cap.max_items:
+            left = cap.max_items - items
+            raise ConsentError(
+                f"{cap.items_rule.format(limit=_pieces(cap.max_items))} "
+                f"{cap.have.format(have=_pieces(items))}, so {_room(f'{left:,}', left > 0)}, "
+                f"and this addition has {adding:,}. Nothing was added. {cap.advice}"
+            )
+        if size + adding_bytes > cap.max_bytes:
+            left = cap.max_bytes - size
+            raise ConsentError(
+                f"{cap.bytes_rule.format(limit=filesizeformat(cap.max_bytes))} "
+                f"{cap.have.format(have=filesizeformat(size))}, so "
+                f"{_room(filesizeformat(left), left > 0)}, and these files total "
+                f"{filesizeformat(adding_bytes)}. Nothing was added. {cap.advice}"
+            )
+
+
+def _room(amount: str, any_left: bool) -> str:
+    return f"there is room for {amount} more" if any_left else "there is no room left"
+
+
 def _remove_files(stored: list[Evidence]) -> None:
     for evidence in stored:
         if evidence.file:
@@ -256,9 +344,12 @@ def contest_claim(
                 own.ended_at = None
                 own.save(update_fields=["status", "ended_at"])
 
-            dispute = Dispute.objects.filter(
-                track=track, role=claim.role, status__in=Dispute.ACTIVE
-            ).first()
+            # Locked like every addition of evidence, which the caps below count.
+            dispute = (
+                Dispute.objects.select_for_update()
+                .filter(track=track, role=claim.role, status__in=Dispute.ACTIVE)
+                .first()
+            )
             action = Action.JOINED if dispute else Action.OPENED
             if dispute is None:
                 dispute = Dispute.objects.create(
@@ -280,6 +371,7 @@ def contest_claim(
                 claim=claim,
                 details={"contester_claim": str(own.public_id), "statement": written.pk},
             )
+            _check_evidence_caps(dispute, creator, files, checked_links)
             _store_evidence(dispute, creator, files, checked_links, stored)
             refresh_policies([track.id], cause="dispute-opened")
             signals.dispute_changed.send(sender=Dispute, dispute=dispute, event=action, message="")
@@ -364,6 +456,7 @@ def add_evidence(
     try:
         with transaction.atomic():
             dispute = _active_for_party(creator, dispute)
+            _check_evidence_caps(dispute, creator, files, checked_links)
             _store_evidence(dispute, creator, files, checked_links, stored)
             _reopen_if_answered(dispute, creator)
             signals.dispute_changed.send(

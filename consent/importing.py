@@ -41,6 +41,7 @@ from consent.identifiers import (
 from consent.models import Claim, Creator
 from consent.purposes import Purpose, Value
 from consent.services import ConsentError, PurposeChoice, TrackData, register_tracks
+from consent.text import LineBreakError, clean_single_line
 
 Progress = Callable[[int, int], None]
 
@@ -593,8 +594,15 @@ class _Row:
         return False
 
     def text(self, key: str, label: str, max_length: int) -> str:
-        """A one-line text: a line break inside a quoted title becomes a space."""
-        value = " ".join(self.cell(key).split())
+        """A one-line text: a line break inside a quoted cell is refused, like on the website;
+        other runs of spaces and tabs become one space."""
+        value = self.cell(key)
+        try:
+            clean_single_line(value, label)
+        except LineBreakError as exc:
+            self.error(key, str(exc))
+            return ""
+        value = " ".join(value.split())
         if len(value) > max_length:
             self.error(
                 key, f"The {label} is {len(value):,} characters long; the limit is {max_length:,}."
@@ -933,7 +941,7 @@ def import_catalogue(
             )
             if dry_run:
                 transaction.set_rollback(True)
-    except (ConsentError, InvalidIdentifier) as exc:
+    except (ConsentError, InvalidIdentifier, LineBreakError) as exc:
         # Another import of the same tracks committed between validation and this one.
         return ImportOutcome(errors=[RowError(None, "", str(exc))])
     return ImportOutcome(errors=[], summary=summary)

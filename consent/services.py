@@ -34,6 +34,7 @@ from consent.models import (
     TrackLink,
 )
 from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
+from consent.ratelimits import limit_declarations, limit_link_changes
 from consent.resolution import (
     Resolved,
     Statement,
@@ -42,6 +43,7 @@ from consent.resolution import (
     resolve_claim,
     unverified,
 )
+from consent.text import check_track_texts
 
 CHUNK = 2000
 
@@ -459,6 +461,7 @@ def declare(
     what changed. Returns the declarations written (empty when nothing changed).
     """
     refuse_if_suspended(creator)
+    limit_declarations(creator, catalogue=track is None)
     for purpose, choice in choices.items():
         _check_choice(purpose, choice)
     with transaction.atomic():
@@ -531,6 +534,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
     link or audio hash, notifies them and may open a dispute (consent.collisions).
     """
     refuse_if_suspended(creator)
+    check_track_texts(items)
     with transaction.atomic():
         lock_consent_writes()
         isrcs = [item.isrc for item in items if item.isrc]
@@ -697,6 +701,7 @@ def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[Track
     opens when their claim is verified and this one is not.
     """
     refuse_if_suspended(creator)
+    limit_link_changes(creator)
     with transaction.atomic():
         lock_consent_writes()
         claim = _active_claim(creator, track, "You can only add links to tracks you have claimed.")
@@ -727,6 +732,7 @@ def remove_link(creator: Creator, link: TrackLink) -> None:
     A verified owner can instead hide an unverified claimant's link (`hide_link`).
     """
     refuse_if_suspended(creator)
+    limit_link_changes(creator)
     with transaction.atomic():
         lock_consent_writes()
         _active_claim(

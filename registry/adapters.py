@@ -5,6 +5,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from kombu.exceptions import OperationalError
 
+from consent.text import email_subject
 from registry.staff_access import SECOND_FACTORS, needs_second_factor
 from registry.tasks import send_email
 
@@ -12,6 +13,10 @@ logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def format_email_subject(self, subject: str) -> str:
+        # The registry's prefix and one line, like every other email (consent.text).
+        return email_subject(subject)
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Render here, send from a worker; if the broker is unreachable, send in-process.
 

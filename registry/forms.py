@@ -27,6 +27,7 @@ from consent.purposes import DESCRIPTIONS, LABELS, PURPOSES, VALUE_LABELS, Purpo
 from consent.resolution import Statement
 from consent.services import PurposeChoice
 from consent.standards import breaks_lines
+from consent.text import LineBreakError, clean_single_line
 from registry.uploads import is_audio, not_audio_message
 
 # --- Profile --------------------------------------------------------------------------------
@@ -169,6 +170,14 @@ def parse_duration(text: str) -> int:
     return total
 
 
+def single_line(value: str, field_label: str) -> str:
+    """The form's side of `consent.text.clean_single_line`: the refusal shown at the field."""
+    try:
+        return clean_single_line(value, field_label)
+    except LineBreakError as exc:
+        raise forms.ValidationError(str(exc)) from exc
+
+
 # --- Registering a track --------------------------------------------------------------------
 
 ROLE_CHOICES = [
@@ -232,6 +241,12 @@ class TrackForm(forms.Form):
     def __init__(self, *args, upload_errors: Mapping[str, str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.upload_errors = dict(upload_errors or {})
+
+    def clean_title(self) -> str:
+        return single_line(self.cleaned_data["title"], "title")
+
+    def clean_artist_credit(self) -> str:
+        return single_line(self.cleaned_data["artist_credit"], "artist credit")
 
     def clean_isrc(self) -> str | None:
         raw = self.cleaned_data["isrc"].strip()

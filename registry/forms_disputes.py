@@ -29,8 +29,10 @@ class MultipleFileField(forms.FileField):
 def evidence_help() -> str:
     return (
         "PDF, PNG, JPEG, plain text, MP3, WAV or FLAC, up to "
-        f"{filesizeformat(settings.EVIDENCE_MAX_BYTES)} each. Only you and the "
-        "registry's reviewers can open them, not the other party."
+        f"{filesizeformat(settings.EVIDENCE_MAX_BYTES)} each, and up to "
+        f"{settings.EVIDENCE_PARTY_MAX_ITEMS} pieces of evidence and "
+        f"{filesizeformat(settings.EVIDENCE_PARTY_MAX_BYTES)} of files in all per dispute. "
+        "Only you and the registry's reviewers can open them, not the other party."
     )
 
 

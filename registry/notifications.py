@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from kombu.exceptions import OperationalError
 
 from consent.models import AuditEntry, Dispute
+from consent.text import email_subject
 from registry.tasks import send_email
 
 logger = logging.getLogger(__name__)
@@ -30,9 +31,7 @@ SUBJECTS = {
 def notify_parties(sender, dispute: Dispute, event: str, message: str = "", **kwargs) -> None:
     if event not in SUBJECTS:
         return
-    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + SUBJECTS[event].format(
-        title=dispute.track.title
-    )
+    subject = email_subject(SUBJECTS[event].format(title=dispute.track.title))
     url = settings.SITE_URL + dispute.get_absolute_url()
     for creator in dispute.parties().select_related("user"):
         if not creator.user.email:

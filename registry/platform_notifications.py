@@ -13,6 +13,7 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from consent.models import Platform
+from consent.text import email_subject
 from registry.tasks import send_email
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ SUBJECTS = {
 def notify_platform_contact(sender, platform: Platform, event: str, **kwargs) -> None:
     if event not in SUBJECTS or not platform.contact_email:
         return
-    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + SUBJECTS[event].format(name=platform.name)
+    subject = email_subject(SUBJECTS[event].format(name=platform.name))
     body = render_to_string(
         "registry/platforms/email/reviewed.txt",
         {

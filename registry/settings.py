@@ -260,11 +260,26 @@ EVIDENCE_TYPES = envlist(
         "audio/flac",
     ],
 )
+# What one account may add as evidence: per dispute it is a party to, to one dispute from every
+# party together, and per day across disputes; each as a number of pieces (files and links) and
+# as bytes of files.
+EVIDENCE_PARTY_MAX_ITEMS = envint("EVIDENCE_PARTY_MAX_ITEMS", 50, minimum=1)
+EVIDENCE_PARTY_MAX_BYTES = envint("EVIDENCE_PARTY_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
+EVIDENCE_DISPUTE_MAX_ITEMS = envint("EVIDENCE_DISPUTE_MAX_ITEMS", 150, minimum=1)
+EVIDENCE_DISPUTE_MAX_BYTES = envint("EVIDENCE_DISPUTE_MAX_BYTES", 600 * 1024 * 1024, minimum=1)
+EVIDENCE_DAILY_MAX_ITEMS = envint("EVIDENCE_DAILY_MAX_ITEMS", 100, minimum=1)
+EVIDENCE_DAILY_MAX_BYTES = envint("EVIDENCE_DAILY_MAX_BYTES", 400 * 1024 * 1024, minimum=1)
 # Contests one account may open per day: an abuse limit, counted in the shared cache.
 DISPUTES_PER_DAY = envint("DISPUTES_PER_DAY", 5, minimum=1)
 # Links a track may carry in all, and links one claimant may add to one track.
 LINKS_PER_TRACK = envint("LINKS_PER_TRACK", 50, minimum=1)
 LINKS_PER_CLAIM = envint("LINKS_PER_CLAIM", 20, minimum=1)
+# Changes one account may make per clock hour, counted in the shared cache: saves of choices (for
+# a track or the catalogue), catalogue-wide changes among them (each recomputes every track of
+# the catalogue), and additions or removals of links.
+DECLARATIONS_PER_HOUR = envint("DECLARATIONS_PER_HOUR", 300, minimum=1)
+CATALOGUE_CHANGES_PER_HOUR = envint("CATALOGUE_CHANGES_PER_HOUR", 20, minimum=1)
+LINK_CHANGES_PER_HOUR = envint("LINK_CHANGES_PER_HOUR", 300, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

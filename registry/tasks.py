@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 
+from consent.text import one_line
+
 logger = logging.getLogger(__name__)
 
 
@@ -14,8 +16,12 @@ logger = logging.getLogger(__name__)
 def send_email(
     subject: str, body: str, from_email: str, to: list[str], html: str | None = None
 ) -> None:
-    """Send one rendered email; SMTP hiccups are retried with back-off."""
-    message = EmailMultiAlternatives(subject, body, from_email, to)
+    """Send one rendered email; SMTP hiccups are retried with back-off.
+
+    Subjects are built with `consent.text.email_subject`; `one_line` again here means no caller
+    can ever hand a line break to the mail headers.
+    """
+    message = EmailMultiAlternatives(one_line(subject), body, from_email, to)
     if html:
         message.attach_alternative(html, "text/html")
     message.send()

@@ -61,6 +61,7 @@ from consent.services import (
     remove_link,
     withdraw_claim,
 )
+from consent.text import LineBreakError
 from registry.forms import (
     SHORT_LABELS,
     AddLinksForm,
@@ -403,7 +404,7 @@ def _track_new(request: CreatorRequest, handler: AudioHashUploadHandler) -> Http
         )
         try:
             result = register_track(creator, data)
-        except (ConsentError, InvalidIdentifier) as exc:
+        except (ConsentError, InvalidIdentifier, LineBreakError) as exc:
             form.add_error(None, str(exc))
         else:
             upload = form.cleaned_data.get("audio")
@@ -636,7 +637,11 @@ def catalogue_permissions(request: CreatorRequest) -> HttpResponse:
 @creator_required
 def opt_out_ai(request: CreatorRequest) -> HttpResponse:
     creator = request.creator
-    saved = opt_out_of_ai_training(creator)
+    try:
+        saved = opt_out_of_ai_training(creator)
+    except ConsentError as exc:
+        messages.error(request, str(exc))
+        return redirect("dashboard")
     policies = EffectivePolicy.objects.filter(
         Exists(active_claims(creator).filter(track=OuterRef("track")))
     )

@@ -161,14 +161,14 @@ def test_semicolon_separated_files_from_european_spreadsheets_are_read():
 
 def test_line_numbers_are_those_a_spreadsheet_shows_with_blank_lines_and_multiline_cells():
     data = csv_bytes(
-        "title,isrc",
-        f'"Night\nDrive",{ISRC}',
+        "title,isrc,links",
+        f'Night Drive,{ISRC},"https://a.example/1\nhttps://a.example/2"',
         "",
-        "Broken,not-an-isrc",
+        "Broken,not-an-isrc,",
     )
     result = parse(data)
     assert only_error(result).line == 4
-    assert result.rows[0].title == "Night Drive"
+    assert result.rows[0].links == ("https://a.example/1", "https://a.example/2")
 
 
 def test_a_quote_never_closed_is_reported_on_its_line_instead_of_swallowing_the_file():

@@ -78,7 +78,8 @@ def test_a_withdrawn_track_stays_in_history_without_a_link(owner_client, artist)
     assert reverse("track_detail", args=[track.public_id]) not in page
 
 
-def test_history_is_paginated_by_a_hundred_declarations(owner_client, artist):
+def test_history_is_paginated_by_a_hundred_declarations(owner_client, artist, settings):
+    settings.CATALOGUE_CHANGES_PER_HOUR = 105  # more catalogue-wide changes than an hour allows
     for n in range(105):
         value = Value.DENY if n % 2 else Value.ALLOW
         declare(artist, {Purpose.SEARCH: PurposeChoice(value)})
