@@ -73,9 +73,9 @@ def _passing(endpoint: WebhookEndpoint, events: list[dict]) -> list[dict]:
     track_ids = {e["_track"] for e in events}
     if endpoint.filter_hosts and track_ids:
         hosts: dict[int, set[str]] = defaultdict(set)
-        for track_id, host in TrackLink.objects.filter(track_id__in=track_ids).values_list(
-            "track_id", "host"
-        ):
+        # Hidden links too: the change that ends a claim (and hides its links) concerns them.
+        links = TrackLink.all_objects.filter(track_id__in=track_ids)
+        for track_id, host in links.values_list("track_id", "host"):
             hosts[track_id].add(host)
         on_hosts = {
             track_id
