@@ -15,7 +15,10 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from consent.lookup import KINDS, PURPOSE_NAMES
+from consent.models import ClaimVerification
 from consent.purposes import Value
+
+VALUES = [v.value for v in Value]
 
 
 class BearerKeyScheme(OpenApiAuthenticationExtension):
@@ -53,6 +56,19 @@ class Problem(serializers.Serializer):
     errors = serializers.ListField(child=serializers.DictField(), required=False)
 
 
+class ClaimProof(serializers.Serializer):
+    status = serializers.ChoiceField(
+        ["verified", "unverified"],
+        help_text="Whether the claim behind the value is proven. An unverified claim's `allow` "
+        "never reaches an answer and the licence terms it names are withheld; its `deny` counts.",
+    )
+    method = serializers.ChoiceField(
+        [m.value for m in ClaimVerification.Method],
+        required=False,
+        help_text="How the claim is proven; only when verified.",
+    )
+
+
 class Source(serializers.Serializer):
     level = serializers.ChoiceField(["track", "catalogue"])
     declared_for = serializers.ChoiceField(PURPOSE_NAMES, help_text="Purpose it was declared for.")
@@ -61,22 +77,38 @@ class Source(serializers.Serializer):
     creator = serializers.UUIDField()
     declaration = serializers.IntegerField()
     declared_at = serializers.DateTimeField()
+    verification = ClaimProof()
 
 
 class Terms(serializers.Serializer):
     terms_url = serializers.CharField(allow_blank=True)
     contact_email = serializers.CharField(allow_blank=True)
+    withheld = serializers.BooleanField(
+        help_text="True when the claim named terms that stay unpublished until it is verified: "
+        "the purpose is reserved, with nowhere to ask yet."
+    )
 
 
 class PurposeAnswer(serializers.Serializer):
-    value = serializers.ChoiceField([v.value for v in Value])
+    value = serializers.ChoiceField(VALUES)
     source = Source(allow_null=True, help_text="Null when unset (no reservation).")
     terms = Terms(required=False, help_text="Only for `license`: where to ask for one.")
 
 
-PolicyAnswer = inline_serializer(
-    "Policy", {purpose.replace("-", "_"): PurposeAnswer() for purpose in PURPOSE_NAMES}
+# One entry per purpose, named as the API names purposes (`train-ai`, …).
+PolicyAnswer = type(
+    "Policy", (serializers.Serializer,), {purpose: PurposeAnswer() for purpose in PURPOSE_NAMES}
 )
+
+
+class VerificationSummary(serializers.Serializer):
+    status = serializers.ChoiceField(
+        ["verified", "partly-verified", "unverified", "unclaimed"],
+        help_text="`verified` when every active claim on the track is proven, `unverified` when "
+        "none is, `partly-verified` in between, `unclaimed` when nobody claims it.",
+    )
+    verified_claims = serializers.IntegerField(min_value=0)
+    unverified_claims = serializers.IntegerField(min_value=0)
 
 
 class TrackSummary(serializers.Serializer):
@@ -88,15 +120,21 @@ class TrackSummary(serializers.Serializer):
     links = serializers.ListField(child=serializers.CharField())
 
 
+VERIFICATION_HELP = (
+    "How far the track's active claims are proven (when several tracks share the identifier, "
+    "all their claims). Only verified claims can allow a use or publish licence terms."
+)
+
+
 class Answer(serializers.Serializer):
     query = serializers.DictField(help_text="The identifier as asked.")
     status = serializers.ChoiceField(["registered", "unregistered"])
     track = TrackSummary(allow_null=True)
     disputed = serializers.BooleanField()
-    policy = serializers.DictField(
-        child=PurposeAnswer(),
-        help_text=f"One entry per purpose: {', '.join(PURPOSE_NAMES)}.",
+    verification = VerificationSummary(
+        allow_null=True, help_text=f"{VERIFICATION_HELP} Null when unregistered."
     )
+    policy = PolicyAnswer(help_text=f"One entry per purpose: {', '.join(PURPOSE_NAMES)}.")
     sequence = serializers.IntegerField(
         allow_null=True, help_text="The last change event that affected the track."
     )
@@ -112,8 +150,36 @@ class Answer(serializers.Serializer):
 class BatchResult(Answer):
     index = serializers.IntegerField()
     status = serializers.ChoiceField(["registered", "unregistered", "error"])
-    error = serializers.DictField(required=False)
+    error = serializers.DictField(
+        required=False, help_text="Only when `status` is `error`: what is wrong with the item."
+    )
     as_of = None
+    # An item in error carries only `index`, `query`, `status` and `error`.
+    track = TrackSummary(allow_null=True, required=False)
+    disputed = serializers.BooleanField(required=False)
+    verification = VerificationSummary(
+        allow_null=True, required=False, help_text=f"{VERIFICATION_HELP} Null when unregistered."
+    )
+    policy = PolicyAnswer(
+        required=False, help_text=f"One entry per purpose: {', '.join(PURPOSE_NAMES)}."
+    )
+    sequence = serializers.IntegerField(
+        allow_null=True, required=False, help_text="The last change event that affected the track."
+    )
+
+
+class SnapshotLine(serializers.Serializer):
+    """One registered track: a lookup's answer without `query`, `matches` and `as_of`."""
+
+    status = serializers.ChoiceField(["registered"])
+    track = TrackSummary()
+    disputed = serializers.BooleanField()
+    verification = VerificationSummary(
+        help_text="How far the track's active claims are proven. Only verified claims can allow "
+        "a use or publish licence terms."
+    )
+    policy = PolicyAnswer(help_text=f"One entry per purpose: {', '.join(PURPOSE_NAMES)}.")
+    sequence = serializers.IntegerField(help_text="The last change event that affected the track.")
 
 
 class BatchRequest(serializers.Serializer):
@@ -132,12 +198,47 @@ class BatchResponse(serializers.Serializer):
     results = BatchResult(many=True)
 
 
+class EventTerms(serializers.Serializer):
+    """Where to ask for a licence; both empty while the claim that named them is unverified."""
+
+    terms_url = serializers.CharField(allow_blank=True)
+    contact_email = serializers.CharField(allow_blank=True)
+
+
+def _event_policy(name: str, required: bool) -> type[serializers.Serializer]:
+    fields: dict = {
+        purpose: serializers.ChoiceField(VALUES, required=required) for purpose in PURPOSE_NAMES
+    }
+    fields["disputed"] = serializers.BooleanField(required=required)
+    fields["terms"] = serializers.DictField(
+        child=EventTerms(),
+        required=False,
+        help_text="Per licence-only purpose: where to ask for a licence.",
+    )
+    fields["verification"] = VerificationSummary(
+        required=False,
+        help_text="How far the track's active claims are proven. Absent from events recorded "
+        "before claims were verified.",
+    )
+    return type(name, (serializers.Serializer,), fields)
+
+
+EventPolicy = _event_policy("EventPolicy", required=True)
+PreviousPolicy = _event_policy("PreviousPolicy", required=False)
+
+
+class EventTrack(serializers.Serializer):
+    id = serializers.UUIDField()
+    isrc = serializers.CharField(allow_null=True)
+    iswc = serializers.CharField(allow_null=True)
+
+
 class Event(serializers.Serializer):
     sequence = serializers.IntegerField()
-    track = serializers.DictField()
-    policy = serializers.DictField(help_text="Each purpose's value after the change, `disputed`, "
-                                   "and `terms` for licence-only purposes.")  # fmt: skip
-    previous = serializers.DictField(help_text="The same before the change ({} for a new track).")
+    track = EventTrack()
+    policy = EventPolicy(help_text="Each purpose's value after the change, `disputed`, `terms` "
+                         "for licence-only purposes and the track's `verification`.")  # fmt: skip
+    previous = PreviousPolicy(help_text="The same before the change ({} for a new track).")
     disputed = serializers.BooleanField()
     cause = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -218,7 +319,7 @@ snapshot = extend_schema(
     "`/api/v1/changes?after=` that number for an exact sync.",
     responses={
         (200, "application/x-ndjson"): OpenApiResponse(
-            OpenApiTypes.STR, description="One answer per line (the shape of a lookup's answer)."
+            SnapshotLine, description="One answer per line, each of this shape."
         )
     }
     | _problems(401, 403, 429),

@@ -350,6 +350,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every purpose's value (answers and change events) is one enum.
+    "ENUM_NAME_OVERRIDES": {"ValueEnum": "api.schema.VALUES"},
 }
 
 # --- Webhooks -----------------------------------------------------------------------------------

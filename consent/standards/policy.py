@@ -25,6 +25,8 @@ class Licence:
 
     terms_url: str = ""
     contact_email: str = ""
+    # An unverified claim's licence: its terms stay unpublished, so it names nobody to ask.
+    withheld: bool = False
 
     @property
     def terms_link(self) -> str:
@@ -100,15 +102,24 @@ class Policy:
 
         Formats such as TDMRep and RSL name one set of terms; in practice an artist gives the same
         terms for every licence-only purpose, and the broadest one is the one most readers need.
+        A licence whose terms are withheld (an unverified claim's) is never the one named: it
+        stays a reservation, and with no other licence there is nobody to name.
         """
-        return next((p for p in PURPOSES if self.value(p) == Value.LICENSE), None)
+        return next(
+            (
+                p
+                for p in PURPOSES
+                if self.value(p) == Value.LICENSE and not self.licences.get(p, Licence()).withheld
+            ),
+            None,
+        )
 
     @classmethod
     def from_resolved(cls, resolved: Mapping[Purpose, Resolved], disputed: bool = False) -> Policy:
         return cls(
             values={p: r.value for p, r in resolved.items()},
             licences={
-                p: Licence(r.terms_url, r.contact_email)
+                p: Licence(r.terms_url, r.contact_email, r.terms_withheld)
                 for p, r in resolved.items()
                 if r.value == Value.LICENSE
             },
@@ -127,6 +138,7 @@ class Policy:
                 licences[purpose] = Licence(
                     terms_url=entry.get("terms_url", "") or "",
                     contact_email=entry.get("contact_email", "") or "",
+                    withheld=bool(entry.get("terms_withheld")),
                 )
         return cls(values=values, licences=licences, disputed=bool(effective.disputed))
 

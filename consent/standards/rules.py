@@ -48,9 +48,15 @@ def tdm_policy_applies(policy: Policy) -> bool:
     denied use too. The reservation (`1`) then stands alone and the page's other signals
     (Content-Usage, robots.txt, RSL, CAWG) say which part is licensable and which is refused.
     Every output (headers, meta tags, tdmrep.json, the policy document itself) asks this.
+    A licence whose terms are withheld (an unverified claim's) offers nothing: the offer would
+    name as the party to pay someone who has not proven they own the music.
     """
     values = [policy.value(p) for p in TDM_FAMILY]
-    return Value.LICENSE in values and Value.DENY not in values
+    offered = any(
+        policy.value(p) == Value.LICENSE and not getattr(policy.licences.get(p), "withheld", False)
+        for p in TDM_FAMILY
+    )
+    return offered and Value.DENY not in values
 
 
 def content_usage(policy: Policy) -> dict[str, str]:
