@@ -132,6 +132,7 @@ class TrackLink(models.Model):
     class Meta:
         ordering = ["url"]
         base_manager_name = "all_objects"
+        permissions = [("restore_tracklink", "Can restore a link a verified owner hid")]
         constraints = [
             # One visible row per URL and track; hidden rows stay for the record.
             models.UniqueConstraint(
@@ -221,6 +222,9 @@ class ClaimVerification(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
+        permissions = [
+            ("verify_by_review", "Can verify a claim by review, or withdraw such a verification")
+        ]
         indexes = [
             # Serves "which of these claims are verified now" in every policy computation.
             models.Index(
@@ -328,7 +332,7 @@ class Notice(models.Model):
     """Something an artist must see: another creator's claim touches a track of theirs.
 
     Written in the same transaction as the claim that causes it, shown on the dashboard until
-    dismissed, and emailed after commit (consent.signals.notice_created).
+    dismissed, and emailed after commit (consent.signals.notices_created).
     """
 
     class Kind(models.TextChoices):
@@ -434,6 +438,71 @@ class Evidence(models.Model):
         return self.original_name or self.url
 
 
+class VerificationRequest(models.Model):
+    """A claimant asks a reviewer to verify their claim, with a document that proves it.
+
+    The document (a distribution statement, a letter from the label, a publishing registration)
+    is a file or a link, stored like dispute evidence: under MEDIA_ROOT/evidence/, never served,
+    readable only by the reviewers through the admin. One request per claim waits at a time; the
+    reviewer's decision (`consent.verification_requests`) closes it and is in the audit log.
+    """
+
+    class Document(models.TextChoices):
+        DISTRIBUTION = "distribution", "Distribution statement or distributor's dashboard"
+        LABEL_LETTER = "label-letter", "Letter from the label or publisher"
+        REGISTRATION = "registration", "Registration with a collecting society or PRO"
+        OTHER = "other", "Another document"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for review"
+        VERIFIED = "verified", "Verified"
+        DECLINED = "declined", "Declined"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="verification_requests")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    document = models.CharField(max_length=12, choices=Document.choices)
+    statement = models.TextField()
+    file = models.FileField(upload_to=evidence_path, max_length=200, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=Q(status="open"),
+                name="verificationrequest_one_open_per_claim",
+            ),
+            models.CheckConstraint(
+                condition=~Q(file="") | ~Q(url=""), name="verificationrequest_has_document"
+            ),
+        ]
+        indexes = [
+            # Serves the reviewers' queue: open requests, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="open"),
+                name="verificationrequest_queue_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Verification of {self.claim}"
+
+
 class AuditEntry(models.Model):
     """One state change of a dispute or one admin decision: who, when, what, why.
 
@@ -457,6 +526,8 @@ class AuditEntry(models.Model):
         VERIFICATION_ENDED = "verification-ended", "Claim verification ended"
         LINK_HIDDEN = "link-hidden", "Link hidden by a verified owner"
         LINK_RESTORED = "link-restored", "Hidden link restored"
+        REVIEW_REQUESTED = "review-requested", "Verification by review requested"
+        REVIEW_DECLINED = "review-declined", "Verification request declined"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

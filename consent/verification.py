@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from consent.models import AuditEntry, Claim, ClaimVerification
+from consent.models import AuditEntry, Claim, ClaimVerification, VerificationRequest
 from consent.services import ConsentError, lock_consent_writes, refresh_policies
 
 Method = ClaimVerification.Method
@@ -49,6 +49,15 @@ def verify_claims(
             details={"method": method, "detail": detail[:500]},
         )
     if rows:
+        # Whatever proved the claim answers a request for review that was waiting.
+        VerificationRequest.objects.filter(
+            claim__in=[r.claim for r in rows], status=VerificationRequest.Status.OPEN
+        ).update(
+            status=VerificationRequest.Status.VERIFIED,
+            decided_at=timezone.now(),
+            decided_by=by,
+            decision_reason=reason or Method(method).label,
+        )
         refresh_policies({r.claim.track_id for r in rows}, cause="claim-verified")
     return rows
 

@@ -22,7 +22,8 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry website"
 
     def ready(self) -> None:
-        from consent.signals import dispute_changed, platform_reviewed
+        from consent.signals import dispute_changed, notices_created, platform_reviewed
+        from registry.notices import email_notices
         from registry.notifications import notify_parties
         from registry.platform_notifications import notify_platform_contact
 
@@ -31,3 +32,4 @@ class RegistryConfig(AppConfig):
         platform_reviewed.connect(
             notify_platform_contact, dispatch_uid="registry.notify_platform_contact"
         )
+        notices_created.connect(email_notices, dispatch_uid="registry.email_collision_notices")

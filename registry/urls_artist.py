@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from registry import views_artist
+from registry import views_artist, views_trust
 
 urlpatterns = [
     path("profile/", views_artist.profile, name="profile"),
@@ -12,4 +12,11 @@ urlpatterns = [
     path("permissions/", views_artist.catalogue_permissions, name="catalogue_permissions"),
     path("permissions/opt-out-ai/", views_artist.opt_out_ai, name="opt_out_ai"),
     path("history/", views_artist.history, name="history"),
+    path(
+        "tracks/<uuid:public_id>/verification/",
+        views_trust.verification_request,
+        name="verification_request",
+    ),
+    path("notices/<uuid:public_id>/dismiss/", views_trust.dismiss_notice, name="dismiss_notice"),
+    path("notices/dismiss/", views_trust.dismiss_all_notices, name="dismiss_all_notices"),
 ]

@@ -380,7 +380,11 @@ def test_an_automatic_dispute_is_recorded_and_emails_both_parties(
     assert dispute.opened_by is None
     entry = dispute.audit_entries.get()
     assert entry.action == "opened" and entry.user is None
-    assert len(mail.outbox) == 2
+    opened = [m for m in mail.outbox if "A dispute was opened" in m.subject]
+    assert sorted(m.to[0] for m in opened) == sorted([artist.user.email, other_artist.user.email])
+    # Besides, the existing owner is told who claimed their track (registry.notices).
+    (notice,) = [m for m in mail.outbox if m not in opened]
+    assert notice.to == [artist.user.email] and "claimed your track" in notice.subject
 
 
 def test_an_automatic_dispute_has_no_contest_to_reject(artist, other_artist, reviewer):

@@ -142,6 +142,12 @@ def test_the_reviewer_group_has_exactly_the_review_permissions():
         "view_track",
         "view_platform",
         "approve_platform",
+        "view_claimverification",
+        "view_verificationrequest",
+        "view_notice",
+        "view_tracklink",
+        "verify_by_review",
+        "restore_tracklink",
     }
 
 
