@@ -32,6 +32,7 @@ from consent.models import (
     SequenceCounter,
     Track,
     TrackLink,
+    VerificationRequest,
 )
 from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
 from consent.ratelimits import limit_declarations, limit_link_changes
@@ -821,6 +822,14 @@ def end_claims(claim_ids: Iterable[int], status: str, now=None) -> None:
     )
     ClaimVerification.objects.filter(claim_id__in=claim_ids, ended_at__isnull=True).update(
         ended_at=now, ended_reason=f"The claim was {status}."
+    )
+    # A request for review of a claim that no longer counts has nothing left to decide.
+    VerificationRequest.objects.filter(
+        claim_id__in=claim_ids, status=VerificationRequest.Status.OPEN
+    ).update(
+        status=VerificationRequest.Status.DECLINED,
+        decided_at=now,
+        decision_reason=f"The claim was {status} before a reviewer decided.",
     )
 
 

@@ -201,3 +201,18 @@ def test_an_unverified_deny_counts_and_its_allow_does_not(artist, other_artist):
         "verified_claims": 1,
         "unverified_claims": 1,
     }
+
+
+def test_withdrawing_a_claim_closes_its_request_for_review(artist):
+    from consent.models import VerificationRequest
+    from consent.verification_requests import request_review
+
+    track = register_track(artist, data(isrc=ISRC)).tracks[0]
+    claim = Claim.objects.get(track=track)
+    request_review(
+        artist, claim, "distribution", "Our distributor's statement.", url="https://d.example/s"
+    )
+    withdraw_claim(claim)
+    request = VerificationRequest.objects.get(claim=claim)
+    assert request.status == "declined"
+    assert "withdrawn" in request.decision_reason
