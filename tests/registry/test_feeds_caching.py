@@ -8,6 +8,7 @@ from django.utils.cache import get_max_age
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
+from tests.conftest import verify_claims_of
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,9 @@ def track(artist):
         roles=["recording"],
         links=["https://soundcloud.com/owner-band/night-drive"],
     )
-    return register_track(artist, data).tracks[0]
+    track = register_track(artist, data).tracks[0]
+    verify_claims_of(artist)  # the owner's licence terms are published once the claim is proven
+    return track
 
 
 def feed_urls(track, artist) -> list[str]:
