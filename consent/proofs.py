@@ -258,8 +258,9 @@ def _sentence(text: str) -> str:
 
 def _failure(url: str, exc: net.Failure) -> str:
     if isinstance(exc, net.TimedOut):
+        seconds = settings.PROOF_FETCH_TIMEOUT_SECONDS
         return (
-            f"{url} did not answer within {settings.PROOF_FETCH_TIMEOUT_SECONDS} seconds. Check "
+            f"{url} did not answer within {seconds} second{'s' if seconds != 1 else ''}. Check "
             "that the page is public and loads, then check again."
         )
     if isinstance(exc, net.AddressRefused):
