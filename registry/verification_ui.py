@@ -163,9 +163,8 @@ def unverified_catalogue_notice(creator: Creator) -> SafeString | str:
     """Said after a catalogue-wide `allow` or licence while some claims are not verified."""
     claims = Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
     total = claims.values("track_id").distinct().count()
-    verified = (
-        claims.filter(verifications__ended_at__isnull=True).values("track_id").distinct().count()
-    )
+    in_force = ClaimVerification.objects.filter(claim=OuterRef("pk"), ended_at__isnull=True)
+    verified = claims.filter(Exists(in_force)).values("track_id").distinct().count()
     if total == 0 or verified == total:
         return ""
     pending = total - verified
