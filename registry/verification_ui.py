@@ -103,9 +103,10 @@ def claim_panels(creator: Creator, claims: list[Claim]) -> list[ClaimPanel]:
             suggestions = []
             for link in links:
                 suggestions += [profile_of(link), link]
-            proven = [p.url for p in proofs if p.in_force]
+            # Pages already proven, or shown above with their code, are not offered again.
+            offered = {p.url for p in proofs if p.in_force} | {p.url for p in panel.proofs}
             panel.suggestions = [
-                url for url in dict.fromkeys(suggestions) if url and url not in proven
+                url for url in dict.fromkeys(suggestions) if url and url not in offered
             ][:8]
         panels.append(panel)
     return panels
