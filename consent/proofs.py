@@ -136,6 +136,13 @@ def verify_new_links(creator: Creator, track_ids: Iterable[int]) -> None:
 # --- Starting, removing ---------------------------------------------------------------------------
 
 
+def _registry_netloc() -> str:
+    try:
+        return urlsplit(normalize_url(settings.SITE_URL)).netloc
+    except InvalidIdentifier:  # a SITE_URL such as http://localhost:8000
+        return urlsplit(settings.SITE_URL).netloc.lower()
+
+
 def start(creator: Creator, raw_url: str) -> ProfileProof:
     """The creator's proof for a URL, created with a fresh token if there is none yet."""
     refuse_if_suspended(creator)
@@ -143,6 +150,12 @@ def start(creator: Creator, raw_url: str) -> ProfileProof:
         url = normalize_url(raw_url)
     except InvalidIdentifier as exc:
         raise ConsentError(str(exc)) from exc
+    if urlsplit(url).netloc == _registry_netloc():
+        # Anyone can make their artist name appear on the registry's own pages.
+        raise ConsentError(
+            "Pages of this registry cannot prove that music is yours. Prove the page where the "
+            "music is published, or your own website."
+        )
     existing = ProfileProof.objects.filter(creator=creator, url=url).first()
     if existing is not None:
         return existing

@@ -254,6 +254,13 @@ def test_an_error_page_is_reported_with_its_status(site, juniper):
     assert "answered “404 Not Found”" in result.message
 
 
+def test_the_registrys_own_pages_cannot_be_proven(juniper, settings):
+    settings.SITE_URL = "https://registry.example"
+    with pytest.raises(ConsentError, match="Pages of this registry cannot prove"):
+        proofs.start(juniper, "https://registry.example/t/5f0c0000-0000-0000-0000-0000000000e2/")
+    assert not ProfileProof.objects.exists()
+
+
 def test_checks_are_limited_per_account_and_hour(site, juniper, settings):
     settings.PROOF_CHECKS_PER_HOUR = 2
     proof = proofs.start(juniper, site.url("/juniper-vale"))

@@ -13,6 +13,7 @@ from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
+from django.urls import reverse
 
 from consent.models import ChangeEvent, Claim, ProfileProof
 from consent.services import TrackData, register_tracks
@@ -226,3 +227,43 @@ def test_a_client_id_without_its_secret_stops_start_up():
     result = run(["-c", SETUP], **PRODUCTION, SPOTIFY_CLIENT_ID="client-id")
     assert result.returncode != 0
     assert "SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET must be set together" in result.stderr
+
+
+@pytest.fixture
+def soundcloud_configured(settings):
+    """SoundCloud set up as an operator would (its credentials in the settings): allauth needs
+    the provider to disconnect an account of it. Its provider class joins allauth's registry
+    for this test, as it would at start-up with the app installed."""
+    from allauth.socialaccount.providers import registry
+    from allauth.socialaccount.providers.soundcloud.provider import SoundCloudProvider
+
+    registry.load()
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "soundcloud": {"APPS": [{"client_id": "client-id", "secret": "client-secret", "key": ""}]}
+    }
+    added = "soundcloud" not in registry.provider_map
+    registry.register(SoundCloudProvider)
+    yield
+    if added:
+        registry.provider_map.pop("soundcloud")
+
+
+def test_disconnecting_on_the_connections_page_unverifies_the_claims(
+    client, juniper, soundcloud_configured
+):
+    track = register(
+        juniper, "Paper Lanterns", "https://soundcloud.com/juniper-vale/paper-lanterns"
+    )
+    account, _ = connect(juniper, "soundcloud", "287465123", SOUNDCLOUD_ME)
+    client.force_login(juniper.user)
+    page = client.get(reverse("socialaccount_connections")).content.decode()
+    assert "SoundCloud account, connected on" in page and "not a way to sign in" in page
+
+    response = client.post(
+        reverse("socialaccount_connections"), {"account": account.pk}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert not SocialAccount.objects.filter(pk=account.pk).exists()
+    assert verification(juniper, track) is None
+    assert "no longer proves your profile" in response.content.decode()
