@@ -220,9 +220,7 @@ def request(
     a Failure for anything the server or the network does."""
     scheme, host, port, target = check_url(url, require_https=require_https)
     try:
-        addresses = resolve(host, port, allowed, refused)
-    except AddressRefused:
-        raise
+        addresses = resolve(host, port, allowed, refused)  # AddressRefused goes to the caller
     except OSError as exc:
         raise Unreachable(str(exc)) from exc
     connection_class = PinnedHTTPSConnection if scheme == "https" else PinnedHTTPConnection
