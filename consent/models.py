@@ -236,6 +236,78 @@ class ClaimVerification(models.Model):
         return f"{self.claim}: {self.get_method_display()}"
 
 
+class ProfileProof(models.Model):
+    """A page or profile a creator proved is theirs (consent.proofs).
+
+    A link proof is proven when the registry finds the proof's token on the page (in its text,
+    a `<meta>` tag or, for a site's root, `/.well-known/consent-registry.txt`) or a `rel="me"`
+    link from it to the creator's public page; an account proof when the creator connected the
+    account the profile belongs to. A proven proof of URL P verifies every active claim of its
+    creator with a link at P or beneath it. Link proofs are checked again periodically: one that
+    disappears is `lapsing` for a grace period, then its verifications end.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not checked yet"
+        PROVEN = "proven", "Proven"
+        LAPSING = "lapsing", "Proof missing"
+        FAILED = "failed", "Not proven"
+
+    class Found(models.TextChoices):
+        TEXT = "text", "the code in the page's text"
+        META = "meta", "the code in a <meta> tag"
+        WELL_KNOWN = "well-known", "the code in /.well-known/consent-registry.txt"
+        REL_ME = "rel-me", 'a rel="me" link to your page on this registry'
+        ACCOUNT = "account", "a connected account"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="proofs")
+    # Normalized (consent.identifiers.normalize_url), so it compares with track links.
+    url = models.CharField(max_length=2000)
+    method = models.CharField(
+        max_length=8,
+        choices=[
+            (ClaimVerification.Method.LINK, "Link proof"),
+            (ClaimVerification.Method.ACCOUNT, "Connected account"),
+        ],
+        default=ClaimVerification.Method.LINK,
+    )
+    # For an account proof: the allauth provider and the account's id there.
+    provider = models.CharField(max_length=30, blank=True)
+    account_uid = models.CharField(max_length=255, blank=True)
+    token = models.CharField(max_length=40, unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    found_by = models.CharField(max_length=10, choices=Found.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    proven_at = models.DateTimeField(null=True, blank=True)
+    # When a proven proof was first found missing: the grace period runs from here.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["url"]
+        constraints = [
+            models.UniqueConstraint(fields=["creator", "url"], name="profileproof_unique_url"),
+        ]
+        indexes = [
+            # Serves the periodic re-check: proofs in force, least recently checked first.
+            models.Index(
+                fields=["checked_at"],
+                condition=Q(status__in=["proven", "lapsing"], method="link"),
+                name="profileproof_recheck",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creator}: {self.url}"
+
+    @property
+    def in_force(self) -> bool:
+        """Its verifications count: proven, or missing but within the grace period."""
+        return self.status in (self.Status.PROVEN, self.Status.LAPSING)
+
+
 class Dispute(models.Model):
     """Competing claims on the same role of a track, opened automatically or by a contest.
 

@@ -85,3 +85,11 @@ def limit_link_changes(creator) -> None:
     count, ends = _count_this_hour("links", creator.user_id)
     if count > settings.LINK_CHANGES_PER_HOUR:
         _refuse("added or removed links", settings.LINK_CHANGES_PER_HOUR, "change links", ends)
+
+
+def limit_proof_checks(creator) -> None:
+    """Count a check of a proof page (each one fetches a page on the web); a ConsentError once
+    the account is over the limit."""
+    count, ends = _count_this_hour("proof-checks", creator.user_id)
+    if count > settings.PROOF_CHECKS_PER_HOUR:
+        _refuse("checked proof pages", settings.PROOF_CHECKS_PER_HOUR, "check them", ends)

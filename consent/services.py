@@ -660,6 +660,9 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                 )
         Declaration.objects.bulk_create(declarations, batch_size=1000)
         refresh_policies([t.id for t in tracks], cause="claim")
+        from consent import proofs  # links under a proven profile verify their claims at once
+
+        proofs.verify_new_links(creator, [t.id for t in tracks])
         return RegistrationResult(tracks=tracks, disputes=disputes)
 
 
@@ -724,6 +727,9 @@ def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[Track
         )
         if collisions.settle(found):
             refresh_policies([track.id], cause="dispute-opened")
+        from consent import proofs  # links under a proven profile verify their claims at once
+
+        proofs.verify_new_links(creator, [track.id])
         return links
 
 

@@ -19,3 +19,9 @@ platform_reviewed = Signal()
 # Sent after a transaction that wrote collision notices (consent.collisions) has committed, with
 # `notice_ids`: the registry emails each existing claimant.
 notices_created = Signal()
+
+# Sent inside the transaction that changed a link proof (consent.proofs), with `proof` and
+# `event`: "lapsing" (the proof was found missing; its grace period starts) or "ended" (still
+# missing when the grace period ended, so its verifications ended). Receivers that email defer
+# their work with transaction.on_commit.
+proof_changed = Signal()

@@ -26,13 +26,18 @@ def verify_claims(
     claims: Iterable[Claim], method: str, detail: str = "", by=None, reason: str = ""
 ) -> list[ClaimVerification]:
     """Record that these active claims are proven by `method`; claims already proven the same
-    way are left as they are. Must run inside a transaction holding the write lock."""
+    way are left as they are. Must run inside a transaction holding the write lock.
+
+    For a link proof or a connected account "the same way" means by the same proven URL
+    (`detail`): a claim can stand on several proofs at once, each its own period, so one of
+    them lapsing leaves the others in force (consent.proofs)."""
     claims = [c for c in claims if c.status == Claim.Status.ACTIVE]
-    already = set(
-        ClaimVerification.objects.filter(
-            claim__in=claims, method=method, ended_at__isnull=True
-        ).values_list("claim_id", flat=True)
+    in_force = ClaimVerification.objects.filter(
+        claim__in=claims, method=method, ended_at__isnull=True
     )
+    if method != Method.REVIEW:
+        in_force = in_force.filter(detail=detail[:2000])
+    already = set(in_force.values_list("claim_id", flat=True))
     rows = [
         ClaimVerification(claim=c, method=method, detail=detail[:2000], verified_by=by)
         for c in claims

@@ -1,8 +1,13 @@
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from consent.text import email_subject
@@ -47,3 +52,24 @@ class MFAAdapter(DefaultMFAAdapter):
             return True
         others = Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS)
         return others.exclude(pk=authenticator.pk).exists()
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Connected accounts prove profiles (registry/connected_accounts.py); they are never a way
+    to sign up or sign in, which stay email, password and the second factor."""
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        return False
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        if sociallogin.state.get("process") == "connect":
+            return
+        messages.error(
+            request,
+            "Connected accounts prove that a profile is yours; they are not a way to sign in. "
+            "Sign in with your email and password, then connect the account from “Your proofs”.",
+        )
+        raise ImmediateHttpResponse(redirect("account_login"))
+
+    def get_connect_redirect_url(self, request, socialaccount) -> str:
+        return reverse("proofs")

@@ -22,10 +22,19 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry website"
 
     def ready(self) -> None:
-        from consent.signals import dispute_changed, notices_created, platform_reviewed
+        from allauth.socialaccount import signals as social
+
+        from consent.signals import (
+            dispute_changed,
+            notices_created,
+            platform_reviewed,
+            proof_changed,
+        )
+        from registry import connected_accounts
         from registry.notices import email_notices
         from registry.notifications import notify_parties
         from registry.platform_notifications import notify_platform_contact
+        from registry.proof_notifications import notify_owner
 
         post_migrate.connect(sync_site, sender=self)
         dispute_changed.connect(notify_parties, dispatch_uid="registry.notify_dispute_parties")
@@ -33,3 +42,13 @@ class RegistryConfig(AppConfig):
             notify_platform_contact, dispatch_uid="registry.notify_platform_contact"
         )
         notices_created.connect(email_notices, dispatch_uid="registry.email_collision_notices")
+        proof_changed.connect(notify_owner, dispatch_uid="registry.notify_proof_owner")
+        social.social_account_added.connect(
+            connected_accounts.account_connected, dispatch_uid="registry.account_connected"
+        )
+        social.social_account_updated.connect(
+            connected_accounts.account_connected, dispatch_uid="registry.account_updated"
+        )
+        social.social_account_removed.connect(
+            connected_accounts.account_disconnected, dispatch_uid="registry.account_disconnected"
+        )

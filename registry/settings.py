@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
     "consent",
     "registry",
     "api",
@@ -406,3 +407,52 @@ CELERY_BEAT_SCHEDULE = {
     },
     "prune-webhook-log": {"task": "api.tasks.prune_webhook_log", "schedule": 3600.0},
 }
+
+# --- Proving claims (consent/proofs.py) -----------------------------------------------------------
+# Fetching an artist's proof page: seconds for the whole fetch (redirects within the host
+# included) and the most of the page that is read. Fetches go through the webhooks' guarded
+# client: WEBHOOK_ALLOW_PRIVATE_ADDRESSES applies to them too.
+PROOF_FETCH_TIMEOUT_SECONDS = envint("PROOF_FETCH_TIMEOUT_SECONDS", 10, minimum=1)
+PROOF_FETCH_MAX_BYTES = envint("PROOF_FETCH_MAX_BYTES", 1024 * 1024, minimum=1024)
+# Hours between two checks of a proven page; a page found without its proof is checked at every
+# hourly sweep, and its claims stay verified for PROOF_GRACE_DAYS before they fall back.
+PROOF_RECHECK_HOURS = envint("PROOF_RECHECK_HOURS", 24, minimum=1)
+PROOF_GRACE_DAYS = envint("PROOF_GRACE_DAYS", 7, minimum=0)
+# Checks one account may ask for per clock hour (each fetches a page), and pages one account may
+# have to prove.
+PROOF_CHECKS_PER_HOUR = envint("PROOF_CHECKS_PER_HOUR", 30, minimum=1)
+PROOFS_PER_CREATOR = envint("PROOFS_PER_CREATOR", 100, minimum=1)
+CELERY_BEAT_SCHEDULE["recheck-proofs"] = {
+    "task": "registry.tasks.recheck_proofs",
+    "schedule": 3600.0,
+    "options": {"expires": 3600.0},
+}
+
+# --- Connected accounts (allauth.socialaccount) ---------------------------------------------------
+# A connected account proves the profile it belongs to. Each provider is off unless both its
+# client id and secret are set (README, "Connecting accounts"). Accounts are connected to a
+# signed-in artist; they are never a way to sign up or sign in (registry/adapters.py).
+_SOCIAL_CREDENTIALS = {
+    "soundcloud": (envstr("SOUNDCLOUD_CLIENT_ID"), envstr("SOUNDCLOUD_CLIENT_SECRET")),
+    "google": (envstr("GOOGLE_CLIENT_ID"), envstr("GOOGLE_CLIENT_SECRET")),
+    "spotify": (envstr("SPOTIFY_CLIENT_ID"), envstr("SPOTIFY_CLIENT_SECRET")),
+}
+SOCIALACCOUNT_PROVIDERS: dict = {}
+for _provider, (_client_id, _secret) in _SOCIAL_CREDENTIALS.items():
+    if bool(_client_id) != bool(_secret):
+        _name = _provider.upper()
+        raise ImproperlyConfigured(
+            f"{_name}_CLIENT_ID and {_name}_CLIENT_SECRET must be set together: set both to "
+            f"connect {_provider} accounts, or neither to leave them off."
+        )
+    if _client_id:
+        INSTALLED_APPS.append(f"allauth.socialaccount.providers.{_provider}")
+        SOCIALACCOUNT_PROVIDERS[_provider] = {
+            "APPS": [{"client_id": _client_id, "secret": _secret, "key": ""}]
+        }
+SOCIALACCOUNT_ADAPTER = "registry.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_QUERY_EMAIL = False
+# Only the profile the account belongs to is used; no access token is kept.
+SOCIALACCOUNT_STORE_TOKENS = False

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("registry.urls_feeds")),
     path("", include("registry.urls_publish")),
     path("", include("registry.urls_disputes")),
+    path("", include("registry.urls_proofs")),
 ]

@@ -25,3 +25,11 @@ def send_email(
     if html:
         message.attach_alternative(html, "text/html")
     message.send()
+
+
+@shared_task(acks_late=True)
+def recheck_proofs() -> dict[str, int]:
+    """Fetch the proof pages that are due again (consent.proofs.recheck_due); run by beat."""
+    from consent.proofs import recheck_due
+
+    return recheck_due()

@@ -71,6 +71,15 @@ from registry.forms import (
     TrackForm,
 )
 from registry.uploads import AudioHashUploadHandler, HashedAudioFile
+from registry.verification_ui import (
+    badge_of,
+    loosens,
+    track_context,
+    unverified_catalogue_notice,
+    unverified_track_notice,
+    with_notice,
+    with_verification,
+)
 
 PAGE_SIZE = 50
 # Open disputes listed on the dashboard; the "Disputed only" filter shows every disputed track.
@@ -215,6 +224,8 @@ class DashboardRow:
     disputed: bool
     # How many approved platforms have applied the track's latest change; None: no change yet.
     applied: AppliedCount | None = None
+    # How far the artist's own claims are proven (registry.verification_ui.badge_of).
+    verification: str = ""
 
 
 def dashboard_row(track: Track, applied: AppliedCount | None = None) -> DashboardRow:
@@ -226,6 +237,7 @@ def dashboard_row(track: Track, applied: AppliedCount | None = None) -> Dashboar
         cells=policy_cells(policy, {str(claim.public_id) for claim in my_claims}),
         disputed=bool(policy and policy.disputed),
         applied=applied,
+        verification=badge_of(my_claims),
     )
 
 
@@ -338,7 +350,7 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
         .prefetch_related(
             Prefetch(
                 "claims",
-                queryset=active_claims(creator).order_by("role"),
+                queryset=with_verification(active_claims(creator).order_by("role")),
                 to_attr="my_claims",
             )
         )
@@ -507,6 +519,7 @@ def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
         "permissions_form": permissions_form,
         "links_form": links_form,
     }
+    context |= track_context(creator, my_claims, context["links"])
     return render(request, "registry/artist/track_detail.html", context)
 
 
@@ -525,7 +538,11 @@ def _save_track_permissions(request: CreatorRequest, track: Track, form: Purpose
         return False
     scope = f"“{track.title}”"
     if saved:
-        messages.success(request, describe_saved(saved, scope, track_level=True))
+        text = describe_saved(saved, scope, track_level=True)
+        if loosens(saved):
+            claims = list(active_claims(request.creator).filter(track=track))
+            text = with_notice(text, unverified_track_notice(claims))
+        messages.success(request, text)
     else:
         messages.info(request, f"Nothing changed for {scope}.")
     return True
@@ -604,9 +621,10 @@ def catalogue_permissions(request: CreatorRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             if saved:
-                messages.success(
-                    request, describe_saved(saved, "your whole catalogue", track_level=False)
-                )
+                text = describe_saved(saved, "your whole catalogue", track_level=False)
+                if loosens(saved):
+                    text = with_notice(text, unverified_catalogue_notice(creator))
+                messages.success(request, text)
             else:
                 messages.info(request, "Nothing changed: these were already your choices.")
             return redirect("catalogue_permissions")

@@ -1,0 +1,527 @@
+"""Proving a claim by link proof: the artist shows that a page or profile is theirs.
+
+The registry gives a short token for a URL; the artist puts it on that page (in its text, such as
+a profile bio or a track description, in `<meta name="consent-registry-verification"
+content="TOKEN">`, or, for their own site's root, in `/.well-known/consent-registry.txt`), or
+links from the page to their public page on this registry with `rel="me"` (the IndieWeb
+convention). The registry then fetches the page itself, through the same guarded client as
+webhooks (`consent.net`: public addresses only, redirects only within the host, size and time
+limits), and looks.
+
+A proven proof of URL P covers a track link L when L is P or lies beneath it: same host (and
+port), and P's path a prefix of L's path at a segment boundary (`/juniper-vale` covers
+`/juniper-vale/paper-lanterns`, not `/juniper-vale2/…`); a proven site root covers its whole
+host. Every active claim of the proof's creator with a link it covers is verified
+(`consent.verification.verify_claims`, method `link`, detail: the proof's URL), now and whenever
+the creator adds such a link later (`verify_new_links`, called by `consent.services`). One claim
+may stand on several proofs at once; each is its own verification period.
+
+Link proofs are checked again periodically (`recheck_due`, a Celery beat task). A proof found
+missing is `lapsing`: its verifications still count, the artist is told (`proof_changed`), and
+after `PROOF_GRACE_DAYS` still missing its verifications end (a change event follows). Found
+again within the grace period, it is proven again.
+
+Network I/O never happens inside a transaction: pages are fetched first, then the outcome is
+applied under the consent write lock.
+"""
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from consent import net, signals
+from consent.identifiers import InvalidIdentifier, normalize_url, url_host
+from consent.models import Claim, ClaimVerification, Creator, ProfileProof, TrackLink
+from consent.ratelimits import limit_proof_checks
+from consent.services import ConsentError, lock_consent_writes, refuse_if_suspended
+from consent.verification import Method, end_verifications, verify_claims
+
+META_NAME = "consent-registry-verification"
+WELL_KNOWN_PATH = "/.well-known/consent-registry.txt"
+TOKEN_PREFIX = "crv-"  # noqa: S105 (a label, not a secret)
+# Lower-case letters and digits that cannot be mistaken for one another when copied by hand.
+_TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 (an alphabet)
+_TOKEN_LENGTH = 16  # about 79 bits
+USER_AGENT = "ConsentRegistry-Proof/1.0"
+Status = ProfileProof.Status
+Found = ProfileProof.Found
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(_TOKEN_LENGTH))
+
+
+def creator_page_url(creator: Creator) -> str:
+    """The creator's public page on this registry, which `rel="me"` links point to."""
+    return settings.SITE_URL + reverse("creator_page", kwargs={"handle": creator.handle})
+
+
+# --- Coverage -----------------------------------------------------------------------------------
+
+
+def covers(proof_url: str, link_url: str) -> bool:
+    """Whether a proof of `proof_url` vouches for `link_url` (both normalized).
+
+    Same host and port (http and https alike), and the proof's path equal to the link's or a
+    prefix of it at a `/`. A proof URL with a query covers only itself.
+    """
+    proof, link = urlsplit(proof_url), urlsplit(link_url)
+    if proof.netloc != link.netloc:
+        return False
+    if proof.query:
+        return proof.path == link.path and proof.query == link.query
+    path = proof.path.rstrip("/")
+    return link.path == path or link.path.startswith(path + "/")
+
+
+def is_site_root(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
+
+
+def covered_claims(proof: ProfileProof, track_ids: Iterable[int] | None = None) -> list[Claim]:
+    """The proof's creator's active claims with a visible link the proof covers."""
+    links = TrackLink.objects.filter(
+        host=url_host(proof.url), claim__creator_id=proof.creator_id, claim__status="active"
+    ).select_related("claim")
+    if track_ids is not None:
+        links = links.filter(track_id__in=list(track_ids))
+    claims: dict[int, Claim] = {}
+    for link in links:
+        if covers(proof.url, link.url):
+            claims[link.claim_id] = link.claim
+    return list(claims.values())
+
+
+def _method(proof: ProfileProof) -> str:
+    return Method.ACCOUNT if proof.method == Method.ACCOUNT else Method.LINK
+
+
+def _verify(proof: ProfileProof, track_ids: Iterable[int] | None = None) -> list:
+    """Verify the claims the proof covers. Inside a transaction holding the write lock."""
+    claims = covered_claims(proof, track_ids)
+    how = Found(proof.found_by).label if proof.found_by else "a proof"
+    return verify_claims(
+        claims, _method(proof), detail=proof.url, reason=f"{proof.url} is proven by {how}."
+    )
+
+
+def _verifications_of(proof: ProfileProof):
+    return ClaimVerification.objects.filter(
+        claim__creator_id=proof.creator_id,
+        method__in=[Method.LINK, Method.ACCOUNT],
+        detail=proof.url[:2000],
+        ended_at__isnull=True,
+    ).select_related("claim")
+
+
+def verify_new_links(creator: Creator, track_ids: Iterable[int]) -> None:
+    """Links just added to these tracks under a proven profile of the creator verify their
+    claims at once. Called by consent.services inside its transaction, after the links exist."""
+    proofs = list(ProfileProof.objects.filter(creator=creator, status=Status.PROVEN))
+    track_ids = list(track_ids)
+    for proof in proofs:
+        _verify(proof, track_ids)
+
+
+# --- Starting, removing ---------------------------------------------------------------------------
+
+
+def _registry_netloc() -> str:
+    try:
+        return urlsplit(normalize_url(settings.SITE_URL)).netloc
+    except InvalidIdentifier:  # a SITE_URL such as http://localhost:8000
+        return urlsplit(settings.SITE_URL).netloc.lower()
+
+
+def start(creator: Creator, raw_url: str) -> ProfileProof:
+    """The creator's proof for a URL, created with a fresh token if there is none yet."""
+    refuse_if_suspended(creator)
+    try:
+        url = normalize_url(raw_url)
+    except InvalidIdentifier as exc:
+        raise ConsentError(str(exc)) from exc
+    if urlsplit(url).netloc == _registry_netloc():
+        # Anyone can make their artist name appear on the registry's own pages.
+        raise ConsentError(
+            "Pages of this registry cannot prove that music is yours. Prove the page where the "
+            "music is published, or your own website."
+        )
+    existing = ProfileProof.objects.filter(creator=creator, url=url).first()
+    if existing is not None:
+        return existing
+    if ProfileProof.objects.filter(creator=creator).count() >= settings.PROOFS_PER_CREATOR:
+        raise ConsentError(
+            f"You have {settings.PROOFS_PER_CREATOR} pages to prove already, the most one account "
+            "may have. Remove those you no longer need from “Your proofs” first."
+        )
+    proof, _ = ProfileProof.objects.get_or_create(
+        creator=creator, url=url, defaults={"token": new_token()}
+    )
+    return proof
+
+
+def remove(proof: ProfileProof) -> int:
+    """The creator removes a proof: the verifications it gave end now. Returns how many."""
+    with transaction.atomic():
+        lock_consent_writes()
+        proof = ProfileProof.objects.filter(pk=proof.pk).first()
+        if proof is None:
+            return 0
+        ended = end_verifications(
+            list(_verifications_of(proof)), f"The proof of {proof.url} was removed by its owner."
+        )
+        proof.delete()
+        return len(ended)
+
+
+# --- Looking for the proof ------------------------------------------------------------------------
+
+
+class _ProofParser(HTMLParser):
+    """Collects what a proof can be: the page's text (script data and meta contents included,
+    since many hosts ship a profile's bio there), the verification meta tag, and rel="me" links.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.meta_tokens: list[str] = []
+        self.rel_me: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name.lower(): (value or "") for name, value in attrs}
+        if tag == "meta":
+            content = values.get("content", "")
+            if values.get("name", "").strip().lower() == META_NAME:
+                self.meta_tokens.append(content.strip())
+            elif content:
+                self.text.append(content)
+        rels = values.get("rel", "").lower().split()
+        if tag in ("a", "link") and "me" in rels and values.get("href"):
+            self.rel_me.append(values["href"].strip())
+
+    handle_startendtag = handle_starttag
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _same_page(a: str, b: str) -> bool:
+    """Two absolute URLs name the same page, http or https alike."""
+    try:
+        first, second = normalize_url(a), normalize_url(b)
+    except InvalidIdentifier:
+        return False
+    return first.split("://", 1)[1] == second.split("://", 1)[1]
+
+
+def find_in_html(html: str, base_url: str, token: str, creator_page: str) -> str:
+    """How the page proves it (a Found value), or ""."""
+    parser = _ProofParser()
+    try:
+        parser.feed(html)
+        parser.close()
+    except AssertionError:  # the standard parser gives up on some broken markup
+        pass
+    if token in parser.meta_tokens:
+        return Found.META
+    if any(_same_page(urljoin(base_url, href), creator_page) for href in parser.rel_me):
+        return Found.REL_ME
+    if token in " ".join(parser.text):
+        return Found.TEXT
+    return ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    found: str  # a Found value, or "" when the proof was not found
+    message: str  # why not, as sentences for the artist; "" when found
+
+
+def _fetch(url: str) -> net.Page:
+    return net.get_page(
+        url,
+        timeout=settings.PROOF_FETCH_TIMEOUT_SECONDS,
+        max_bytes=settings.PROOF_FETCH_MAX_BYTES,
+        allowed=net.allowed_networks(settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES),
+        user_agent=f"{USER_AGENT} (+{settings.SITE_URL}/)",
+    )
+
+
+def _size(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g} MB"
+    return f"{limit / 1024:g} KB" if limit >= 1024 else f"{limit} bytes"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _failure(url: str, exc: net.Failure) -> str:
+    if isinstance(exc, net.TimedOut):
+        seconds = settings.PROOF_FETCH_TIMEOUT_SECONDS
+        return (
+            f"{url} did not answer within {seconds} second{'s' if seconds != 1 else ''}. Check "
+            "that the page is public and loads, then check again."
+        )
+    if isinstance(exc, net.AddressRefused):
+        return f"{url} cannot be checked: {exc}"
+    if isinstance(exc, net.RedirectedElsewhere):
+        return str(exc)
+    return (
+        f"{url} could not be reached: {_sentence(str(exc))} Check the address, and that the "
+        "page is public, then check again."
+    )
+
+
+def _look_at_page(url: str, token: str, creator_page: str) -> Outcome:
+    try:
+        page = _fetch(url)
+    except net.Failure as exc:
+        return Outcome("", _failure(url, exc))
+    if not page.ok:
+        return Outcome(
+            "",
+            f"{url} answered “{page.status} {page.reason}”, so the registry could not read it. "
+            "The page must be public: open it in a private browser window to see what others see.",
+        )
+    if "html" in page.content_type:
+        found = find_in_html(page.text(), page.url, token, creator_page)
+    elif page.content_type.startswith("text/") or not page.content_type:
+        found = Found.TEXT if token in page.text() else ""
+    else:
+        return Outcome(
+            "",
+            f"{url} is not a web page (it is {page.content_type}). Give the address of a page "
+            "whose text you can edit, such as your profile.",
+        )
+    if found:
+        return Outcome(found, "")
+    if page.too_large:
+        limit = _size(settings.PROOF_FETCH_MAX_BYTES)
+        return Outcome(
+            "",
+            f"{url} is larger than {limit}; the registry read its first {limit} and the code "
+            f"{token} is not in them. Put the code near the top of the page: the <meta> tag "
+            "goes in the page's <head>, which comes first.",
+        )
+    return Outcome(
+        "",
+        f"The code {token} is not on {url}. Put it in the page's text (your bio or the track's "
+        "description), or in a <meta> tag, then check again. Some sites take a few minutes to "
+        "show an edit.",
+    )
+
+
+def _look_at_well_known(url: str, token: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        page = _fetch(f"{parts.scheme}://{parts.netloc}{WELL_KNOWN_PATH}")
+    except net.Failure:
+        return False
+    return page.ok and token in page.text().split()
+
+
+def look(proof: ProfileProof) -> Outcome:
+    """Fetch the proof's page (and, for a site root, its .well-known file) and look for it."""
+    creator_page = creator_page_url(proof.creator)
+    outcome = _look_at_page(proof.url, proof.token, creator_page)
+    if outcome.found or not is_site_root(proof.url):
+        return outcome
+    if _look_at_well_known(proof.url, proof.token):
+        return Outcome(Found.WELL_KNOWN, "")
+    return Outcome(
+        "",
+        outcome.message + f" The file {WELL_KNOWN_PATH} on this site does not hold it either.",
+    )
+
+
+# --- Checking -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    proof: ProfileProof
+    proven: bool
+    message: str  # what the artist reads
+    verified: int = 0  # claims verified by this check
+    ended: int = 0  # verifications ended by it
+
+
+def check(proof: ProfileProof, *, by_owner: bool = True) -> CheckResult:
+    """Look for the proof now and record what was found.
+
+    `by_owner`: the artist clicked "Check" (counted against PROOF_CHECKS_PER_HOUR); otherwise the
+    periodic re-check.
+    """
+    if by_owner:
+        refuse_if_suspended(proof.creator)
+        limit_proof_checks(proof.creator)
+    if proof.method == Method.ACCOUNT:
+        return CheckResult(proof, proof.status == Status.PROVEN, _account_message(proof))
+    outcome = look(proof)
+    return apply(proof, outcome)
+
+
+def _account_message(proof: ProfileProof) -> str:
+    return (
+        f"{proof.url} is proven by your connected account; it stays proven while the account "
+        "stays connected."
+    )
+
+
+def apply(proof: ProfileProof, outcome: Outcome, now=None) -> CheckResult:
+    """Record a check's outcome under the write lock: prove, start the grace period, or end it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_consent_writes()
+        proof = (
+            ProfileProof.objects.select_for_update()
+            .select_related("creator")
+            .filter(pk=proof.pk)
+            .first()
+        )
+        if proof is None:
+            raise ConsentError("This proof was removed in the meantime; nothing was checked.")
+        proof.checked_at = now
+        if outcome.found:
+            return _proven(proof, outcome.found, now)
+        proof.last_error = outcome.message
+        if proof.status == Status.PROVEN:
+            proof.status = Status.LAPSING
+            proof.failing_since = now
+            proof.save()
+            signals.proof_changed.send(sender=ProfileProof, proof=proof, event="lapsing")
+            return CheckResult(proof, False, _lapsing_message(proof, outcome.message))
+        if proof.status == Status.LAPSING:
+            if now - proof.failing_since < timedelta(days=settings.PROOF_GRACE_DAYS):
+                proof.save()
+                return CheckResult(proof, False, _lapsing_message(proof, outcome.message))
+            since = proof.failing_since
+            ended = end_verifications(
+                list(_verifications_of(proof)),
+                f"The proof on {proof.url} has been missing since {since:%Y-%m-%d %H:%M} UTC.",
+            )
+            proof.status = Status.FAILED
+            proof.failing_since = None
+            proof.save()
+            signals.proof_changed.send(sender=ProfileProof, proof=proof, event="ended")
+            return CheckResult(
+                proof,
+                False,
+                f"{outcome.message} The proof was missing for the whole grace period, so the "
+                "claims it verified are unverified now.",
+                ended=len(ended),
+            )
+        proof.status = Status.FAILED
+        proof.save()
+        return CheckResult(proof, False, outcome.message)
+
+
+def _lapsing_message(proof: ProfileProof, reason: str) -> str:
+    ends = proof.failing_since + timedelta(days=settings.PROOF_GRACE_DAYS)
+    return (
+        f"{reason} Your claims stay verified until {ends.day} {ends:%B %Y, %H:%M} UTC; put the "
+        "proof "
+        "back before then and check again."
+    )
+
+
+def _proven(proof: ProfileProof, found: str, now) -> CheckResult:
+    proof.status = Status.PROVEN
+    proof.found_by = found
+    proof.proven_at = now
+    proof.failing_since = None
+    proof.last_error = ""
+    proof.save()
+    verified = _verify(proof)
+    count = len(verified)
+    message = f"{proof.url} is proven by {Found(found).label}."
+    if count:
+        message += f" {count} claim{'s' if count != 1 else ''} verified."
+    return CheckResult(proof, True, message, verified=count)
+
+
+# --- The periodic re-check ----------------------------------------------------------------------
+
+
+def due(now=None, limit: int = 500):
+    """Link proofs to fetch again: proven ones not checked for PROOF_RECHECK_HOURS, and every
+    lapsing one (each sweep, so one put back is noticed, and the grace period ends on time)."""
+    now = now or timezone.now()
+    stale = now - timedelta(hours=settings.PROOF_RECHECK_HOURS)
+    return (
+        ProfileProof.objects.filter(method=Method.LINK)
+        .filter(
+            Q(status=Status.LAPSING)
+            | (Q(status=Status.PROVEN) & (Q(checked_at__lt=stale) | Q(checked_at__isnull=True)))
+        )
+        .select_related("creator")
+        .order_by("checked_at", "id")[:limit]
+    )
+
+
+def recheck_due(now=None) -> dict[str, int]:
+    """Check every proof that is due; returns how many ended up in each status."""
+    counts: dict[str, int] = {}
+    for proof in list(due(now)):
+        try:
+            result = check(proof, by_owner=False)
+        except ConsentError:  # removed while the sweep ran
+            continue
+        counts[result.proof.status] = counts.get(result.proof.status, 0) + 1
+    return counts
+
+
+# --- Connected accounts -------------------------------------------------------------------------
+
+
+def prove_by_account(creator: Creator, raw_url: str, provider: str, uid: str) -> CheckResult:
+    """A connected account proves the profile it belongs to (its URL from the provider's API)."""
+    refuse_if_suspended(creator)
+    url = normalize_url(raw_url)
+    now = timezone.now()
+    with transaction.atomic():
+        lock_consent_writes()
+        proof = ProfileProof.objects.select_for_update().filter(creator=creator, url=url).first()
+        if proof is None:
+            proof = ProfileProof(creator=creator, url=url, token=new_token())
+        proof.method = Method.ACCOUNT
+        proof.provider = provider
+        proof.account_uid = uid
+        proof.checked_at = now
+        return _proven(proof, Found.ACCOUNT, now)
+
+
+def account_removed(creator_id: int, provider: str, uid: str, keep: str = "") -> int:
+    """A disconnected account proves nothing any more: its proofs go (but the one of `keep`, the
+    URL it still proves), their verifications end. Returns how many verifications ended."""
+    ended = 0
+    with transaction.atomic():
+        lock_consent_writes()
+        gone = ProfileProof.objects.filter(
+            creator_id=creator_id, method=Method.ACCOUNT, provider=provider, account_uid=uid
+        )
+        if keep:
+            gone = gone.exclude(url=normalize_url(keep))
+        for proof in gone:
+            ended += len(
+                end_verifications(
+                    list(_verifications_of(proof)),
+                    f"The account that proved {proof.url} was disconnected.",
+                )
+            )
+            proof.delete()
+    return ended

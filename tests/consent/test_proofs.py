@@ -1,0 +1,450 @@
+"""Proving a claim by link proof, against real pages served on 127.0.0.1.
+
+The registry fetches each page itself through the guarded client; these tests serve the artist's
+profile, meta tags, .well-known files and rel="me" links from a real HTTP server, and read what
+platforms would see: the policy in force and the change events.
+"""
+
+import socket
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from consent import proofs
+from consent.models import ChangeEvent, Claim, ClaimVerification, ProfileProof, Track
+from consent.purposes import Purpose, Value
+from consent.services import (
+    ConsentError,
+    PurposeChoice,
+    TrackData,
+    add_links,
+    declare,
+    register_tracks,
+)
+from registry.tasks import recheck_proofs
+from tests.conftest import make_artist
+from tests.consent.proof_pages import Page, PageServer, html
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fetch_settings(settings):
+    # The pages are served on the loopback interface, which only this allowance opens, as
+    # webhook tests open it for their receivers.
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = ["127.0.0.0/8"]
+    settings.PROOF_FETCH_TIMEOUT_SECONDS = 2
+    return settings
+
+
+@pytest.fixture
+def site():
+    with PageServer() as server:
+        yield server
+
+
+@pytest.fixture
+def juniper(db):
+    return make_artist("Juniper Vale", "juniper-vale")
+
+
+def register(creator, title: str, *links: str) -> Track:
+    data = TrackData(
+        title=title, artist_credit=creator.artist_name, roles=["recording"], links=links
+    )
+    return register_tracks(creator, [data]).tracks[0]
+
+
+def claim_of(creator, track) -> Claim:
+    return Claim.objects.get(creator=creator, track=track, status=Claim.Status.ACTIVE)
+
+
+def verified(creator, track) -> bool:
+    return claim_of(creator, track).verifications.filter(ended_at__isnull=True).exists()
+
+
+def allow_training(creator, track) -> None:
+    declare(creator, {Purpose.TRAIN_AI: PurposeChoice(Value.ALLOW)}, track=track)
+
+
+def train_ai(track) -> str:
+    track.policy.refresh_from_db()
+    return track.policy.train_ai
+
+
+# --- Finding the proof --------------------------------------------------------------------------
+
+
+def test_a_code_in_the_profile_text_verifies_every_claim_linked_beneath_the_profile(site, juniper):
+    lanterns = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    elsewhere = register(juniper, "Elsewhere", site.url("/juniper-vale2/elsewhere"))
+    allow_training(juniper, lanterns)
+    assert train_ai(lanterns) == Value.UNSET  # an unverified allow does not count
+
+    proof = proofs.start(juniper, site.url("/juniper-vale/"))
+    assert proof.url == site.url("/juniper-vale")  # stored normalized
+    assert proof.token.startswith("crv-")
+    site.pages["/juniper-vale"] = html(f"<p>Songs from the marsh. {proof.token}</p>")
+
+    result = proofs.check(proof)
+
+    assert result.proven and result.verified == 1
+    assert "is proven by the code in the page's text" in result.message
+    assert verified(juniper, lanterns)
+    assert not verified(juniper, elsewhere)  # /juniper-vale2 is not beneath /juniper-vale
+    verification = claim_of(juniper, lanterns).current_verification()
+    assert (verification.method, verification.detail) == ("link", proof.url)
+    assert train_ai(lanterns) == Value.ALLOW
+    assert ChangeEvent.objects.filter(track=lanterns, cause="claim-verified").exists()
+
+
+def test_a_meta_tag_in_the_head_proves_the_page(site, juniper):
+    track = register(juniper, "Paper Lanterns", site.url("/tracks/paper-lanterns"))
+    proof = proofs.start(juniper, site.url("/tracks/paper-lanterns"))
+    site.pages["/tracks/paper-lanterns"] = html(
+        "<p>No code in the text.</p>",
+        head=f'<meta name="consent-registry-verification" content="{proof.token}">',
+    )
+
+    result = proofs.check(proof)
+
+    assert result.proven
+    assert ProfileProof.objects.get(pk=proof.pk).found_by == ProfileProof.Found.META
+    assert verified(juniper, track)
+
+
+def test_a_well_known_file_proves_a_site_root_which_covers_every_link_on_the_host(site, juniper):
+    first = register(juniper, "Paper Lanterns", site.url("/music/paper-lanterns"))
+    second = register(juniper, "Reed Song", site.url("/b-sides/reed-song"))
+    proof = proofs.start(juniper, site.root)
+    site.pages["/"] = html("<p>Juniper Vale, official site.</p>")
+    site.pages["/.well-known/consent-registry.txt"] = Page(
+        f"crv-someoneelse\n{proof.token}\n", content_type="text/plain"
+    )
+
+    result = proofs.check(proof)
+
+    assert result.proven and result.verified == 2
+    assert ProfileProof.objects.get(pk=proof.pk).found_by == ProfileProof.Found.WELL_KNOWN
+    assert verified(juniper, first) and verified(juniper, second)
+
+
+def test_a_rel_me_link_to_the_artists_registry_page_proves_their_site(site, juniper, settings):
+    track = register(juniper, "Paper Lanterns", site.url("/paper-lanterns"))
+    other = make_artist("Someone Else", "someone-else")
+    proof = proofs.start(juniper, site.root)
+    site.pages["/"] = html(f'<a rel="me" href="{settings.SITE_URL}/c/someone-else/">Me</a>')
+
+    assert not proofs.check(proof).proven  # a link to another artist's page proves nothing
+    assert not verified(juniper, track)
+    assert other.handle == "someone-else"
+
+    me = f"{settings.SITE_URL}/c/juniper-vale"
+    site.pages["/"] = html("<p>Find me elsewhere</p>", head=f'<link rel="me authn" href="{me}">')
+    result = proofs.check(proof)
+
+    assert result.proven
+    assert ProfileProof.objects.get(pk=proof.pk).found_by == ProfileProof.Found.REL_ME
+    assert verified(juniper, track)
+
+
+def test_a_page_without_the_code_is_not_proven_and_says_how_to_publish_it(site, juniper):
+    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = proofs.start(juniper, site.url("/juniper-vale"))
+    site.pages["/juniper-vale"] = html("<p>Songs from the marsh.</p>")
+
+    result = proofs.check(proof)
+
+    assert not result.proven
+    assert f"The code {proof.token} is not on {proof.url}" in result.message
+    assert "<meta> tag" in result.message
+    proof.refresh_from_db()
+    assert proof.status == ProfileProof.Status.FAILED
+    assert proof.last_error == result.message
+    assert not verified(juniper, track)
+
+
+# --- What the guarded client refuses ------------------------------------------------------------
+
+
+def test_a_redirect_to_another_host_is_not_followed_and_the_message_names_the_host(site, juniper):
+    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    with PageServer("127.0.0.2") as elsewhere:
+        proof = proofs.start(juniper, site.url("/juniper-vale"))
+        elsewhere.pages["/juniper-vale"] = html(proof.token)
+        site.pages["/juniper-vale"] = Page(
+            status=302, headers={"Location": elsewhere.url("/juniper-vale")}
+        )
+
+        result = proofs.check(proof)
+
+        assert not result.proven
+        assert "redirects to another host (127.0.0.2)" in result.message
+        assert elsewhere.requests == []
+
+
+def test_a_redirect_within_the_same_host_is_followed(site, juniper):
+    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = proofs.start(juniper, site.url("/juniper-vale"))
+    site.pages["/juniper-vale"] = Page(status=301, headers={"Location": "/profiles/juniper-vale"})
+    site.pages["/profiles/juniper-vale"] = html(proof.token)
+
+    assert proofs.check(proof).proven
+    assert verified(juniper, track)
+
+
+def test_a_page_larger_than_the_limit_is_not_read_to_the_end(site, juniper, settings):
+    settings.PROOF_FETCH_MAX_BYTES = 4096
+    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = proofs.start(juniper, site.url("/juniper-vale"))
+    site.pages["/juniper-vale"] = html("<p>marsh</p>" * 20_000 + proof.token)
+
+    result = proofs.check(proof)
+
+    assert not result.proven
+    assert "is larger than 4 KB" in result.message
+    assert "near the top of the page" in result.message
+
+
+def test_a_page_that_does_not_answer_in_time_is_given_up(site, juniper, settings):
+    settings.PROOF_FETCH_TIMEOUT_SECONDS = 1
+    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = proofs.start(juniper, site.url("/juniper-vale"))
+    site.pages["/juniper-vale"] = Page(html(proof.token).body, delay=3)
+
+    result = proofs.check(proof)
+
+    assert not result.proven
+    assert "did not answer within 1 second." in result.message
+
+
+def test_an_unreachable_page_says_it_could_not_be_reached(juniper):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proof = proofs.start(juniper, f"http://127.0.0.1:{port}/juniper-vale")
+
+    result = proofs.check(proof)
+
+    assert not result.proven
+    assert "could not be reached" in result.message
+    assert "Connection refused" in result.message or "ConnectionRefused" in result.message
+
+
+def test_a_private_address_is_never_fetched_without_the_allowance(site, juniper, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = []
+    proof = proofs.start(juniper, site.url("/juniper-vale"))
+    site.pages["/juniper-vale"] = html(proof.token)
+
+    result = proofs.check(proof)
+
+    assert not result.proven
+    assert "is a loopback address: the registry never fetches pages from there" in result.message
+    assert site.requests == []
+
+
+def test_an_error_page_is_reported_with_its_status(site, juniper):
+    proof = proofs.start(juniper, site.url("/juniper-vale"))
+
+    result = proofs.check(proof)
+
+    assert not result.proven
+    assert "answered “404 Not Found”" in result.message
+
+
+def test_the_registrys_own_pages_cannot_be_proven(juniper, settings):
+    settings.SITE_URL = "https://registry.example"
+    with pytest.raises(ConsentError, match="Pages of this registry cannot prove"):
+        proofs.start(juniper, "https://registry.example/t/5f0c0000-0000-0000-0000-0000000000e2/")
+    assert not ProfileProof.objects.exists()
+
+
+def test_checks_are_limited_per_account_and_hour(site, juniper, settings):
+    settings.PROOF_CHECKS_PER_HOUR = 2
+    proof = proofs.start(juniper, site.url("/juniper-vale"))
+    proofs.check(proof)
+    proofs.check(proof)
+
+    with pytest.raises(ConsentError, match="checked proof pages 2 times this hour"):
+        proofs.check(proof)
+    assert len(site.requests) == 2
+
+
+# --- Coverage, now and later ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("link", "covered"),
+    [
+        ("https://soundcloud.com/juniper-vale", True),
+        ("https://soundcloud.com/juniper-vale/paper-lanterns", True),
+        ("https://soundcloud.com/juniper-vale/sets/marsh?si=1", True),
+        ("https://soundcloud.com/juniper-vale2/paper-lanterns", False),
+        ("https://soundcloud.com/juniper", False),
+        ("https://m.soundcloud.com/juniper-vale/paper-lanterns", False),
+        ("https://soundcloud.com:8443/juniper-vale/paper-lanterns", False),
+        ("http://soundcloud.com/juniper-vale/paper-lanterns", True),
+    ],
+)
+def test_a_proven_profile_covers_links_beneath_it_at_a_segment_boundary(link, covered):
+    assert proofs.covers("https://soundcloud.com/juniper-vale", link) is covered
+
+
+def test_a_site_root_covers_the_whole_host_and_a_query_page_only_itself():
+    assert proofs.covers("https://juniper.example", "https://juniper.example/any/path")
+    assert proofs.covers("https://juniper.example", "https://juniper.example")
+    assert proofs.covers("https://host.example/watch?v=a", "https://host.example/watch?v=a")
+    assert not proofs.covers("https://host.example/watch?v=a", "https://host.example/watch?v=b")
+
+
+def test_a_link_added_later_under_a_proven_profile_verifies_its_claim_at_once(site, juniper):
+    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = proofs.start(juniper, site.url("/juniper-vale"))
+    site.pages["/juniper-vale"] = html(proof.token)
+    assert proofs.check(proof).proven
+
+    later = register(juniper, "Reed Song", site.url("/juniper-vale/reed-song"))
+    unlinked = register(juniper, "Marsh Lights")
+    assert verified(juniper, later)
+    assert not verified(juniper, unlinked)
+
+    add_links(juniper, unlinked, [site.url("/juniper-vale/marsh-lights")])
+    assert verified(juniper, unlinked)
+    assert ChangeEvent.objects.filter(track=unlinked, cause="claim-verified").exists()
+
+
+def test_another_artists_proof_never_verifies_my_claims(site, juniper):
+    other = make_artist("Someone Else", "someone-else")
+    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = proofs.start(other, site.url("/juniper-vale"))
+    site.pages["/juniper-vale"] = html(proof.token)
+
+    assert proofs.check(proof).proven
+    assert not verified(juniper, track)
+
+
+# --- Re-checking: lapsing, grace, ending ----------------------------------------------------------
+
+
+def prove(site, creator, path: str) -> ProfileProof:
+    proof = proofs.start(creator, site.url(path))
+    site.pages[path] = html(f"<p>{proof.token}</p>")
+    assert proofs.check(proof).proven
+    return proof
+
+
+def a_day_passes() -> None:
+    ProfileProof.objects.update(checked_at=timezone.now() - timedelta(hours=25))
+
+
+def test_a_proof_taken_down_lapses_then_after_the_grace_period_the_claim_is_unverified(
+    site, juniper, django_capture_on_commit_callbacks
+):
+    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    allow_training(juniper, track)
+    proof = prove(site, juniper, "/juniper-vale")
+    assert train_ai(track) == Value.ALLOW
+
+    site.pages["/juniper-vale"] = html("<p>New bio, no code.</p>")
+    a_day_passes()
+    with django_capture_on_commit_callbacks(execute=True):
+        recheck_proofs.apply()
+
+    proof.refresh_from_db()
+    assert proof.status == ProfileProof.Status.LAPSING
+    assert proof.failing_since is not None
+    assert verified(juniper, track)  # the grace period: still verified
+    assert train_ai(track) == Value.ALLOW
+    (lapsing,) = mail.outbox
+    assert lapsing.to == [juniper.user.email]
+    assert "Your proof on 127.0.0.1 is missing" in lapsing.subject
+    assert proof.token in lapsing.body and "stay verified until" in lapsing.body
+
+    # Checked again at every sweep while it lapses; still within the grace period nothing ends.
+    recheck_proofs.apply()
+    assert verified(juniper, track)
+
+    ProfileProof.objects.filter(pk=proof.pk).update(
+        failing_since=timezone.now() - timedelta(days=8)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        recheck_proofs.apply()
+
+    proof.refresh_from_db()
+    assert proof.status == ProfileProof.Status.FAILED
+    assert not verified(juniper, track)
+    assert train_ai(track) == Value.UNSET
+    ended = ChangeEvent.objects.filter(track=track).latest("sequence")
+    assert ended.cause == "verification-ended"
+    assert ended.previous["train-ai"] == "allow" and ended.policy["train-ai"] == "unset"
+    verification = ClaimVerification.objects.get(claim=claim_of(juniper, track))
+    assert "has been missing since" in verification.ended_reason
+    assert "no longer verified" in mail.outbox[-1].subject
+
+
+def test_a_proof_put_back_within_the_grace_period_is_proven_again(site, juniper):
+    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = prove(site, juniper, "/juniper-vale")
+    site.pages["/juniper-vale"] = html("<p>Oops.</p>")
+    a_day_passes()
+    recheck_proofs.apply()
+    assert ProfileProof.objects.get(pk=proof.pk).status == ProfileProof.Status.LAPSING
+
+    site.pages["/juniper-vale"] = html(f"<p>{proof.token}</p>")
+    recheck_proofs.apply()
+
+    proof.refresh_from_db()
+    assert proof.status == ProfileProof.Status.PROVEN
+    assert proof.failing_since is None and proof.last_error == ""
+    assert ClaimVerification.objects.filter(claim=claim_of(juniper, track)).count() == 1
+    assert verified(juniper, track)
+
+
+def test_an_unreachable_page_lapses_like_a_missing_code_and_says_so(site, juniper):
+    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = prove(site, juniper, "/juniper-vale")
+    site.pages["/juniper-vale"] = Page("Down for maintenance", 503, "text/plain")
+    a_day_passes()
+
+    recheck_proofs.apply()
+
+    proof.refresh_from_db()
+    assert proof.status == ProfileProof.Status.LAPSING
+    assert "answered “503 Service Unavailable”" in proof.last_error
+
+
+def test_a_proof_checked_recently_is_not_fetched_again_by_the_sweep(site, juniper):
+    prove(site, juniper, "/juniper-vale")
+    fetched = len(site.requests)
+
+    recheck_proofs.apply()
+
+    assert len(site.requests) == fetched
+
+
+def test_a_claim_proven_by_two_pages_stays_verified_when_one_of_them_ends(site, juniper):
+    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    profile = prove(site, juniper, "/juniper-vale")
+    prove(site, juniper, "/juniper-vale/paper-lanterns")
+    events = ChangeEvent.objects.filter(track=track).count()
+
+    proofs.remove(profile)
+
+    assert verified(juniper, track)
+    assert claim_of(juniper, track).current_verification().detail == site.url(
+        "/juniper-vale/paper-lanterns"
+    )
+    assert ChangeEvent.objects.filter(track=track).count() == events  # nothing changed outside
+
+
+def test_removing_a_proof_ends_the_verifications_it_gave(site, juniper):
+    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = prove(site, juniper, "/juniper-vale")
+
+    assert proofs.remove(proof) == 1
+
+    assert not verified(juniper, track)
+    assert not ProfileProof.objects.filter(pk=proof.pk).exists()
+    assert ChangeEvent.objects.filter(track=track, cause="verification-ended").exists()
