@@ -200,7 +200,10 @@ def pick_samples(db_url: str, repeat: int, seed: int = 7) -> Samples:
             ids = rng.sample(range(1, links + 1), count)
             found = [
                 r[0]
-                for r in conn.execute("SELECT url FROM consent_tracklink WHERE id = ANY(%s)", [ids])
+                for r in conn.execute(
+                    "SELECT url FROM consent_tracklink WHERE id = ANY(%s) AND hidden_at IS NULL",
+                    [ids],
+                )
             ]
             rng.shuffle(found)
             return found
@@ -449,8 +452,9 @@ def timed_post(server: Server, path: str, body: bytes, headers: dict) -> tuple[f
 BASELINE_ISRC_SQL = """
     SELECT t.public_id, t.title, t.artist_credit, t.isrc, t.iswc,
            p.tdm, p.train_ai, p.train_genai, p.ai_input, p.search,
-           p.disputed, p.provenance, p.sequence,
-           ARRAY(SELECT l.url FROM consent_tracklink l WHERE l.track_id = t.id ORDER BY l.url)
+           p.disputed, p.provenance, p.sequence, p.verification,
+           ARRAY(SELECT l.url FROM consent_tracklink l
+                 WHERE l.track_id = t.id AND l.hidden_at IS NULL ORDER BY l.url)
     FROM consent_track t JOIN consent_effectivepolicy p ON p.track_id = t.id
     WHERE t.isrc = ANY(%s)
 """
@@ -470,10 +474,11 @@ def baseline_isrcs(conn, isrcs: list[str]) -> tuple[float, int]:
                 "artist_credit": row[2],
                 "isrc": row[3],
                 "iswc": row[4] or None,
-                "links": row[13],
+                "links": row[14],
             },
             "values": dict(zip(POLICY_COLUMNS, row[5:10], strict=True)),
             "disputed": row[10],
+            "verification": row[13],
             "provenance": row[11],
             "sequence": row[12],
         }
@@ -490,7 +495,7 @@ def baseline_isrcs(conn, isrcs: list[str]) -> tuple[float, int]:
 BASELINE_URL_SQL = """
     SELECT l.url, p.train_ai, p.train_genai
     FROM consent_tracklink l JOIN consent_effectivepolicy p ON p.track_id = l.track_id
-    WHERE l.url = ANY(%s)
+    WHERE l.hidden_at IS NULL AND l.url = ANY(%s)
 """
 RESERVED = ("deny", "license")
 
@@ -550,10 +555,12 @@ def raw_changes(conn) -> tuple[float, int]:
 
 RAW_SNAPSHOT_TRACKS_SQL = """
     SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc,
-           p.disputed, p.provenance::text, p.sequence
+           p.disputed, p.provenance::text, p.sequence, p.verification::text
     FROM consent_track t JOIN consent_effectivepolicy p ON p.track_id = t.id ORDER BY t.id
 """
-RAW_SNAPSHOT_LINKS_SQL = "SELECT track_id, url FROM consent_tracklink ORDER BY track_id, url"
+RAW_SNAPSHOT_LINKS_SQL = (
+    "SELECT track_id, url FROM consent_tracklink WHERE hidden_at IS NULL ORDER BY track_id, url"
+)
 
 
 def raw_snapshot(db_url: str) -> tuple[float, int]:
@@ -570,7 +577,7 @@ def raw_snapshot(db_url: str) -> tuple[float, int]:
             link_rows = iter(links)
             pending = next(link_rows, None)
             buffer = []
-            for tid, public_id, title, credit, isrc, iswc, disputed, prov, seq in tracks:
+            for tid, public_id, title, credit, isrc, iswc, disputed, prov, seq, proof in tracks:
                 urls = []
                 while pending is not None and pending[0] <= tid:
                     if pending[0] == tid:
@@ -588,6 +595,7 @@ def raw_snapshot(db_url: str) -> tuple[float, int]:
                                 "links": urls,
                             },
                             "disputed": disputed,
+                            "verification": orjson.Fragment(proof),
                             "provenance": orjson.Fragment(prov),
                             "sequence": seq,
                         }

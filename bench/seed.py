@@ -10,6 +10,10 @@ What it writes (defaults: 1,000,000 tracks, 100,000 creators), deterministic for
   (Spotify, Apple Music, YouTube, SoundCloud, Bandcamp), already in the registry's normalized form;
 - one active recording claim per track; 1% of tracks disputed: a second creator claims the same
   recording and an open dispute holds both claims;
+- verification (docs/trust.md): 70% of creators are proven, each of their claims with a
+  verification in force (a link proof, or a reviewer's decision); the disputed second claims
+  stay unverified; every link belongs to its owner's claim, and 1% of tracks also keep a link
+  their owner removed (hidden, reason "removed");
 - declarations: about a third of creators with the one-click catalogue-wide AI opt-out (some
   of them changed their mind before, some also allow search or licence TDM), a few others with
   catalogue-wide licences or permissions, and a tenth of creators with track-level overrides;
@@ -17,8 +21,9 @@ What it writes (defaults: 1,000,000 tracks, 100,000 creators), deterministic for
   "claim", as a registration writes it), and the sequence counter at N.
 
 Effective policies and change events are computed with the domain's own resolution
-(`consent.resolution` and `consent.services.ComputedPolicy`), so they have exactly the shapes
-the services write; a sample is then checked with `find_policy_differences`.
+(`consent.resolution`: `resolve_claim` with each claim's proof, `unverified`, `combine`; then
+`consent.services.ComputedPolicy` with the verification summary), so they have exactly the
+shapes the services write; a sample is then checked with `find_policy_differences`.
 
 Speed: everything is written with COPY in one transaction, into tables truncated in that same
 transaction (so COPY FREEZE writes rows already frozen and visible: no VACUUM needed), with the
@@ -54,14 +59,14 @@ from consent import services  # noqa: E402
 from consent.identifiers import iswc_check_digit  # noqa: E402
 from consent.models import EffectivePolicy  # noqa: E402
 from consent.purposes import Purpose, Value  # noqa: E402
-from consent.resolution import Statement, combine, resolve_claim  # noqa: E402
-from consent.services import ComputedPolicy  # noqa: E402
+from consent.resolution import Statement, combine, resolve_claim, unverified  # noqa: E402
+from consent.services import ComputedPolicy, verification_summary  # noqa: E402
 
 # The API's precomputed `policy`, stored beside the provenance (when this version has it).
 ANSWER_FIELD = any(f.name == "answer_policy" for f in EffectivePolicy._meta.get_fields())
 answer_of = getattr(services, "policy_from_provenance", None) if ANSWER_FIELD else None
 
-SEED_VERSION = 2
+SEED_VERSION = 3
 MARKER_TABLE = "bench_seed"
 # Every table the seed writes; they are truncated and filled in one transaction.
 TABLES = [
@@ -70,6 +75,7 @@ TABLES = [
     "consent_track",
     "consent_tracklink",
     "consent_claim",
+    "consent_claimverification",
     "consent_dispute",
     "consent_dispute_claims",
     "consent_declaration",
@@ -83,6 +89,12 @@ COUNTRIES = ["US", "GB", "DE", "FR", "SE", "NL", "JP", "CA", "AU", "BR", "ES", "
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 B64URL = B62 + "-_"
+# Trust (docs/trust.md): the share of creators whose claims are proven, how, and by whom.
+PROVEN_SHARE = 0.70
+LINK_PROOF_SHARE = 0.80  # of the proven: a link proof; the others a reviewer's decision
+REVIEWERS = 20  # staff users who decide reviews, numbered after the creators' users
+REVIEW_REASON = "Distributor statement checked against the ISRC registrant."
+REMOVED_LINK_SHARE = 0.01  # tracks that also keep a link their owner removed (hidden)
 
 
 def words(text: str) -> list[str]:
@@ -181,12 +193,15 @@ class CreatorInfo:
     handle: str
     created_at: datetime
     opted_out: bool = False
+    proof: str = ""  # how each of this creator's claims is verified; "" when unverified
+    reviewer: int = 0  # the user who decided a verification by review
     overrides_left: int = 0
     registered: int = 0
     catalogue: dict = field(default_factory=dict)  # Purpose -> Statement
     # Per-creator cache for single-claim tracks without overrides (the common case).
     provenance_json: str = ""
     answer_json: str = ""
+    verification_json: str = ""
     snapshot: dict = field(default_factory=dict)
     event_json: dict = field(default_factory=dict)
 
@@ -198,6 +213,11 @@ class Registry:
     def __init__(self, tracks: int, creators: int, seed: int = 20240601):
         self.n_tracks, self.n_creators = tracks, creators
         self.rng = random.Random(seed)
+        # Verification and hidden links draw from a generator of their own, so every other row
+        # is the same as in seeds made before verification existed (runs compare like for like).
+        self.trust_rng = random.Random(seed + 1)
+        self.verification_id = 0
+        self.hidden_links: list[str] = []
         self.declaration_id = 0
         self.claim_id = tracks  # extra (dispute) claims are numbered after one per track
         self.dispute_id = 0
@@ -227,9 +247,14 @@ class Registry:
             name = f"{rng.choice(FIRST)} {rng.choice(SECOND)}"
             handle = f"{name.lower().replace(' ', '-')}-{cid}"
             created = self.track_time(self.first_track[cid]) - timedelta(days=1)
-            self.creators.append(
-                CreatorInfo(cid, make_uuid(rng), name, handle, created, opted_out=False)
-            )
+            creator = CreatorInfo(cid, make_uuid(rng), name, handle, created, opted_out=False)
+            if self.trust_rng.random() < PROVEN_SHARE:
+                if self.trust_rng.random() < LINK_PROOF_SHARE:
+                    creator.proof = "link"
+                else:
+                    creator.proof = "review"
+                    creator.reviewer = self.n_creators + 1 + self.trust_rng.randrange(REVIEWERS)
+            self.creators.append(creator)
 
     def user_rows(self) -> str:
         out = []
@@ -237,6 +262,11 @@ class Registry:
             out.append(
                 f"{c.id}\t!bench{c.id}\t\\N\tf\tartist{c.id}\t\t\t"
                 f"artist{c.id}@bench.example\tf\tt\t{ts(c.created_at)}\n"
+            )
+        for uid in range(self.n_creators + 1, self.n_creators + 1 + REVIEWERS):
+            out.append(
+                f"{uid}\t!bench{uid}\t\\N\tf\treviewer{uid}\t\t\t"
+                f"reviewer{uid}@bench.example\tt\tt\t{ts(T0)}\n"
             )
         return "".join(out)
 
@@ -332,8 +362,9 @@ class Registry:
             if rng.random() < 0.10:
                 c.overrides_left = 1 + min(int(rng.expovariate(0.5)), 9)
             # The answer for a track with only this creator's claim and no override.
-            computed = self.compute([(PLACEHOLDER_CLAIM, c, {})], disputed=False)
+            computed = self.compute([(PLACEHOLDER_CLAIM, c, {}, c.proof)], disputed=False)
             c.provenance_json = orjson.dumps(computed.provenance()).decode()
+            c.verification_json = orjson.dumps(computed.verification).decode()
             if answer_of:
                 c.answer_json = orjson.dumps(answer_of(computed.provenance())).decode()
             c.snapshot = computed.snapshot()
@@ -363,24 +394,29 @@ class Registry:
 
     @staticmethod
     def compute(claims: list, disputed: bool) -> ComputedPolicy:
-        """claims: (claim public id, creator, track-level statements), oldest first."""
+        """claims: (claim public id, creator, track-level statements, proof), oldest first;
+        proof is the claim's verification method, "" when it is unverified."""
         by_id = {}
         per_claim = []
-        for index, (public_id, creator, track_statements) in enumerate(claims):
+        for index, (public_id, creator, track_statements, proof) in enumerate(claims):
             by_id[index] = SimpleNamespace(
                 public_id=public_id,
                 role="recording",
                 creator=SimpleNamespace(public_id=creator.public_id),
             )
-            per_claim.append(resolve_claim(track_statements, creator.catalogue, index))
-        return ComputedPolicy(combine(per_claim), disputed, by_id)
+            resolution = resolve_claim(track_statements, creator.catalogue, index, proof)
+            if not proof:
+                resolution = unverified(resolution)
+            per_claim.append(resolution)
+        summary = verification_summary([proof for *_, proof in claims])
+        return ComputedPolicy(combine(per_claim), disputed, by_id, summary)
 
     # --- Tracks and everything per track -----------------------------------------------------
 
     def track_chunk(self, start: int, end: int) -> dict[str, str]:
         rng = self.rng
         tracks, links, claims, disputes, dispute_claims = [], [], [], [], []
-        declarations, policies, events = [], [], []
+        declarations, policies, events, verifications = [], [], [], []
         for tid in range(start, end):
             c = self.creators[self.owner[tid] - 1]
             at = self.track_time(tid)
@@ -417,13 +453,37 @@ class Registry:
                 urls.append(f"https://soundcloud.com/{c.handle}/{slug}-{tid}")
             if rng.random() < 0.05:
                 urls.append(f"https://{c.handle}.bandcamp.com/track/{slug}-{tid}")
+            # Every link belongs to the claim that added it: the owner's, whose id is the track's.
             for url in urls:
                 self.link_id += 1
                 host = url.split("/", 3)[2]
-                links.append(f"{self.link_id}\t{url}\t{host}\t{when}\t{c.id}\t{tid}\n")
+                links.append(
+                    f"{self.link_id}\t{url}\t{host}\t{when}\t{c.id}\t{tid}\t{tid}\t\\N\t\t\\N\n"
+                )
+            if self.trust_rng.random() < REMOVED_LINK_SHARE:
+                # An earlier upload its owner removed: hidden, kept for the record and `as_of`.
+                # Numbered after every visible link (see `hidden_link_rows`).
+                video = "".join(self.trust_rng.choices(B64URL, k=11))
+                removed = ts(at + timedelta(days=1 + self.trust_rng.randrange(300)))
+                self.hidden_links.append(
+                    f"https://youtube.com/watch?v={video}\tyoutube.com\t{when}\t{c.id}\t{tid}"
+                    f"\t{tid}\t{removed}\tremoved\t{c.id}\n"
+                )
             # The owner's claim has the track's id.
             claim_public = make_uuid(rng)
             claims.append(f"{tid}\t{claim_public}\trecording\tactive\t{when}\t{c.id}\t{tid}\t\\N\n")
+            if c.proof:
+                # Verified as it was registered, so the track's one change event already
+                # carries the verified policy.
+                self.verification_id += 1
+                if c.proof == "link":
+                    detail, reviewer = urls[0], "\\N"
+                else:
+                    detail, reviewer = REVIEW_REASON, c.reviewer
+                verifications.append(
+                    f"{self.verification_id}\t{c.proof}\t{detail}\t{when}\t\\N\t\t{tid}"
+                    f"\t{reviewer}\n"
+                )
             override = {}
             if c.overrides_left:
                 c.overrides_left -= 1
@@ -433,8 +493,9 @@ class Registry:
                 provenance = c.provenance_json.replace(PLACEHOLDER_CLAIM, claim_public)
                 answer = c.answer_json.replace(PLACEHOLDER_CLAIM, claim_public)
                 snapshot = c.snapshot
+                verification = c.verification_json
             else:
-                parties = [(claim_public, c, override)]
+                parties = [(claim_public, c, override, c.proof)]
                 if disputed:
                     other = self.creators[rng.randrange(self.n_creators)]
                     if other.id == c.id:
@@ -457,8 +518,9 @@ class Registry:
                         dispute_claims.append(
                             f"{self.dispute_claim_id}\t{self.dispute_id}\t{claim_id}\n"
                         )
-                    parties.append((other_public, other, {}))
+                    parties.append((other_public, other, {}, ""))  # the newcomer is unproven
                 computed = self.compute(parties, disputed)
+                verification = orjson.dumps(computed.verification).decode()
                 provenance = orjson.dumps(computed.provenance()).decode()
                 answer = (
                     orjson.dumps(answer_of(computed.provenance())).decode() if answer_of else ""
@@ -471,7 +533,7 @@ class Registry:
             answer_column = f"\t{copy_text(answer)}" if answer_of else ""
             policies.append(
                 f"{tid}\t{values}\t{'t' if disputed else 'f'}\t{copy_text(provenance)}\t{tid}"
-                f"\t{event_time}{answer_column}\n"
+                f"\t{event_time}\t{verification}{answer_column}\n"
             )
             policy_json = orjson.dumps(snapshot | {"disputed": disputed}).decode()
             events.append(
@@ -482,12 +544,22 @@ class Registry:
             "consent_track": "".join(tracks),
             "consent_tracklink": "".join(links),
             "consent_claim": "".join(claims),
+            "consent_claimverification": "".join(verifications),
             "consent_dispute": "".join(disputes),
             "consent_dispute_claims": "".join(dispute_claims),
             "consent_declaration": "".join(declarations),
             "consent_effectivepolicy": "".join(policies),
             "consent_changeevent": "".join(events),
         }, end - start
+
+    def hidden_link_rows(self) -> str:
+        """The removed links, numbered after every visible one so that the visible links keep
+        the ids they have in seeds made before links could be hidden."""
+        out = []
+        for row in self.hidden_links:
+            self.link_id += 1
+            out.append(f"{self.link_id}\t{row}")
+        return "".join(out)
 
 
 COLUMNS = {
@@ -497,8 +569,11 @@ COLUMNS = {
     "suspended_at",
     "consent_track": "id, public_id, title, artist_credit, isrc, iswc, duration_seconds, "
     "audio_sha256, created_at",
-    "consent_tracklink": "id, url, host, created_at, added_by_id, track_id",
+    "consent_tracklink": "id, url, host, created_at, added_by_id, track_id, claim_id, hidden_at, "
+    "hidden_reason, hidden_by_id",
     "consent_claim": "id, public_id, role, status, created_at, creator_id, track_id, ended_at",
+    "consent_claimverification": "id, method, detail, started_at, ended_at, ended_reason, "
+    "claim_id, verified_by_id",
     "consent_dispute": "id, public_id, role, status, reason, opened_at, closed_at, track_id, "
     "contested_claim_id, contester_claim_id, decided_at, decided_by_id, decision_reason, "
     "duplicate_of_id, opened_by_id, outcome, upheld_claim_id",
@@ -506,7 +581,8 @@ COLUMNS = {
     "consent_declaration": "id, purpose, value, terms_url, contact_email, batch, declared_at, "
     "creator_id, track_id",
     "consent_effectivepolicy": "track_id, tdm, train_ai, train_genai, ai_input, search, "
-    "disputed, provenance, sequence, updated_at" + (", answer_policy" if answer_of else ""),
+    "disputed, provenance, sequence, updated_at, verification"
+    + (", answer_policy" if answer_of else ""),
     "consent_changeevent": "id, sequence, policy, previous, disputed, cause, created_at, track_id",
 }
 
@@ -625,6 +701,8 @@ def seed(tracks: int, creators: int) -> float:
                     break
                 batch, count = registry.track_chunk(start, min(start + CHUNK, tracks + 1))
                 pipe.put((batch, count * 6))
+            if not failure:
+                pipe.put(({"consent_tracklink": registry.hidden_link_rows()}, 0))
         finally:
             pipe.put(None)
             thread.join()
