@@ -138,6 +138,52 @@ def through_identifiers(
     return collisions
 
 
+def shared_tracks(track_ids: Iterable[int], creator_id: int) -> set[int]:
+    """Of these tracks, those another creator has a say in: another creator actively claims the
+    track, or a track another creator claims shares its ISWC, its audio SHA-256 or a visible
+    link with it."""
+    track_ids = set(track_ids)
+    if not track_ids:
+        return set()
+    others = Claim.objects.filter(status=Claim.Status.ACTIVE).exclude(creator_id=creator_id)
+    shared = set(
+        others.filter(track_id__in=track_ids).values_list("track_id", flat=True).distinct()
+    )
+    rest = track_ids - shared
+    if not rest:
+        return shared
+    tracks = Track.objects.filter(id__in=rest).values_list("id", "iswc", "audio_sha256")
+    by_iswc: dict[str, set[int]] = defaultdict(set)
+    by_sha: dict[str, set[int]] = defaultdict(set)
+    for track_id, iswc, sha in tracks:
+        if iswc:
+            by_iswc[iswc].add(track_id)
+        if sha:
+            by_sha[sha].add(track_id)
+    claimed_by_others = others.values("track_id")
+    for field, wanted in (("iswc", by_iswc), ("audio_sha256", by_sha)):
+        if wanted:
+            rows = (
+                Track.objects.filter(**{f"{field}__in": list(wanted)}, id__in=claimed_by_others)
+                .exclude(id__in=rest)
+                .values_list(field, flat=True)
+            )
+            for value in rows:
+                shared |= wanted[value]
+    urls: dict[str, set[int]] = defaultdict(set)
+    for track_id, url in TrackLink.objects.filter(track_id__in=rest).values_list("track_id", "url"):
+        urls[url].add(track_id)
+    if urls:
+        rows = (
+            TrackLink.objects.filter(url__in=list(urls), track_id__in=claimed_by_others)
+            .exclude(track_id__in=rest)
+            .values_list("url", flat=True)
+        )
+        for url in rows:
+            shared |= urls[url]
+    return shared
+
+
 def check_allowance(user_id: int, collisions: Sequence[Collision]) -> list[Collision]:
     """The collisions that go to review; refuses when they would open more disputes today than
     the newcomer may, so a bulk import cannot flood the desk or anyone's inbox."""

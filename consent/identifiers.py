@@ -135,9 +135,36 @@ def normalize_url(raw: str) -> str:
     """
     text = raw.strip()
     canonical = _CANONICAL_URL.fullmatch(text)
-    if canonical and len(text) <= MAX_URL_LENGTH and len(canonical["host"]) <= MAX_HOST_LENGTH:
+    if (
+        canonical
+        and len(text) <= MAX_URL_LENGTH
+        and len(canonical["host"]) <= MAX_HOST_LENGTH
+        and not _NEEDS_PATH_CLEANING.search(text, canonical.end("host"))
+    ):
         return text
     return _normalize_url_fully(raw)
+
+
+# A path with an empty segment (`//`) or a dot segment (`/./`, `/../`) names, to any standard URL
+# parser, another path than it spells: such paths are resolved before they are stored or looked up.
+_NEEDS_PATH_CLEANING = re.compile(r"//|/\.\.?(?:/|$)")
+
+
+def _clean_path(path: str) -> str:
+    """Dot segments removed (RFC 3986, 5.2.4), empty segments dropped, percent-encoding made
+    uniform. Split on "/" before decoding, so an encoded slash (%2F) stays inside its segment
+    instead of becoming a separator."""
+    segments: list[str] = []
+    for segment in path.split("/"):
+        decoded = unquote(segment)
+        if decoded in ("", "."):
+            continue
+        if decoded == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(quote(decoded, safe=":@!$&'()*+,;=-._~"))
+    return "/" + "/".join(segments) if segments else ""
 
 
 def _normalize_url_fully(raw: str) -> str:
@@ -160,8 +187,7 @@ def _normalize_url_fully(raw: str) -> str:
     if not host or "." not in host:
         raise InvalidIdentifier(f"“{raw.strip()}” has no valid host name.")
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~")
-    path = path.rstrip("/")
+    path = _clean_path(parts.path)
     query_pairs = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)

@@ -68,6 +68,10 @@ def allowed_networks(entries: Iterable[str]) -> list[IPNetwork]:
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Local-use NAT64 (RFC 8215) and the deprecated site-local range: neither is public, and a local
+# translator can carry the first to any IPv4 address, metadata services included.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
@@ -93,6 +97,10 @@ def refusal(address: IPAddress, allowed: list[IPNetwork]) -> str:
         return "" if exact else "a cloud metadata address"
     if any(address in network for network in allowed):
         return ""
+    if isinstance(address, ipaddress.IPv6Address) and (
+        address in _LOCAL_NAT64 or address in _SITE_LOCAL
+    ):
+        return "a private address"
     if address.is_loopback:
         return "a loopback address"
     if address.is_link_local:
@@ -371,8 +379,17 @@ def get_page(
                     f"{current} answered with a redirect ({response.status}) that does not say "
                     "where to."
                 )
-            target = urljoin(current, location)
-            if not same_host(target, url):
+            try:
+                target = urljoin(current, location)
+                elsewhere = not same_host(target, url) or (
+                    urlsplit(target).scheme != urlsplit(current).scheme
+                    or urlsplit(target).port != urlsplit(current).port
+                )
+            except ValueError as exc:
+                raise Unreachable(
+                    f"{current} redirects to an address that is not a valid link ({exc})."
+                ) from exc
+            if elsewhere:
                 where = urlsplit(target).hostname or target
                 raise RedirectedElsewhere(
                     f"{current} redirects to another host ({where}); the registry follows "

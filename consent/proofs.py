@@ -25,6 +25,8 @@ Network I/O never happens inside a transaction: pages are fetched first, then th
 applied under the consent write lock.
 """
 
+import contextlib
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent import net, signals
+from consent.collisions import shared_tracks
 from consent.identifiers import InvalidIdentifier, normalize_url, url_host
 from consent.models import Claim, ClaimVerification, Creator, ProfileProof, TrackLink
 from consent.ratelimits import limit_proof_checks
@@ -54,6 +57,8 @@ _TOKEN_LENGTH = 16  # about 79 bits
 USER_AGENT = "ConsentRegistry-Proof/1.0"
 Status = ProfileProof.Status
 Found = ProfileProof.Found
+
+logger = logging.getLogger(__name__)
 
 
 def new_token() -> str:
@@ -89,7 +94,14 @@ def is_site_root(url: str) -> bool:
 
 
 def covered_claims(proof: ProfileProof, track_ids: Iterable[int] | None = None) -> list[Claim]:
-    """The proof's creator's active claims with a visible link the proof covers."""
+    """The proof's creator's active claims with a visible link the proof covers, on tracks
+    nobody else has a say in.
+
+    A link is whatever its claimant typed, so proving a page proves only that the page is theirs,
+    not that the track is. On a track another creator also claims, or that shares an identifier
+    with another creator's track (consent.collisions.shared_tracks), a proven page therefore
+    verifies nothing: only a reviewer can.
+    """
     links = TrackLink.objects.filter(
         host=url_host(proof.url), claim__creator_id=proof.creator_id, claim__status="active"
     ).select_related("claim")
@@ -99,7 +111,8 @@ def covered_claims(proof: ProfileProof, track_ids: Iterable[int] | None = None) 
     for link in links:
         if covers(proof.url, link.url):
             claims[link.claim_id] = link.claim
-    return list(claims.values())
+    shared = shared_tracks({c.track_id for c in claims.values()}, proof.creator_id)
+    return [c for c in claims.values() if c.track_id not in shared]
 
 
 def _method(proof: ProfileProof) -> str:
@@ -122,6 +135,25 @@ def _verifications_of(proof: ProfileProof):
         detail=proof.url[:2000],
         ended_at__isnull=True,
     ).select_related("claim")
+
+
+def reconcile_claims(claim_ids: Iterable[int]) -> list[ClaimVerification]:
+    """End the link and account verifications of these claims that no visible link of the claim
+    lies beneath any more (the link that earned them was removed or hidden). Inside a
+    transaction holding the write lock."""
+    stale = []
+    in_force = ClaimVerification.objects.filter(
+        claim_id__in=list(claim_ids),
+        method__in=[Method.LINK, Method.ACCOUNT],
+        ended_at__isnull=True,
+    ).select_related("claim")
+    for verification in in_force:
+        links = TrackLink.objects.filter(claim_id=verification.claim_id)
+        if not any(covers(verification.detail, link.url) for link in links):
+            stale.append(verification)
+    return end_verifications(
+        stale, "The link beneath the proven page was removed, so the proof no longer covers it."
+    )
 
 
 def verify_new_links(creator: Creator, track_ids: Iterable[int]) -> None:
@@ -218,24 +250,32 @@ class _ProofParser(HTMLParser):
 
 def _same_page(a: str, b: str) -> bool:
     """Two absolute URLs name the same page, http or https alike."""
+    if not a or not b:
+        return False
     try:
         first, second = normalize_url(a), normalize_url(b)
-    except InvalidIdentifier:
+    except (InvalidIdentifier, ValueError):
         return False
     return first.split("://", 1)[1] == second.split("://", 1)[1]
+
+
+def _joined(base_url: str, href: str) -> str:
+    try:
+        return urljoin(base_url, href)
+    except ValueError:  # a malformed href proves nothing
+        return ""
 
 
 def find_in_html(html: str, base_url: str, token: str, creator_page: str) -> str:
     """How the page proves it (a Found value), or ""."""
     parser = _ProofParser()
-    try:
+    # One feed and no close(): close() re-scans unfinished markup in quadratic time, and nothing
+    # a proof needs sits in a page's unfinished tail. The parser gives up on some broken markup.
+    with contextlib.suppress(AssertionError):
         parser.feed(html)
-        parser.close()
-    except AssertionError:  # the standard parser gives up on some broken markup
-        pass
     if token in parser.meta_tokens:
         return Found.META
-    if any(_same_page(urljoin(base_url, href), creator_page) for href in parser.rel_me):
+    if any(_same_page(_joined(base_url, href), creator_page) for href in parser.rel_me):
         return Found.REL_ME
     if token in " ".join(parser.text):
         return Found.TEXT
@@ -480,6 +520,13 @@ def recheck_due(now=None) -> dict[str, int]:
         try:
             result = check(proof, by_owner=False)
         except ConsentError:  # removed while the sweep ran
+            continue
+        except Exception:
+            # One page that breaks the check must not stall every other proof's re-check: it is
+            # logged and moves to the back of the queue.
+            logger.exception("Re-checking proof %s failed.", proof.pk)
+            ProfileProof.objects.filter(pk=proof.pk).update(checked_at=timezone.now())
+            counts["error"] = counts.get("error", 0) + 1
             continue
         counts[result.proof.status] = counts.get(result.proof.status, 0) + 1
     return counts

@@ -752,6 +752,9 @@ def remove_link(creator: Creator, link: TrackLink) -> None:
                 "contest their claim from the track's public page."
             )
         _hide([link.pk], TrackLink.Hidden.REMOVED, creator)
+        from consent import proofs  # a claim proven through this link is proven no longer
+
+        proofs.reconcile_claims([link.claim_id])
 
 
 def _hide(link_ids: Iterable[int], reason: str, by: Creator | None = None) -> int:
@@ -772,10 +775,18 @@ def hide_link(creator: Creator, link: TrackLink) -> None:
         claim = _active_claim(
             creator, link.track, "You can only hide links on tracks you have claimed."
         )
-        if not claim.verifications.filter(ended_at__isnull=True).exists():
+        # A verification counts here when a reviewer decided it, or when it predates the claim
+        # that added the link: a page proven after a stranger's claim arrived says nothing about
+        # who owns the track (consent.proofs.covered_claims).
+        earned = claim.verifications.filter(ended_at__isnull=True).filter(
+            Q(method=ClaimVerification.Method.REVIEW)
+            | Q(started_at__lte=link.claim.created_at if link.claim_id else link.created_at)
+        )
+        if not earned.exists():
             raise ConsentError(
-                "Only a verified owner can hide another claimant's link. Verify your claim "
-                "first, from the track's page."
+                "Only a verified owner can hide another claimant's link: one a reviewer "
+                "verified, or one verified before that claimant arrived. Ask for verification by "
+                "review from the track's page."
             )
         if link.added_by_id == creator.id:
             raise ConsentError("This is your own link: remove it instead.")
@@ -785,6 +796,9 @@ def hide_link(creator: Creator, link: TrackLink) -> None:
                 "wrong, contest their claim from the track's public page."
             )
         _hide([link.pk], TrackLink.Hidden.BY_OWNER, creator)
+        from consent import proofs  # a claim proven through this link is proven no longer
+
+        proofs.reconcile_claims([link.claim_id])
         AuditEntry.objects.create(
             user=creator.user,
             action=AuditEntry.Action.LINK_HIDDEN,

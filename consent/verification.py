@@ -92,6 +92,13 @@ def end_verifications(
     return ended
 
 
+def has_a_say(user, track_id: int) -> bool:
+    """Whether the user holds an active claim on the track: such a reviewer decides nothing there."""
+    return Claim.objects.filter(
+        track_id=track_id, creator__user_id=getattr(user, "pk", None), status=Claim.Status.ACTIVE
+    ).exists()
+
+
 def verify_by_review(reviewer, claim: Claim, reason: str) -> ClaimVerification:
     """A reviewer, having read the claimant's evidence, marks the claim verified, on the record."""
     reason = reason.strip()
@@ -106,6 +113,10 @@ def verify_by_review(reviewer, claim: Claim, reason: str) -> ClaimVerification:
             raise ConsentError("This claim is no longer active, so it cannot be verified.")
         if claim.creator.user_id == getattr(reviewer, "pk", None):
             raise ConsentError("A reviewer cannot verify their own claim.")
+        if has_a_say(reviewer, claim.track_id):
+            raise ConsentError(
+                "You also claim this track, so another reviewer must verify claims on it."
+            )
         rows = verify_claims([claim], Method.REVIEW, reason, by=reviewer, reason=reason)
         if not rows:
             raise ConsentError("A reviewer has already verified this claim.")

@@ -22,6 +22,7 @@ from django.utils import timezone
 from consent.disputes import MAX_STATEMENT_CHARS, EvidenceFile, check_evidence_file
 from consent.models import AuditEntry, Claim, Creator, Evidence, VerificationRequest
 from consent.services import ConsentError, refuse_if_suspended
+from consent.verification import has_a_say
 
 Document = VerificationRequest.Document
 Status = VerificationRequest.Status
@@ -165,9 +166,12 @@ def decline(reviewer, request: VerificationRequest, reason: str) -> Verification
                 f"This request is already {request.get_status_display().lower()}; there is "
                 "nothing left to decide."
             )
-        if request.claim.creator.user_id == getattr(reviewer, "pk", None):
+        if request.claim.creator.user_id == getattr(reviewer, "pk", None) or has_a_say(
+            reviewer, request.claim.track_id
+        ):
             raise ConsentError(
-                "A reviewer cannot decide on their own claim; another reviewer must."
+                "A reviewer cannot decide on their own claim, or on a track they also claim; "
+                "another reviewer must."
             )
         request.status = Status.DECLINED
         request.decided_at = timezone.now()

@@ -24,6 +24,7 @@ from consent.models import (
     POLICY_FIELDS,
     ChangeEvent,
     Claim,
+    ClaimVerification,
     Creator,
     EffectivePolicy,
     Track,
@@ -436,7 +437,14 @@ SERVER_PLACES: tuple[tuple[str, str, str], ...] = (
 def creator_kit(creator: Creator) -> CreatorKit:
     statements = latest_statements([creator.id], []).get((creator.id, None), {})
     changed = max((s.declared_at for s in statements.values()), default=None)
-    return CreatorKit(creator, catalogue_policy(statements), changed)
+    # Only a creator who has proven a claim may publish permissions or licence terms through
+    # the registry's copy of their kit.
+    verifications = ClaimVerification.objects.filter(claim__creator=creator)
+    proven = verifications.filter(claim__status=Claim.Status.ACTIVE, ended_at__isnull=True).exists()
+    # Becoming proven, or ceasing to be, changes the kit as much as a declaration does.
+    times = verifications.aggregate(started=Max("started_at"), ended=Max("ended_at"))
+    changed = max((t for t in (changed, *times.values()) if t is not None), default=None)
+    return CreatorKit(creator, catalogue_policy(statements, proven), changed)
 
 
 # --- Hosts on which registered tracks have links ------------------------------------------

@@ -14,7 +14,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from consent.purposes import PURPOSES, RESTRICTIVENESS, Purpose, Value
-from consent.resolution import Resolved, Statement, resolve_claim
+from consent.resolution import Resolved, Statement, resolve_claim, unverified
 from consent.standards import rules
 from consent.standards.paths import path_pattern
 
@@ -176,13 +176,16 @@ def combine_policies(policies: Iterable[Policy]) -> Policy:
     return Policy(values=values, licences=licences, disputed=disputed)
 
 
-def catalogue_policy(statements: Mapping[Purpose, Statement]) -> Policy:
+def catalogue_policy(statements: Mapping[Purpose, Statement], proven: bool = True) -> Policy:
     """A creator's catalogue-wide choice, resolved as for a track with no track-level statement.
 
     This is what the per-creator publishing kit reflects: the broader-purpose fallback applies
-    exactly as it does for every track of the catalogue.
+    exactly as it does for every track of the catalogue. A creator with no verified claim
+    (`proven` false) is read as an unverified claim is: its reservations count, its permissions
+    and licence terms are not published (consent.resolution.unverified).
     """
-    return Policy.from_resolved(resolve_claim({}, statements))
+    resolved = resolve_claim({}, statements)
+    return Policy.from_resolved(resolved if proven else unverified(resolved))
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ def post(url: str, *, allowed=ALLOW_LOCAL, timeout: float = 2, max_bytes: int = 
         ("0.0.0.0", "private"),  # noqa: S104 (an address to refuse, not to bind)
         ("100.64.0.1", "not a public"),
         ("224.0.0.1", "not a public"),
+        ("64:ff9b:1::a9fe:a9fe", "private"),  # local-use NAT64 to 169.254.169.254
+        ("fec0::1", "private"),  # site-local
     ],
 )
 def test_non_public_addresses_are_refused(address, kind):

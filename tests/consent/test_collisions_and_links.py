@@ -216,3 +216,29 @@ def test_withdrawing_a_claim_closes_its_request_for_review(artist):
     request = VerificationRequest.objects.get(claim=claim)
     assert request.status == "declined"
     assert "withdrawn" in request.decision_reason
+
+
+def test_a_reviewer_who_claims_the_track_cannot_verify_a_claim_on_it(artist, other_artist):
+    from consent.verification import verify_by_review
+
+    track = register_track(artist, data(isrc=ISRC)).tracks[0]
+    register_track(other_artist, data(isrc=ISRC, roles=["composition"]))
+    other_artist.user.is_staff = True
+    other_artist.user.save()
+    with pytest.raises(ConsentError, match="another reviewer must"):
+        verify_by_review(other_artist.user, Claim.objects.get(track=track, creator=artist), "ok")
+
+
+def test_a_page_proven_after_a_stranger_arrived_does_not_let_the_owner_hide_their_links(
+    artist, other_artist
+):
+    from consent.models import ClaimVerification
+
+    track = register_track(artist, data(isrc=ISRC)).tracks[0]
+    register_track(other_artist, data(isrc=ISRC, roles=["composition"], links=[LINK + "-x"]))
+    # A link proof that started after the stranger's claim: it says nothing about who owns it.
+    ClaimVerification.objects.create(
+        claim=Claim.objects.get(track=track, creator=artist), method="link", detail=LINK
+    )
+    with pytest.raises(ConsentError, match="verified before that claimant arrived"):
+        hide_link(artist, TrackLink.objects.get(url=LINK + "-x"))

@@ -448,3 +448,86 @@ def test_removing_a_proof_ends_the_verifications_it_gave(site, juniper):
     assert not verified(juniper, track)
     assert not ProfileProof.objects.filter(pk=proof.pk).exists()
     assert ChangeEvent.objects.filter(track=track, cause="verification-ended").exists()
+
+
+# --- What a proven page cannot do ----------------------------------------------------------------
+
+
+def test_a_proven_page_of_the_strangers_own_verifies_nothing_on_someone_elses_track(site, juniper):
+    """A link is whatever its claimant typed: proving a paste page proves the page, not the
+    track. On a track another creator claims, only a reviewer can verify."""
+    owner = make_artist("Owner", "owner")
+    data = TrackData(title="Song", artist_credit="Owner", roles=["recording"], isrc="USRC17607839")
+    track = register_tracks(owner, [data]).tracks[0]
+    paste = site.url("/raw/ab12")
+    proof = proofs.start(juniper, paste)
+    site.pages["/raw/ab12"] = html(f"<p>{proof.token}</p>")
+    assert proofs.check(proof).proven
+
+    stranger = TrackData(
+        title="Song",
+        artist_credit="Juniper",
+        roles=["composition"],
+        isrc="USRC17607839",
+        links=[paste],
+    )
+    register_tracks(juniper, [stranger])
+    allow_training(juniper, track)
+
+    assert not verified(juniper, track)
+    assert train_ai(track) == Value.UNSET
+    assert proofs.check(proof).verified == 0
+
+
+def test_a_proven_page_verifies_nothing_on_a_track_sharing_a_link_with_someone_elses(site, juniper):
+    owner = make_artist("Owner", "owner")
+    page = site.url("/owner/song")
+    register_tracks(
+        owner, [TrackData(title="Song", artist_credit="O", roles=["recording"], links=[page])]
+    )
+    proof = proofs.start(juniper, site.url("/"))
+    site.pages["/.well-known/consent-registry.txt"] = Page(proof.token, content_type="text/plain")
+    copy = register(juniper, "Copy", page)
+    proofs.check(proof)
+    assert not verified(juniper, copy)
+
+
+def test_a_malformed_rel_me_link_neither_crashes_a_check_nor_stalls_the_sweep(site, juniper):
+    first = register(juniper, "Paper Lanterns", site.url("/a/song"))
+    second = register(juniper, "Salt", site.url("/b/song"))
+    broken = proofs.start(juniper, site.url("/a"))
+    fine = proofs.start(juniper, site.url("/b"))
+    site.pages["/a"] = html(f'<a rel="me" href="http://[oops/">me</a> {broken.token}')
+    site.pages["/b"] = html(f"<p>{fine.token}</p>")
+    assert proofs.check(broken).proven  # the malformed link is skipped, the code still counts
+    assert proofs.check(fine).proven
+    site.pages["/a"] = html('<a rel="me" href="http://[oops/">me</a>')
+    later = timezone.now() + timedelta(days=2)
+    counts = proofs.recheck_due(later)
+    assert sum(counts.values()) == 2
+    assert verified(juniper, first) and verified(juniper, second)
+    assert ProfileProof.objects.get(pk=broken.pk).status == "lapsing"
+
+
+def test_unfinished_markup_is_read_in_linear_time():
+    import time
+
+    page = "<a " * 100_000 + "crv-token"
+    started = time.monotonic()
+    assert proofs.find_in_html(page, "https://x.example/", "crv-nothere", "") == ""
+    # Quadratic parsing of this page would take minutes; linear takes milliseconds.
+    assert time.monotonic() - started < 5
+
+
+def test_removing_the_link_that_earned_a_verification_ends_it(site, juniper):
+    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    proof = proofs.start(juniper, site.url("/juniper-vale"))
+    site.pages["/juniper-vale"] = html(f"<p>{proof.token}</p>")
+    proofs.check(proof)
+    assert verified(juniper, track)
+    from consent.models import TrackLink
+    from consent.services import remove_link
+
+    remove_link(juniper, TrackLink.objects.get(track=track))
+    assert not verified(juniper, track)
+    assert ChangeEvent.objects.filter(track=track, cause="verification-ended").exists()

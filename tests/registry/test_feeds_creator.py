@@ -10,6 +10,7 @@ from protego import Protego
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
+from tests.conftest import verify_claims_of
 from tests.schemas import TDMREP_FILE_SCHEMA
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,9 @@ def test_ai_txt_keeps_dataset_downloaders_off_audio_and_everything_else(client, 
 
 
 def test_a_licence_only_choice_points_to_its_policy_and_licence(client, artist):
+    # Only a creator who has proven a claim publishes licence offers through the kit.
+    register_track(artist, TrackData(title="Song", artist_credit="A", roles=["recording"]))
+    verify_claims_of(artist)
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url=TERMS)})
     policy_url = f"{settings.SITE_URL}/policies/{artist.public_id}.json"
     licence_url = f"{settings.SITE_URL}/licenses/{artist.public_id}.xml"

@@ -80,6 +80,7 @@ def test_an_owner_with_an_isni_is_named_by_it(client, artist):
 
 
 def test_a_catalogue_wide_licence_has_a_policy_under_the_creators_id(client, artist):
+    register(artist)  # a proven owner: only they publish licence offers
     licence_only(artist, terms_url=TERMS)
 
     policy = odrl(client, artist.public_id)
@@ -171,3 +172,18 @@ def test_an_unknown_id_has_no_licence(client):
 
     assert response.status_code == 404
     assert response.json()["status"] == 404
+
+
+def test_an_unproven_creators_kit_publishes_no_licence_offer_until_a_claim_is_verified(
+    client, other_artist
+):
+    data = TrackData(title="Song", artist_credit="X", roles=["recording"], links=())
+    register_track(other_artist, data)
+    licence_only(other_artist, terms_url="https://pay.example/me", contact_email="me@pay.example")
+    declare(other_artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
+    offer = client.get(f"/policies/{other_artist.public_id}.json")
+    assert offer.status_code == 404
+    headers = client.get(f"/c/{other_artist.handle}/headers.txt").content.decode()
+    assert "pay.example" not in headers
+    verify_claims_of(other_artist)
+    assert "pay.example" in client.get(f"/policies/{other_artist.public_id}.json").content.decode()
