@@ -93,7 +93,7 @@ def end_verifications(
 
 
 def has_a_say(user, track_id: int) -> bool:
-    """Whether the user holds an active claim on the track: such a reviewer decides nothing there."""
+    """Whether the user actively claims the track: such a reviewer decides nothing on it."""
     return Claim.objects.filter(
         track_id=track_id, creator__user_id=getattr(user, "pk", None), status=Claim.Status.ACTIVE
     ).exists()
