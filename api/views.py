@@ -17,6 +17,8 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.csrf import csrf_failure as django_csrf_failure
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -79,10 +81,23 @@ def problems(request, slug: str = ""):
     return JsonResponse(described[0] if slug else {"problems": described})
 
 
+@csrf_exempt  # API clients send no CSRF token: a wrong address must answer 404, not 403
 def not_found(request, rest: str = ""):
     return problem_response(
         "not-found", "There is no API endpoint here; see /api/docs/.", request.get_full_path()
     )
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: under /api/ a problem+json answer, never the site's HTML page."""
+    if request.path.startswith("/api/"):
+        return problem_response(
+            "forbidden",
+            "This request was refused as a cross-site request. API requests authenticate with "
+            "an API key and need no cookie; send no session cookie with them.",
+            request.get_full_path(),
+        )
+    return django_csrf_failure(request, reason)
 
 
 # --- Parsing -----------------------------------------------------------------------------------
@@ -248,6 +263,15 @@ class ChangesView(APIView):
             request.query_params, "limit", CHANGES_DEFAULT_LIMIT, 1, CHANGES_MAX_LIMIT
         )
         latest = last_sequence()
+        if after > latest:
+            # Echoing a cursor past the head would make a client that stores it skip every event
+            # numbered up to it.
+            raise invalid(
+                f"after={after:,} is past the latest change event ({latest:,}); page from a "
+                "sequence this API has given you (next_after, last_sequence or a snapshot's "
+                "X-Registry-Sequence).",
+                field="after",
+            )
         rows = events_page(after, limit + 1)
         has_more = len(rows) > limit
         rows = rows[:limit]

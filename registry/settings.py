@@ -284,6 +284,9 @@ LINK_CHANGES_PER_HOUR = envint("LINK_CHANGES_PER_HOUR", 300, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Under /api/ a refused cross-site request answers problem+json, elsewhere the usual page.
+CSRF_FAILURE_VIEW = "api.views.csrf_failure"
+
 # Production hardening: on whenever DEBUG is off, each switch overridable for odd set-ups.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
