@@ -17,7 +17,9 @@ PROFILE ?=
 # CELERY_BROKER_URL (and REDIS_URL for the cache) are set in the environment. With
 # MIGRATION_DATABASE_URL set too, migrate runs as that role (the owner of the tables) and grants
 # DATABASE_URL's role, which the server, worker and beat connect as, what the app needs.
-RUN_ENV := DJANGO_DEBUG=true
+# Links the site writes (emails, feeds, API answers) name the address it is served on, so
+# `make run PORT=8123` gives links that work; an explicit SITE_URL wins.
+RUN_ENV := DJANGO_DEBUG=true SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"
 
 # Tests run with debug off so they exercise the production settings; only the HTTPS redirect is
 # turned off, because the test client speaks plain HTTP. The suite connects as PG_URL's role,
