@@ -126,6 +126,14 @@ VERIFICATION_HELP = (
 )
 
 
+class MatchedTrack(serializers.Serializer):
+    track = TrackSummary()
+    disputed = serializers.BooleanField()
+    verification = VerificationSummary(help_text=VERIFICATION_HELP)
+    policy = PolicyAnswer(help_text="This track's own policy, before combining.")
+    sequence = serializers.IntegerField(help_text="The last change event of this track.")
+
+
 class Answer(serializers.Serializer):
     query = serializers.DictField(help_text="The identifier as asked.")
     status = serializers.ChoiceField(["registered", "unregistered"])
@@ -139,10 +147,11 @@ class Answer(serializers.Serializer):
         allow_null=True, help_text="The last change event that affected the track."
     )
     matches = serializers.ListField(
-        child=serializers.UUIDField(),
+        child=MatchedTrack(),
         required=False,
-        help_text="When several tracks share the identifier: all of them; the policy is then "
-        "the most restrictive across them.",
+        help_text="When several tracks share the identifier: each of them with its own answer. "
+        "The top-level policy is then the most restrictive across them (between equally "
+        "restrictive values, a verified owner's), and `track` is the first of them.",
     )
     as_of = serializers.DateTimeField()
 

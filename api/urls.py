@@ -14,7 +14,7 @@ urlpatterns = [
     path("v1/webhooks/", include("api.urls_webhooks")),
     path("v2/query/urls/", views.SpawningQueryView.as_view(), name="api_spawning_query"),
     # Existing clients of the compatible endpoint call it without the trailing slash too.
-    path("v2/query/urls", views.SpawningQueryView.as_view()),
+    path("v2/query/urls", views.SpawningQueryWithoutSlashView.as_view()),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "docs/",

@@ -380,3 +380,10 @@ class SpawningQueryView(APIView):
         policies = url_policies(normalized)
         results = [spawning_answer(url, policy) for url, policy in zip(urls, policies, strict=True)]
         return Response({"urls": results})
+
+
+class SpawningQueryWithoutSlashView(SpawningQueryView):
+    """The compatible endpoint at `/api/v2/query/urls`, as some existing clients call it; the
+    schema documents it once, with the slash."""
+
+    schema = None

@@ -357,7 +357,18 @@ def _compose(track_ids: Sequence[int], states: dict[int, tuple]) -> dict:
         max(state[3] for state in matched),
         combine_summaries(_decoded(state[4]) for state in matched),
     )
-    answer["matches"] = [state[0]["id"] for state in matched]
+    # Each matched track with its own answer, so a platform can see why the combined one says
+    # what it says.
+    answer["matches"] = [
+        {
+            "track": state[0],
+            "disputed": state[1],
+            "verification": _policy(state[4]),
+            "policy": _policy(state[2]),
+            "sequence": state[3],
+        }
+        for state in matched
+    ]
     return answer
 
 

@@ -115,7 +115,13 @@ def test_several_tracks_sharing_an_iswc_answer_the_most_restrictive(api, artist,
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)}, track=denied)
     body = api.get("/api/v1/consent", {"iswc": ISWC}).json()
     assert body["policy"]["train-ai"]["value"] == "deny"
-    assert set(body["matches"]) == {str(allowed.public_id), str(denied.public_id)}
+    by_id = {match["track"]["id"]: match for match in body["matches"]}
+    assert set(by_id) == {str(allowed.public_id), str(denied.public_id)}
+    # Each matched track with its own answer, which explains the combined one.
+    assert by_id[str(denied.public_id)]["policy"]["train-ai"]["value"] == "deny"
+    own = by_id[str(allowed.public_id)]["policy"]["train-ai"]
+    assert own["value"] == "unset"  # the cover's owner is not verified: its allow does not count
+    assert by_id[str(allowed.public_id)]["verification"]["status"] == "unverified"
 
 
 @pytest.mark.parametrize(
