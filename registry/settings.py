@@ -344,7 +344,15 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "What each registered track's owners allow for text and data mining, AI training, AI "
         "input and search: single and batch lookups, answers as of a past instant, the ordered "
-        "change log, full snapshots, acknowledgements and webhooks."
+        "change log, full snapshots, acknowledgements and webhooks.\n\n"
+        "**Which purpose to read, by use.** Training a generative model: `train-genai`. "
+        "Training any other model (classifier, recommender, embeddings): `train-ai`. "
+        "Retrieval-augmented generation, grounding, answering a prompt with the music: "
+        "`ai-input`. Analysis or mining without training: `tdm`. Indexing for search results "
+        "that link back: `search`. A narrower purpose already inherits the broader choice, so "
+        "read only the one that names the use. `allow`: go ahead (it always comes from a "
+        "verified owner). `license`: obtain the licence in `terms` first (`terms.withheld`: "
+        "nobody proven to ask yet). `deny`: do not. `unset`: no reservation."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
