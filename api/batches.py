@@ -1,7 +1,8 @@
 """What an endpoint receives: the events after its cursor that pass its filters, as one body.
 
-An event has the shape of `GET /api/v1/changes` (sequence, track, policy, previous, disputed,
-cause, created_at) plus `types`, so a platform handles both the same way. A batch is
+An event has the shape of `GET /api/v1/changes` (sequence, track, policy, previous,
+previous_links, disputed, cause, created_at) plus `types`, so a platform handles both the same
+way. A batch is
 `{"type": "consent.changes", "timestamp": …, "data": {"endpoint", "after", "until", "events"}}`:
 once acknowledged, the endpoint's cursor becomes `until`, which may lie beyond the last event
 sent when the events between did not pass the endpoint's filters.
@@ -26,8 +27,17 @@ EVENT_TYPES = tuple(WebhookEndpoint.EventType.values)
 SCAN_FACTOR = 10
 
 
-def types_of(policy: dict, previous: dict) -> list[str]:
-    """The event types one change event belongs to (at least one)."""
+def types_of(
+    policy: dict,
+    previous: dict,
+    links: list[str] | None = None,
+    previous_links: list[str] | None = None,
+) -> list[str]:
+    """The event types one change event belongs to (at least one).
+
+    `links.changed` when the track's visible links differ before and after (a registration with
+    links included); events recorded before link changes were events (links None) never are.
+    """
     types = []
     values_now = {k: v for k, v in policy.items() if k != "disputed"}
     values_before = {k: v for k, v in previous.items() if k != "disputed"}
@@ -38,6 +48,8 @@ def types_of(policy: dict, previous: dict) -> list[str]:
         types.append(WebhookEndpoint.EventType.DISPUTE_OPENED.value)
     elif was_disputed and not disputed:
         types.append(WebhookEndpoint.EventType.DISPUTE_CLOSED.value)
+    if links is not None and links != (previous_links or []):
+        types.append(WebhookEndpoint.EventType.LINKS_CHANGED.value)
     return types or [WebhookEndpoint.EventType.POLICY_CHANGED.value]
 
 
@@ -61,9 +73,14 @@ def _events_after(after: int, limit: int) -> list[dict]:
             "disputed",
             "cause",
             "created_at",
+            "links",
+            "previous_links",
         )[:limit]
     )
-    return [event(*row[1:]) | {"types": types_of(row[5], row[6]), "_track": row[0]} for row in rows]
+    return [
+        event(*row[1:]) | {"types": types_of(row[5], row[6], row[10], row[11]), "_track": row[0]}
+        for row in rows
+    ]
 
 
 def _passing(endpoint: WebhookEndpoint, events: list[dict]) -> list[dict]:

@@ -15,11 +15,13 @@ from consent.lookup import db_datetime, hot_cursor
 # A row of ChangeEvent joined with its Track, in the order `event()` takes.
 COLUMNS = (
     "e.sequence, t.public_id, t.isrc, t.iswc, CAST(e.policy AS text), "
-    "CAST(e.previous AS text), e.disputed, e.cause, e.created_at"
+    "CAST(e.previous AS text), e.disputed, e.cause, e.created_at, CAST(e.links AS text), "
+    "CAST(e.previous_links AS text)"
 )
 JSON_SQL = (
     "json_build_object('sequence', e.sequence, 'track', json_build_object('id', t.public_id, "
-    "'isrc', t.isrc, 'iswc', NULLIF(t.iswc, '')), 'policy', e.policy, 'previous', e.previous, "
+    "'isrc', t.isrc, 'iswc', NULLIF(t.iswc, ''), 'links', e.links), 'policy', e.policy, "
+    "'previous', e.previous, 'previous_links', e.previous_links, "
     "'disputed', e.disputed, 'cause', e.cause, 'created_at', "
     "to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'))::text"
 )
@@ -32,15 +34,38 @@ PAGE_SQL = (
 )
 
 
-def event(sequence, public_id, isrc, iswc, policy, previous, disputed, cause, created_at) -> dict:
-    """`policy` and `previous` as JSON text (sent as they are stored) or as dicts."""
+def _json(value):
+    """A JSON column as read: text (sent as it is stored), a decoded value, or None."""
+    return orjson.Fragment(value) if isinstance(value, str) else value
+
+
+def event(
+    sequence,
+    public_id,
+    isrc,
+    iswc,
+    policy,
+    previous,
+    disputed,
+    cause,
+    created_at,
+    links=None,
+    previous_links=None,
+) -> dict:
+    """`policy`, `previous`, `links` and `previous_links` as JSON text or as decoded values.
+
+    `track` names the identifiers a mirror keys on, as the snapshot's track does: id, isrc, iswc
+    and the track's visible links after the change; `previous_links` the links before it. Both
+    are null on events recorded before link changes were change events.
+    """
     if not isinstance(public_id, uuid.UUID):  # SQLite keeps UUIDs as hex text
         public_id = uuid.UUID(public_id)
     return {
         "sequence": sequence,
-        "track": {"id": public_id, "isrc": isrc, "iswc": iswc or None},
-        "policy": orjson.Fragment(policy) if isinstance(policy, str) else policy,
-        "previous": orjson.Fragment(previous) if isinstance(previous, str) else previous,
+        "track": {"id": public_id, "isrc": isrc, "iswc": iswc or None, "links": _json(links)},
+        "policy": _json(policy),
+        "previous": _json(previous),
+        "previous_links": _json(previous_links),
         "disputed": bool(disputed),
         "cause": cause,
         "created_at": db_datetime(created_at).astimezone(UTC).strftime(TIME_FORMAT),

@@ -71,6 +71,7 @@ class WebhookEndpoint(models.Model):
         POLICY_CHANGED = "policy.changed", "A track's policy changed (registration included)"
         DISPUTE_OPENED = "dispute.opened", "A track became disputed"
         DISPUTE_CLOSED = "dispute.closed", "A track's dispute ended"
+        LINKS_CHANGED = "links.changed", "A track's links changed (registration included)"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     platform = models.ForeignKey(

@@ -236,10 +236,21 @@ EventPolicy = _event_policy("EventPolicy", required=True)
 PreviousPolicy = _event_policy("PreviousPolicy", required=False)
 
 
+_LINKS_UNKNOWN = "Null on events recorded before link changes were change events."
+
+
 class EventTrack(serializers.Serializer):
+    """The identifiers a mirror keys on, as the snapshot's track names them."""
+
     id = serializers.UUIDField()
     isrc = serializers.CharField(allow_null=True)
     iswc = serializers.CharField(allow_null=True)
+    links = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The track's visible links after the change, normalized and sorted: every "
+        f"URL that answers for this track from now on. {_LINKS_UNKNOWN}",
+    )
 
 
 class Event(serializers.Serializer):
@@ -248,6 +259,12 @@ class Event(serializers.Serializer):
     policy = EventPolicy(help_text="Each purpose's value after the change, `disputed`, `terms` "
                          "for licence-only purposes and the track's `verification`.")  # fmt: skip
     previous = PreviousPolicy(help_text="The same before the change ({} for a new track).")
+    previous_links = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The track's visible links before the change ([] for a new track): a URL here "
+        f"and not in `track.links` stopped answering for this track. {_LINKS_UNKNOWN}",
+    )
     disputed = serializers.BooleanField()
     cause = serializers.CharField()
     created_at = serializers.DateTimeField()

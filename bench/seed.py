@@ -65,6 +65,8 @@ from consent.services import ComputedPolicy, verification_summary  # noqa: E402
 # The API's precomputed `policy`, stored beside the provenance (when this version has it).
 ANSWER_FIELD = any(f.name == "answer_policy" for f in EffectivePolicy._meta.get_fields())
 answer_of = getattr(services, "policy_from_provenance", None) if ANSWER_FIELD else None
+# Each policy row's and change event's visible links (when this version has them).
+LINKS_FIELD = any(f.name == "links" for f in EffectivePolicy._meta.get_fields())
 
 SEED_VERSION = 3
 MARKER_TABLE = "bench_seed"
@@ -531,14 +533,17 @@ class Registry:
             )
             event_time = ts(at + timedelta(seconds=1)) if disputed else when
             answer_column = f"\t{copy_text(answer)}" if answer_of else ""
+            links_json = copy_text(orjson.dumps(sorted(urls)).decode())
+            links_column = f"\t{links_json}" if LINKS_FIELD else ""
             policies.append(
                 f"{tid}\t{values}\t{'t' if disputed else 'f'}\t{copy_text(provenance)}\t{tid}"
-                f"\t{event_time}\t{verification}{answer_column}\n"
+                f"\t{event_time}\t{verification}{answer_column}{links_column}\n"
             )
             policy_json = orjson.dumps(snapshot | {"disputed": disputed}).decode()
+            event_links = f"\t{links_json}\t[]" if LINKS_FIELD else ""
             events.append(
                 f"{tid}\t{tid}\t{copy_text(policy_json)}\t{{}}\t{'t' if disputed else 'f'}"
-                f"\tclaim\t{event_time}\t{tid}\n"
+                f"\tclaim\t{event_time}\t{tid}{event_links}\n"
             )
         return {
             "consent_track": "".join(tracks),
@@ -582,8 +587,10 @@ COLUMNS = {
     "creator_id, track_id",
     "consent_effectivepolicy": "track_id, tdm, train_ai, train_genai, ai_input, search, "
     "disputed, provenance, sequence, updated_at, verification"
-    + (", answer_policy" if answer_of else ""),
-    "consent_changeevent": "id, sequence, policy, previous, disputed, cause, created_at, track_id",
+    + (", answer_policy" if answer_of else "")
+    + (", links" if LINKS_FIELD else ""),
+    "consent_changeevent": "id, sequence, policy, previous, disputed, cause, created_at, track_id"
+    + (", links, previous_links" if LINKS_FIELD else ""),
 }
 
 

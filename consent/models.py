@@ -690,6 +690,9 @@ class EffectivePolicy(models.Model):
     answer_policy = models.JSONField(default=dict)
     # How far the track's active claims are proven (consent.services.verification_summary).
     verification = models.JSONField(default=dict)
+    # The track's visible links (sorted) as of its last change event: refresh_policies compares
+    # them like the values, so adding, removing, hiding or restoring a link is a change event.
+    links = models.JSONField(default=list)
     sequence = models.BigIntegerField(default=0, help_text="The last change event of this track.")
     updated_at = models.DateTimeField()
 
@@ -725,7 +728,8 @@ class EffectivePolicy(models.Model):
 
 
 class ChangeEvent(models.Model):
-    """One change of a track's effective policy, numbered without gaps in commit order.
+    """One change of a track's effective policy or of its visible links, numbered without gaps
+    in commit order.
 
     The sequence comes from SequenceCounter inside the writing transaction, so a reader paging
     with `after=N` can never skip an event that commits later with a smaller number.
@@ -735,6 +739,13 @@ class ChangeEvent(models.Model):
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="change_events")
     policy = models.JSONField(help_text="The values in force after the change.")
     previous = models.JSONField(help_text="The values in force before the change.")
+    # Null on events recorded before link changes were change events: unknown then.
+    links = models.JSONField(
+        null=True, blank=True, help_text="The track's visible links after the change (sorted)."
+    )
+    previous_links = models.JSONField(
+        null=True, blank=True, help_text="The track's visible links before the change (sorted)."
+    )
     disputed = models.BooleanField(default=False)
     cause = models.CharField(max_length=40)
     created_at = models.DateTimeField()

@@ -357,10 +357,27 @@ def compute_policies(
 # --- Writing the derived state --------------------------------------------------------------
 
 
+def visible_links(track_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each track's visible links, sorted: what answers, snapshots and change events carry."""
+    links: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks(list(track_ids)):
+        rows = TrackLink.objects.filter(track_id__in=chunk).order_by("track_id", "url")
+        for track_id, url in rows.values_list("track_id", "url"):
+            links[track_id].append(url)
+    return links
+
+
 def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
     """Bring EffectivePolicy up to date for these tracks and log every change as a ChangeEvent.
 
-    Must run inside the transaction that changed claims or declarations, after
+    A change is one of the policy (values, terms, verification, disputed) or of the track's
+    visible links: EffectivePolicy.links holds the sorted links of the track's last event and is
+    compared like the values. So every operation that adds, removes, hides or restores a link
+    calls this one function, and a platform mirroring `snapshot + changes` learns of every URL
+    that starts or stops answering, in the same numbered order as every other change. An
+    operation that changes both the policy and the links writes one event, which carries both.
+
+    Must run inside the transaction that changed claims, declarations or links, after
     `lock_consent_writes()`.
     """
     track_ids = sorted(set(track_ids))
@@ -368,25 +385,29 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
         return []
     now = timezone.now()
     computed = compute_policies(track_ids)
+    links = visible_links(track_ids)
     stored: dict[int, EffectivePolicy] = {}
     for chunk in _chunks(track_ids):
         stored.update({p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)})
 
-    changed: list[tuple[EffectivePolicy, dict, dict]] = []
+    changed: list[tuple[EffectivePolicy, dict, dict, list[str]]] = []
     to_create: list[EffectivePolicy] = []
     to_update: list[EffectivePolicy] = []
     for track_id in track_ids:
         policy = computed[track_id]
         snapshot = policy.snapshot()
         provenance = policy.provenance()
+        urls = links.get(track_id, [])
         current = stored.get(track_id)
         if current is None:
             current = EffectivePolicy(track_id=track_id, updated_at=now)
             previous: dict = {}
+            previous_links: list[str] = []
             to_create.append(current)
         else:
             previous = current.snapshot() | {"disputed": current.disputed}
-            if previous == snapshot | {"disputed": policy.disputed}:
+            previous_links = list(current.links)
+            if previous == snapshot | {"disputed": policy.disputed} and previous_links == urls:
                 answer = policy_from_provenance(provenance)
                 if current.provenance != provenance or current.answer_policy != answer:
                     current.provenance = provenance
@@ -400,12 +421,15 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
         current.verification = policy.verification
         current.provenance = provenance
         current.answer_policy = policy_from_provenance(provenance)
+        current.links = urls
         current.updated_at = now
-        changed.append((current, snapshot | {"disputed": policy.disputed}, previous))
+        changed.append(
+            (current, snapshot | {"disputed": policy.disputed}, previous, previous_links)
+        )
 
     events: list[ChangeEvent] = []
     if changed:
-        for number, (current, after, before) in zip(
+        for number, (current, after, before, links_before) in zip(
             allocate_sequence(len(changed)), changed, strict=True
         ):
             current.sequence = number
@@ -415,6 +439,8 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
                     track_id=current.track_id,
                     policy=after,
                     previous=before,
+                    links=current.links,
+                    previous_links=links_before,
                     disputed=after["disputed"],
                     cause=cause,
                     created_at=now,
@@ -427,6 +453,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
         "verification",
         "provenance",
         "answer_policy",
+        "links",
         "sequence",
         "updated_at",
     ]
@@ -725,8 +752,9 @@ def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[Track
                 for url in urls
             ]
         )
-        if collisions.settle(found):
-            refresh_policies([track.id], cause="dispute-opened")
+        # One event for the new links, and for the dispute they opened if they did.
+        disputes = collisions.settle(found)
+        refresh_policies([track.id], cause="dispute-opened" if disputes else "links-added")
         from consent import proofs  # links under a proven profile verify their claims at once
 
         proofs.verify_new_links(creator, [track.id])
@@ -754,7 +782,10 @@ def remove_link(creator: Creator, link: TrackLink) -> None:
         _hide([link.pk], TrackLink.Hidden.REMOVED, creator)
         from consent import proofs  # a claim proven through this link is proven no longer
 
+        # A verification that ends with the link writes the event that carries both; otherwise
+        # the link's own event follows.
         proofs.reconcile_claims([link.claim_id])
+        refresh_policies([link.track_id], cause="link-removed")
 
 
 def _hide(link_ids: Iterable[int], reason: str, by: Creator | None = None) -> int:
@@ -799,6 +830,7 @@ def hide_link(creator: Creator, link: TrackLink) -> None:
         from consent import proofs  # a claim proven through this link is proven no longer
 
         proofs.reconcile_claims([link.claim_id])
+        refresh_policies([link.track_id], cause="link-hidden")
         AuditEntry.objects.create(
             user=creator.user,
             action=AuditEntry.Action.LINK_HIDDEN,
@@ -822,6 +854,7 @@ def restore_link(reviewer, link: TrackLink, reason: str) -> None:
         TrackLink.all_objects.filter(pk=link.pk).update(
             hidden_at=None, hidden_reason="", hidden_by=None
         )
+        refresh_policies([link.track_id], cause="link-restored")
         AuditEntry.objects.create(
             user=reviewer,
             action=AuditEntry.Action.LINK_RESTORED,
@@ -833,7 +866,8 @@ def restore_link(reviewer, link: TrackLink, reason: str) -> None:
 
 def end_claims(claim_ids: Iterable[int], status: str, now=None) -> None:
     """Claims stop counting: their links leave every answer with them, and any verification in
-    force ends. Call inside the transaction that holds the consent write lock."""
+    force ends. Call inside the transaction that holds the consent write lock, then
+    `refresh_policies` for the claims' tracks: its event carries the hidden links too."""
     claim_ids = list(claim_ids)
     now = now or timezone.now()
     Claim.objects.filter(pk__in=claim_ids).update(status=status, ended_at=now)
@@ -910,12 +944,14 @@ class Difference:
 
 
 def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Difference]:
-    """Every track whose stored EffectivePolicy differs from what its declarations give."""
+    """Every track whose stored EffectivePolicy differs from what its declarations and visible
+    links give."""
     if track_ids is None:
         track_ids = list(Track.objects.order_by("id").values_list("id", flat=True))
     differences: list[Difference] = []
     for chunk in _chunks(list(track_ids)):
         computed = compute_policies(chunk)
+        links = visible_links(chunk)
         stored = {p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)}
         tracks = Track.objects.in_bulk(chunk)
         for track_id in chunk:
@@ -925,6 +961,7 @@ def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Diff
                 "disputed": policy.disputed,
                 "provenance": provenance,
                 "answer_policy": policy_from_provenance(provenance),
+                "links": links.get(track_id, []),
             }
             current = stored.get(track_id)
             have = (
@@ -933,6 +970,7 @@ def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Diff
                     "disputed": current.disputed,
                     "provenance": current.provenance,
                     "answer_policy": current.answer_policy,
+                    "links": current.links,
                 }
                 if current
                 else {}

@@ -5,9 +5,16 @@ import threading
 import pytest
 from django.db import connection
 
-from consent.models import ChangeEvent
+from consent.models import ChangeEvent, TrackLink
 from consent.purposes import Purpose, Value
-from consent.services import PurposeChoice, TrackData, declare, register_track
+from consent.services import (
+    PurposeChoice,
+    TrackData,
+    add_links,
+    declare,
+    register_track,
+    remove_link,
+)
 from tests.api.conftest import KeyClient
 from tests.conftest import make_artist, verify_claims_of
 
@@ -37,7 +44,13 @@ def test_events_come_in_order_with_policy_previous_and_paging(api, artist):
     assert first["has_more"] is True and first["next_after"] == 2
     assert first["last_sequence"] == 4
     verified = first["events"][1]
-    assert verified["track"] == {"id": str(track.public_id), "isrc": "USRC17607839", "iswc": None}
+    assert verified["track"] == {
+        "id": str(track.public_id),
+        "isrc": "USRC17607839",
+        "iswc": None,
+        "links": [],
+    }
+    assert verified["previous_links"] == []
     assert verified["cause"] == "claim-verified"
     assert verified["previous"]["verification"]["status"] == "unverified"
     assert verified["policy"]["verification"] == {
@@ -142,15 +155,25 @@ def test_the_database_and_python_write_an_event_identically(artist):
     from api.events import COLUMNS, JSON_SQL, PAGE_SQL, event
 
     register(artist, isrc="USRC17607839")
-    register(artist, title="No ISRC")
+    untitled = register(artist, title="No ISRC")
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://a.b/t")})
+    add_links(artist, untitled, ["https://open.spotify.com/track/b", "https://soundcloud.com/a/t"])
+    remove_link(artist, TrackLink.objects.get(url="https://soundcloud.com/a/t"))
+    # An event recorded before link changes were events knows no links.
+    ChangeEvent.objects.filter(sequence=1).update(links=None, previous_links=None)
     with connection.cursor() as cursor:
         cursor.execute(PAGE_SQL.format(columns=COLUMNS), [0, 100])
         from_python = [orjson.loads(orjson.dumps(event(*row))) for row in cursor.fetchall()]
         cursor.execute(PAGE_SQL.format(columns=f"e.sequence, {JSON_SQL}"), [0, 100])
         from_database = [orjson.loads(text) for _, text in cursor.fetchall()]
-    assert len(from_python) == 4
+    assert len(from_python) == 6
     assert from_database == from_python
+    assert from_python[0]["track"]["links"] is None and from_python[0]["previous_links"] is None
+    assert from_python[-1]["track"]["links"] == ["https://open.spotify.com/track/b"]
+    assert from_python[-1]["previous_links"] == [
+        "https://open.spotify.com/track/b",
+        "https://soundcloud.com/a/t",
+    ]
 
 
 @pytest.mark.django_db

@@ -69,7 +69,8 @@ def test_changes_arrive_signed_in_order_in_one_batch(platform, artist, receiver)
     assert message.sequences == expected
     event = payload["data"]["events"][0]
     assert set(event) == {
-        "sequence", "track", "types", "policy", "previous", "disputed", "cause", "created_at"
+        "sequence", "track", "types", "policy", "previous", "previous_links", "disputed", "cause",
+        "created_at",
     }  # fmt: skip
     assert event["types"] == ["policy.changed"]
     endpoint.refresh_from_db()
