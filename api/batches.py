@@ -75,6 +75,7 @@ def _events_after(after: int, limit: int) -> list[dict]:
             "created_at",
             "links",
             "previous_links",
+            "track__audio_sha256",
         )[:limit]
     )
     return [

@@ -16,11 +16,12 @@ from consent.lookup import db_datetime, hot_cursor
 COLUMNS = (
     "e.sequence, t.public_id, t.isrc, t.iswc, CAST(e.policy AS text), "
     "CAST(e.previous AS text), e.disputed, e.cause, e.created_at, CAST(e.links AS text), "
-    "CAST(e.previous_links AS text)"
+    "CAST(e.previous_links AS text), t.audio_sha256"
 )
 JSON_SQL = (
     "json_build_object('sequence', e.sequence, 'track', json_build_object('id', t.public_id, "
-    "'isrc', t.isrc, 'iswc', NULLIF(t.iswc, ''), 'links', e.links), 'policy', e.policy, "
+    "'isrc', t.isrc, 'iswc', NULLIF(t.iswc, ''), 'audio_sha256', NULLIF(t.audio_sha256, ''), "
+    "'links', e.links), 'policy', e.policy, "
     "'previous', e.previous, 'previous_links', e.previous_links, "
     "'disputed', e.disputed, 'cause', e.cause, 'created_at', "
     "to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'))::text"
@@ -51,18 +52,25 @@ def event(
     created_at,
     links=None,
     previous_links=None,
+    audio_sha256="",
 ) -> dict:
     """`policy`, `previous`, `links` and `previous_links` as JSON text or as decoded values.
 
-    `track` names the identifiers a mirror keys on, as the snapshot's track does: id, isrc, iswc
-    and the track's visible links after the change; `previous_links` the links before it. Both
-    are null on events recorded before link changes were change events.
+    `track` names the identifiers a mirror keys on, as the snapshot's track does: id, isrc, iswc,
+    audio_sha256 and the track's visible links after the change; `previous_links` the links
+    before it. Both are null on events recorded before link changes were change events.
     """
     if not isinstance(public_id, uuid.UUID):  # SQLite keeps UUIDs as hex text
         public_id = uuid.UUID(public_id)
     return {
         "sequence": sequence,
-        "track": {"id": public_id, "isrc": isrc, "iswc": iswc or None, "links": _json(links)},
+        "track": {
+            "id": public_id,
+            "isrc": isrc,
+            "iswc": iswc or None,
+            "audio_sha256": audio_sha256 or None,
+            "links": _json(links),
+        },
         "policy": _json(policy),
         "previous": _json(previous),
         "previous_links": _json(previous_links),

@@ -117,6 +117,9 @@ class TrackSummary(serializers.Serializer):
     artist_credit = serializers.CharField()
     isrc = serializers.CharField(allow_null=True)
     iswc = serializers.CharField(allow_null=True)
+    audio_sha256 = serializers.CharField(
+        allow_null=True, help_text="SHA-256 of the audio file, when the owner gave one."
+    )
     links = serializers.ListField(child=serializers.CharField())
 
 
@@ -245,6 +248,7 @@ class EventTrack(serializers.Serializer):
     id = serializers.UUIDField()
     isrc = serializers.CharField(allow_null=True)
     iswc = serializers.CharField(allow_null=True)
+    audio_sha256 = serializers.CharField(allow_null=True)
     links = serializers.ListField(
         child=serializers.CharField(),
         allow_null=True,

@@ -113,13 +113,16 @@ def registered_answer(track: dict, disputed: bool, policy, sequence: int, verifi
     }
 
 
-def track_summary(public_id, title, artist_credit, isrc, iswc, links) -> dict:
+def track_summary(public_id, title, artist_credit, isrc, iswc, links, audio_sha256="") -> dict:
+    """The track as every answer, the snapshot and change events name it: each identifier a
+    platform may look it up or key a mirror by."""
     return {
         "id": public_id,
         "title": title,
         "artist_credit": artist_credit,
         "isrc": isrc,
         "iswc": iswc or None,
+        "audio_sha256": audio_sha256 or None,
         "links": links,
     }
 
@@ -154,7 +157,7 @@ _LINKS_AGGREGATE = {
 _CURRENT_SQL = (
     "SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc, p.disputed, "
     "CAST(p.answer_policy AS text), p.sequence, CAST(p.verification AS text), {links}, "
-    "t.{column} "
+    "t.audio_sha256, t.{column} "
     "FROM consent_track t LEFT JOIN consent_effectivepolicy p ON p.track_id = t.id "
     "WHERE {where}"
 )
@@ -255,11 +258,11 @@ _NO_CLAIM = orjson.dumps(verification_summary([])).decode()
 
 
 def _state_from_row(row: tuple) -> tuple:
-    _, public_id, title, credit, isrc, iswc, disputed, policy, sequence, proof, links, _ = row
+    _, public_id, title, credit, isrc, iswc, disputed, policy, sequence, proof, links, sha, _ = row
     if not isinstance(public_id, uuid.UUID):  # SQLite keeps UUIDs as hex text
         public_id = uuid.UUID(public_id)
     urls = sorted(links.split("\n")) if links else []
-    summary = track_summary(public_id, title, credit, isrc, iswc, urls)
+    summary = track_summary(public_id, title, credit, isrc, iswc, urls, sha)
     if not proof or proof == "{}":
         proof = _NO_CLAIM
     return summary, bool(disputed), policy or "{}", sequence or 0, proof
@@ -302,7 +305,7 @@ def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
     tracks = {
         row[0]: row
         for row in Track.objects.filter(id__in=ids, created_at__lte=at).values_list(
-            "id", "public_id", "title", "artist_credit", "isrc", "iswc"
+            "id", "public_id", "title", "artist_credit", "isrc", "iswc", "audio_sha256"
         )
     }
     links: dict[int, list[str]] = defaultdict(list)
@@ -320,7 +323,7 @@ def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
     )
     return {
         track_id: (
-            track_summary(*row[1:], links.get(track_id, [])),
+            track_summary(*row[1:6], links.get(track_id, []), row[6]),
             computed[track_id].disputed,
             policy_from_provenance(computed[track_id].provenance()),
             sequences.get(track_id, 0),

@@ -19,7 +19,7 @@ BLOCK = 5000
 
 # The tables of consent.models Track, EffectivePolicy, TrackLink and SequenceCounter.
 _TRACKS_SQL = """
-    SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc,
+    SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc, t.audio_sha256,
            p.disputed, CAST(p.answer_policy AS text), p.sequence, CAST(p.verification AS text)
     FROM consent_track t
     JOIN consent_effectivepolicy p ON p.track_id = t.id
@@ -34,7 +34,8 @@ _SEQUENCE_SQL = "SELECT value FROM consent_sequencecounter WHERE id = 1"
 def _merge(tracks: Iterator[tuple], links: Iterator[tuple]) -> Iterator[dict]:
     """Join two cursors ordered by track id, without holding either in memory."""
     pending = next(links, None)
-    for track_id, public_id, title, credit, isrc, iswc, disputed, policy, sequence, proof in tracks:
+    for row in tracks:
+        track_id, public_id, title, credit, isrc, iswc, sha, disputed, policy, sequence, proof = row
         urls = []
         while pending is not None and pending[0] <= track_id:
             if pending[0] == track_id:
@@ -42,7 +43,7 @@ def _merge(tracks: Iterator[tuple], links: Iterator[tuple]) -> Iterator[dict]:
             pending = next(links, None)
         if not isinstance(public_id, uuid.UUID):  # SQLite keeps UUIDs as hex text
             public_id = uuid.UUID(public_id)
-        summary = track_summary(public_id, title, credit, isrc, iswc, urls)
+        summary = track_summary(public_id, title, credit, isrc, iswc, urls, sha)
         yield registered_answer(
             summary, bool(disputed), orjson.Fragment(policy), sequence, orjson.Fragment(proof)
         )

@@ -48,6 +48,7 @@ def test_events_come_in_order_with_policy_previous_and_paging(api, artist):
         "id": str(track.public_id),
         "isrc": "USRC17607839",
         "iswc": None,
+        "audio_sha256": None,
         "links": [],
     }
     assert verified["previous_links"] == []

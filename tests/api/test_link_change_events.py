@@ -211,3 +211,19 @@ def test_an_endpoint_subscribed_to_link_changes_receives_the_added_and_removed_l
 def test_an_unknown_event_type_names_links_changed_among_the_choices():
     with pytest.raises(webhooks.WebhookError, match="links.changed"):
         webhooks.clean_event_types(["link.changed"])
+
+
+@pytest.mark.django_db(transaction=True)  # the snapshot reads committed rows on its own connection
+def test_the_snapshot_and_the_events_name_the_audio_hash_a_mirror_keys_on(api, artist):
+    from consent.services import TrackData, register_track
+
+    sha = "ab" * 32
+    data = TrackData(title="T", artist_credit="A", roles=["recording"], audio_sha256=sha)
+    track = register_track(artist, data).tracks[0]
+    event = api.get("/api/v1/changes").json()["events"][-1]
+    assert event["track"]["audio_sha256"] == sha
+    line = b"".join(api.get("/api/v1/snapshot").streaming_content).splitlines()[0]
+    assert json.loads(line)["track"]["audio_sha256"] == sha
+    looked_up = api.get("/api/v1/consent", {"sha256": sha}).json()
+    assert looked_up["track"]["id"] == str(track.public_id)
+    assert looked_up["track"]["audio_sha256"] == sha
