@@ -139,6 +139,11 @@ class MatchedTrack(serializers.Serializer):
 
 class Answer(serializers.Serializer):
     query = serializers.DictField(help_text="The identifier as asked.")
+    normalized = serializers.CharField(
+        required=False,
+        help_text="Only for `url`: the link as the registry normalizes it, which is what the "
+        "answer matched on (`https://youtu.be/ID?t=3` → `https://youtube.com/watch?v=ID`).",
+    )
     status = serializers.ChoiceField(["registered", "unregistered"])
     track = TrackSummary(allow_null=True)
     disputed = serializers.BooleanField()
@@ -161,12 +166,22 @@ class Answer(serializers.Serializer):
 
 class BatchResult(Answer):
     index = serializers.IntegerField()
-    status = serializers.ChoiceField(["registered", "unregistered", "error"])
+    status = serializers.ChoiceField(
+        ["registered", "unregistered", "unrecognised", "error"],
+        help_text="`unrecognised`: the item names an identifier the registry cannot read (not a "
+        "link, an ISRC with a wrong check…), so it can say nothing about it; `error`: the item "
+        "itself is malformed.",
+    )
     error = serializers.DictField(
         required=False, help_text="Only when `status` is `error`: what is wrong with the item."
     )
+    reason = serializers.CharField(
+        required=False,
+        help_text="Only when `status` is `unrecognised`: why the identifier cannot be read.",
+    )
     as_of = None
-    # An item in error carries only `index`, `query`, `status` and `error`.
+    # An item in error carries only `index`, `query`, `status` and `error`; an unrecognised one
+    # `index`, `query`, `status` and `reason`.
     track = TrackSummary(allow_null=True, required=False)
     disputed = serializers.BooleanField(required=False)
     verification = VerificationSummary(
@@ -206,7 +221,7 @@ class BatchRequest(serializers.Serializer):
 class BatchResponse(serializers.Serializer):
     as_of = serializers.DateTimeField()
     count = serializers.IntegerField()
-    errors = serializers.IntegerField()
+    errors = serializers.IntegerField(help_text="Items answered `error` or `unrecognised`.")
     results = BatchResult(many=True)
 
 
@@ -296,6 +311,18 @@ class SpawningResult(serializers.Serializer):
     url = serializers.CharField()
     optOut = serializers.BooleanField()  # noqa: N815 (the compatible API's own field name)
     optIn = serializers.BooleanField()  # noqa: N815
+    normalized = serializers.CharField(
+        allow_null=True,
+        help_text="The link as the registry normalizes it, which the answer matched on; null "
+        "when the line is not a link the registry can read.",
+    )
+    status = serializers.ChoiceField(
+        ["registered", "unregistered", "unrecognised"],
+        help_text="Whether the link is registered; `unrecognised` when it cannot be read.",
+    )
+    reason = serializers.CharField(
+        required=False, help_text="Only when `status` is `unrecognised`: why."
+    )
 
 
 def _problems(*codes: int) -> dict:

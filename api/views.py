@@ -136,6 +136,10 @@ def check_batch_size(count: int, what: str) -> None:
         )
 
 
+class UnrecognisedIdentifier(InvalidIdentifier):
+    """A well-formed item whose identifier the registry cannot read (answered `unrecognised`)."""
+
+
 def parse_item(item) -> Query:
     if not isinstance(item, dict) or len(item) != 1:
         raise InvalidIdentifier(
@@ -143,7 +147,17 @@ def parse_item(item) -> Query:
             'e.g. {"isrc": "USRC17607839"}.'
         )
     ((kind, value),) = item.items()
-    return parse_query(kind, value)
+    if kind not in KINDS or not isinstance(value, str):
+        return parse_query(kind, value)  # raises, saying what is wrong with the item
+    try:
+        return parse_query(kind, value)
+    except InvalidIdentifier as exc:
+        raise UnrecognisedIdentifier(str(exc)) from exc
+
+
+def with_normalized(answer: dict, query: Query) -> dict:
+    """A URL answer names the link it matched on, as the registry normalizes links."""
+    return answer | {"normalized": query.value} if query.kind == "url" else answer
 
 
 # --- Lookups -----------------------------------------------------------------------------------
@@ -167,7 +181,9 @@ class ConsentView(APIView):
         except InvalidIdentifier as exc:
             raise invalid(str(exc), errors=[{"field": kind, "detail": str(exc)}]) from exc
         at = parse_as_of(params.get("as_of"))
-        body = {"query": {kind: params[kind]}} | answer_queries([query], at)[0]
+        body = {"query": {kind: params[kind]}} | with_normalized(
+            answer_queries([query], at)[0], query
+        )
         # The ETag covers the answer, not the moment it was asked; `as_of` is spliced into the
         # encoded answer rather than encoding it twice.
         encoded = dumps(body)
@@ -200,16 +216,29 @@ class ConsentBatchView(APIView):
         at = parse_as_of(data.get("as_of", request.query_params.get("as_of")))
         queries: list[Query | None] = []
         errors: dict[int, str] = {}
+        unrecognised: dict[int, str] = {}
         for index, item in enumerate(items):
             try:
                 queries.append(parse_item(item))
+            except UnrecognisedIdentifier as exc:
+                queries.append(None)
+                unrecognised[index] = str(exc)
             except InvalidIdentifier as exc:
                 queries.append(None)
                 errors[index] = str(exc)
         answers = iter(answer_queries([q for q in queries if q is not None], at))
         results = []
         for index, (item, query) in enumerate(zip(items, queries, strict=True)):
-            if query is None:
+            if index in unrecognised:
+                results.append(
+                    {
+                        "index": index,
+                        "query": item,
+                        "status": "unrecognised",
+                        "reason": unrecognised[index],
+                    }
+                )
+            elif query is None:
                 results.append(
                     {
                         "index": index,
@@ -219,12 +248,13 @@ class ConsentBatchView(APIView):
                     }
                 )
             else:
-                results.append({"index": index, "query": item} | next(answers))
+                answer = with_normalized(next(answers), query)
+                results.append({"index": index, "query": item} | answer)
         return Response(
             {
                 "as_of": iso(at or timezone.now()),
                 "count": len(results),
-                "errors": len(errors),
+                "errors": len(errors) + len(unrecognised),
                 "results": results,
             }
         )
@@ -372,13 +402,24 @@ class SpawningQueryView(APIView):
         urls = [line.strip() for line in text.splitlines() if line.strip()]
         check_batch_size(len(urls), "URLs")
         normalized: list[str | None] = []
-        for url in urls:
+        reasons: dict[int, str] = {}
+        for index, url in enumerate(urls):
             try:
                 normalized.append(parse_query("url", url).value)
-            except InvalidIdentifier:
+            except InvalidIdentifier as exc:
                 normalized.append(None)  # never registered: no reservation
-        policies = url_policies(normalized)
-        results = [spawning_answer(url, policy) for url, policy in zip(urls, policies, strict=True)]
+                reasons[index] = str(exc)
+        found: set[str] = set()
+        policies = url_policies(normalized, found)
+        results = []
+        for index, (url, link, policy) in enumerate(zip(urls, normalized, policies, strict=True)):
+            # Beside the compatible fields: the link as matched, and whether it is registered.
+            result = spawning_answer(url, policy) | {"normalized": link}
+            if link is None:
+                result |= {"status": "unrecognised", "reason": reasons[index]}
+            else:
+                result["status"] = "registered" if link in found else "unregistered"
+            results.append(result)
         return Response({"urls": results})
 
 

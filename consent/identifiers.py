@@ -5,6 +5,7 @@ a person can act on.
 """
 
 import re
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from stdnum import isni as stdnum_isni
@@ -107,6 +108,7 @@ TRACKING_PARAMETERS = frozenset(
         "_hsenc",
         "_hsmi",
         "yclid",
+        "_ga",
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -116,22 +118,148 @@ MAX_HOST_LENGTH = 253  # RFC 1035
 _HOST_RE = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 
 
-# A link already in canonical form: lowercase ASCII host with a dot and no `www.`, no port, a
-# path of characters that need no encoding and no trailing slash, no query, no fragment. The
-# compatibility query gets 10,000 of these per request; a property test holds this shortcut to
-# the full normalization.
+@dataclass(frozen=True)
+class PlatformRule:
+    """How one platform writes the same page several ways, and which form the registry keeps.
+
+    `host`: the canonical host (the rule's own host when empty). `drop`: parameters that never
+    identify content there, beside TRACKING_PARAMETERS and utm_*. `rewrites`: (path pattern, new
+    path) pairs, the first that matches the whole path wins; the new path may end in a query
+    (`/watch?v={id}`) whose parameters join the link's. `only`: (path, parameters) pairs: on that
+    path every other parameter is dropped.
+    """
+
+    host: str = ""
+    drop: frozenset[str] = frozenset()
+    drop_prefixes: tuple[str, ...] = ()
+    rewrites: tuple[tuple[re.Pattern, str], ...] = ()
+    only: tuple[tuple[str, frozenset[str]], ...] = ()
+    rewritten_host: str = ""  # the host of a rewritten link, when only those change host
+
+
+def _path(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+_YOUTUBE = PlatformRule(
+    host="youtube.com",
+    drop=frozenset({"si", "feature", "pp", "ab_channel"}),
+    rewrites=(
+        (_path(r"/shorts/(?P<id>[^/]+)"), "/watch?v={id}"),
+        (_path(r"/embed/(?P<id>[^/]+)"), "/watch?v={id}"),
+        (_path(r"/live/(?P<id>[^/]+)"), "/watch?v={id}"),
+    ),
+    # A video is its `v`: the start time (`t`), the playlist it was opened from (`list`,
+    # `index`) and the share tracking only say how it was reached.
+    only=(("/watch", frozenset({"v"})),),
+)
+_SOUNDCLOUD = PlatformRule(host="soundcloud.com", drop=frozenset({"si", "in", "ref"}))
+_SPOTIFY = PlatformRule(
+    drop=frozenset({"si", "context", "nd", "go", "dl_branch"}),
+    rewrites=((_path(r"/intl-[a-z]{2}(?:[-_][a-z]{2})?(?P<rest>/.+)"), "{rest}"),),
+)
+_TIDAL = PlatformRule(
+    host="tidal.com",
+    drop=frozenset({"u"}),
+    rewrites=(
+        (_path(r"/browse(?P<rest>/(?:track|album|artist|video|playlist|mix)/.+)"), "{rest}"),
+    ),
+)
+
+# Per-platform canonical forms, by host (after `www.` is dropped). Short links that only the
+# platform can resolve stay as they are: `on.soundcloud.com/…` and `deezer.page.link/…` name a
+# page the registry cannot know without asking the platform, which it never does while
+# answering, so they match only when registered in that same short form.
+PLATFORM_RULES: dict[str, PlatformRule] = {
+    "youtube.com": _YOUTUBE,
+    "m.youtube.com": _YOUTUBE,
+    "music.youtube.com": _YOUTUBE,
+    # `youtu.be/ID` is a video; any other youtu.be path is left alone.
+    "youtu.be": PlatformRule(
+        rewritten_host="youtube.com",
+        drop=_YOUTUBE.drop,
+        rewrites=((_path(r"/(?P<id>[^/]+)"), "/watch?v={id}"),),
+        only=_YOUTUBE.only,
+    ),
+    "soundcloud.com": _SOUNDCLOUD,
+    "m.soundcloud.com": _SOUNDCLOUD,
+    "open.spotify.com": _SPOTIFY,
+    "music.apple.com": PlatformRule(
+        # `i` names the track on an album page and is kept.
+        drop=frozenset({"uo", "at", "ct", "app", "ls", "itscg", "itsct", "mt"}),
+    ),
+    "bandcamp.com": PlatformRule(
+        drop=frozenset({"from", "label", "tab"}), drop_prefixes=("search_",)
+    ),
+    "deezer.com": PlatformRule(
+        rewrites=(
+            (
+                _path(
+                    r"/[a-z]{2}(?:-[a-z]{2})?"
+                    r"(?P<rest>/(?:track|album|artist|playlist|episode|show)/.+)"
+                ),
+                "{rest}",
+            ),
+        ),
+    ),
+    "tidal.com": _TIDAL,
+    "listen.tidal.com": _TIDAL,
+}
+# Hosts whose every subdomain follows the parent's rule (each artist has `name.bandcamp.com`).
+_RULES_FOR_SUBDOMAINS = ("bandcamp.com",)
+
+
+def platform_rule(host: str) -> PlatformRule | None:
+    rule = PLATFORM_RULES.get(host)
+    if rule is None:
+        for parent in _RULES_FOR_SUBDOMAINS:
+            if host.endswith("." + parent):
+                return PLATFORM_RULES[parent]
+    return rule
+
+
+def canonical_host(host: str) -> str:
+    """The host a platform's links are stored under (`m.soundcloud.com` → `soundcloud.com`)."""
+    rule = platform_rule(host)
+    return rule.host if rule is not None and rule.host else host
+
+
+def _rewrite(rule: PlatformRule, path: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """The rule's path for `path` and the parameters its rewrite adds; None: no rewrite."""
+    for pattern, template in rule.rewrites:
+        match = pattern.fullmatch(path)
+        if match:
+            groups = match.groupdict()
+            new_path, _, query = template.partition("?")
+            added = []
+            for pair in query.split("&") if query else ():
+                name, _, value = pair.partition("=")
+                added.append((name, unquote(value.format(**groups))))
+            return _clean_path(new_path.format(**groups)), added
+    return None
+
+
+# A link already in canonical form: https, lowercase ASCII host with a dot and no `www.`, no
+# port, a path of characters that need no encoding and no trailing slash, no query, no fragment,
+# on a host no platform rule rewrites or a path its rule leaves alone. The compatibility query
+# gets 10,000 of these per request; a property test holds this shortcut to the full
+# normalization.
 _CANONICAL_URL = re.compile(
-    r"https?://(?!www\.)(?P<host>[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})+)"
-    r"(?:/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*[A-Za-z0-9\-._~!$&'()*+,;=:@])?"
+    r"https://(?!www\.)(?P<host>[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})+)"
+    r"(?P<path>/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*[A-Za-z0-9\-._~!$&'()*+,;=:@])?"
 )
 
 
-def normalize_url(raw: str) -> str:
+def normalize_url(raw: str, *, keep_scheme: bool = False) -> str:
     """Canonical form of a link so that the same page written two ways matches.
 
-    Lowercase scheme and host (IDNA-encoded), no default port, no `www.`, no fragment, no
-    tracking parameters (utm_* and the list above), remaining parameters sorted, no trailing
-    slash on a path, percent-encoding made uniform. `http` and `https` are kept apart.
+    `https` for every web link (`http://x` and `https://x` are one page to a listener), lowercase
+    host (IDNA-encoded), no default port, no `www.`, no fragment, no tracking parameters (utm_*
+    and the list above), the platform's own canonical form (PLATFORM_RULES), remaining parameters
+    sorted, no trailing slash on a path, percent-encoding made uniform.
+
+    `keep_scheme` keeps `http` for a page the registry fetches (a proof page), where the scheme
+    says how to reach it.
     """
     text = raw.strip()
     canonical = _CANONICAL_URL.fullmatch(text)
@@ -140,9 +268,19 @@ def normalize_url(raw: str) -> str:
         and len(text) <= MAX_URL_LENGTH
         and len(canonical["host"]) <= MAX_HOST_LENGTH
         and not _NEEDS_PATH_CLEANING.search(text, canonical.end("host"))
+        and _no_rule_applies(canonical["host"], canonical["path"] or "")
     ):
         return text
-    return _normalize_url_fully(raw)
+    return _normalize_url_fully(raw, keep_scheme=keep_scheme)
+
+
+def _no_rule_applies(host: str, path: str) -> bool:
+    rule = platform_rule(host)
+    if rule is None:
+        return True
+    if rule.host and rule.host != host:
+        return False
+    return not any(pattern.fullmatch(path) for pattern, _ in rule.rewrites)
 
 
 # A path with an empty segment (`//`) or a dot segment (`/./`, `/../`) names, to any standard URL
@@ -167,7 +305,12 @@ def _clean_path(path: str) -> str:
     return "/" + "/".join(segments) if segments else ""
 
 
-def _normalize_url_fully(raw: str) -> str:
+def _tracking(key: str) -> bool:
+    key = key.lower()
+    return key.startswith("utm_") or key in TRACKING_PARAMETERS
+
+
+def _normalize_url_fully(raw: str, *, keep_scheme: bool = False) -> str:
     text = raw.strip()
     if not text:
         raise InvalidIdentifier("A link cannot be empty.")
@@ -186,13 +329,32 @@ def _normalize_url_fully(raw: str) -> str:
     host = normalize_host(parts.hostname or "")
     if not host or "." not in host:
         raise InvalidIdentifier(f"“{raw.strip()}” has no valid host name.")
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    default_port = port in (None, _DEFAULT_PORTS[scheme])
+    if not keep_scheme:
+        # `http://x:443` is `https://x` too: the port is the scheme's default once it is https.
+        default_port = default_port or port == _DEFAULT_PORTS["https"]
+        scheme = "https"
     path = _clean_path(parts.path)
     query_pairs = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMETERS
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _tracking(k)
     ]
+    rule = platform_rule(host)
+    if rule is not None:
+        host = rule.host or host
+        rewritten = _rewrite(rule, path)
+        if rewritten is not None:
+            path, added = rewritten
+            query_pairs = added + query_pairs
+            host = rule.rewritten_host or host
+        kept = dict(rule.only).get(path)
+        query_pairs = [
+            (k, v)
+            for k, v in query_pairs
+            if k not in rule.drop
+            and not k.startswith(rule.drop_prefixes)
+            and (kept is None or k in kept)
+        ]
+    netloc = host if default_port else f"{host}:{port}"
     query = urlencode(sorted(query_pairs), quote_via=quote)
     normalized = urlunsplit((scheme, netloc, path, query, ""))
     # Checked again after encoding: one typed character can become up to nine stored ones.

@@ -282,14 +282,17 @@ def _policy_of(values: tuple[str, ...]) -> Policy:
     return Policy(values={p: Value(v) for p, v in zip(_COLUMN_PURPOSES, values, strict=True)})
 
 
-def url_policies(urls: Sequence[str | None]) -> list[Policy]:
+def url_policies(urls: Sequence[str | None], found: set[str] | None = None) -> list[Policy]:
     """The policy in force now for each normalized URL (None: no URL), most restrictive across
-    the tracks that share it; what the robots-style answers need, without provenance."""
+    the tracks that share it; what the robots-style answers need, without provenance. `found`,
+    when given, receives the URLs that are registered."""
     per_url: dict[str, tuple[str, ...]] = {}
     for url, *values in select_where_in(_URL_VALUES_SQL, "l.url", sorted({u for u in urls if u})):
         known = per_url.get(url, values)
         pairs = zip(known, values, strict=True)
         per_url[url] = tuple(max(a, b, key=_RANK.__getitem__) for a, b in pairs)
+    if found is not None:
+        found.update(per_url)
     unset = ("unset",) * len(_COLUMN_PURPOSES)
     return [_policy_of(per_url.get(url, unset) if url else unset) for url in urls]
 

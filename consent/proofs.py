@@ -179,7 +179,7 @@ def start(creator: Creator, raw_url: str) -> ProfileProof:
     """The creator's proof for a URL, created with a fresh token if there is none yet."""
     refuse_if_suspended(creator)
     try:
-        url = normalize_url(raw_url)
+        url = normalize_url(raw_url, keep_scheme=True)
     except InvalidIdentifier as exc:
         raise ConsentError(str(exc)) from exc
     if urlsplit(url).netloc == _registry_netloc():
@@ -538,7 +538,7 @@ def recheck_due(now=None) -> dict[str, int]:
 def prove_by_account(creator: Creator, raw_url: str, provider: str, uid: str) -> CheckResult:
     """A connected account proves the profile it belongs to (its URL from the provider's API)."""
     refuse_if_suspended(creator)
-    url = normalize_url(raw_url)
+    url = normalize_url(raw_url, keep_scheme=True)
     now = timezone.now()
     with transaction.atomic():
         lock_consent_writes()
@@ -562,7 +562,7 @@ def account_removed(creator_id: int, provider: str, uid: str, keep: str = "") ->
             creator_id=creator_id, method=Method.ACCOUNT, provider=provider, account_uid=uid
         )
         if keep:
-            gone = gone.exclude(url=normalize_url(keep))
+            gone = gone.exclude(url=normalize_url(keep, keep_scheme=True))
         for proof in gone:
             ended += len(
                 end_verifications(

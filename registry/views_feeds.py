@@ -27,7 +27,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from consent.identifiers import InvalidIdentifier, normalize_host
+from consent.identifiers import InvalidIdentifier, canonical_host, normalize_host
 from consent.models import Creator
 from registry import feeds
 from registry.feeds import CreatorKit, Document, HostFeed
@@ -227,14 +227,15 @@ def _host_file(
     not_found: Callable[[str], HttpResponse],
 ) -> HttpResponse:
     try:
-        canonical = normalize_host(host)
+        canonical = canonical_host(normalize_host(host))
     except InvalidIdentifier:
         return not_found(NO_SUCH_HOST)
     if not canonical:
         return not_found(NO_SUCH_HOST)
     if canonical != host:
         # `WWW.SoundCloud.com` and `bücher.de` name the hosts stored as `soundcloud.com` and
-        # `xn--bcher-kva.de`: one URL per host, so every spelling reaches the same file.
+        # `xn--bcher-kva.de`, and `m.soundcloud.com` the same pages as `soundcloud.com`: one URL
+        # per host, so every spelling reaches the same file.
         return HttpResponsePermanentRedirect(reverse(url_name, args=[canonical]))
     if not feeds.host_is_known(canonical):
         return not_found(NO_SUCH_HOST)

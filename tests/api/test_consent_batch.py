@@ -31,7 +31,9 @@ def tracks(artist):
     return result.tracks
 
 
-def test_mixed_items_are_answered_in_order_with_per_item_errors(api, tracks):
+def test_mixed_items_are_answered_in_order_with_per_item_errors_and_unrecognised_identifiers(
+    api, tracks
+):
     items = [
         {"isrc": "USRC17600003"},
         {"url": "https://open.spotify.com/track/song7"},
@@ -50,7 +52,7 @@ def test_mixed_items_are_answered_in_order_with_per_item_errors(api, tracks):
     assert [r["status"] for r in results] == [
         "registered",
         "registered",
-        "error",
+        "unrecognised",
         "unregistered",
         "error",
         "error",
@@ -61,7 +63,7 @@ def test_mixed_items_are_answered_in_order_with_per_item_errors(api, tracks):
     assert results[6]["track"]["title"] == "Song 12"
     assert results[0]["policy"]["train-ai"]["value"] == "deny"
     assert results[2]["query"] == {"isrc": "bad"}
-    assert "ISRC" in results[2]["error"]["detail"]
+    assert "ISRC" in results[2]["reason"] and "error" not in results[2]
     assert results[5]["error"]["type"] == "/api/problems/invalid-request"
 
 
@@ -127,4 +129,4 @@ def test_unicode_and_long_identifiers_never_500(api, artist):
     response = post(api, {"items": items})
     assert response.status_code == 200
     statuses = [r["status"] for r in response.json()["results"]]
-    assert statuses == ["unregistered", "error", "error", "error"]
+    assert statuses == ["unregistered", "unrecognised", "unrecognised", "error"]

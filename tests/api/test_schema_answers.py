@@ -144,9 +144,39 @@ def test_a_batch_answer_is_what_the_schema_documents(api, registry, validate):
         "registered",
         "registered",
         "unregistered",
-        "error",
+        "unrecognised",
     ]
     validate(body, "BatchResponse")
+    links = [{"url": "http://www.soundcloud.com/owner/night-drive?si=x"}, {"url": "nonsense"}]
+    links.append({"isrc": 12})
+    body = api.post(
+        "/api/v1/consent/batch", {"items": links}, content_type="application/json"
+    ).json()
+    assert [r["status"] for r in body["results"]] == ["registered", "unrecognised", "error"]
+    assert body["results"][0]["normalized"] == "https://soundcloud.com/owner/night-drive"
+    validate(body, "BatchResponse")
+
+
+@pytest.mark.django_db
+def test_a_url_lookup_answer_names_its_normalized_link_as_documented(api, registry, validate):
+    asked = "http://m.soundcloud.com/owner/night-drive/?utm_source=x"
+    answer = api.get("/api/v1/consent", {"url": asked}).json()
+    assert answer["status"] == "registered"
+    assert answer["query"] == {"url": asked}
+    assert answer["normalized"] == "https://soundcloud.com/owner/night-drive"
+    validate(answer, "Answer")
+
+
+@pytest.mark.django_db
+def test_a_compatibility_answer_is_what_the_schema_documents(api, registry, validate):
+    lines = "https://m.soundcloud.com/owner/night-drive\nhttps://unknown.example/x\nnot a link"
+    response = api.post("/api/v2/query/urls/", lines, content_type="text/plain")
+    assert response.status_code == 200
+    body = response.json()
+    assert [u["status"] for u in body["urls"]] == ["registered", "unregistered", "unrecognised"]
+    assert body["urls"][0]["normalized"] == "https://soundcloud.com/owner/night-drive"
+    assert body["urls"][2]["normalized"] is None and body["urls"][2]["reason"]
+    validate(body, "SpawningAnswer")
 
 
 @pytest.mark.django_db
