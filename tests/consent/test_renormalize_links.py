@@ -15,7 +15,7 @@ from consent.services import PurposeChoice, TrackData, declare, register_track
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("consent.migrations.0012_renormalize_links")
+migration = importlib.import_module("consent.migrations.0013_renormalize_links")
 
 
 def stored_as(track, url: str, age_minutes: int) -> TrackLink:

@@ -7,6 +7,10 @@ are hidden as removed (the rows stay for the record). Proof pages keep their sch
 fetches them); a proof that would become a second proof of the same page for its creator is left
 as it is. Links that no longer normalize (none should) are left as they are. Not reversible: the
 forms links were typed in are not kept.
+
+Each track's stored link set (EffectivePolicy.links) is left as it was, so `manage.py
+rebuild_policies`, run after migrating (README, "Upgrading"), finds every track whose links
+changed and writes its change event: mirrors learn the new forms through the feed.
 """
 
 from django.db import migrations
@@ -85,7 +89,7 @@ def forward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0011_profile_proofs"),
+        ("consent", "0012_link_change_events"),
     ]
 
     operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
