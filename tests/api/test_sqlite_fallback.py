@@ -41,5 +41,13 @@ def test_the_api_answers_on_sqlite(tmp_path):
     assert out["sequence"] == "2"
     assert row["policy"] == lookup["policy"] and row["track"] == lookup["track"]
     assert out["compat"] == {
-        "urls": [{"url": "https://open.spotify.com/track/night", "optOut": True, "optIn": False}]
+        "urls": [
+            {
+                "url": "https://open.spotify.com/track/night",
+                "optOut": True,
+                "optIn": False,
+                "status": "registered",
+                "normalized": "https://open.spotify.com/track/night",
+            }
+        ]
     }

@@ -316,7 +316,9 @@ def check_compat(scene: Scene, step: str) -> None:
         expected = scene.expected_for("url", url, step)
         opt_in = all(expected[p] == ("allow", OWNER) for p in (TAI, TGEN))
         opt_out = expected[TAI][0] in RESERVED or expected[TGEN][0] in RESERVED
-        assert answers[url] == {"url": url, "optOut": opt_out, "optIn": opt_in}, (step, url)
+        answer = {key: answers[url][key] for key in ("url", "optOut", "optIn")}
+        assert answer == {"url": url, "optOut": opt_out, "optIn": opt_in}, (step, url)
+        assert answers[url]["status"] == "registered"
     assert answers[CONTROL_URL]["optIn"], "a verified owner's allow is an opt-in"
     assert not answers[STRANGER_URL]["optIn"]
 
