@@ -191,8 +191,8 @@ class TrackSignals:
     def rsl(self) -> Document:
         """The track's public page and every registered link: one work, one set of terms."""
         links = list(self.track.links.order_by("url").values_list("url", "created_at"))
-        urls = [track_page_url(self.track.public_id), *(url for url, _ in links)]
-        contents = [RslContent(url, self.policy) for url in urls]
+        page = RslContent(track_page_url(self.track.public_id), self.policy, exact=False)
+        contents = [page, *(RslContent(url, self.policy) for url, _ in links)]
         changed = max([self.last_modified, *(created for _, created in links)])
         return Document(rsl_xml(contents), RSL_MEDIA_TYPE, changed)
 
@@ -288,7 +288,7 @@ def registry_tdmrep_json() -> Document:
 def registry_rsl() -> Document:
     page_url = url_for_each("track_public")
     contents = (
-        RslContent(page_url(row["track__public_id"]), policy_from_row(row))
+        RslContent(page_url(row["track__public_id"]), policy_from_row(row), exact=False)
         for row in _stating_policies()
     )
     return Document(rsl_xml(contents), RSL_MEDIA_TYPE, _registry_changed())

@@ -62,8 +62,10 @@ def link_path(url: str) -> str:
 def url_pattern(url: str, exact: bool = True) -> str:
     """A pattern for RSL `<content url>`: a path pattern, or an absolute URL with its path encoded.
 
-    RSL 1.0 accepts either form. Absolute URLs keep their scheme and host and get no `$`: they
-    name one asset already.
+    RSL 1.0 accepts either form, and matches both as RFC 9309 patterns (RSL 1.0 §3.3), so an
+    absolute URL is a prefix too: `…/song` would also cover `…/song-remix`. An exact URL (a
+    registered link) therefore ends with `$` like an exact path; a prefix (the registry's own
+    `/t/<id>/` page, a creator's whole site) does not.
     """
     if url.startswith("/"):
         return path_pattern(url, exact)
@@ -78,4 +80,5 @@ def url_pattern(url: str, exact: bool = True) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = f"{host}:{port}" if port else host
-    return f"{parts.scheme}://{netloc}{encode_path(link_path(url))}"
+    pattern = f"{parts.scheme}://{netloc}{encode_path(link_path(url))}"
+    return pattern + "$" if exact else pattern

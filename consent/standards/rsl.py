@@ -5,9 +5,21 @@ more `<license>` elements, alternatives a licensee may choose between. A license
 `<permits type="usage">` and one `<prohibits type="usage">`, each a space-separated token list
 (RSL 1.0 §3.5), an optional `<payment>`, and the content has a `<terms>` link.
 
-The registry writes, per content: a free license that permits what is allowed and prohibits
-everything else that was declared; and, when some uses are licence-only, a second license that
-permits those uses against a payment whose `<custom>` link is the artist's terms or contact.
+How RSL reads a licence decides what the registry may write (docs/standards.md, "RSL 1.0"):
+
+- A `<license>` without `<payment>` is free (§3.7), and a `<prohibits>` list alone leaves every
+  other use permitted (§3.5). So the free licence is written only when something is `allow`, and
+  always with a `<permits>` naming exactly the allowed tokens; denied tokens are repeated in its
+  `<prohibits>`.
+- A use that no licence permits is unlicensed (§3.1.1, §4.3). A content whose policy allows
+  nothing and offers nothing for a fee is therefore left out: its only licence would be a grant.
+- A usage both permitted and prohibited in one content is not licensed at all (§3.1.1), so a
+  licence-only token is never prohibited in the free licence; the paid licences permit it.
+- Licence-only tokens are offered against a payment only when someone can be paid: the terms
+  (`<custom>`, §3.9, and `<terms>`, §3.17) or a contact (`<legal type="contact">`, §3.13). The
+  payment type says what is paid for (§3.7): `training` for `ai-train`, `use` (each time the
+  content contributes to an AI output) for `ai-input`, none for anything else.
+
 Serialized with `xml.etree`, which escapes every text and attribute.
 """
 
@@ -18,14 +30,22 @@ from dataclasses import dataclass
 from consent.purposes import Value
 from consent.standards import rules
 from consent.standards.paths import url_pattern
-from consent.standards.policy import Policy
+from consent.standards.policy import Licence, Policy
 
 RSL_NAMESPACE = "https://rslstandard.org/rsl"
+
+# RSL 1.0 §3.7 payment types for the tokens whose per-use payment RSL names; `None` writes a
+# `<payment>` without a type: a licence on the artist's terms, paid as those terms say.
+PAYMENT_TYPES: dict[str, str] = {"ai-train": "training", "ai-input": "use"}
 
 
 @dataclass(frozen=True)
 class RslContent:
-    """An asset (a URL, or a path pattern on the host serving the file) and its policy."""
+    """An asset (a URL, or a path pattern on the host serving the file) and its policy.
+
+    `exact` is for one registered link (RFC 9309 `$`); the registry's own `/t/<id>/` pages and
+    a creator's whole site (`/`) are prefixes.
+    """
 
     url: str
     policy: Policy
@@ -37,35 +57,54 @@ def _usage(parent: ET.Element, element: str, tokens: list[str]) -> None:
         ET.SubElement(parent, element, type="usage").text = " ".join(tokens)
 
 
+def _offered(licence: Licence | None) -> bool:
+    """Whether a licence names someone to obtain it from: its terms or a contact address."""
+    return licence is not None and bool(licence.terms_link or licence.mailto)
+
+
+def _paid(content: ET.Element, tokens: list[str], denied: list[str], licence: Licence) -> None:
+    """One paid licence per payment type, each naming the terms and the contact."""
+    groups: dict[str | None, list[str]] = {}
+    for token in tokens:
+        groups.setdefault(PAYMENT_TYPES.get(token), []).append(token)
+    for payment_type, permitted in groups.items():
+        paid = ET.SubElement(content, "license")
+        _usage(paid, "permits", permitted)
+        _usage(paid, "prohibits", denied)
+        attributes = {"type": payment_type} if payment_type else {}
+        payment = ET.SubElement(paid, "payment", attributes)
+        if licence.terms_link:
+            ET.SubElement(payment, "custom").text = licence.terms_link
+        if licence.mailto:
+            # §3.13: `contact` is a URL or an email address, never a `<terms>` link.
+            ET.SubElement(paid, "legal", type="contact").text = licence.mailto.removeprefix(
+                "mailto:"
+            )
+
+
 def _content(root: ET.Element, item: RslContent) -> None:
     usage = rules.rsl_usage(item.policy)
-    if not usage:
-        return
     allowed = [token for token, value in usage.items() if value == Value.ALLOW]
     denied = [token for token, value in usage.items() if value == Value.DENY]
-    licensed = [token for token, value in usage.items() if value == Value.LICENSE]
-    content = ET.SubElement(root, "content", url=url_pattern(item.url, item.exact))
-    free = ET.SubElement(content, "license")
-    _usage(free, "permits", allowed)
-    _usage(free, "prohibits", denied + licensed)
-    if allowed:
-        ET.SubElement(free, "payment", type="free")
-    if not licensed:
-        return
     licence = item.policy.licence
-    link = licence.url if licence else ""
-    paid = ET.SubElement(content, "license")
-    _usage(paid, "permits", licensed)
-    _usage(paid, "prohibits", denied)
-    # `training` is RSL's payment for training use; anything wider is paid per `use`.
-    payment = ET.SubElement(paid, "payment", type="training" if licensed == ["ai-train"] else "use")
-    if link:
-        ET.SubElement(payment, "custom").text = link
-        ET.SubElement(content, "terms").text = link
+    licensed = [token for token, value in usage.items() if value == Value.LICENSE]
+    offered = licensed if _offered(licence) else []
+    if not allowed and not offered:
+        return
+    content = ET.SubElement(root, "content", url=url_pattern(item.url, item.exact))
+    if allowed:
+        free = ET.SubElement(content, "license")
+        _usage(free, "permits", allowed)
+        _usage(free, "prohibits", denied)
+        ET.SubElement(free, "payment", type="free")
+    if offered and licence is not None:
+        _paid(content, offered, denied, licence)
+        if licence.terms_link:
+            ET.SubElement(content, "terms").text = licence.terms_link
 
 
 def rsl_xml(contents: Iterable[RslContent]) -> str:
-    """The document. Contents whose policy states no RSL usage are left out, never guessed."""
+    """The document. Contents that license nothing are left out, never guessed."""
     root = ET.Element("rsl", xmlns=RSL_NAMESPACE)
     for item in contents:
         _content(root, item)

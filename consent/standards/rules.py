@@ -116,26 +116,49 @@ def spawning_answer(url: str, policy: Policy) -> dict[str, object]:
     return {"url": url, "optOut": spawning_opt_out(policy), "optIn": spawning_opt_in(policy)}
 
 
-def rsl_usage(policy: Policy) -> dict[str, Value]:
-    """RSL 1.0 usage tokens and the value each takes (STANDARDS.md, "Mapping").
+def _rsl_value(values: list[Value]) -> Value:
+    """The value of an RSL token that stands for several registry purposes.
 
-    `ai-train` comes from both training purposes, the most restrictive winning. `tdm` is RSL's
-    broad token: `all` when search carries the same value, else `ai-all`, so that a TDM choice
-    never states a search preference the artist did not make. It is written only when no
-    narrower token says otherwise, so a reader never meets "prohibits all" beside "permits
-    ai-train".
+    The most restrictive stated value, except that `allow` needs every purpose allowed: a token
+    that also covers a purpose the artist left unset must not grant it for free.
+    """
+    stated = most_restrictive(values)
+    if stated == Value.ALLOW and any(value != Value.ALLOW for value in values):
+        return Value.UNSET
+    return stated
+
+
+# RSL 1.0 usage tokens (§3.4.1.1) and the registry purposes each stands for. `ai-index` (inclusion
+# in an AI system's retrieval index) is the registry's answer-time use, so it follows `ai-input`.
+RSL_TOKENS: tuple[tuple[str, tuple[Purpose, ...]], ...] = (
+    ("ai-train", (P.TRAIN_AI, P.TRAIN_GENAI)),
+    ("ai-input", (P.AI_INPUT,)),
+    ("ai-index", (P.AI_INPUT,)),
+    ("search", (P.SEARCH,)),
+)
+RSL_AI_TOKENS: tuple[str, ...] = ("ai-train", "ai-input", "ai-index")
+
+
+def rsl_usage(policy: Policy) -> dict[str, Value]:
+    """RSL 1.0 usage tokens (§3.4.1.1) and the value each takes.
+
+    `ai-train` comes from both training purposes (`_rsl_value`). `tdm` is RSL's broad token:
+    `all` when search carries the same value, else `ai-all`, so that a TDM choice never states a
+    search preference the artist did not make. It is written only when every narrower token it
+    covers says the same (or, for a reservation, nothing), so a reader never meets "prohibits
+    ai-all" beside "permits ai-train", and `ai-all` is never permitted for free beside a use the
+    artist left unset.
     """
     specific = {
-        "ai-train": most_restrictive([policy.value(P.TRAIN_AI), policy.value(P.TRAIN_GENAI)]),
-        "ai-input": policy.value(P.AI_INPUT),
-        "search": policy.value(P.SEARCH),
+        token: _rsl_value([policy.value(p) for p in purposes]) for token, purposes in RSL_TOKENS
     }
     usage: dict[str, Value] = {}
     tdm = policy.value(P.TDM)
     if tdm != Value.UNSET:
         broad = "all" if specific["search"] == tdm else "ai-all"
-        covered = ("ai-train", "ai-input", "search") if broad == "all" else ("ai-train", "ai-input")
-        if all(specific[token] in (Value.UNSET, tdm) for token in covered):
+        covered = (*RSL_AI_TOKENS, "search") if broad == "all" else RSL_AI_TOKENS
+        agreeing = (tdm,) if tdm == Value.ALLOW else (Value.UNSET, tdm)
+        if all(specific[token] in agreeing for token in covered):
             usage[broad] = tdm
     usage.update({token: value for token, value in specific.items() if value != Value.UNSET})
     return usage

@@ -162,28 +162,37 @@ def test_an_agent_is_disallowed_exactly_when_its_purpose_is_reserved():
 
 RSL_CASES = [
     (policy(), {}),
-    (policy(train_ai=D, train_genai=D, ai_input=D), {"ai-train": D, "ai-input": D}),
-    # `ai-train` takes the most restrictive of the two training purposes.
+    # `ai-index` (an AI system's retrieval index) follows the answer-time choice.
+    (
+        policy(train_ai=D, train_genai=D, ai_input=D),
+        {"ai-train": D, "ai-input": D, "ai-index": D},
+    ),
+    # `ai-train` takes the most restrictive of the two training purposes...
     (policy(train_ai=A, train_genai=D), {"ai-train": D}),
     (policy(train_ai=L, train_genai=A), {"ai-train": L}),
+    # ...and is free only when both are allowed: generative training alone is not all training.
+    (policy(train_genai=A), {}),
+    (policy(train_ai=A, train_genai=A), {"ai-train": A}),
     # TDM maps to `all` only when search says the same, else to `ai-all`...
     (
         policy(tdm=D, train_ai=D, train_genai=D, ai_input=D, search=D),
-        {"all": D, "ai-train": D, "ai-input": D, "search": D},
+        {"all": D, "ai-train": D, "ai-input": D, "ai-index": D, "search": D},
     ),
     (
         policy(tdm=D, train_ai=D, train_genai=D, ai_input=D, search=A),
-        {"ai-all": D, "ai-train": D, "ai-input": D, "search": A},
+        {"ai-all": D, "ai-train": D, "ai-input": D, "ai-index": D, "search": A},
     ),
     (
         policy(tdm=D, train_ai=D, train_genai=D, ai_input=D),
-        {"ai-all": D, "ai-train": D, "ai-input": D},
+        {"ai-all": D, "ai-train": D, "ai-input": D, "ai-index": D},
     ),
-    # ...and not at all when a narrower token says otherwise.
+    # ...and not at all when a narrower token says otherwise,
     (
         policy(tdm=A, train_ai=A, train_genai=D, ai_input=A, search=A),
-        {"ai-train": D, "ai-input": A, "search": A},
+        {"ai-train": D, "ai-input": A, "ai-index": A, "search": A},
     ),
+    # or, for a free grant, when a use it covers was left unset.
+    (policy(tdm=A, ai_input=A), {"ai-input": A, "ai-index": A}),
 ]
 
 

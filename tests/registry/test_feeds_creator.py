@@ -66,7 +66,9 @@ def test_a_full_opt_out_keeps_training_crawlers_off_the_whole_site(client, artis
     assert parser.can_fetch(f"{SITE}/songs/night-drive.mp3", "OAI-SearchBot")
     assert parser.can_fetch(f"{SITE}/", "Googlebot")
     assert tdmrep(client) == [{"location": "/", "tdm-reservation": 1}]
-    assert {"ai-train", "ai-input"} <= rsl_usage(client, "prohibits")
+    # Nothing is licensed, so the licence has no content: under RSL 1.0 a licence holding only
+    # prohibitions would grant search and AI indexing for free (§3.5, §3.7).
+    assert etree.fromstring(kit(client, "rsl.xml").content).findall("rsl:content", RSL) == []
     headers = header_lines(client)
     assert headers["tdm-reservation"] == "1"
     assert headers["X-Robots-Tag"] == "noai, noimageai"
@@ -144,13 +146,19 @@ def test_a_creator_with_no_declarations_gets_files_that_reserve_nothing(client, 
 
 
 def test_every_file_of_the_kit_follows_a_declaration_at_once(client, artist):
+    # A proven owner: only they publish permissions such as the search licence.
+    register_track(artist, TrackData(title="Song", artist_credit="A", roles=["recording"]))
+    verify_claims_of(artist)
     before = {name: kit(client, name).content for name in KIT_FILES}
 
     deny_all_ai(artist)
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
 
     for name in KIT_FILES:
         assert kit(client, name).content != before[name], name
     assert not robots(client).can_fetch(f"{SITE}/", "GPTBot")
+    assert rsl_usage(client, "permits") == {"search"}
+    assert rsl_usage(client, "prohibits") == {"ai-train", "ai-input", "ai-index"}
 
 
 KIT_FILES = ("robots.txt", "ai.txt", "tdmrep.json", "rsl.xml", "headers.txt")

@@ -119,14 +119,17 @@ def test_a_track_licence_covers_its_page_and_links_and_offers_the_terms(client, 
     root = rsl(client, track.public_id)
 
     urls = root.xpath("/rsl:rsl/rsl:content/@url", namespaces=RSL)
+    # The page is a prefix; a registered link is that URL only (RFC 9309 `$`).
     assert urls == [
         f"{settings.SITE_URL}/t/{track.public_id}/",
-        "https://soundcloud.com/owner-band/night-drive",
+        "https://soundcloud.com/owner-band/night-drive$",
     ]
     content = root.find("rsl:content", RSL)
-    free, paid = content.findall("rsl:license", RSL)
-    assert set(free.findtext("rsl:prohibits", namespaces=RSL).split()) == {"ai-train", "ai-input"}
+    # Nothing is free, so the only licence is the paid one; nothing else is licensed.
+    (paid,) = content.findall("rsl:license", RSL)
     assert paid.findtext("rsl:permits", namespaces=RSL) == "ai-train"
+    assert set(paid.findtext("rsl:prohibits", namespaces=RSL).split()) == {"ai-input", "ai-index"}
+    assert paid.find("rsl:payment", RSL).get("type") == "training"
     assert paid.findtext("rsl:payment/rsl:custom", namespaces=RSL) == TERMS
     assert content.findtext("rsl:terms", namespaces=RSL) == TERMS
 
@@ -134,6 +137,7 @@ def test_a_track_licence_covers_its_page_and_links_and_offers_the_terms(client, 
 def test_the_registry_copy_of_a_creator_licence_names_each_work_by_absolute_url(client, artist):
     """Served from the registry, "/" would mean the registry; the copy names the works."""
     declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
     track = register(artist, "https://soundcloud.com/owner-band/night-drive")
 
     root = rsl(client, artist.public_id)
@@ -141,15 +145,18 @@ def test_the_registry_copy_of_a_creator_licence_names_each_work_by_absolute_url(
     urls = [content.get("url") for content in root.findall("rsl:content", RSL)]
     assert urls == [
         f"{settings.SITE_URL}/t/{track.public_id}/",
-        "https://soundcloud.com/owner-band/night-drive",
+        "https://soundcloud.com/owner-band/night-drive$",
     ]
     for content in root.findall("rsl:content", RSL):
+        assert content.findtext("rsl:license/rsl:permits", namespaces=RSL) == "search"
         prohibited = content.findtext("rsl:license/rsl:prohibits", namespaces=RSL).split()
-        assert {"ai-train", "ai-input"} <= set(prohibited)
+        assert set(prohibited) == {"ai-train", "ai-input", "ai-index"}
 
 
 def test_the_kit_copy_of_a_creator_licence_covers_the_site_that_hosts_it(client, artist):
+    register(artist)  # a proven owner: only they publish permissions
     declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
     root = etree.fromstring(client.get(f"/c/{artist.handle}/rsl.xml").content)
     (content,) = root.findall("rsl:content", RSL)
     assert content.get("url") == "/"

@@ -174,6 +174,7 @@ def test_every_file_follows_a_declaration_at_once(client, artist):
     assert b"<content" not in client.get("/licenses/registry.xml").content
 
     deny_all_ai(artist)
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
 
     assert not robots(client).can_fetch(page_url(track), "GPTBot")
     assert tdmrep_verdict(tdmrep(client), f"/t/{track.public_id}/") == 1
@@ -196,6 +197,8 @@ def test_the_registry_licence_prohibits_training_on_opted_out_pages(client, opte
         )
         return set(" ".join(found).split())
 
-    assert {"ai-train", "ai-input"} <= usage(opted_out, "prohibits")
+    # An opt-out licenses nothing: a licence of prohibitions alone would grant search for free.
+    assert root.xpath("//rsl:content[@url=$url]", namespaces=RSL, url=page_url(opted_out)) == []
     assert "ai-train" in usage(allowing, "permits")
+    assert usage(allowing, "prohibits") == set()
     assert not usage(allowing, "prohibits")
