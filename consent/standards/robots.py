@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from consent.purposes import PURPOSES, Purpose, Value
+from consent.purposes import Purpose, Value
 from consent.standards import rules
 from consent.standards.agents import AiAgent, ai_agents
 from consent.standards.paths import encode_path
@@ -86,13 +86,14 @@ def robots_txt(
     complete_urls: Sequence[str] = (),
     max_bytes: int = MAX_ROBOTS_BYTES,
 ) -> str:
-    """A robots.txt with one group per agent purpose and a `User-agent: *` group.
+    """A robots.txt with one group per list of agent purposes and a `User-agent: *` group.
 
-    An AI agent's group disallows every path whose value for the agent's purpose is reserved and
+    An agent's group disallows every path where any of the agent's purposes is reserved and
     carries the Content-Usage rule of every path it may fetch (preferences do not apply to paths
     it may not fetch, attach draft §3.1). The `*` group carries the Content-Usage rules for every
     other crawler. `always_disallow` prefixes (say `/accounts/`) go into every group, because a
-    crawler that finds its own group ignores `*`.
+    crawler that finds its own group ignores `*`. A group is written only when it disallows a
+    path; otherwise it would say what `*` says.
     """
     agents = ai_agents() if agents is None else tuple(agents)
     entries = [
@@ -100,19 +101,23 @@ def robots_txt(
         for index, (pattern, entry) in enumerate(patterned_paths(paths))
     ]
     fixed = [f"Disallow: {encode_path(prefix)}" for prefix in always_disallow]
+    # One group per list of purposes, in the order the data file first names each list.
+    by_purposes: dict[tuple[Purpose, ...], list[str]] = {}
+    for agent in agents:
+        by_purposes.setdefault(agent.purposes, []).append(agent.token)
     groups: list[_Group] = []
-    for purpose in PURPOSES:
-        tokens = tuple(a.token for a in agents if a.purpose == purpose)
-        if not tokens:
-            continue
-        group = _Group(tokens, list(fixed))
+    for purposes, tokens in by_purposes.items():
+        group = _Group(tuple(tokens), list(fixed))
         for index, pattern, policy, usage in entries:
-            if rules.agent_disallowed(policy, purpose):
-                rank, line = _disallow_rule(pattern, policy.value(purpose))
+            if rules.agent_disallowed(policy, purposes):
+                value = rules.agent_reservation(policy, purposes)
+                rank, line = _disallow_rule(pattern, value)
                 group.rules.append((rank, index, line))
             elif usage:
                 group.rules.append((usage[0], index, usage[1]))
-        if group.rules:
+        # A group that disallows nothing would only repeat the `*` group, so it is left out:
+        # a search engine is named only where an artist reserves search.
+        if any(rank in (DENY_RULE, LICENCE_RULE) for rank, _, _ in group.rules):
             groups.append(group)
     everyone = _Group(("*",), list(fixed))
     everyone.rules += [(usage[0], index, usage[1]) for index, _, _, usage in entries if usage]

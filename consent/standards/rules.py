@@ -6,6 +6,7 @@ so a change of a draft specification is a change here, once, for every output.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from consent.purposes import Purpose, Value, most_restrictive
@@ -30,11 +31,14 @@ def tdm_reservation(policy: Policy) -> int | None:
     """TDMRep `tdm-reservation`: 1, 0, or None for "say nothing".
 
     TDMRep cannot reserve only part of TDM, so any reserved purpose of the family reserves it all;
-    a `tdm-policy` accompanies it only when `tdm_policy_applies`.
+    a `tdm-policy` accompanies it only when `tdm_policy_applies`. `0` tells TDM agents they may
+    mine without contacting the rightsholder (TDMRep final report, section 3.2), which waives every
+    use of the family at once: it is sent only when all four purposes are an explicit `allow`.
+    Anything short of that (one purpose allowed, the others unstated) says nothing.
     """
     if any(policy.reserved(p) for p in TDM_FAMILY):
         return 1
-    if any(policy.allowed(p) for p in TDM_FAMILY):
+    if all(policy.allowed(p) for p in TDM_FAMILY):
         return 0
     return None
 
@@ -83,9 +87,22 @@ def noai(policy: Policy) -> bool:
     return policy.reserved(P.TRAIN_GENAI)
 
 
-def agent_disallowed(policy: Policy, purpose: Purpose) -> bool:
-    """A robots.txt path is disallowed for an AI agent when the agent's purpose is reserved."""
-    return policy.reserved(purpose)
+def _purposes(purposes: Purpose | Iterable[Purpose]) -> tuple[Purpose, ...]:
+    return (purposes,) if isinstance(purposes, Purpose) else tuple(purposes)
+
+
+def agent_disallowed(policy: Policy, purposes: Purpose | Iterable[Purpose]) -> bool:
+    """A robots.txt path is disallowed for an agent when any one of its purposes is reserved.
+
+    An agent serving several purposes (Google-Extended trains and grounds) cannot be let in for
+    one and kept out of the other, so the most restrictive of its purposes decides.
+    """
+    return any(policy.reserved(p) for p in _purposes(purposes))
+
+
+def agent_reservation(policy: Policy, purposes: Purpose | Iterable[Purpose]) -> Value:
+    """The most restrictive value among an agent's purposes: what its Disallow stands for."""
+    return most_restrictive([policy.value(p) for p in _purposes(purposes)])
 
 
 def ai_txt_disallowed(policy: Policy) -> bool:

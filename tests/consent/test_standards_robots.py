@@ -12,7 +12,9 @@ from consent.standards import (
     MAX_ROBOTS_BYTES,
     PathPolicy,
     Policy,
+    agent_disallowed,
     agents_for,
+    ai_agents,
     ai_txt,
     creator_ai_txt,
     encode_path,
@@ -31,8 +33,18 @@ from tests.consent.test_standards_scenarios import (
 
 HOST = "https://soundcloud.com"
 TRAINERS = [a.token for a in agents_for(Purpose.TRAIN_GENAI)]
-FETCHERS = [a.token for a in agents_for(Purpose.AI_INPUT)]
-SEARCHERS = [a.token for a in agents_for(Purpose.SEARCH)]
+# Agents that only fetch at answer time, and the classic search engines that only index.
+FETCHERS = [a.token for a in ai_agents() if a.purposes == (Purpose.AI_INPUT,)]
+SEARCHERS = [a.token for a in ai_agents() if a.purposes == (Purpose.SEARCH,)]
+# Search engines that write AI-generated answers: search and AI input at once.
+ANSWER_ENGINES = [a.token for a in ai_agents() if a.purposes == (Purpose.SEARCH, Purpose.AI_INPUT)]
+
+
+def groups_reserving(policy: Policy) -> int:
+    """How many robots.txt groups disallow a path with this policy: one per list of purposes."""
+    return len({a.purposes for a in ai_agents() if agent_disallowed(policy, a.purposes)})
+
+
 GPTBOT_HEADER = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; GPTBot/1.2"
 
 
@@ -83,6 +95,9 @@ def test_a_search_crawler_may_fetch_an_opted_out_track_when_search_is_allowed():
     assert not can(parser, "GPTBot", "/artist/opt_out_search_allowed")
     for agent in SEARCHERS:
         assert can(parser, agent, "/artist/opt_out_search_allowed"), agent
+    # AI answer engines are not search: AI input is denied, so they stay out.
+    for agent in ANSWER_ENGINES:
+        assert not can(parser, agent, "/artist/opt_out_search_allowed"), agent
 
 
 def test_answer_time_fetchers_are_blocked_when_ai_input_is_denied():
@@ -136,7 +151,7 @@ def test_other_crawlers_read_the_usage_preferences_and_ai_groups_carry_them_wher
     assert usage["*"]["/artist/disputed$"] == [("train-ai", "n"), ("search", "y")]
     assert "/artist/no_declarations$" not in usage["*"]
     # A crawler in its own group ignores `*`, so its group repeats what it may fetch...
-    assert usage["OAI-SearchBot"]["/artist/full_opt_out$"] == [("train-ai", "n")]
+    assert usage["FacebookBot"]["/artist/disputed$"] == [("train-ai", "n"), ("search", "y")]
     assert usage["GPTBot"]["/artist/loosened$"] == [("train-ai", "y")]
     # ...and nothing for paths it may not fetch, where preferences do not apply.
     assert "/artist/full_opt_out$" not in usage["GPTBot"]
@@ -167,7 +182,8 @@ def test_always_disallowed_prefixes_reach_every_group():
 def test_several_tracks_on_one_url_combine_to_the_most_restrictive():
     text = robots_txt([PathPolicy("/same", LOOSENED), PathPolicy("/same", FULL_OPT_OUT)])
     assert not can(Protego.parse(text), "GPTBot", "/same")
-    assert text.count("Disallow: /same$") == 2  # the training group and the fetchers' group
+    # One line in each group whose purposes the opt-out reserves.
+    assert text.count("Disallow: /same$") == groups_reserving(FULL_OPT_OUT)
 
 
 # --- Percent-encoding: unusual URLs cannot inject a line, a comment or a wildcard -------------
@@ -258,7 +274,9 @@ def test_an_oversized_feed_is_cut_to_the_limit_with_a_note_at_the_end():
 
 
 def test_denials_all_come_before_any_licence_rule():
-    text = robots_txt([*ALLOWED, *LICENSED, *DENIED], complete_urls=COMPLETE)
+    # Each denial is written in every group it reserves, so fewer denials leave room for licences.
+    denied = DENIED[:1000]
+    text = robots_txt([*ALLOWED, *LICENSED, *denied], complete_urls=COMPLETE)
     groups = disallow_kinds(text)
     kept_licence = sum(kinds.count("licence") for kinds in groups)
     assert 0 < kept_licence < len(LICENSED)
@@ -268,10 +286,12 @@ def test_denials_all_come_before_any_licence_rule():
                 (i for i, kind in enumerate(kinds) if kind == "deny"), default=-1
             )
     # Every denial survived, in both groups it belongs to, before any licence rule was kept.
-    assert sum(kinds.count("deny") for kinds in groups) == 2 * len(DENIED)
+    assert sum(kinds.count("deny") for kinds in groups) == groups_reserving(FULL_OPT_OUT) * len(
+        denied
+    )
     assert "Content-Usage" not in text
     parser = Protego.parse(text)
-    for entry in DENIED[::97]:
+    for entry in denied[::97]:
         assert not can(parser, "GPTBot", entry.path)
         assert not can(parser, "ChatGPT-User", entry.path)
     assert not can(parser, "GPTBot", LICENSED[0].path)
@@ -282,7 +302,8 @@ def test_when_even_denials_overflow_no_licence_rule_is_written():
     assert len(text.encode()) <= 100 * 1024
     groups = disallow_kinds(text)
     assert all("licence" not in kinds for kinds in groups)
-    assert 0 < sum(kinds.count("deny") for kinds in groups) < 2 * len(DENIED)
+    kept = sum(kinds.count("deny") for kinds in groups)
+    assert 0 < kept < groups_reserving(FULL_OPT_OUT) * len(DENIED)
     assert f"# Complete list: {COMPLETE[0]}" == text.rstrip("\n").splitlines()[-1]
     Protego.parse(text)
 
@@ -290,7 +311,8 @@ def test_when_even_denials_overflow_no_licence_rule_is_written():
 def test_a_feed_within_the_limit_is_complete_and_has_no_note():
     text = robots_txt([*LICENSED[:10], *DENIED[:10]], complete_urls=COMPLETE)
     assert "Cut on purpose" not in text
-    assert sum(kinds.count("licence") for kinds in disallow_kinds(text)) == 10
+    licences = sum(kinds.count("licence") for kinds in disallow_kinds(text))
+    assert licences == 10 * groups_reserving(LICENCE_ONLY)
 
 
 # --- ai.txt -----------------------------------------------------------------------------------
@@ -338,7 +360,8 @@ def test_a_creators_robots_txt_covers_their_whole_site():
     parser = Protego.parse(text)
     assert not can(parser, "GPTBot", "/music/song.mp3")
     assert not can(parser, "Perplexity-User", "/")
-    assert can(parser, "PerplexityBot", "/music/song.mp3")
+    assert not can(parser, "PerplexityBot", "/music/song.mp3")
+    assert can(parser, "Googlebot", "/music/song.mp3")
     assert content_usage_rules(text)["*"]["/"] == [("train-ai", "n"), ("search", "y")]
 
 

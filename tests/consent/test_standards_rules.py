@@ -40,10 +40,14 @@ TDM_RESERVATION_CASES = [
     (policy(ai_input=D), 1),
     (policy(tdm=A, train_genai=D), 1),
     (policy(tdm=A, train_ai=A, train_genai=A, ai_input=L), 1),
-    # ...an explicit allow with nothing reserved is 0...
-    (policy(tdm=A), 0),
-    (policy(train_genai=A), 0),
-    (policy(ai_input=A, search=D), 0),
+    # ...0 waives every TDM use, so it needs an explicit allow of all four...
+    (policy(tdm=A, train_ai=A, train_genai=A, ai_input=A), 0),
+    (policy(tdm=A, train_ai=A, train_genai=A, ai_input=A, search=D), 0),
+    # ...and one allowed purpose with the others unstated says nothing...
+    (policy(tdm=A), None),
+    (policy(train_genai=A), None),
+    (policy(ai_input=A, search=D), None),
+    (policy(tdm=A, train_ai=A, train_genai=A), None),
     # ...and with nothing stated for the family, TDMRep says nothing.
     (policy(), None),
     (policy(search=D), None),

@@ -63,7 +63,9 @@ def test_a_full_opt_out_keeps_training_crawlers_off_the_whole_site(client, artis
 
     for agent in ("GPTBot", "CCBot", "ClaudeBot", "ChatGPT-User", "Perplexity-User"):
         assert not parser.can_fetch(f"{SITE}/songs/night-drive.mp3", agent), agent
-    assert parser.can_fetch(f"{SITE}/songs/night-drive.mp3", "OAI-SearchBot")
+    # AI input is denied: an answer engine stays out, a classic search engine may index.
+    assert not parser.can_fetch(f"{SITE}/songs/night-drive.mp3", "OAI-SearchBot")
+    assert parser.can_fetch(f"{SITE}/songs/night-drive.mp3", "Googlebot")
     assert parser.can_fetch(f"{SITE}/", "Googlebot")
     assert tdmrep(client) == [{"location": "/", "tdm-reservation": 1}]
     # Nothing is licensed, so the licence has no content: under RSL 1.0 a licence holding only

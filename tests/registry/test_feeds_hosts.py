@@ -81,7 +81,8 @@ def test_gptbot_may_not_fetch_an_opted_out_track_on_its_host(client, opted_out, 
     denied = "https://soundcloud.com/owner-band/night-drive"
     assert not parser.can_fetch(denied, "GPTBot")
     assert not parser.can_fetch(denied, "ChatGPT-User")
-    assert parser.can_fetch(denied, "OAI-SearchBot")
+    assert not parser.can_fetch(denied, "OAI-SearchBot")  # an answer engine: AI input denied
+    assert parser.can_fetch(denied, "Googlebot")
     assert parser.can_fetch("https://soundcloud.com/open-band/free", "GPTBot")
     # A link names one track: the artist's other pages and other people's music stay open.
     assert parser.can_fetch(denied + "-remix", "GPTBot")

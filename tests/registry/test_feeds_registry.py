@@ -89,7 +89,8 @@ def test_training_crawlers_may_not_fetch_an_opted_out_track_page(client, opted_o
         assert not parser.can_fetch(page_url(opted_out) + "cawg.json", agent), agent
         assert parser.can_fetch(page_url(allowing), agent), agent
     # Search was not reserved: search crawlers and ordinary crawlers still reach the page.
-    assert parser.can_fetch(page_url(opted_out), "OAI-SearchBot")
+    assert not parser.can_fetch(page_url(opted_out), "OAI-SearchBot")  # AI input is denied
+    assert parser.can_fetch(page_url(opted_out), "Googlebot")
     assert parser.can_fetch(page_url(opted_out), "Googlebot")
 
 
