@@ -328,7 +328,7 @@ class CreatorKit:
 
     @property
     def licence_url(self) -> str:
-        return licence_url(self.creator.public_id) if rules.rsl_usage(self.policy) else ""
+        return licence_url(self.creator.public_id) if rules.rsl_offers(self.policy) else ""
 
     def _paths(self) -> list[PathPolicy]:
         return [PathPolicy("/", self.policy, exact=False, tdm_policy_url=self.tdm_policy_url)]

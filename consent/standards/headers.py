@@ -58,7 +58,7 @@ def response_headers(
         headers[CONTENT_USAGE_HEADER] = usage
     if rules.noai(policy):
         headers[X_ROBOTS_TAG_HEADER] = rules.NOAI_DIRECTIVES
-    if rsl_url and rules.rsl_usage(policy):
+    if rsl_url and rules.rsl_offers(policy):
         headers[LINK_HEADER] = rsl_link_value(rsl_url)
     return headers
 

@@ -181,6 +181,21 @@ def rsl_usage(policy: Policy) -> dict[str, Value]:
     return usage
 
 
+def rsl_offers(policy: Policy) -> bool:
+    """Whether an RSL document for this policy grants or offers anything: a use allowed, or a
+    licence-only use with someone named to obtain it from. One that does neither is empty, so no
+    `License:` line or `Link` header points readers to it."""
+    values = rsl_usage(policy).values()
+    if Value.ALLOW in values:
+        return True
+    licence = policy.licence
+    return (
+        Value.LICENSE in values
+        and licence is not None
+        and bool(licence.terms_link or licence.mailto)
+    )
+
+
 # CAWG training-and-data-mining entry names, without their `cawg.`/`c2pa.` prefix.
 CAWG_ENTRIES: tuple[tuple[str, Purpose], ...] = (
     ("ai_training", P.TRAIN_AI),

@@ -68,11 +68,13 @@ def test_only_a_licence_only_choice_points_to_a_tdm_policy():
         assert "tdm-policy" not in headers_of(policy)
 
 
-def test_the_rsl_link_is_sent_when_there_is_something_to_license_or_refuse():
+def test_the_rsl_link_is_sent_only_when_there_is_something_to_license():
     assert headers_of(LICENCE_ONLY)["Link"] == (
         f'<{RSL_URL}>; rel="license"; type="application/rsl+xml"'
     )
-    assert "Link" in headers_of(FULL_OPT_OUT)
+    # RSL cannot refuse without granting the rest, so an opt-out has no RSL document to name;
+    # its refusal travels in tdm-reservation, Content-Usage and noai.
+    assert "Link" not in headers_of(FULL_OPT_OUT)
     assert "Link" not in headers_of(NO_DECLARATIONS)
     assert "Link" not in response_headers(LICENCE_ONLY)
 

@@ -255,3 +255,17 @@ def test_no_combination_of_choices_grants_more_than_the_artist_gave():
             for use in NEEDS:
                 assert not allowed_by_artist(policy, use), (use, values)
                 assert any(policy.value(p) != Value.LICENSE for p in NEEDS[use]), (use, values)
+
+
+def test_nothing_points_to_an_rsl_document_that_grants_and_offers_nothing():
+    """`License:` lines and `Link` headers are written exactly when the document has content."""
+    from consent.standards import rules
+    from consent.standards.headers import LINK_HEADER, response_headers
+
+    for values in EVERY_POLICY:
+        for licences in ({p: TERMS for p, v in values.items() if v == Value.LICENSE}, {}):
+            policy = Policy(values, licences)
+            has_content = "<content" in rsl_xml([RslContent(URL, policy)])
+            assert rules.rsl_offers(policy) == has_content, (values, bool(licences))
+            headers = response_headers(policy, rsl_url="https://registry.example/l.xml")
+            assert (LINK_HEADER in headers) == has_content, values

@@ -67,13 +67,12 @@ def test_an_opted_out_track_is_reserved_in_its_headers_and_its_html(client, arti
     assert response["tdm-reservation"] == "1"
     assert content_usage(response) == {"train-ai": "n"}
     assert response["X-Robots-Tag"] == "noai, noimageai"
-    assert response["Link"] == licence_link(track.public_id)
+    # RSL cannot refuse without granting the rest: an opt-out points to no RSL document.
+    assert "Link" not in response
     head = head_signals(response)
     assert head["tdm-reservation"] == "1"
     assert head["robots"] == "noai, noimageai"
-    assert head["license"] == (
-        f"{settings.SITE_URL}/licenses/{track.public_id}.xml application/rsl+xml"
-    )
+    assert "license" not in head
     assert "tdm-policy" not in head
 
 
@@ -158,7 +157,7 @@ def test_a_new_declaration_shows_in_every_signal_of_the_page_at_once(client, art
     assert after["tdm-reservation"] == "1"
     assert content_usage(after) == {"train-ai": "n"}
     assert after["X-Robots-Tag"] == "noai, noimageai"
-    assert after["Link"] == licence_link(track.public_id)
+    assert "Link" not in after  # an opt-out grants nothing in RSL, so nothing points there
     head = head_signals(after)
     assert (head["tdm-reservation"], head["robots"]) == ("1", "noai, noimageai")
     entries = client.get(f"{page}cawg.json").json()["assertions"][0]["data"]["entries"]
