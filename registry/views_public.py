@@ -27,6 +27,8 @@ from consent.purposes import (
 )
 from consent.resolution import CATALOGUE, TRACK
 from consent.standards import head_tags
+from consent.standards.agents import agents_checked
+from consent.standards.carriers import carriers
 from registry.feeds import TrackSignals
 
 HOME_NUMBERS_KEY = "public:home-numbers"
@@ -80,6 +82,17 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def carriers_context() -> dict:
+    """Per purpose, the signals that carry it and the crawlers that read it (both pages)."""
+    return {
+        "carriers": [
+            {"label": LABELS[row.purpose], "signals": row.signals, "crawlers": row.crawlers}
+            for row in carriers()
+        ],
+        "carriers_checked": agents_checked(),
+    }
+
+
 def how_it_works(request: HttpRequest) -> HttpResponse:
     purposes = [
         {
@@ -99,6 +112,7 @@ def how_it_works(request: HttpRequest) -> HttpResponse:
         request,
         "registry/public/how_it_works.html",
         {
+            **carriers_context(),
             "purposes": purposes,
             "values": values,
             "opt_out_labels": [LABELS[p] for p in AI_OPT_OUT],

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from registry import feeds
 from registry.views_artist import CreatorRequest, creator_required
+from registry.views_public import carriers_context
 
 
 @dataclass(frozen=True)
@@ -77,5 +78,6 @@ def publish_kit(request: CreatorRequest) -> HttpResponse:
             "servers": kit.server_lines(),
             "headers_url": reverse("creator_headers", args=[handle]),
             "nothing_declared": kit.policy.is_unset,
+            **carriers_context(),
         },
     )

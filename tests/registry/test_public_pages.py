@@ -175,3 +175,24 @@ def test_the_server_error_page_renders_without_any_request_context():
     html = get_template("500.html").render({})
     assert "Something went wrong on our side." in html
     assert "Music Consent Registry" in html
+
+
+def test_how_it_works_says_which_signals_and_crawlers_carry_each_purpose(client):
+    from consent.standards import rules
+    from consent.standards.agents import ai_agents
+
+    page = client.get("/how-it-works/").content.decode()
+    assert "Which signals carry each choice" in page
+    # Read from the same tables the formats are written from: every Content-Usage key and every
+    # crawler of the data file is named.
+    for key, _ in rules.AIPREF_KEYS:
+        assert f"Content-Usage “{key}”" in page
+    for agent in ai_agents():
+        assert agent.token in page
+
+
+def test_the_publish_page_says_which_signals_carry_each_purpose(owner_client):
+    page = owner_client.get("/publish/").content.decode()
+    assert "Which signals carry each choice" in page
+    assert "TDMRep tdm-reservation" in page
+    assert "GPTBot" in page
