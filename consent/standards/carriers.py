@@ -21,7 +21,7 @@ class Carriers:
 
 
 def _signals(purpose: Purpose) -> tuple[str, ...]:
-    signals = ["robots.txt groups of the crawlers below"]
+    signals = ["robots.txt groups for the crawlers named beside it"]
     keys = [key for key, p in rules.AIPREF_KEYS if p == purpose]
     if keys:
         signals.append("Content-Usage " + ", ".join(f"“{key}”" for key in keys))
