@@ -217,8 +217,12 @@ def test_cawg_entries_map_each_value_and_name_the_terms_of_a_licence():
         "cawg.ai_generative_training": {"use": "notAllowed"},
     }
     contact_only = Policy({P.AI_INPUT: L}, {P.AI_INPUT: Licence(contact_email="a@artist.example")})
+    assert training_mining_entries(contact_only) == {
+        "cawg.ai_inference": {"use": "constrained", "constraint_info": "mailto:a@artist.example"}
+    }
+    # Legacy C2PA 1.x readers take `constrained` as allowed; the twin refuses instead.
     assert training_mining_entries(contact_only, "c2pa") == {
-        "c2pa.ai_inference": {"use": "constrained", "constraint_info": "mailto:a@artist.example"}
+        "c2pa.ai_inference": {"use": "notAllowed"}
     }
 
 
