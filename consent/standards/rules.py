@@ -238,21 +238,3 @@ def c2pa_use(policy: Policy, purpose: Purpose) -> dict[str, str] | None:
     if value == Value.UNSET:
         return None
     return {"use": C2PA_USE[value]}
-
-
-def iptc_data_mining(policy: Policy) -> str | None:
-    """The IPTC PLUS `DataMining` value, or None when no single value states the choice.
-
-    PLUS holds one value, so only choices it can state without overstating are written.
-    """
-    if all(policy.reserved(p) for p in TDM_FAMILY):
-        if policy.allowed(P.SEARCH):
-            return "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"
-        return "DMI-PROHIBITED"
-    if policy.reserved(P.TRAIN_AI) and policy.reserved(P.TRAIN_GENAI):
-        return "DMI-PROHIBITED-AIMLTRAINING"
-    if policy.reserved(P.TRAIN_GENAI):
-        return "DMI-PROHIBITED-GENAIMLTRAINING"
-    if all(policy.allowed(p) for p in TDM_FAMILY):
-        return "DMI-ALLOWED"
-    return None
