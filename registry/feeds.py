@@ -416,9 +416,9 @@ class CreatorKit:
             return None
         body = tdmrep_policy_json(
             uid=self.tdm_policy_url,
-            # The catalogue has no page of its own; its RSL licence is the registry's
-            # machine-readable description of what the policy covers.
-            target=licence_url(self.creator.public_id),
+            # The target identifies the collection the offer covers: the creator's catalogue,
+            # whose public page is theirs on this registry (not a licence document).
+            target=site_url(reverse("creator_page", args=[self.creator.handle])),
             assigner=_party(self.creator),
             licence=self.policy.licence,
         )

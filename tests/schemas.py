@@ -11,10 +11,18 @@ TDMREP_FILE_SCHEMA = {
         "required": ["location", "tdm-reservation"],
         "additionalProperties": False,
         "properties": {
-            "location": {"type": "string", "pattern": "^/"},
+            "location": {"type": "string", "pattern": "^/\\S*$"},
             "tdm-reservation": {"type": "integer", "enum": [0, 1]},
-            "tdm-policy": {"type": "string", "format": "uri", "pattern": "^https?://"},
+            # jsonschema checks `format: uri` only with an extra package; the pattern always does.
+            "tdm-policy": {
+                "type": "string",
+                "format": "uri",
+                "pattern": "^https?://[^\\s/]+/\\S*$",
+            },
         },
+        # A policy says on what terms reserved rights may be licensed: it goes with `1` only.
+        "if": {"properties": {"tdm-reservation": {"const": 0}}},
+        "then": {"not": {"required": ["tdm-policy"]}},
     },
 }
 

@@ -5,7 +5,7 @@ STANDARDS.md is the specification. One module decides (`rules`); the others seri
 - `policy`: `Policy` (values and licence terms), built from an `EffectivePolicy` row or a
   creator's catalogue-wide statements, and `PathPolicy` for robots-style files.
 - `rules`: the emission rules: TDMRep reservation, aipref `Content-Usage`, noai, per-agent
-  robots.txt verdicts, Spawning opt-out/opt-in, RSL usage, CAWG entries, IPTC PLUS.
+  robots.txt verdicts, Spawning opt-out/opt-in, RSL usage, CAWG entries.
 - `agents`: the AI user-agent data file (`consent/data/ai_agents.json`), validated on load.
 - `paths`: RFC 9309 percent-encoding, so no URL can inject a line or a wildcard.
 - `robots`: robots.txt and ai.txt within 500 KiB, most restrictive rules first, and
@@ -73,7 +73,6 @@ from consent.standards.rules import (
     ai_txt_full_opt_out,
     content_usage,
     content_usage_value,
-    iptc_data_mining,
     noai,
     rsl_usage,
     spawning_answer,
@@ -140,7 +139,6 @@ __all__ = [
     "creator_ai_txt",
     "encode_path",
     "head_tags",
-    "iptc_data_mining",
     "link_path",
     "load_ai_agents",
     "merge_paths",

@@ -30,7 +30,9 @@ from consent.standards.policy import PathPolicy, Policy, patterned_paths
 
 MAX_ROBOTS_BYTES = 500 * 1024
 
-# The audio extensions Spawning's ai.txt generator writes (STANDARDS.md, "Spawning conventions").
+# The audio extensions Spawning's ai.txt generator writes (docs/standards.md, "Spawning's
+# ai.txt"), then the common audio formats its list leaves out (`aif`, `mid`, `midi`, `caf`,
+# `ape`, `wv`), so that an artist's Apple, MIDI and lossless files are covered too.
 AUDIO_EXTENSIONS: tuple[str, ...] = (
     "aac",
     "aiff",
@@ -39,6 +41,7 @@ AUDIO_EXTENSIONS: tuple[str, ...] = (
     "m4a",
     "mp3",
     "oga",
+    "ogg",
     "opus",
     "wav",
     "wma",
@@ -49,6 +52,17 @@ AUDIO_EXTENSIONS: tuple[str, ...] = (
     "rm",
     "tta",
     "weba",
+    "dss",
+    "dvf",
+    "mmf",
+    "msv",
+    "vox",
+    "aif",
+    "mid",
+    "midi",
+    "caf",
+    "ape",
+    "wv",
 )
 
 # Rule classes, most restrictive first; the overflow keeps them in this order.

@@ -222,19 +222,19 @@ def cawg_use(policy: Policy, purpose: Purpose) -> dict[str, str] | None:
     return entry
 
 
-def iptc_data_mining(policy: Policy) -> str | None:
-    """The IPTC PLUS `DataMining` value, or None when no single value states the choice.
+# The legacy C2PA 1.x `c2pa.training-mining` twin. Readers of it (Spawning's among them) take
+# `constrained` as allowed, so a licence-only purpose is written `notAllowed` there: the twin may
+# say less than the `cawg.` assertion, never more.
+C2PA_USE: dict[Value, str] = {
+    Value.ALLOW: "allowed",
+    Value.DENY: "notAllowed",
+    Value.LICENSE: "notAllowed",
+}
 
-    PLUS holds one value, so only choices it can state without overstating are written.
-    """
-    if all(policy.reserved(p) for p in TDM_FAMILY):
-        if policy.allowed(P.SEARCH):
-            return "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"
-        return "DMI-PROHIBITED"
-    if policy.reserved(P.TRAIN_AI) and policy.reserved(P.TRAIN_GENAI):
-        return "DMI-PROHIBITED-AIMLTRAINING"
-    if policy.reserved(P.TRAIN_GENAI):
-        return "DMI-PROHIBITED-GENAIMLTRAINING"
-    if all(policy.allowed(p) for p in TDM_FAMILY):
-        return "DMI-ALLOWED"
-    return None
+
+def c2pa_use(policy: Policy, purpose: Purpose) -> dict[str, str] | None:
+    """One legacy `c2pa.` entry: `allowed` only for an explicit allow, never `constrained`."""
+    value = policy.value(purpose)
+    if value == Value.UNSET:
+        return None
+    return {"use": C2PA_USE[value]}

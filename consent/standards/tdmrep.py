@@ -1,6 +1,6 @@
 """W3C TDMRep: `/.well-known/tdmrep.json` rules and the ODRL policy for licence-only choices.
 
-TDMRep final report 2024 (STANDARDS.md, "W3C TDMRep"): the file is a JSON array of
+TDMRep final report 2024 (docs/standards.md, "TDMRep"): the file is a JSON array of
 `{"location", "tdm-reservation", "tdm-policy"?}`; locations use robots.txt `*` and `$`; the first
 matching rule wins, so the most specific come first; no match means unset. The policy is JSON-LD
 in TDMRep's ODRL profile.
@@ -60,6 +60,10 @@ def tdmrep_policy(
     *, uid: str, target: str, assigner: Assigner, licence: Licence
 ) -> dict[str, object]:
     """The ODRL Offer for a licence-only choice, exactly in TDMRep's profile.
+
+    `target` identifies the collection the offer covers, as the TDMRep ODRL profile's examples
+    do: the track's public page for a track's policy, the creator's public page for their
+    catalogue. It is never a licence document; the terms are the assigner's `vcard:hasURL`.
 
     Publish it only where `rules.tdm_policy_applies`: its one action covers the whole TDM family,
     so it must never stand beside a denial of part of it.

@@ -341,6 +341,16 @@ def test_a_creators_ai_txt_keeps_dataset_tools_off_their_audio():
     assert can(parser, "img2dataset", "/about.html")
 
 
+def test_a_creators_ai_txt_covers_every_audio_format_spawnings_generator_lists_and_more():
+    text = creator_ai_txt(LICENCE_ONLY)
+    parser = Protego.parse(text)
+    spawning = ("ogg", "dss", "dvf", "mmf", "msv", "vox", "aac", "flac", "mp3", "wav", "weba")
+    common = ("aif", "mid", "midi", "caf", "ape", "wv")
+    for ext in (*spawning, *common):
+        assert f"Disallow: *.{ext}" in text.splitlines(), ext
+        assert not can(parser, "img2dataset", f"/music/song.{ext}"), ext
+
+
 def test_a_full_opt_out_keeps_dataset_tools_off_the_whole_site():
     parser = Protego.parse(creator_ai_txt(FULL_OPT_OUT))
     assert not can(parser, "img2dataset", "/about.html")

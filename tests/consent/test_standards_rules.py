@@ -13,7 +13,6 @@ from consent.standards import (
     combine_policies,
     content_usage,
     content_usage_value,
-    iptc_data_mining,
     noai,
     rsl_usage,
     spawning_answer,
@@ -217,28 +216,13 @@ def test_cawg_entries_map_each_value_and_name_the_terms_of_a_licence():
         "cawg.ai_generative_training": {"use": "notAllowed"},
     }
     contact_only = Policy({P.AI_INPUT: L}, {P.AI_INPUT: Licence(contact_email="a@artist.example")})
-    assert training_mining_entries(contact_only, "c2pa") == {
-        "c2pa.ai_inference": {"use": "constrained", "constraint_info": "mailto:a@artist.example"}
+    assert training_mining_entries(contact_only) == {
+        "cawg.ai_inference": {"use": "constrained", "constraint_info": "mailto:a@artist.example"}
     }
-
-
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        (policy(tdm=D, train_ai=D, train_genai=D, ai_input=D), "DMI-PROHIBITED"),
-        (
-            policy(tdm=D, train_ai=D, train_genai=D, ai_input=D, search=A),
-            "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING",
-        ),
-        (policy(train_ai=D, train_genai=D, ai_input=D), "DMI-PROHIBITED-AIMLTRAINING"),
-        (policy(train_ai=A, train_genai=D), "DMI-PROHIBITED-GENAIMLTRAINING"),
-        (policy(tdm=A, train_ai=A, train_genai=A, ai_input=A), "DMI-ALLOWED"),
-        (policy(ai_input=D), None),
-        (policy(), None),
-    ],
-)
-def test_iptc_plus_data_mining_never_overstates(given, expected):
-    assert iptc_data_mining(given) == expected
+    # Legacy C2PA 1.x readers take `constrained` as allowed; the twin refuses instead.
+    assert training_mining_entries(contact_only, "c2pa") == {
+        "c2pa.ai_inference": {"use": "notAllowed"}
+    }
 
 
 def test_a_policy_is_read_from_an_effective_policy_row_with_its_terms():

@@ -177,3 +177,21 @@ def test_tracks_merged_on_one_path_name_the_policy_of_a_track_it_applies_to():
         )
     )
     assert verdict(rules, "/same") == (1, POLICY_URL)
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"location": "/", "tdm-reservation": 1},  # not an array
+        [{"tdm-reservation": 1}],  # no location
+        [{"location": "/", "tdm-reservation": "1"}],  # a string, not 0 or 1
+        [{"location": "/", "tdm-reservation": 2}],
+        [{"location": "song", "tdm-reservation": 1}],  # not a path
+        [{"location": "/", "tdm-reservation": 1, "tdm-policy": "policies/1.json"}],
+        [{"location": "/", "tdm-reservation": 0, "tdm-policy": "https://r.example/p.json"}],
+        [{"location": "/", "tdm-reservation": 1, "licence": "https://r.example/"}],
+    ],
+)
+def test_the_file_schema_refuses_what_a_tdm_agent_could_not_read(rules):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(rules, TDMREP_FILE_SCHEMA, format_checker=jsonschema.FormatChecker())

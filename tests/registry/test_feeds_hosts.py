@@ -47,7 +47,7 @@ def robots(client, host="soundcloud.com", name="robots.txt") -> Protego:
 
 def tdmrep(client, host="soundcloud.com") -> list[dict]:
     rules = fetch(client, host, ".well-known/tdmrep.json").json()
-    jsonschema.validate(rules, TDMREP_FILE_SCHEMA)
+    jsonschema.validate(rules, TDMREP_FILE_SCHEMA, format_checker=jsonschema.FormatChecker())
     return rules
 
 

@@ -87,6 +87,10 @@ def test_a_catalogue_wide_licence_has_a_policy_under_the_creators_id(client, art
 
     assert policy["uid"] == f"{settings.SITE_URL}/policies/{artist.public_id}.json"
     assert policy["assigner"]["vcard:hasURL"] == TERMS
+    # The offer covers the creator's catalogue, identified by their public page, not a licence.
+    (permission,) = policy["permission"]
+    assert permission["target"] == f"{settings.SITE_URL}/c/{artist.handle}/"
+    assert client.get(f"/c/{artist.handle}/").status_code == 200
 
 
 def test_there_is_no_policy_without_a_licence_offer(client, artist):

@@ -182,6 +182,8 @@ def test_the_twin_is_a_cawg_assertion_with_its_legacy_c2pa_form(client, artist):
     }
     legacy = assertions["c2pa.training-mining"]
     assert legacy["c2pa.ai_training"] == {"use": "notAllowed"}
+    # Its readers take `constrained` as allowed, so a licence is refused there.
+    assert legacy["c2pa.data_mining"] == {"use": "notAllowed"}
 
 
 def test_the_twin_of_an_unknown_track_is_a_json_404(client):
