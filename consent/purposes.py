@@ -1,4 +1,4 @@
-"""The registry's purpose vocabulary and values (ARCHITECTURE.md, "Purposes and values")."""
+"""The registry's purpose vocabulary and values (docs/architecture.md, "Purposes and values")."""
 
 from enum import StrEnum
 

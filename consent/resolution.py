@@ -1,10 +1,10 @@
 """Resolution: from declarations to the value in force for each purpose.
 
-Plain functions over plain data so that the rule users must be able to predict (ARCHITECTURE.md,
-"Resolution") is testable on its own. For one claim, the value of a purpose is the first explicit
-value found walking: the track-level statement for that purpose, its broader purposes at track
-level, then the creator's catalogue-wide statement for that purpose and its broader purposes
-there. Across claims the most restrictive value wins.
+Plain functions over plain data so that the rule users must be able to predict
+(docs/architecture.md, "Resolution") is testable on its own. For one claim, the value of a purpose
+is the first explicit value found walking: the track-level statement for that purpose, its broader
+purposes at track level, then the creator's catalogue-wide statement for that purpose and its
+broader purposes there. Across claims the most restrictive value wins.
 """
 
 from collections.abc import Iterable, Mapping

@@ -1,6 +1,6 @@
 """Every public signal the registry emits, as pure functions of an effective policy.
 
-STANDARDS.md is the specification. One module decides (`rules`); the others serialize:
+docs/standards.md is the specification. One module decides (`rules`); the others serialize:
 
 - `policy`: `Policy` (values and licence terms), built from an `EffectivePolicy` row or a
   creator's catalogue-wide statements, and `PathPolicy` for robots-style files.

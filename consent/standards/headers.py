@@ -1,8 +1,8 @@
 """Signals on a page: HTTP response headers, the same as HTML `<head>` tags, and web-server lines.
 
-STANDARDS.md: TDMRep headers `tdm-reservation` and `tdm-policy` and their `<meta>` twins; aipref
-`Content-Usage` (a Structured Field dictionary, attach draft §2); `X-Robots-Tag: noai, noimageai`
-and `<meta name="robots">`; RSL discovery by a `Link` header with `rel="license"` and
+See docs/standards.md: TDMRep headers `tdm-reservation` and `tdm-policy` and their `<meta>` twins;
+aipref `Content-Usage` (a Structured Field dictionary, attach draft §2); `X-Robots-Tag: noai,
+noimageai` and `<meta name="robots">`; RSL discovery by a `Link` header with `rel="license"` and
 `type="application/rsl+xml"`, and `<link rel="license">`. `Content-Usage` has no HTML form, so it
 appears only as a header.
 """

@@ -1,6 +1,6 @@
 """The input of every standards output: an effective policy reduced to plain values.
 
-Every format the registry speaks (STANDARDS.md) is a pure function of one `Policy`, so the same
+Every format the registry speaks (docs/standards.md) is a pure function of one `Policy`, so the same
 choice reads the same in robots.txt, TDMRep, Content-Usage, RSL and CAWG, and each format can be
 tested without a database.
 """
@@ -80,7 +80,7 @@ class Policy:
         return self.values.get(purpose, Value.UNSET)
 
     def reserved(self, purpose: Purpose) -> bool:
-        """`deny` or `license`: the "reserved(p)" of STANDARDS.md, "Emission rules"."""
+        """`deny` or `license`: the "reserved(p)" of docs/standards.md, "Emission rules"."""
         return self.value(purpose) in (Value.DENY, Value.LICENSE)
 
     def allowed(self, purpose: Purpose) -> bool:
@@ -156,7 +156,7 @@ UNSET_POLICY = Policy()
 
 
 def combine_policies(policies: Iterable[Policy]) -> Policy:
-    """The most restrictive value per purpose (ARCHITECTURE.md, "Resolution"; aipref vocab §7).
+    """The most restrictive value per purpose (docs/architecture.md, "Resolution"; aipref vocab §7).
 
     Used when one path carries several tracks: robots.txt resolves conflicting Allow/Disallow to
     the permissive side, so the registry must combine before it writes a single rule.

@@ -1,4 +1,4 @@
-"""The emission rules: the one place that decides what each format says (STANDARDS.md).
+"""The emission rules: the one place that decides what each format says (docs/standards.md).
 
 Every serializer in `consent.standards` asks these functions and never looks at values itself,
 so a change of a draft specification is a change here, once, for every output.
@@ -16,12 +16,12 @@ if TYPE_CHECKING:  # `policy` imports this module to merge paths; only annotatio
 
 P = Purpose
 
-# The purposes TDMRep's single reservation covers (STANDARDS.md, "Emission rules").
+# The purposes TDMRep's single reservation covers (docs/standards.md, "Emission rules").
 TDM_FAMILY: tuple[Purpose, ...] = (P.TDM, P.TRAIN_AI, P.TRAIN_GENAI, P.AI_INPUT)
 
 # aipref keys and the registry purpose each is read from. The vocab draft's `train-ai` means
-# training models that generate content, which is the registry's `train-genai` (STANDARDS.md,
-# "Mapping", note).
+# training models that generate content, which is the registry's `train-genai` (docs/standards.md,
+# "Value mapping").
 AIPREF_KEYS: tuple[tuple[str, Purpose], ...] = (("train-ai", P.TRAIN_GENAI), ("search", P.SEARCH))
 
 NOAI_DIRECTIVES = "noai, noimageai"
@@ -66,7 +66,7 @@ def tdm_policy_applies(policy: Policy) -> bool:
 def content_usage(policy: Policy) -> dict[str, str]:
     """The IETF aipref dictionary: `n` when reserved (a licence is no free use), `y` when allowed.
 
-    Unset keys are omitted, never guessed (STANDARDS.md, "Value mapping").
+    Unset keys are omitted, never guessed (docs/standards.md, "Value mapping").
     """
     result: dict[str, str] = {}
     for key, purpose in AIPREF_KEYS:

@@ -1,4 +1,5 @@
-"""The emission rules of STANDARDS.md, table by table: one place decides, every output follows."""
+"""The emission rules of docs/standards.md, table by table: one place decides, every output
+follows."""
 
 import pytest
 

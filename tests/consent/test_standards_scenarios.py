@@ -36,7 +36,7 @@ OPT_OUT_SEARCH_ALLOWED = catalogue_policy(
 # Training only under the artist's licence; `train-genai` inherits it from `train-ai`.
 LICENCE_ONLY = catalogue_policy(stmts(TERMS, train_ai=V.LICENSE))
 # A catalogue-wide opt-out, loosened for one track by a track-level `tdm: allow`: at track level
-# the broader purpose beats the catalogue's narrower denials (ARCHITECTURE.md, "Resolution").
+# the broader purpose beats the catalogue's narrower denials (docs/architecture.md, "Resolution").
 LOOSENED = Policy.from_resolved(
     resolve_claim(
         stmts(tdm=V.ALLOW),

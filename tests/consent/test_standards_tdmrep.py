@@ -1,6 +1,6 @@
 """TDMRep files and policies, validated against schemas written from the specification.
 
-The schemas below restate STANDARDS.md ("W3C TDMRep"); they are not derived from our code. Which
+The schemas below restate docs/standards.md ("TDMRep"); they are not derived from our code. Which
 rule applies to a URL is decided with Protego's robots.txt matcher, TDMRep's pattern language.
 """
 
