@@ -95,14 +95,24 @@ class RegistrationResult:
 
 
 def verification_summary(proofs: Sequence[str]) -> dict:
-    """How far a track's active claims are proven, from each claim's proof ("" if unverified).
-
-    The status is `verified` when every active claim is, `unverified` when none is,
-    `partly-verified` in between, and `unclaimed` when nobody claims the track.
-    """
+    """How far a track's active claims are proven, from each claim's proof ("" if unverified)."""
     verified = sum(1 for proof in proofs if proof)
-    pending = len(proofs) - verified
-    if not proofs:
+    return _summary(verified, len(proofs) - verified)
+
+
+def combine_summaries(summaries: Iterable[dict]) -> dict:
+    """One summary for several tracks that share an identifier: all their claims together."""
+    verified = pending = 0
+    for summary in summaries:
+        verified += summary.get("verified_claims", 0)
+        pending += summary.get("unverified_claims", 0)
+    return _summary(verified, pending)
+
+
+def _summary(verified: int, pending: int) -> dict:
+    """`verified` when every active claim is, `unverified` when none is, `partly-verified` in
+    between, and `unclaimed` when nobody claims the track."""
+    if not verified and not pending:
         status = "unclaimed"
     elif not pending:
         status = "verified"
@@ -111,15 +121,6 @@ def verification_summary(proofs: Sequence[str]) -> dict:
     else:
         status = "partly-verified"
     return {"status": status, "verified_claims": verified, "unverified_claims": pending}
-
-
-def combine_summaries(summaries: Iterable[dict]) -> dict:
-    """One summary for several tracks that share an identifier."""
-    verified = pending = 0
-    for summary in summaries:
-        verified += summary.get("verified_claims", 0)
-        pending += summary.get("unverified_claims", 0)
-    return verification_summary(["link"] * verified + [""] * pending)
 
 
 def _proof_entry(proof: str) -> dict:
@@ -634,9 +635,18 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         links: list[TrackLink] = []
         identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
         new_ids = {t.id for t in new_tracks}
+        # Counted once for the whole batch: a new track has no links yet, and a new or renewed
+        # claim has none visible (an ended claim's links were hidden with it).
+        on_track: dict[int, int] = defaultdict(int)
+        for chunk in _chunks(existing_ids):
+            for track_id in TrackLink.objects.filter(track_id__in=chunk).values_list(
+                "track_id", flat=True
+            ):
+                on_track[track_id] += 1
         for item, track in zip(items, tracks, strict=True):
             urls = list(dict.fromkeys(normalize_url(link) for link in item.links))
-            check_link_caps(track, claims_by_track[track.id][0], len(urls))
+            claim = claims_by_track[track.id][0]
+            check_link_caps(track, claim, len(urls), on_track=on_track[track.id], mine=0)
             for url in urls:
                 links.append(
                     TrackLink(
@@ -693,19 +703,27 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         return RegistrationResult(tracks=tracks, disputes=disputes)
 
 
-def check_link_caps(track: Track, claim: Claim, adding: int) -> None:
-    """Links per track and per claim are capped, so nobody can bury a track under links."""
+def check_link_caps(
+    track: Track, claim: Claim, adding: int, *, on_track: int | None = None, mine: int | None = None
+) -> None:
+    """Links per track and per claim are capped, so nobody can bury a track under links.
+
+    `on_track` and `mine` (visible links on the track, and of the claim) are counted here unless
+    the caller counted them already for a whole batch.
+    """
     if not adding:
         return
     per_track = settings.LINKS_PER_TRACK
     per_claim = settings.LINKS_PER_CLAIM
-    on_track = TrackLink.objects.filter(track=track).count() if track.pk else 0
+    if on_track is None:
+        on_track = TrackLink.objects.filter(track=track).count()
     if on_track + adding > per_track:
         raise ConsentError(
             f"“{track.title}” can have at most {per_track} links, and it has {on_track}; "
             f"adding {adding} would go over. Remove links it no longer needs first."
         )
-    mine = TrackLink.objects.filter(claim=claim).count() if claim.pk else 0
+    if mine is None:
+        mine = TrackLink.objects.filter(claim=claim).count()
     if mine + adding > per_claim:
         raise ConsentError(
             f"You can add at most {per_claim} links to “{track.title}”, and you have added "

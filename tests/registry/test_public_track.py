@@ -194,3 +194,21 @@ def test_the_title_is_escaped_in_the_page_title_and_heading(client, artist):
     assert f"<title>{escaped} · " in body
     assert f"<h1>{escaped}</h1>" in body
     assert "<script>alert(" not in body
+
+
+def test_an_unverified_licence_names_nobody_and_says_why(client, other_artist):
+    result = register_track(
+        other_artist,
+        TrackData(
+            title="Copy",
+            artist_credit="X",
+            roles=["recording"],
+            choices={
+                Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://pay.example/me")
+            },
+        ),
+    )
+    _, body = page(client, result.tracks[0])
+    assert "pay.example" not in body
+    assert "Ask for a licence:" not in body
+    assert "Nobody is named to ask for a licence yet" in body
