@@ -8,12 +8,13 @@ this module decides which paths, terms and URLs go into them.
 """
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, reduce
 from operator import or_
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -44,6 +45,7 @@ from consent.standards import (
     cawg_assertions,
     creator_ai_txt,
     link_path,
+    merge_paths,
     response_headers,
     robots_txt,
     rsl_xml,
@@ -307,19 +309,91 @@ class ServerLines:
     lines: str
 
 
+class InvalidKitOption(ValueError):
+    """A kit option the artist typed that cannot be used; the message says why."""
+
+
+def site_origin(text: str) -> str:
+    """The origin (`https://host[:port]`) of the artist's own site, from what they typed.
+
+    A bare host gets `https://`; a trailing `/` is dropped. Anything else after the host (a path,
+    a query, a user name) is refused, because the kit's files live at the root of a site.
+    """
+    text = text.strip()
+    if not text:
+        return ""
+    scheme = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*):(?!\d)", text)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        raise InvalidKitOption(
+            f"“{text}” is not the address of a website: write it as https://your-site.example."
+        )
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme not in ("http", "https") or not host or "." not in host:
+        raise InvalidKitOption(
+            f"“{text}” is not the address of a website: write it as https://your-site.example."
+        )
+    if parts.username or parts.password or parts.path not in ("", "/") or parts.query:
+        raise InvalidKitOption(
+            f"“{text}” names a page, not a site: give only its address, such as "
+            f"{parts.scheme}://{host}, because the files go at the root of the site."
+        )
+    if any(ord(ch) <= 0x20 or ch in '<>"\\' for ch in text):
+        raise InvalidKitOption(f"“{text.strip()}” contains characters a web address cannot hold.")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host.lower()}{port}"
+
+
+@dataclass(frozen=True)
+class KitOptions:
+    """What the artist tells the kit about their own site.
+
+    `site` is its origin: with it the robots.txt `License:` line and the `Link` header name the
+    kit's `rsl.xml` at the root of that site, a licence whose `<content url="/">` covers it.
+    Without it there is no licence address to give, so neither is written. `nosnippet` opts in
+    to keeping the site's pages out of Google's AI Overviews (`rules.nosnippet_applies`).
+    """
+
+    site: str = ""
+    nosnippet: bool = False
+
+    @classmethod
+    def from_query(cls, query) -> "KitOptions":
+        """From a query string (`site`, `nosnippet=1`); `InvalidKitOption` says what is wrong."""
+        return cls(
+            site=site_origin(query.get("site", "")[:300]),
+            nosnippet=query.get("nosnippet", "") in ("1", "on", "true"),
+        )
+
+    @property
+    def query(self) -> str:
+        """The same options as a query string (with its `?`), `""` for the defaults."""
+        params = {"site": self.site} if self.site else {}
+        if self.nosnippet:
+            params["nosnippet"] = "1"
+        return "?" + urlencode(params) if params else ""
+
+
+RSL_FILE_NAME = "rsl.xml"
+
+
 @dataclass(frozen=True)
 class CreatorKit:
     """A creator's catalogue-wide choice, as the files they publish on their own website.
 
     Resolved as for a track of theirs with no track-level choice, so the broader-purpose
     fallback applies; one rule for `/`, the whole site that publishes the files. The robots.txt
-    `License:` line and the `Link` header point to the registry's copy of the RSL licence, so
-    every file works as downloaded.
+    `License:` line and the `Link` header point to the kit's `rsl.xml` on the artist's site when
+    the artist gave its address (`KitOptions`); the registry's copy of the licence lists the
+    artist's tracks by their addresses, not the artist's site, so it is never named there.
     """
 
     creator: Creator
     policy: Policy
     last_modified: datetime | None
+    options: KitOptions = KitOptions()
 
     @property
     def tdm_policy_url(self) -> str:
@@ -328,13 +402,25 @@ class CreatorKit:
 
     @property
     def licence_url(self) -> str:
-        return licence_url(self.creator.public_id) if rules.rsl_offers(self.policy) else ""
+        """The kit's own `rsl.xml` on the artist's site, when there is a site and a licence."""
+        if not self.options.site or not rules.rsl_offers(self.policy):
+            return ""
+        return f"{self.options.site}/{RSL_FILE_NAME}"
+
+    @property
+    def licence_needs_site(self) -> bool:
+        """The policy offers an RSL licence, but without the site's address no line names it."""
+        return not self.options.site and rules.rsl_offers(self.policy)
+
+    @property
+    def nosnippet(self) -> bool:
+        return rules.nosnippet_applies(self.policy, self.options.nosnippet)
 
     def _paths(self) -> list[PathPolicy]:
         return [PathPolicy("/", self.policy, exact=False, tdm_policy_url=self.tdm_policy_url)]
 
     def _comments(self, name: str) -> list[str]:
-        url = site_url(reverse(f"creator_{name}", args=[self.creator.handle]))
+        url = site_url(reverse(f"creator_{name}", args=[self.creator.handle])) + self.options.query
         return [
             f"The catalogue-wide choices of {self.creator.artist_name}, from the {SITE_NAME}.",
             f"Current version: {url}",
@@ -388,7 +474,10 @@ class CreatorKit:
 
     def headers(self) -> dict[str, str]:
         return response_headers(
-            self.policy, tdm_policy_url=self.tdm_policy_url, rsl_url=self.licence_url
+            self.policy,
+            tdm_policy_url=self.tdm_policy_url,
+            rsl_url=self.licence_url,
+            nosnippet=self.nosnippet,
         )
 
     def server_lines(self) -> list[ServerLines]:
@@ -434,7 +523,7 @@ SERVER_PLACES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def creator_kit(creator: Creator) -> CreatorKit:
+def creator_kit(creator: Creator, options: KitOptions = KitOptions()) -> CreatorKit:
     statements = latest_statements([creator.id], []).get((creator.id, None), {})
     changed = max((s.declared_at for s in statements.values()), default=None)
     # Only a creator who has proven a claim may publish permissions or licence terms through
@@ -444,7 +533,7 @@ def creator_kit(creator: Creator) -> CreatorKit:
     # Becoming proven, or ceasing to be, changes the kit as much as a declaration does.
     times = verifications.aggregate(started=Max("started_at"), ended=Max("ended_at"))
     changed = max((t for t in (changed, *times.values()) if t is not None), default=None)
-    return CreatorKit(creator, catalogue_policy(statements, proven), changed)
+    return CreatorKit(creator, catalogue_policy(statements, proven), changed, options)
 
 
 # --- Hosts on which registered tracks have links ------------------------------------------
@@ -478,14 +567,36 @@ class HostFeed:
     def _complete_urls(self) -> list[str]:
         return [site_url(reverse("host_tdmrep", args=[self.host]))]
 
+    def _licence_contents(self) -> list[RslContent]:
+        """Each registered link on the host as an absolute, exact RSL content (links are stored
+        as https), several tracks on one URL combined to the most restrictive."""
+        return [
+            RslContent(f"https://{self.host}{entry.path}", entry.policy)
+            for entry in merge_paths(self.paths)
+        ]
+
+    @property
+    def licence_url(self) -> str:
+        """The host's RSL licence, named by its robots.txt when some link offers something.
+
+        A licence-only link is allowed to crawlers (RSL: `License:` never changes Allow and
+        Disallow), so the `License:` line is how a crawler finds the terms."""
+        if any(rules.rsl_offers(content.policy) for content in self._licence_contents()):
+            return site_url(reverse("host_rsl", args=[self.host]))
+        return ""
+
     def robots_txt(self) -> Document:
         body = robots_txt(
             self.paths,
+            licence_url=self.licence_url,
             comments=self._comments(),
             complete_urls=self._complete_urls(),
             max_bytes=feed_max_bytes(),
         )
         return Document(body, TEXT, self.last_modified)
+
+    def rsl(self) -> Document:
+        return Document(rsl_xml(self._licence_contents()), RSL_MEDIA_TYPE, self.last_modified)
 
     def ai_txt(self) -> Document:
         body = ai_txt(

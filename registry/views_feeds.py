@@ -30,7 +30,7 @@ from django.views.decorators.http import require_safe
 from consent.identifiers import InvalidIdentifier, canonical_host, normalize_host
 from consent.models import Creator
 from registry import feeds
-from registry.feeds import CreatorKit, Document, HostFeed
+from registry.feeds import CreatorKit, Document, HostFeed, InvalidKitOption, KitOptions
 
 FEED_MAX_AGE = 3600
 # An artist's new name reaches the cached files within this time; consent changes and link
@@ -180,7 +180,14 @@ def _creator_file(
     creator = Creator.objects.filter(handle=handle).first()
     if creator is None:
         return not_found(NO_SUCH_HANDLE)
-    return feed_response(request, write(feeds.creator_kit(creator)))
+    try:
+        options = KitOptions.from_query(request.GET)
+    except InvalidKitOption as error:
+        body = {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": str(error)}
+        return HttpResponse(
+            json.dumps(body) + "\n", status=400, content_type="application/problem+json"
+        )
+    return feed_response(request, write(feeds.creator_kit(creator, options)))
 
 
 @require_safe
@@ -263,6 +270,12 @@ def host_robots(request: HttpRequest, host: str) -> HttpResponse:
 @require_safe
 def host_ai_txt(request: HttpRequest, host: str) -> HttpResponse:
     return _host_file(request, host, "host_ai_txt", HostFeed.ai_txt, _no_restriction)
+
+
+@require_safe
+def host_rsl(request: HttpRequest, host: str) -> HttpResponse:
+    """The RSL licence of the registered links on a host, which its robots.txt names."""
+    return _host_file(request, host, "host_rsl", HostFeed.rsl, problem_not_found)
 
 
 @require_safe

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from consent.purposes import Purpose
 from registry import feeds
 from registry.views_artist import CreatorRequest, creator_required
 from registry.views_public import carriers_context
@@ -26,9 +27,35 @@ class KitFile:
 @creator_required
 def publish_kit(request: CreatorRequest) -> HttpResponse:
     creator = request.creator
-    kit = feeds.creator_kit(creator)
+    site_error = ""
+    try:
+        options = feeds.KitOptions.from_query(request.GET)
+    except feeds.InvalidKitOption as error:
+        site_error = str(error)
+        options = feeds.KitOptions(nosnippet=request.GET.get("nosnippet", "") == "1")
+    kit = feeds.creator_kit(creator, options)
     handle = creator.handle
-    licence = kit.licence_url
+    query = options.query
+
+    def download(url_name: str) -> str:
+        return reverse(url_name, args=[handle]) + query
+
+    if kit.licence_url:
+        rsl_where = (
+            f"Save it at the root of your site, so that its address is {kit.licence_url}: the "
+            "License: line of your robots.txt and the Link header name that address."
+        )
+    elif kit.licence_needs_site:
+        rsl_where = (
+            "Save it at the root of your site as /rsl.xml, and give your site's address above: "
+            "the robots.txt then gets the License: line, and the headers the Link, that point "
+            "licence readers to it."
+        )
+    else:
+        rsl_where = (
+            "Your choices neither allow a use nor offer one under licence, so this licence "
+            "grants nothing and your robots.txt does not point to it."
+        )
     files = [
         KitFile(
             "kit-robots",
@@ -36,7 +63,7 @@ def publish_kit(request: CreatorRequest) -> HttpResponse:
             "Save it at the root of your site, as /robots.txt; if you already have one, add "
             "these lines to it.",
             kit.robots_txt().body,
-            reverse("creator_robots", args=[handle]),
+            download("creator_robots"),
         ),
         KitFile(
             "kit-ai-txt",
@@ -44,7 +71,7 @@ def publish_kit(request: CreatorRequest) -> HttpResponse:
             "Save it at the root of your site, next to robots.txt, as /ai.txt: dataset "
             "downloaders read it before they fetch audio.",
             kit.ai_txt().body,
-            reverse("creator_ai_txt", args=[handle]),
+            download("creator_ai_txt"),
         ),
         KitFile(
             "kit-tdmrep",
@@ -52,21 +79,14 @@ def publish_kit(request: CreatorRequest) -> HttpResponse:
             "Save it on your site as /.well-known/tdmrep.json, the address text and data "
             "mining tools look for.",
             kit.tdmrep_json().body,
-            reverse("creator_tdmrep", args=[handle]),
+            download("creator_tdmrep"),
         ),
         KitFile(
             "kit-rsl",
             "rsl.xml",
-            "Save it anywhere on your site and name its full address on the License: line of "
-            "your robots.txt"
-            + (
-                "; until you do, that line points to the registry's copy, which always "
-                "follows your choices."
-                if licence
-                else "."
-            ),
+            rsl_where,
             kit.rsl().body,
-            reverse("creator_rsl", args=[handle]),
+            download("creator_rsl"),
         ),
     ]
     return render(
@@ -76,8 +96,13 @@ def publish_kit(request: CreatorRequest) -> HttpResponse:
             "creator": creator,
             "files": files,
             "servers": kit.server_lines(),
-            "headers_url": reverse("creator_headers", args=[handle]),
+            "headers_url": download("creator_headers"),
             "nothing_declared": kit.policy.is_unset,
+            "options": options,
+            "site_error": site_error,
+            "site_typed": request.GET.get("site", "")[:300],
+            "offers_nosnippet": kit.policy.reserved(Purpose.AI_INPUT),
+            "nosnippet": kit.nosnippet,
             **carriers_context(),
         },
     )

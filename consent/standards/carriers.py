@@ -21,10 +21,13 @@ class Carriers:
 
 
 def _signals(purpose: Purpose) -> tuple[str, ...]:
-    signals = ["robots.txt groups for the crawlers named beside it"]
+    signals = ["robots.txt groups for the crawlers named beside it (a denial keeps them out)"]
     keys = [key for key, p in rules.AIPREF_KEYS if p == purpose]
     if keys:
         signals.append("Content-Usage " + ", ".join(f"“{key}”" for key in keys))
+    content_signals = [key for key, purposes in rules.CONTENT_SIGNALS if purpose in purposes]
+    if content_signals:
+        signals.append("Content-Signal " + ", ".join(f"“{key}”" for key in content_signals))
     if purpose in rules.TDM_FAMILY:
         signals.append("TDMRep tdm-reservation (with a tdm-policy offer when licence-only)")
     tokens = [token for token, purposes in rules.RSL_TOKENS if purpose in purposes]
@@ -37,6 +40,8 @@ def _signals(purpose: Purpose) -> tuple[str, ...]:
         signals.append("CAWG/C2PA " + ", ".join(f"“{name}”" for name in entries))
     if purpose == P.TRAIN_GENAI:
         signals += ["noai and noimageai (X-Robots-Tag and robots meta tag)", "ai.txt"]
+    if purpose == P.AI_INPUT:
+        signals.append("nosnippet, on your own site if you opt in (Google's AI Overviews)")
     return tuple(signals)
 
 

@@ -40,13 +40,14 @@ def rsl_link_value(rsl_url: str) -> str:
 
 
 def response_headers(
-    policy: Policy, *, tdm_policy_url: str = "", rsl_url: str = ""
+    policy: Policy, *, tdm_policy_url: str = "", rsl_url: str = "", nosnippet: bool = False
 ) -> dict[str, str]:
     """Every header a page about this policy carries; headers with nothing to say are absent.
 
     `tdm-policy` accompanies a reservation only when `rules.tdm_policy_applies` (a licence and
     no denial in the TDM family); the RSL `Link` is written when the policy has any RSL usage to
-    state and a licence document exists.
+    state and a licence document exists. `nosnippet` is an opt-in of the artist's own site
+    (`rules.nosnippet_applies`): Google's AI Overviews read no other signal.
     """
     headers: dict[str, str] = {}
     reservation = rules.tdm_reservation(policy)
@@ -56,8 +57,8 @@ def response_headers(
             headers[TDM_POLICY_HEADER] = _checked_url(tdm_policy_url)
     if usage := rules.content_usage_value(policy):
         headers[CONTENT_USAGE_HEADER] = usage
-    if rules.noai(policy):
-        headers[X_ROBOTS_TAG_HEADER] = rules.NOAI_DIRECTIVES
+    if directives := rules.robots_directives(policy, nosnippet=nosnippet):
+        headers[X_ROBOTS_TAG_HEADER] = directives
     if rsl_url and rules.rsl_offers(policy):
         headers[LINK_HEADER] = rsl_link_value(rsl_url)
     return headers
@@ -71,9 +72,13 @@ class HeadTag:
     attributes: tuple[tuple[str, str], ...]
 
 
-def head_tags(policy: Policy, *, tdm_policy_url: str = "", rsl_url: str = "") -> list[HeadTag]:
+def head_tags(
+    policy: Policy, *, tdm_policy_url: str = "", rsl_url: str = "", nosnippet: bool = False
+) -> list[HeadTag]:
     """The HTML twins of `response_headers`, decided by the same rules."""
-    headers = response_headers(policy, tdm_policy_url=tdm_policy_url, rsl_url=rsl_url)
+    headers = response_headers(
+        policy, tdm_policy_url=tdm_policy_url, rsl_url=rsl_url, nosnippet=nosnippet
+    )
     tags: list[HeadTag] = []
     if TDM_RESERVATION_HEADER in headers:
         tags.append(
@@ -86,7 +91,8 @@ def head_tags(policy: Policy, *, tdm_policy_url: str = "", rsl_url: str = "") ->
             HeadTag("meta", (("name", "tdm-policy"), ("content", headers[TDM_POLICY_HEADER])))
         )
     if X_ROBOTS_TAG_HEADER in headers:
-        tags.append(HeadTag("meta", (("name", "robots"), ("content", rules.NOAI_DIRECTIVES))))
+        directives = headers[X_ROBOTS_TAG_HEADER]
+        tags.append(HeadTag("meta", (("name", "robots"), ("content", directives))))
     if LINK_HEADER in headers:
         tags.append(
             HeadTag(

@@ -3,16 +3,20 @@
 RFC 9309: a group starts with `User-agent:` lines; Allow/Disallow use the longest match; crawlers
 must parse at least 500 KiB (§2.5) and may cache for 24 hours (§2.4). The aipref attach draft
 (§3) adds `Content-Usage: <path> <prefs>` rules inside groups. RSL 1.0 adds a global `License:`
-line. Spawning's ai.txt uses the same grammar and is read by dataset downloaders.
+line, which never changes what Allow and Disallow say: a licence-only path is therefore `Allow`ed
+for the agents it concerns, with its `Content-Usage … =n` rule, and only a denial is a `Disallow`.
+Cloudflare's Content Signals add a group-wide `Content-Signal:` line. Spawning's ai.txt uses the
+same grammar and is read by dataset downloaders.
 
 Overflow: a file that would exceed `max_bytes` is cut deliberately, never silently. Rules are kept
-most restrictive first: every `deny` Disallow, then licence-only Disallows, then Content-Usage
-rules that say `n`, then those that only say `y`. A lower class is written only if the whole
-higher class fitted, so a reader never sees a licence rule while a denial was dropped. Within a
-class rules are kept path by path, in the order the paths were given: a path's rule is written in
-every group that carries it or in none, so no crawler group loses its rules to another's (the
-answer-time fetchers are not left free on paths the training crawlers are kept off). Whole lines
-only; the file ends with a comment saying how many rules it holds and where the complete list is.
+most restrictive first: every `deny` Disallow, then licence-only Allows with their Content-Usage
+rule, then Content-Usage rules that say `n`, then those that only say `y`. A lower class is
+written only if the whole higher class fitted, so a reader never sees a licence rule while a
+denial was dropped. Within a class rules are kept path by path, in the order the paths were
+given: a path's rule is written in every group that carries it or in none, so no crawler group
+loses its rules to another's (the answer-time fetchers are not left free on paths the training
+crawlers are kept off). Whole lines only; the file ends with a comment saying how many rules it
+holds and where the complete list is.
 
 Comments and URLs go through `single_line`, so that no text (an artist's name, say) can add a
 line: parsers such as Protego also end a line at U+2028, U+2029 and U+0085.
@@ -82,6 +86,11 @@ def _disallow_rule(pattern: str, value: Value) -> tuple[int, str]:
     return (DENY_RULE if value == Value.DENY else LICENCE_RULE, f"Disallow: {pattern}")
 
 
+def _content_signal_lines(policies: Iterable[Policy]) -> list[str]:
+    value = rules.content_signal_value(rules.common_content_signals(policies))
+    return [f"Content-Signal: {value}"] if value else []
+
+
 def _usage_rule(pattern: str, policy: Policy) -> tuple[int, str] | None:
     prefs = rules.content_usage(policy)
     if not prefs:
@@ -102,19 +111,23 @@ def robots_txt(
 ) -> str:
     """A robots.txt with one group per list of agent purposes and a `User-agent: *` group.
 
-    An agent's group disallows every path where any of the agent's purposes is reserved and
-    carries the Content-Usage rule of every path it may fetch (preferences do not apply to paths
-    it may not fetch, attach draft §3.1). The `*` group carries the Content-Usage rules for every
-    other crawler. `always_disallow` prefixes (say `/accounts/`) go into every group, because a
-    crawler that finds its own group ignores `*`. A group is written only when it disallows a
-    path; otherwise it would say what `*` says.
+    An agent's group disallows every path where any of the agent's purposes is denied, allows
+    (with its Content-Usage rule) every path where one is licence-only, and carries the
+    Content-Usage rule of every other path it may fetch (preferences do not apply to paths it may
+    not fetch, attach draft §3.1). The `*` group carries the Content-Usage rules for every other
+    crawler. `always_disallow` prefixes (say `/accounts/`) and the `Content-Signal` line go into
+    every group, because a crawler that finds its own group ignores `*`. A group is written only
+    when it disallows a path; otherwise it would say what `*` says.
     """
     agents = ai_agents() if agents is None else tuple(agents)
     entries = [
         (index, pattern, entry.policy, _usage_rule(pattern, entry.policy))
         for index, (pattern, entry) in enumerate(patterned_paths(paths))
     ]
-    fixed = [f"Disallow: {encode_path(prefix)}" for prefix in always_disallow]
+    fixed = [
+        *_content_signal_lines(entry[2] for entry in entries),
+        *(f"Disallow: {encode_path(prefix)}" for prefix in always_disallow),
+    ]
     # One group per list of purposes, in the order the data file first names each list.
     by_purposes: dict[tuple[Purpose, ...], list[str]] = {}
     for agent in agents:
@@ -124,14 +137,16 @@ def robots_txt(
         group = _Group(tuple(tokens), list(fixed))
         for index, pattern, policy, usage in entries:
             if rules.agent_disallowed(policy, purposes):
-                value = rules.agent_reservation(policy, purposes)
-                rank, line = _disallow_rule(pattern, value)
-                group.rules.append((rank, index, line))
+                group.rules.append((DENY_RULE, index, f"Disallow: {pattern}"))
+            elif rules.agent_licence_only(policy, purposes):
+                group.rules.append((LICENCE_RULE, index, f"Allow: {pattern}"))
+                if usage:
+                    group.rules.append((LICENCE_RULE, index, usage[1]))
             elif usage:
                 group.rules.append((usage[0], index, usage[1]))
         # A group that disallows nothing would only repeat the `*` group, so it is left out:
         # a search engine is named only where an artist reserves search.
-        if any(rank in (DENY_RULE, LICENCE_RULE) for rank, _, _ in group.rules):
+        if any(rank == DENY_RULE for rank, _, _ in group.rules):
             groups.append(group)
     everyone = _Group(("*",), list(fixed))
     everyone.rules += [(usage[0], index, usage[1]) for index, _, _, usage in entries if usage]

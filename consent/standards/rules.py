@@ -19,10 +19,30 @@ P = Purpose
 # The purposes TDMRep's single reservation covers (docs/standards.md, "Emission rules").
 TDM_FAMILY: tuple[Purpose, ...] = (P.TDM, P.TRAIN_AI, P.TRAIN_GENAI, P.AI_INPUT)
 
-# aipref keys and the registry purpose each is read from. The vocab draft's `train-ai` means
-# training models that generate content, which is the registry's `train-genai` (docs/standards.md,
-# "Value mapping").
-AIPREF_KEYS: tuple[tuple[str, Purpose], ...] = (("train-ai", P.TRAIN_GENAI), ("search", P.SEARCH))
+# aipref keys, the registry purpose each is read from, and the vocabulary draft that defines the
+# label (docs/standards.md, "Value mapping"). The vocab draft's `train-ai` means training models
+# that generate content, which is the registry's `train-genai`; `ai-use` (use of an asset by an
+# AI system at the time of use, from draft -08) is the registry's answer-time `ai-input`. A new
+# draft that renames a label is a change of one line here.
+AIPREF_VOCAB_DRAFTS: dict[str, str] = {
+    "train-ai": "draft-ietf-aipref-vocab-05",
+    "search": "draft-ietf-aipref-vocab-05",
+    "ai-use": "draft-ietf-aipref-vocab-08",
+}
+AIPREF_KEYS: tuple[tuple[str, Purpose], ...] = (
+    ("train-ai", P.TRAIN_GENAI),
+    ("ai-use", P.AI_INPUT),
+    ("search", P.SEARCH),
+)
+
+# Cloudflare's Content Signals (`Content-Signal:` in robots.txt, contentsignals.org): one key per
+# registry purpose, `yes`/`no`. `ai-train` is "training or fine-tuning AI models", any model, so
+# it says `yes` only when both training purposes are allowed and `no` when either is reserved.
+CONTENT_SIGNALS: tuple[tuple[str, tuple[Purpose, ...]], ...] = (
+    ("search", (P.SEARCH,)),
+    ("ai-input", (P.AI_INPUT,)),
+    ("ai-train", (P.TRAIN_AI, P.TRAIN_GENAI)),
+)
 
 NOAI_DIRECTIVES = "noai, noimageai"
 
@@ -82,9 +102,61 @@ def content_usage_value(policy: Policy) -> str:
     return ", ".join(f"{key}={token}" for key, token in content_usage(policy).items())
 
 
+def content_signals(policy: Policy) -> dict[str, str]:
+    """Cloudflare's Content Signals: `no` when any purpose behind a key is reserved (a licence is
+    no free use), `yes` only when every one is allowed; nothing is said otherwise."""
+    result: dict[str, str] = {}
+    for key, purposes in CONTENT_SIGNALS:
+        if any(policy.reserved(p) for p in purposes):
+            result[key] = "no"
+        elif all(policy.allowed(p) for p in purposes):
+            result[key] = "yes"
+    return result
+
+
+def common_content_signals(policies: Iterable[Policy]) -> dict[str, str]:
+    """The signals every one of several policies gives alike.
+
+    `Content-Signal` applies to a whole robots.txt group, not to a path, so a file that carries
+    many paths states only what holds for all of them; each path's own preferences travel in its
+    `Content-Usage` rule. No policy at all: nothing to say.
+    """
+    common: dict[str, str] | None = None
+    for policy in policies:
+        signals = content_signals(policy)
+        if common is None:
+            common = signals
+        else:
+            common = {k: v for k, v in common.items() if signals.get(k) == v}
+        if not common:
+            return {}
+    return common or {}
+
+
+def content_signal_value(signals: dict[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in signals.items())
+
+
 def noai(policy: Policy) -> bool:
     """`X-Robots-Tag: noai, noimageai` and the robots meta tag: when `train-genai` is reserved."""
     return policy.reserved(P.TRAIN_GENAI)
+
+
+def nosnippet_applies(policy: Policy, opted_in: bool) -> bool:
+    """Google's AI Overviews and AI Mode use only what `nosnippet` (or `max-snippet`,
+    `data-nosnippet`) leaves them; Google-Extended does not reach them. `nosnippet` also removes
+    the text snippet under the page in ordinary Google results, so it is never implied by a
+    choice: the artist opts in on their own site, and it applies only while `ai-input` is
+    reserved."""
+    return opted_in and policy.reserved(P.AI_INPUT)
+
+
+def robots_directives(policy: Policy, *, nosnippet: bool = False) -> str:
+    """The `X-Robots-Tag` value (and robots meta content), `""` when there is nothing to say."""
+    directives = [NOAI_DIRECTIVES] if noai(policy) else []
+    if nosnippet_applies(policy, nosnippet):
+        directives.append("nosnippet")
+    return ", ".join(directives)
 
 
 def _purposes(purposes: Purpose | Iterable[Purpose]) -> tuple[Purpose, ...]:
@@ -92,12 +164,21 @@ def _purposes(purposes: Purpose | Iterable[Purpose]) -> tuple[Purpose, ...]:
 
 
 def agent_disallowed(policy: Policy, purposes: Purpose | Iterable[Purpose]) -> bool:
-    """A robots.txt path is disallowed for an agent when any one of its purposes is reserved.
+    """A robots.txt path is disallowed for an agent when any one of its purposes is denied.
 
-    An agent serving several purposes (Google-Extended trains and grounds) cannot be let in for
-    one and kept out of the other, so the most restrictive of its purposes decides.
+    A licence-only purpose is not a reason to keep a crawler out: RSL 1.0 says `License:` never
+    changes what Allow/Disallow say, so a crawler that took the licence must be able to fetch.
+    The reservation still travels on the path (`Content-Usage … =n`, the `License:` line, the
+    page's headers); the agent's group says `Allow` for it when the group exists for a denial.
     """
-    return any(policy.reserved(p) for p in _purposes(purposes))
+    return any(policy.value(p) == Value.DENY for p in _purposes(purposes))
+
+
+def agent_licence_only(policy: Policy, purposes: Purpose | Iterable[Purpose]) -> bool:
+    """Some purpose of the agent is licence-only and none is denied."""
+    return not agent_disallowed(policy, purposes) and any(
+        policy.value(p) == Value.LICENSE for p in _purposes(purposes)
+    )
 
 
 def agent_reservation(policy: Policy, purposes: Purpose | Iterable[Purpose]) -> Value:

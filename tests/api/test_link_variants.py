@@ -86,7 +86,9 @@ def test_every_listed_form_of_a_link_answers_the_registered_links_policy(
     # The host file a crawler finds from the host it met the link on states the stored path.
     stored = urlsplit(site.stored)
     path = stored.path + (f"?{stored.query}" if stored.query else "")
-    reservation = urls[0]["optOut"]
+    # robots.txt keeps GPTBot out only for a denial: a licence-only path stays open to a crawler
+    # that took the licence (RSL 1.0), its preferences saying the use is not free.
+    reservation = canonical["policy"]["train-genai"]["value"] == "deny"
     for variant in variants:
         host = urlsplit(variant).hostname.removeprefix("www.")
         if canonical_host(host) != url_host(site.stored):

@@ -255,9 +255,10 @@ def content_usage(response) -> dict[str, str]:
 
 
 def expected_usage(expected: dict) -> dict[str, str]:
-    """What Content-Usage must say (aipref `train-ai` is the registry's `train-genai`)."""
+    """What Content-Usage must say (aipref `train-ai` is the registry's `train-genai`, `ai-use`
+    its `ai-input`)."""
     usage = {}
-    for key, purpose in (("train-ai", TGEN), ("search", SEARCH)):
+    for key, purpose in (("train-ai", TGEN), ("ai-use", Purpose.AI_INPUT), ("search", SEARCH)):
         value = expected[purpose][0]
         if value in RESERVED:
             usage[key] = "n"

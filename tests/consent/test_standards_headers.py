@@ -45,11 +45,11 @@ def headers_of(policy) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("policy", "reservation", "usage", "noai"),
     [
-        (FULL_OPT_OUT, "1", {"train-ai": "n"}, True),
-        (OPT_OUT_SEARCH_ALLOWED, "1", {"train-ai": "n", "search": "y"}, True),
+        (FULL_OPT_OUT, "1", {"train-ai": "n", "ai-use": "n"}, True),
+        (OPT_OUT_SEARCH_ALLOWED, "1", {"train-ai": "n", "ai-use": "n", "search": "y"}, True),
         (LICENCE_ONLY, "1", {"train-ai": "n"}, True),
-        (LOOSENED, "0", {"train-ai": "y"}, False),
-        (DISPUTED, "1", {"train-ai": "n", "search": "y"}, True),
+        (LOOSENED, "0", {"train-ai": "y", "ai-use": "y"}, False),
+        (DISPUTED, "1", {"train-ai": "n", "ai-use": "y", "search": "y"}, True),
         (NO_DECLARATIONS, None, None, False),
     ],
 )
@@ -113,7 +113,22 @@ def test_a_denial_beside_a_licence_names_no_tdm_policy_in_headers_or_tags():
     assert headers["tdm-reservation"] == "1"
     assert "tdm-policy" not in headers
     assert "tdm-policy" not in tags_of(DENY_AND_LICENCE)
-    assert content_usage(headers) == {"train-ai": "n"}
+    assert content_usage(headers) == {"train-ai": "n", "ai-use": "n"}
+
+
+def test_nosnippet_is_sent_only_when_opted_in_and_ai_input_is_reserved():
+    assert response_headers(ANSWERS_UNDER_LICENCE, nosnippet=True)["X-Robots-Tag"] == "nosnippet"
+    assert response_headers(DENY_AND_LICENCE, nosnippet=True)["X-Robots-Tag"] == (
+        "noai, noimageai, nosnippet"
+    )
+    assert "X-Robots-Tag" not in response_headers(ANSWERS_UNDER_LICENCE)
+    assert "X-Robots-Tag" not in response_headers(LOOSENED, nosnippet=True)
+    robots_meta = [
+        dict(tag.attributes)["content"]
+        for tag in head_tags(DENY_AND_LICENCE, nosnippet=True)
+        if dict(tag.attributes).get("name") == "robots"
+    ]
+    assert robots_meta == ["noai, noimageai, nosnippet"]
 
 
 def test_a_licence_alone_names_the_tdm_policy_in_headers_and_tags():

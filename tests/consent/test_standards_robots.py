@@ -13,6 +13,7 @@ from consent.standards import (
     PathPolicy,
     Policy,
     agent_disallowed,
+    agent_licence_only,
     agents_for,
     ai_agents,
     ai_txt,
@@ -108,11 +109,34 @@ def test_answer_time_fetchers_are_blocked_when_ai_input_is_denied():
         assert can(parser, agent, "/artist/licence_only"), agent
 
 
-def test_a_licence_only_track_is_closed_to_training_crawlers():
-    parser = feed(licence_only=LICENCE_ONLY)
-    assert not can(parser, "GPTBot", "/artist/licence_only")
-    assert not can(parser, "CCBot", "/artist/licence_only")
-    assert can(parser, "OAI-SearchBot", "/artist/licence_only")
+def test_a_licence_only_track_may_be_fetched_and_says_the_use_is_not_free():
+    """RSL: `License:` never changes Allow/Disallow, so a crawler that took the licence may fetch;
+    the path's Content-Usage rule (and the page's headers) say the use is not free."""
+    text = robots_txt(
+        [PathPolicy("/artist/licence_only", LICENCE_ONLY)],
+        licence_url="https://registry.example/hosts/soundcloud.com/rsl.xml",
+    )
+    parser = Protego.parse(text)
+    for agent in ["GPTBot", "CCBot", "OAI-SearchBot"]:
+        assert can(parser, agent, "/artist/licence_only"), agent
+    assert "Disallow" not in text
+    assert content_usage_rules(text)["*"]["/artist/licence_only$"] == [("train-ai", "n")]
+    assert "License: https://registry.example/hosts/soundcloud.com/rsl.xml" in text.splitlines()
+
+
+def test_a_crawler_with_its_own_group_is_allowed_licence_only_paths_with_their_preferences():
+    text = robots_txt(
+        [
+            PathPolicy("/artist/full_opt_out", FULL_OPT_OUT),
+            PathPolicy("/artist/licence_only", LICENCE_ONLY),
+        ]
+    )
+    parser = Protego.parse(text)
+    assert not can(parser, "GPTBot", "/artist/full_opt_out")
+    assert can(parser, "GPTBot", "/artist/licence_only")
+    gptbot = text.split("User-agent: GPTBot\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "Allow: /artist/licence_only$" in gptbot
+    assert content_usage_rules(text)["GPTBot"]["/artist/licence_only$"] == [("train-ai", "n")]
 
 
 def test_a_disputed_track_is_read_with_its_most_restrictive_values():
@@ -144,15 +168,20 @@ def test_rules_match_the_registered_url_exactly_and_not_its_neighbours():
 def test_other_crawlers_read_the_usage_preferences_and_ai_groups_carry_them_where_they_may_fetch():
     text = robots_txt(PathPolicy(f"/artist/{name}", policy) for name, policy in SCENARIOS.items())
     usage = content_usage_rules(text)
-    assert usage["*"]["/artist/full_opt_out$"] == [("train-ai", "n")]
-    assert usage["*"]["/artist/opt_out_search_allowed$"] == [("train-ai", "n"), ("search", "y")]
+    assert usage["*"]["/artist/full_opt_out$"] == [("train-ai", "n"), ("ai-use", "n")]
+    assert usage["*"]["/artist/opt_out_search_allowed$"] == [
+        ("train-ai", "n"),
+        ("ai-use", "n"),
+        ("search", "y"),
+    ]
     assert usage["*"]["/artist/licence_only$"] == [("train-ai", "n")]
-    assert usage["*"]["/artist/loosened$"] == [("train-ai", "y")]
-    assert usage["*"]["/artist/disputed$"] == [("train-ai", "n"), ("search", "y")]
+    assert usage["*"]["/artist/loosened$"] == [("train-ai", "y"), ("ai-use", "y")]
+    disputed = [("train-ai", "n"), ("ai-use", "y"), ("search", "y")]
+    assert usage["*"]["/artist/disputed$"] == disputed
     assert "/artist/no_declarations$" not in usage["*"]
     # A crawler in its own group ignores `*`, so its group repeats what it may fetch...
-    assert usage["FacebookBot"]["/artist/disputed$"] == [("train-ai", "n"), ("search", "y")]
-    assert usage["GPTBot"]["/artist/loosened$"] == [("train-ai", "y")]
+    assert usage["FacebookBot"]["/artist/disputed$"] == disputed
+    assert usage["GPTBot"]["/artist/loosened$"] == [("train-ai", "y"), ("ai-use", "y")]
     # ...and nothing for paths it may not fetch, where preferences do not apply.
     assert "/artist/full_opt_out$" not in usage["GPTBot"]
 
@@ -233,7 +262,7 @@ def test_each_special_character_is_literal(path, exact, blocked, free):
 
 def test_a_space_cannot_split_a_content_usage_rule():
     text = robots_txt([PathPolicy("/s p", FULL_OPT_OUT)])
-    assert content_usage_rules(text)["*"] == {"/s%20p$": [("train-ai", "n")]}
+    assert content_usage_rules(text)["*"] == {"/s%20p$": [("train-ai", "n"), ("ai-use", "n")]}
 
 
 # --- Overflow: more than 500 KiB is cut deliberately, most restrictive first -------------------
@@ -243,20 +272,21 @@ LICENSED = [PathPolicy(f"/licence-artist/track-number-{n:05d}", LICENCE_ONLY) fo
 ALLOWED = [PathPolicy(f"/open-artist/track-number-{n:05d}", LOOSENED) for n in range(2000)]
 COMPLETE = ["https://registry.example/hosts/soundcloud.com/.well-known/tdmrep.json"]
 LINE = re.compile(
-    r"(#.*|User-agent: [A-Za-z0-9*_-]+|Disallow: /[^\s$]*\$"
-    r"|Content-Usage: /[^\s$]*\$ [a-z-]+=[yn](, [a-z-]+=[yn])*)?"
+    r"(#.*|User-agent: [A-Za-z0-9*_-]+|(Allow|Disallow): /[^\s$]*\$"
+    r"|Content-Usage: /[^\s$]*\$ [a-z-]+=[yn](, [a-z-]+=[yn])*"
+    r"|Content-Signal: [a-z-]+=(yes|no)(, [a-z-]+=(yes|no))*)?"
 )
 
 
 def disallow_kinds(text: str) -> list[list[str]]:
-    """Per group, the kind of each Disallow line in file order: deny, licence or other."""
+    """Per group, the kind of each rule line in file order: a denial, or a licence-only Allow."""
     groups: list[list[str]] = []
     for block in text.split("\n\n"):
         kinds = []
         for line in block.splitlines():
             if line.startswith("Disallow: /denied-"):
                 kinds.append("deny")
-            elif line.startswith("Disallow: /licence-"):
+            elif line.startswith("Allow: /licence-"):
                 kinds.append("licence")
         groups.append(kinds)
     return groups
@@ -289,12 +319,13 @@ def test_denials_all_come_before_any_licence_rule():
     assert sum(kinds.count("deny") for kinds in groups) == groups_reserving(FULL_OPT_OUT) * len(
         denied
     )
-    assert "Content-Usage" not in text
+    # Usage preferences of paths that are only allowed come after every licence rule: none fit.
+    assert "Content-Usage: /open-" not in text
     parser = Protego.parse(text)
     for entry in denied[::97]:
         assert not can(parser, "GPTBot", entry.path)
         assert not can(parser, "ChatGPT-User", entry.path)
-    assert not can(parser, "GPTBot", LICENSED[0].path)
+    assert can(parser, "GPTBot", LICENSED[0].path)
 
 
 def test_when_even_denials_overflow_no_licence_rule_is_written():
@@ -312,7 +343,15 @@ def test_a_feed_within_the_limit_is_complete_and_has_no_note():
     text = robots_txt([*LICENSED[:10], *DENIED[:10]], complete_urls=COMPLETE)
     assert "Cut on purpose" not in text
     licences = sum(kinds.count("licence") for kinds in disallow_kinds(text))
-    assert licences == 10 * groups_reserving(LICENCE_ONLY)
+    # A licence-only path is allowed (with its preferences) in each group the denials opened
+    # whose purposes it reserves; crawlers without a group of their own read `*`.
+    opened = {
+        a.purposes
+        for a in ai_agents()
+        if agent_disallowed(FULL_OPT_OUT, a.purposes)
+        and agent_licence_only(LICENCE_ONLY, a.purposes)
+    }
+    assert opened and licences == 10 * len(opened)
 
 
 # --- ai.txt -----------------------------------------------------------------------------------
@@ -372,7 +411,18 @@ def test_a_creators_robots_txt_covers_their_whole_site():
     assert not can(parser, "Perplexity-User", "/")
     assert not can(parser, "PerplexityBot", "/music/song.mp3")
     assert can(parser, "Googlebot", "/music/song.mp3")
-    assert content_usage_rules(text)["*"]["/"] == [("train-ai", "n"), ("search", "y")]
+    assert content_usage_rules(text)["*"]["/"] == [
+        ("train-ai", "n"),
+        ("ai-use", "n"),
+        ("search", "y"),
+    ]
+    # Cloudflare's Content Signals, in every group: a crawler in its own group ignores `*`.
+    groups = text.count("User-agent: ")
+    signal = "Content-Signal: search=yes, ai-input=no, ai-train=no"
+    assert text.splitlines().count(signal) == len(
+        [b for b in text.split("\n\n") if "User-agent" in b]
+    )
+    assert groups >= 2
 
 
 def test_a_cut_keeps_each_path_in_every_group_that_needs_it_or_in_none():

@@ -9,9 +9,12 @@ from consent.standards import (
     Licence,
     Policy,
     agent_disallowed,
+    agent_licence_only,
     ai_txt_disallowed,
     ai_txt_full_opt_out,
     combine_policies,
+    common_content_signals,
+    content_signals,
     content_usage,
     content_usage_value,
     noai,
@@ -92,7 +95,11 @@ CONTENT_USAGE_CASES = [
     (policy(search=L), {"search": "n"}),
     (policy(search=A), {"search": "y"}),
     (policy(train_genai=D, search=A), {"train-ai": "n", "search": "y"}),
-    (policy(ai_input=D), {}),
+    # aipref `ai-use` (vocab draft -08) is read from the registry's answer-time `ai-input`.
+    (policy(ai_input=D), {"ai-use": "n"}),
+    (policy(ai_input=L), {"ai-use": "n"}),
+    (policy(ai_input=A), {"ai-use": "y"}),
+    (policy(tdm=A), {}),
     (policy(), {}),
 ]
 
@@ -147,7 +154,8 @@ def test_spawning_opt_out_and_opt_in(given, opt_out, opt_in):
 def test_noai_and_ai_txt_follow_generative_training(given, expected):
     assert noai(given) is expected
     assert ai_txt_disallowed(given) is expected
-    assert agent_disallowed(given, P.TRAIN_GENAI) is expected
+    # robots.txt keeps a crawler out only for a denial: a licence-only use is allowed to fetch.
+    assert agent_disallowed(given, P.TRAIN_GENAI) is (given.value(P.TRAIN_GENAI) == D)
 
 
 def test_ai_txt_full_opt_out_needs_every_ai_use_reserved():
@@ -156,12 +164,43 @@ def test_ai_txt_full_opt_out_needs_every_ai_use_reserved():
     assert not ai_txt_full_opt_out(policy(tdm=D, train_ai=D, train_genai=D, ai_input=A))
 
 
-def test_an_agent_is_disallowed_exactly_when_its_purpose_is_reserved():
+def test_an_agent_is_disallowed_exactly_when_its_purpose_is_denied():
     given = policy(train_genai=D, ai_input=L, search=A)
     assert agent_disallowed(given, P.TRAIN_GENAI)
-    assert agent_disallowed(given, P.AI_INPUT)
+    assert not agent_disallowed(given, P.AI_INPUT)
+    assert agent_licence_only(given, P.AI_INPUT)
+    assert not agent_licence_only(given, (P.TRAIN_GENAI, P.AI_INPUT))
+    assert agent_disallowed(given, (P.TRAIN_GENAI, P.AI_INPUT))
     assert not agent_disallowed(given, P.SEARCH)
     assert not agent_disallowed(given, P.TDM)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (policy(), {}),
+        (
+            policy(search=A, ai_input=D, train_ai=D, train_genai=D),
+            {"search": "yes", "ai-input": "no", "ai-train": "no"},
+        ),
+        # `ai-train` is any training: yes only when both training purposes are allowed.
+        (policy(train_ai=A), {}),
+        (policy(train_ai=A, train_genai=A), {"ai-train": "yes"}),
+        (policy(train_ai=A, train_genai=L), {"ai-train": "no"}),
+        (policy(search=L), {"search": "no"}),
+    ],
+)
+def test_content_signals_say_yes_only_for_what_is_allowed(given, expected):
+    assert content_signals(given) == expected
+
+
+def test_a_file_of_many_paths_states_only_the_content_signals_they_share():
+    shared = common_content_signals(
+        [policy(search=A, train_ai=D), policy(search=A, train_ai=A, train_genai=A)]
+    )
+    assert shared == {"search": "yes"}
+    assert common_content_signals([]) == {}
+    assert common_content_signals([policy(search=A), policy(search=D)]) == {}
 
 
 RSL_CASES = [

@@ -24,8 +24,8 @@ def deny_all_ai(creator) -> None:
     declare(creator, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
 
 
-def kit(client, name: str):
-    response = client.get(f"/c/owner-band/{name}")
+def kit(client, name: str, query: str = ""):
+    response = client.get(f"/c/owner-band/{name}{query}")
     assert response.status_code == 200, response.content
     return response
 
@@ -49,9 +49,9 @@ def rsl_usage(client, element: str) -> set[str]:
     return set(" ".join(found).split())
 
 
-def header_lines(client) -> dict[str, str]:
+def header_lines(client, query: str = "") -> dict[str, str]:
     """The Netlify `_headers` block of headers.txt, as name → value."""
-    text = kit(client, "headers.txt").content.decode()
+    text = kit(client, "headers.txt", query).content.decode()
     block = text.split("/*\n", 1)[1]
     return dict(line.strip().split(": ", 1) for line in block.splitlines() if line.strip())
 
@@ -94,21 +94,58 @@ def test_a_licence_only_choice_points_to_its_policy_and_licence(client, artist):
     verify_claims_of(artist)
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url=TERMS)})
     policy_url = f"{settings.SITE_URL}/policies/{artist.public_id}.json"
-    licence_url = f"{settings.SITE_URL}/licenses/{artist.public_id}.xml"
+    # The licence that covers the artist's site is the kit's rsl.xml at its root.
+    licence_url = f"{SITE}/rsl.xml"
+    site = "?site=owner-band.example/"
 
-    text = kit(client, "robots.txt").content.decode()
+    text = kit(client, "robots.txt", site).content.decode()
     rules = tdmrep(client)
-    headers = header_lines(client)
+    headers = header_lines(client, site)
 
-    assert not Protego.parse(text).can_fetch(f"{SITE}/", "GPTBot")
+    # RSL: a licence never changes Allow/Disallow, so a crawler that took it may fetch; the
+    # file says the use is not free and where the licence is.
+    assert Protego.parse(text).can_fetch(f"{SITE}/", "GPTBot")
+    assert "Content-Usage: / train-ai=n" in text.splitlines()
+    assert "Content-Signal: ai-train=no" in text.splitlines()
     assert f"License: {licence_url}" in text.splitlines()
+    assert f"Current version: {settings.SITE_URL}/c/owner-band/robots.txt?site=" in text
     assert rules == [{"location": "/", "tdm-reservation": 1, "tdm-policy": policy_url}]
     assert headers["tdm-policy"] == policy_url
     assert headers["Link"] == f'<{licence_url}>; rel="license"; type="application/rsl+xml"'
     root = etree.fromstring(kit(client, "rsl.xml").content)
+    assert root.xpath("//rsl:content/@url", namespaces=RSL) == ["/"]
     assert root.xpath("//rsl:terms/text()", namespaces=RSL) == [TERMS]
-    # The registry's copy is what License: names; it lists the works (none registered yet).
+    # Without the site's address there is no licence address to give: no License:, no Link.
+    plain = kit(client, "robots.txt").content.decode()
+    assert "License:" not in plain
+    assert "Link" not in header_lines(client)
+    # The registry's copy lists the artist's works by their addresses.
     assert client.get(f"/licenses/{artist.public_id}.xml").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("mailto:me@owner-band.example", "not the address of a website"),
+        ("https://owner-band.example/music/", "names a page, not a site"),
+        ("https://owner-band.example/?a=1", "names a page, not a site"),
+        ("localhost", "not the address of a website"),
+    ],
+)
+def test_a_site_address_the_kit_cannot_use_is_refused_with_a_reason(client, artist, typed, message):
+    response = client.get("/c/owner-band/robots.txt", {"site": typed})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert message in response.json()["detail"]
+
+
+def test_nosnippet_is_added_only_when_the_artist_opts_in_and_reserves_ai_input(client, artist):
+    deny_all_ai(artist)
+    assert header_lines(client)["X-Robots-Tag"] == "noai, noimageai"
+    assert header_lines(client, "?nosnippet=1")["X-Robots-Tag"] == "noai, noimageai, nosnippet"
+    declare(artist, {Purpose.AI_INPUT: PurposeChoice(Value.ALLOW)})
+    verify_claims_of(artist)
+    assert "nosnippet" not in header_lines(client, "?nosnippet=1").get("X-Robots-Tag", "")
 
 
 def test_the_kit_reflects_the_catalogue_not_a_track_override(client, artist):

@@ -6,6 +6,7 @@ import re
 import jsonschema
 import pytest
 from django.conf import settings
+from lxml import etree
 from protego import Protego
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
@@ -17,7 +18,9 @@ from tests.schemas import TDMREP_FILE_SCHEMA
 pytestmark = pytest.mark.django_db
 
 # Every line a robots-style file may hold: RFC 9309 records, aipref and RSL extensions, comments.
-ROBOTS_LINE = re.compile(r"^(|#.*|User-agent: \S+|(Allow|Disallow|Content-Usage|License): \S.*)$")
+ROBOTS_LINE = re.compile(
+    r"^(|#.*|User-agent: \S+|(Allow|Disallow|Content-Usage|Content-Signal|License): \S.*)$"
+)
 
 
 def register(creator, *links, title="Night Drive"):
@@ -108,9 +111,20 @@ def test_a_licence_only_track_names_its_policy(client, artist):
 
     assert rule["tdm-reservation"] == 1
     assert rule["tdm-policy"] == f"{settings.SITE_URL}/policies/{track.public_id}.json"
-    assert not robots(client, "bandcamp.com").can_fetch(
-        "https://bandcamp.com/track/night-drive", "GPTBot"
-    )
+    # RSL: a licence never changes Allow/Disallow. The path stays open to a crawler that took
+    # the licence; its preferences say the use is not free, and License: says where to get it.
+    text = fetch(client, "bandcamp.com", "robots.txt").content.decode()
+    assert Protego.parse(text).can_fetch("https://bandcamp.com/track/night-drive", "GPTBot")
+    assert "Content-Usage: /track/night-drive$ train-ai=n" in text.splitlines()
+    licence_url = f"{settings.SITE_URL}/hosts/bandcamp.com/rsl.xml"
+    assert f"License: {licence_url}" in text.splitlines()
+    root = etree.fromstring(fetch(client, "bandcamp.com", "rsl.xml").content)
+    rsl = {"rsl": "https://rslstandard.org/rsl"}
+    assert root.xpath("//rsl:content/@url", namespaces=rsl) == [
+        "https://bandcamp.com/track/night-drive$"
+    ]
+    assert root.xpath("//rsl:license/rsl:permits/text()", namespaces=rsl) == ["ai-train"]
+    assert root.xpath("//rsl:license/rsl:payment/@type", namespaces=rsl) == ["training"]
 
 
 def test_a_track_override_loosening_the_catalogue_opens_its_path(client, artist):

@@ -115,8 +115,8 @@ def test_robots_txt_states_content_usage_and_names_the_registry_licence(
             parsed = http_sfv.Dictionary()
             parsed.parse(prefs.encode())
             usage[path] = {key: str(item.value) for key, item in parsed.items()}
-    assert usage[f"/t/{opted_out.public_id}/"] == {"train-ai": "n"}
-    assert usage[f"/t/{allowing.public_id}/"] == {"train-ai": "y", "search": "y"}
+    assert usage[f"/t/{opted_out.public_id}/"] == {"train-ai": "n", "ai-use": "n"}
+    assert usage[f"/t/{allowing.public_id}/"] == {"train-ai": "y", "ai-use": "y", "search": "y"}
     assert f"License: {settings.SITE_URL}/licenses/registry.xml" in text.splitlines()
 
 

@@ -122,3 +122,50 @@ def test_the_artist_name_is_escaped_in_the_files_shown(owner_client, artist):
 
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_with_the_sites_address_the_files_name_the_licence_at_its_root(owner_client, artist):
+    from consent.services import TrackData, register_track
+    from tests.conftest import verify_claims_of
+
+    register_track(artist, TrackData(title="Song", artist_credit="A", roles=["recording"]))
+    verify_claims_of(artist)
+    declare(
+        artist,
+        {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://owner.example/terms")},
+    )
+    without = page(owner_client)
+    assert "License:" not in without.get_element_by_id("kit-robots").text_content()
+    assert "give your site's address above" in without.text_content()
+
+    response = owner_client.get("/publish/", {"site": "Owner-Band.example"})
+    tree = lxml.html.fromstring(response.content)
+    robots = tree.get_element_by_id("kit-robots").text_content()
+    assert "License: https://owner-band.example/rsl.xml" in robots.splitlines()
+    assert tree.get_element_by_id("kit-site").get("value") == "Owner-Band.example"
+    query = "?site=https%3A%2F%2Fowner-band.example"
+    assert tree.xpath(f"//a[@href='/c/owner-band/robots.txt{query}'][@download]")
+    assert owner_client.get(f"/c/owner-band/robots.txt{query}").content.decode() == robots
+
+
+def test_a_site_address_that_names_a_page_is_refused_on_the_page(owner_client, artist):
+    response = owner_client.get("/publish/", {"site": "https://owner-band.example/music"})
+    tree = lxml.html.fromstring(response.content)
+    error = tree.get_element_by_id("kit-site-error").text_content()
+    assert "names a page, not a site" in error
+    assert tree.get_element_by_id("kit-site").get("aria-invalid") == "true"
+
+
+def test_keeping_out_of_ai_overviews_is_an_opt_in_offered_with_its_cost(owner_client, artist):
+    assert not page(owner_client).xpath("//input[@id='kit-nosnippet']")
+    deny_all_ai(artist)
+    tree = page(owner_client)
+    assert tree.xpath("//input[@id='kit-nosnippet'][@type='checkbox'][not(@checked)]")
+    help_text = tree.get_element_by_id("kit-nosnippet-help").text_content()
+    assert "no text snippet" in help_text
+    netlify = tree.get_element_by_id("kit-headers-netlify").text_content()
+    assert "nosnippet" not in netlify
+
+    opted = lxml.html.fromstring(owner_client.get("/publish/", {"nosnippet": "1"}).content)
+    netlify = opted.get_element_by_id("kit-headers-netlify").text_content()
+    assert "X-Robots-Tag: noai, noimageai, nosnippet" in netlify

@@ -65,7 +65,7 @@ def test_an_opted_out_track_is_reserved_in_its_headers_and_its_html(client, arti
 
     assert response.status_code == 200
     assert response["tdm-reservation"] == "1"
-    assert content_usage(response) == {"train-ai": "n"}
+    assert content_usage(response) == {"train-ai": "n", "ai-use": "n"}
     assert response["X-Robots-Tag"] == "noai, noimageai"
     # RSL cannot refuse without granting the rest: an opt-out points to no RSL document.
     assert "Link" not in response
@@ -84,7 +84,7 @@ def test_a_track_that_allows_training_says_so_and_asks_for_no_noai(client, artis
     response = client.get(f"/t/{track.public_id}/")
 
     assert response["tdm-reservation"] == "0"
-    assert content_usage(response) == {"train-ai": "y", "search": "y"}
+    assert content_usage(response) == {"train-ai": "y", "ai-use": "y", "search": "y"}
     assert "X-Robots-Tag" not in response
     assert "robots" not in head_signals(response)
 
@@ -123,7 +123,7 @@ def test_a_track_override_loosens_the_catalogue_denial_in_its_headers(client, ar
     response = client.get(f"/t/{track.public_id}/")
 
     assert response["tdm-reservation"] == "0"
-    assert content_usage(response) == {"train-ai": "y"}
+    assert content_usage(response) == {"train-ai": "y", "ai-use": "y"}
     assert "X-Robots-Tag" not in response
 
 
@@ -138,7 +138,7 @@ def test_a_disputed_track_signals_the_most_restrictive_claim(client, artist):
 
     assert "disputed" in response.content.decode().lower()
     assert response["tdm-reservation"] == "1"
-    assert content_usage(response) == {"train-ai": "n"}
+    assert content_usage(response) == {"train-ai": "n", "ai-use": "y"}
     assert response["X-Robots-Tag"] == "noai, noimageai"
 
 
@@ -155,7 +155,7 @@ def test_a_new_declaration_shows_in_every_signal_of_the_page_at_once(client, art
 
     after = client.get(page)
     assert after["tdm-reservation"] == "1"
-    assert content_usage(after) == {"train-ai": "n"}
+    assert content_usage(after) == {"train-ai": "n", "ai-use": "n"}
     assert after["X-Robots-Tag"] == "noai, noimageai"
     assert "Link" not in after  # an opt-out grants nothing in RSL, so nothing points there
     head = head_signals(after)
