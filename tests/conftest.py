@@ -1,4 +1,4 @@
-"""Shared fixtures: an owner, another artist and an anonymous client, for every view test."""
+"""Shared fixtures: an owner, another artist, a reviewer and their clients, for every view test."""
 
 import itertools
 import time
@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from consent.models import Creator
 
@@ -55,6 +56,25 @@ def artist(db) -> Creator:
 @pytest.fixture
 def other_artist(db) -> Creator:
     return make_artist("Someone Else", "someone-else")
+
+
+@pytest.fixture
+def reviewer(db):
+    """A member of the reviewer group: staff, with the second factor the admin asks of staff."""
+    email = "reviewer@example.org"
+    user = get_user_model().objects.create_user(
+        username="reviewer", email=email, password="correct horse battery staple", is_staff=True
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    user.groups.add(Group.objects.get(name="reviewer"))
+    give_second_factor(user)
+    return user
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.force_login(reviewer)
+    return client
 
 
 @pytest.fixture
