@@ -84,6 +84,7 @@ def test_bad_paging_parameters_are_400(api, query):
     assert response.json()["field"] in query
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_client_paging_with_after_never_misses_an_event_under_concurrent_writers(
     platform_key,
