@@ -246,6 +246,7 @@ def test_an_unknown_host_is_not_found_in_each_formats_terms(client, opted_out):
     assert client.get("/hosts/not a host!/robots.txt").status_code == 404
 
 
+@pytest.mark.slow  # hundreds of tracks registered, then the feed cut
 def test_a_host_feed_larger_than_crawlers_read_is_cut_denials_first_and_says_so(
     client, settings, artist
 ):
