@@ -7,6 +7,8 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/registry
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 # `make bench`: its own database (seeded once, reused) and Redis database; see bench/README.md.
 BENCH_DB_URL ?= postgres://postgres@127.0.0.1:5432/registry_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/4
@@ -24,6 +26,12 @@ RUN_ENV := DJANGO_DEBUG=true SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"
 # Tests run with debug off so they exercise the production settings; only the HTTPS redirect is
 # turned off, because the test client speaks plain HTTP. The suite connects as PG_URL's role,
 # which owns the test database; tests/test_database_roles.py creates a runtime role beside it.
+# `make test` runs the whole suite in parallel, TEST_WORKERS processes. Each has its own test
+# database (pytest-django names it test_<name>_gw0, _gw1 ...) and its own Redis database:
+# TEST_REDIS_URL's number plus the worker's index (db 1 and db 2 with the default and two
+# workers), so TEST_REDIS_URL's database and the next TEST_WORKERS-1 must be free to flush.
+# `make test-fast` is the inner loop: the same, without the tests marked slow, browser or
+# subprocess (pyproject.toml lists the markers). Both take PYTEST_ARGS, e.g. a file to run.
 TEST_ENV := DJANGO_DEBUG=false \
 	DJANGO_SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
 	DJANGO_ALLOWED_HOSTS=testserver,127.0.0.1,localhost \
@@ -34,7 +42,7 @@ TEST_ENV := DJANGO_DEBUG=false \
 	CELERY_BROKER_URL= \
 	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
 
-.PHONY: run test lint bench
+.PHONY: run test test-fast lint bench
 
 # Stamps record which requirements the virtualenv holds; editing a requirements file reinstalls.
 $(BIN)/python:
@@ -53,12 +61,16 @@ run: $(VENV)/.runtime-installed
 	$(RUN_ENV) $(BIN)/python manage.py load_demo
 	@$(RUN_ENV) BIN=$(BIN) ADDRESS=$(HOST):$(PORT) bash scripts/serve.sh
 
-test: $(VENV)/.dev-installed
+TEST_SELECTION :=
+test-fast: TEST_SELECTION := -m "not slow and not browser and not subprocess"
+
+test test-fast: $(VENV)/.dev-installed
 	@$(TEST_ENV) $(BIN)/python scripts/check_services.py
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@mkdir -p tests/artifacts
-	@$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure." >&2; fi; \
+	@$(TEST_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(TEST_SELECTION) $(PYTEST_ARGS); \
+	status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make $@: pytest collected no tests; that is a failure." >&2; fi; \
 	exit $$status
 
 lint: $(VENV)/.dev-installed

@@ -1,6 +1,6 @@
 """`make bench`: seed once, serve with production settings under gunicorn, measure, report.
 
-    python bench/run.py [--reseed] [--quick]
+    python bench/run.py [--reseed] [--profile] [--only single,batch,...] [--tracks N] [--creators N]
 
 Environment: BENCH_DB_URL (default postgres://postgres@127.0.0.1:5432/registry_bench),
 BENCH_REDIS_URL (default redis://127.0.0.1:6379/4), BENCH_WORKERS, BENCH_THREADS and

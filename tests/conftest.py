@@ -1,16 +1,75 @@
-"""Shared fixtures: an owner, another artist and an anonymous client, for every view test."""
+"""Shared fixtures: an owner, another artist, a reviewer and their clients, for every view test.
+
+Under pytest-xdist (`make test` runs `-n auto`) each worker has a Redis database of its own, the
+number in TEST_REDIS_URL plus the worker's index, for the cache, the rate limits and the Celery
+broker of the worker tests; pytest-django gives each worker its own test database.
+"""
 
 import itertools
+import os
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from consent.models import Creator
 
 _counter = itertools.count(1)
+_worker_settings = None
+
+
+def worker_index(config: pytest.Config) -> int:
+    """0 for a serial run or xdist's first worker (gw0), 1 for gw1, ..."""
+    worker = getattr(config, "workerinput", {}).get("workerid", "")
+    return int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
+
+
+def redis_url_for_worker(url: str, index: int) -> str:
+    """`url` with its database number (0 when it names none) raised by `index`."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + index
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point this worker's cache, rate limits and worker tests at its own Redis database.
+
+    Django read REDIS_URL before this file was imported, so the settings are overridden (which
+    also drops cache connections already made); the environment is changed too, for the Celery
+    workers and the Redis clients the tests start.
+    """
+    global _worker_settings
+    base = os.environ.get("REDIS_URL", "")
+    index = worker_index(config)
+    if not base or index == 0:
+        return
+    url = redis_url_for_worker(base, index)
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=3) as client:
+            client.ping()
+    except redis.ResponseError as exc:  # e.g. "DB index is out of range"
+        raise pytest.UsageError(
+            f"xdist worker {index} needs the Redis database of {url} ({exc}): run fewer "
+            "workers (make test TEST_WORKERS=2) or start from a lower TEST_REDIS_URL database"
+        ) from exc
+    from django.conf import settings
+    from django.test import override_settings
+
+    caches = {name: dict(cache) for name, cache in settings.CACHES.items()}
+    caches["default"]["LOCATION"] = url
+    os.environ["REDIS_URL"] = url
+    _worker_settings = override_settings(REDIS_URL=url, CACHES=caches)
+    _worker_settings.enable()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _worker_settings is not None:
+        _worker_settings.disable()
 
 
 def make_artist(name: str = "", handle: str = "", verified: bool = True) -> Creator:
@@ -55,6 +114,25 @@ def artist(db) -> Creator:
 @pytest.fixture
 def other_artist(db) -> Creator:
     return make_artist("Someone Else", "someone-else")
+
+
+@pytest.fixture
+def reviewer(db):
+    """A member of the reviewer group: staff, with the second factor the admin asks of staff."""
+    email = "reviewer@example.org"
+    user = get_user_model().objects.create_user(
+        username="reviewer", email=email, password="correct horse battery staple", is_staff=True
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    user.groups.add(Group.objects.get(name="reviewer"))
+    give_second_factor(user)
+    return user
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.force_login(reviewer)
+    return client
 
 
 @pytest.fixture

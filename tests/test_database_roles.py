@@ -4,12 +4,17 @@ The suite connects as the owner of the test database (PG_URL's role), which play
 role. The module runs `manage.py migrate` exactly as production does, with MIGRATION_DATABASE_URL
 the owner and DATABASE_URL a runtime role, which creates that role if it is missing and grants
 it what the app needs on the TEST database. Then it connects as the runtime role and tries.
+
+Roles belong to the whole PostgreSQL cluster, not to one database, so every role made here is
+named after this process (parallel workers and other runs on the same server never share one)
+and dropped once its tests are done.
 """
 
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,7 +25,14 @@ from django.db import connection
 from psycopg import errors, sql
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-RUNTIME_ROLE = "registry_test_runtime"
+# The tests run `manage.py` and psql in subprocesses and share one migrated runtime role: under
+# xdist they all go to one worker, which migrates once.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.subprocess,
+    pytest.mark.xdist_group("database_roles"),
+]
+RUNTIME_ROLE = f"registry_test_runtime_{os.getpid()}"
 # Migrations 0002, 0004 and 0006 guard the first four with triggers; the change log is the
 # fifth thing nobody may rewrite.
 APPEND_ONLY_TABLES = (
@@ -76,11 +88,19 @@ def as_owner(*statements: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def runtime_url(django_db_setup) -> str:
-    result = migrate_as_owner(RUNTIME_ROLE)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"the runtime role {RUNTIME_ROLE}" in result.stdout
-    return database_url(RUNTIME_ROLE)
+def runtime_url(django_db_setup, django_db_blocker) -> Iterator[str]:
+    try:
+        result = migrate_as_owner(RUNTIME_ROLE)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"the runtime role {RUNTIME_ROLE}" in result.stdout
+        yield database_url(RUNTIME_ROLE)
+    finally:
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [RUNTIME_ROLE])
+            if cursor.fetchone():
+                # Its privileges on this database (and the database's CONNECT), then the role.
+                cursor.execute(f"DROP OWNED BY {RUNTIME_ROLE}")
+                cursor.execute(f"DROP ROLE {RUNTIME_ROLE}")
 
 
 @pytest.fixture

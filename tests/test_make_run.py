@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.subprocess
 
 
 def site_url_under_make_run(*make_args: str, **env: str) -> str:

@@ -14,6 +14,8 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = BASE_DIR / "registry" / "settings.py"
+# Every case starts Django in a subprocess.
+pytestmark = pytest.mark.subprocess
 ENV_READERS = {"envstr", "envbool", "envint", "envlist"}
 SETUP = "import django; django.setup()"
 

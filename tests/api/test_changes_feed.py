@@ -9,14 +9,13 @@ from consent.models import ChangeEvent, TrackLink
 from consent.purposes import Purpose, Value
 from consent.services import (
     PurposeChoice,
-    TrackData,
     add_links,
     declare,
-    register_track,
     remove_link,
 )
 from tests.api.conftest import KeyClient
 from tests.conftest import make_artist, verify_claims_of
+from tests.factories import register
 
 WRITERS = 4
 CHANGES_PER_WRITER = 10
@@ -26,11 +25,6 @@ def page(api, after: int, limit: int = 1000) -> dict:
     response = api.get("/api/v1/changes", {"after": after, "limit": limit})
     assert response.status_code == 200, response.content
     return response.json()
-
-
-def register(artist, title: str = "T", isrc: str | None = None):
-    data = TrackData(title=title, artist_credit="A", roles=["recording"], isrc=isrc)
-    return register_track(artist, data).tracks[0]
 
 
 @pytest.mark.django_db
@@ -90,6 +84,7 @@ def test_bad_paging_parameters_are_400(api, query):
     assert response.json()["field"] in query
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_client_paging_with_after_never_misses_an_event_under_concurrent_writers(
     platform_key,

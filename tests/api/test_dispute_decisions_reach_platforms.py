@@ -12,11 +12,6 @@ from tests.disputes_helpers import ISRC, claim_of, owned_track
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def reviewer(django_user_model):
-    return django_user_model.objects.create_user("reviewer", "r@example.org", "pw-reviewer-123")
-
-
 def events_after(api, after: int) -> list[dict]:
     return api.get("/api/v1/changes", {"after": after, "limit": 100}).json()["events"]
 

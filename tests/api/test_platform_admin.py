@@ -1,7 +1,7 @@
 """The admins' desk for platforms: the review queue, who may decide, and keys that stay secret."""
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
@@ -16,20 +16,6 @@ pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:consent_platform_changelist")
 Status = Platform.Status
-
-
-@pytest.fixture
-def reviewer(db):
-    user = make_user("reviewer@registry.example", is_staff=True)
-    user.groups.add(Group.objects.get(name="reviewer"))
-    give_second_factor(user)
-    return user
-
-
-@pytest.fixture
-def reviewer_client(client, reviewer):
-    client.force_login(reviewer)
-    return client
 
 
 @pytest.fixture

@@ -510,6 +510,7 @@ def stranger_registers(stranger, vector: Vector) -> Track:
     ).tracks[0]
 
 
+@pytest.mark.slow  # real webhook deliveries to local receivers, per vector
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v.name)
 def test_a_stranger_can_neither_loosen_nor_sell_a_verified_owners_track(

@@ -29,6 +29,8 @@ from tests.api.webhooks_support import (
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.subprocess,
     pytest.mark.skipif(
         not RedisServer.available(), reason="needs redis-server to run a private broker"
     ),

@@ -221,6 +221,7 @@ class RedisServer:
         self.folder = folder
         self.port = free_port()
         self.process: subprocess.Popen | None = None
+        self.started = False
 
     @property
     def url(self) -> str:
@@ -231,20 +232,32 @@ class RedisServer:
         return shutil.which("redis-server") is not None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis.from_url(self.url)
+        """Start on `port`. Another process (a parallel test run) may take a free port before
+        the first start binds it; then the first start moves to another. A restart never moves:
+        the workers know the address."""
+        for _ in range(5):
+            self.process = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.folder)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            wait_until(self._answers_or_exited, 10, "redis-server starts")
+            if self.process.poll() is None:
+                self.started = True
+                return
+            if self.started:
+                break
+            self.port = free_port()
+        raise AssertionError(f"redis-server could not listen on port {self.port}")
 
-        def up() -> bool:
-            try:
+    def _answers_or_exited(self) -> bool:
+        if self.process.poll() is not None:
+            return True  # no use waiting
+        try:
+            with redis.Redis.from_url(self.url, socket_connect_timeout=1) as client:
                 return bool(client.ping())
-            except redis.ConnectionError:
-                return False
-
-        wait_until(up, 10, "redis-server starts")
+        except redis.ConnectionError:
+            return False
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -14,6 +14,7 @@ WRITERS = 4
 CHANGES_PER_WRITER = 12
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_let_a_reader_see_a_gap():
     artists = [make_artist() for _ in range(WRITERS)]
@@ -76,6 +77,7 @@ def test_concurrent_writers_never_let_a_reader_see_a_gap():
     assert len({len(seen) for seen in observations}) > 2, "the reader saw the log grow"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_on_one_track_lose_no_update():
     """Each writer changes a different purpose of the same track at the same moment; the stored

@@ -23,7 +23,8 @@ from consent.models import (
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import find_policy_differences
 
-pytestmark = pytest.mark.django_db
+# Most tests load the whole demo data set first: seconds each.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 WELL_KNOWN_HOSTS = (
     "soundcloud.com",

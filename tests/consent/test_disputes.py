@@ -29,13 +29,6 @@ from tests.disputes_helpers import claim_of, owned_track, upload
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def reviewer(django_user_model):
-    return django_user_model.objects.create_user(
-        username="reviewer", email="reviewer@example.org", password="x", is_staff=True
-    )
-
-
 def contest(contester, claim, **kwargs):
     defaults = {"reason": "I own this recording", "statement": "I recorded it in 2019."}
     return contest_claim(contester, claim, **(defaults | kwargs))
@@ -262,7 +255,7 @@ def test_an_answer_to_a_request_for_information_is_recorded(artist, other_artist
 
 
 def test_each_party_reads_only_its_own_statements_and_evidence(
-    artist, other_artist, reviewer, private_media
+    artist, other_artist, reviewer, private_media, django_user_model
 ):
     track = owned_track(artist)
     dispute = contest(
@@ -290,10 +283,14 @@ def test_each_party_reads_only_its_own_statements_and_evidence(
     assert can_read_evidence(other_artist.user, evidence)
     assert not can_read_evidence(artist.user, evidence)
     assert not can_read_evidence(newcomer.user, evidence)
-    assert not can_read_evidence(reviewer, evidence)  # staff without the evidence permission
-    reviewer.user_permissions.add(Permission.objects.get(codename="view_evidence"))
-    reviewer = type(reviewer).objects.get(pk=reviewer.pk)
-    assert can_read_evidence(reviewer, evidence)
+    assert can_read_evidence(reviewer, evidence)  # the reviewer group holds the permission
+    staff = django_user_model.objects.create_user(
+        username="staff", email="staff@example.org", password="x", is_staff=True
+    )
+    assert not can_read_evidence(staff, evidence)  # staff without the evidence permission
+    staff.user_permissions.add(Permission.objects.get(codename="view_evidence"))
+    staff = django_user_model.objects.get(pk=staff.pk)
+    assert can_read_evidence(staff, evidence)
 
 
 def test_a_decision_needs_a_written_reason(artist, other_artist, reviewer):

@@ -47,6 +47,7 @@ class Rollback(Exception):
     pass
 
 
+@pytest.mark.slow  # dozens of catalogues written to the database
 @pytest.mark.django_db
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

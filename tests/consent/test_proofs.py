@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import timezone
 
 from consent import proofs
-from consent.models import ChangeEvent, Claim, ClaimVerification, ProfileProof, Track
+from consent.models import ChangeEvent, Claim, ClaimVerification, ProfileProof
 from consent.purposes import Purpose, Value
 from consent.services import (
     ConsentError,
@@ -26,6 +26,7 @@ from consent.services import (
 from registry.tasks import recheck_proofs
 from tests.conftest import make_artist
 from tests.consent.proof_pages import Page, PageServer, html
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db
 
@@ -50,13 +51,6 @@ def juniper(db):
     return make_artist("Juniper Vale", "juniper-vale")
 
 
-def register(creator, title: str, *links: str) -> Track:
-    data = TrackData(
-        title=title, artist_credit=creator.artist_name, roles=["recording"], links=links
-    )
-    return register_tracks(creator, [data]).tracks[0]
-
-
 def claim_of(creator, track) -> Claim:
     return Claim.objects.get(creator=creator, track=track, status=Claim.Status.ACTIVE)
 
@@ -78,8 +72,8 @@ def train_ai(track) -> str:
 
 
 def test_a_code_in_the_profile_text_verifies_every_claim_linked_beneath_the_profile(site, juniper):
-    lanterns = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
-    elsewhere = register(juniper, "Elsewhere", site.url("/juniper-vale2/elsewhere"))
+    lanterns = register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
+    elsewhere = register(juniper, site.url("/juniper-vale2/elsewhere"), title="Elsewhere")
     allow_training(juniper, lanterns)
     assert train_ai(lanterns) == Value.UNSET  # an unverified allow does not count
 
@@ -101,7 +95,7 @@ def test_a_code_in_the_profile_text_verifies_every_claim_linked_beneath_the_prof
 
 
 def test_a_meta_tag_in_the_head_proves_the_page(site, juniper):
-    track = register(juniper, "Paper Lanterns", site.url("/tracks/paper-lanterns"))
+    track = register(juniper, site.url("/tracks/paper-lanterns"), title="Paper Lanterns")
     proof = proofs.start(juniper, site.url("/tracks/paper-lanterns"))
     site.pages["/tracks/paper-lanterns"] = html(
         "<p>No code in the text.</p>",
@@ -116,8 +110,8 @@ def test_a_meta_tag_in_the_head_proves_the_page(site, juniper):
 
 
 def test_a_well_known_file_proves_a_site_root_which_covers_every_link_on_the_host(site, juniper):
-    first = register(juniper, "Paper Lanterns", site.url("/music/paper-lanterns"))
-    second = register(juniper, "Reed Song", site.url("/b-sides/reed-song"))
+    first = register(juniper, site.url("/music/paper-lanterns"), title="Paper Lanterns")
+    second = register(juniper, site.url("/b-sides/reed-song"), title="Reed Song")
     proof = proofs.start(juniper, site.root)
     site.pages["/"] = html("<p>Juniper Vale, official site.</p>")
     site.pages["/.well-known/consent-registry.txt"] = Page(
@@ -132,7 +126,7 @@ def test_a_well_known_file_proves_a_site_root_which_covers_every_link_on_the_hos
 
 
 def test_a_rel_me_link_to_the_artists_registry_page_proves_their_site(site, juniper, settings):
-    track = register(juniper, "Paper Lanterns", site.url("/paper-lanterns"))
+    track = register(juniper, site.url("/paper-lanterns"), title="Paper Lanterns")
     other = make_artist("Someone Else", "someone-else")
     proof = proofs.start(juniper, site.root)
     site.pages["/"] = html(f'<a rel="me" href="{settings.SITE_URL}/c/someone-else/">Me</a>')
@@ -151,7 +145,7 @@ def test_a_rel_me_link_to_the_artists_registry_page_proves_their_site(site, juni
 
 
 def test_a_page_without_the_code_is_not_proven_and_says_how_to_publish_it(site, juniper):
-    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    track = register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = proofs.start(juniper, site.url("/juniper-vale"))
     site.pages["/juniper-vale"] = html("<p>Songs from the marsh.</p>")
 
@@ -170,7 +164,7 @@ def test_a_page_without_the_code_is_not_proven_and_says_how_to_publish_it(site, 
 
 
 def test_a_redirect_to_another_host_is_not_followed_and_the_message_names_the_host(site, juniper):
-    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     with PageServer("127.0.0.2") as elsewhere:
         proof = proofs.start(juniper, site.url("/juniper-vale"))
         elsewhere.pages["/juniper-vale"] = html(proof.token)
@@ -186,7 +180,7 @@ def test_a_redirect_to_another_host_is_not_followed_and_the_message_names_the_ho
 
 
 def test_a_redirect_within_the_same_host_is_followed(site, juniper):
-    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    track = register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = proofs.start(juniper, site.url("/juniper-vale"))
     site.pages["/juniper-vale"] = Page(status=301, headers={"Location": "/profiles/juniper-vale"})
     site.pages["/profiles/juniper-vale"] = html(proof.token)
@@ -197,7 +191,7 @@ def test_a_redirect_within_the_same_host_is_followed(site, juniper):
 
 def test_a_page_larger_than_the_limit_is_not_read_to_the_end(site, juniper, settings):
     settings.PROOF_FETCH_MAX_BYTES = 4096
-    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = proofs.start(juniper, site.url("/juniper-vale"))
     site.pages["/juniper-vale"] = html("<p>marsh</p>" * 20_000 + proof.token)
 
@@ -210,7 +204,7 @@ def test_a_page_larger_than_the_limit_is_not_read_to_the_end(site, juniper, sett
 
 def test_a_page_that_does_not_answer_in_time_is_given_up(site, juniper, settings):
     settings.PROOF_FETCH_TIMEOUT_SECONDS = 1
-    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = proofs.start(juniper, site.url("/juniper-vale"))
     site.pages["/juniper-vale"] = Page(html(proof.token).body, delay=3)
 
@@ -300,13 +294,13 @@ def test_a_site_root_covers_the_whole_host_and_a_query_page_only_itself():
 
 
 def test_a_link_added_later_under_a_proven_profile_verifies_its_claim_at_once(site, juniper):
-    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = proofs.start(juniper, site.url("/juniper-vale"))
     site.pages["/juniper-vale"] = html(proof.token)
     assert proofs.check(proof).proven
 
-    later = register(juniper, "Reed Song", site.url("/juniper-vale/reed-song"))
-    unlinked = register(juniper, "Marsh Lights")
+    later = register(juniper, site.url("/juniper-vale/reed-song"), title="Reed Song")
+    unlinked = register(juniper, title="Marsh Lights")
     assert verified(juniper, later)
     assert not verified(juniper, unlinked)
 
@@ -317,7 +311,7 @@ def test_a_link_added_later_under_a_proven_profile_verifies_its_claim_at_once(si
 
 def test_another_artists_proof_never_verifies_my_claims(site, juniper):
     other = make_artist("Someone Else", "someone-else")
-    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    track = register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = proofs.start(other, site.url("/juniper-vale"))
     site.pages["/juniper-vale"] = html(proof.token)
 
@@ -342,7 +336,7 @@ def a_day_passes() -> None:
 def test_a_proof_taken_down_lapses_then_after_the_grace_period_the_claim_is_unverified(
     site, juniper, django_capture_on_commit_callbacks
 ):
-    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    track = register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     allow_training(juniper, track)
     proof = prove(site, juniper, "/juniper-vale")
     assert train_ai(track) == Value.ALLOW
@@ -385,7 +379,7 @@ def test_a_proof_taken_down_lapses_then_after_the_grace_period_the_claim_is_unve
 
 
 def test_a_proof_put_back_within_the_grace_period_is_proven_again(site, juniper):
-    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    track = register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = prove(site, juniper, "/juniper-vale")
     site.pages["/juniper-vale"] = html("<p>Oops.</p>")
     a_day_passes()
@@ -403,7 +397,7 @@ def test_a_proof_put_back_within_the_grace_period_is_proven_again(site, juniper)
 
 
 def test_an_unreachable_page_lapses_like_a_missing_code_and_says_so(site, juniper):
-    register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = prove(site, juniper, "/juniper-vale")
     site.pages["/juniper-vale"] = Page("Down for maintenance", 503, "text/plain")
     a_day_passes()
@@ -425,7 +419,7 @@ def test_a_proof_checked_recently_is_not_fetched_again_by_the_sweep(site, junipe
 
 
 def test_a_claim_proven_by_two_pages_stays_verified_when_one_of_them_ends(site, juniper):
-    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    track = register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     profile = prove(site, juniper, "/juniper-vale")
     prove(site, juniper, "/juniper-vale/paper-lanterns")
     events = ChangeEvent.objects.filter(track=track).count()
@@ -440,7 +434,7 @@ def test_a_claim_proven_by_two_pages_stays_verified_when_one_of_them_ends(site, 
 
 
 def test_removing_a_proof_ends_the_verifications_it_gave(site, juniper):
-    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    track = register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = prove(site, juniper, "/juniper-vale")
 
     assert proofs.remove(proof) == 1
@@ -487,14 +481,14 @@ def test_a_proven_page_verifies_nothing_on_a_track_sharing_a_link_with_someone_e
     )
     proof = proofs.start(juniper, site.url("/"))
     site.pages["/.well-known/consent-registry.txt"] = Page(proof.token, content_type="text/plain")
-    copy = register(juniper, "Copy", page)
+    copy = register(juniper, page, title="Copy")
     proofs.check(proof)
     assert not verified(juniper, copy)
 
 
 def test_a_malformed_rel_me_link_neither_crashes_a_check_nor_stalls_the_sweep(site, juniper):
-    first = register(juniper, "Paper Lanterns", site.url("/a/song"))
-    second = register(juniper, "Salt", site.url("/b/song"))
+    first = register(juniper, site.url("/a/song"), title="Paper Lanterns")
+    second = register(juniper, site.url("/b/song"), title="Salt")
     broken = proofs.start(juniper, site.url("/a"))
     fine = proofs.start(juniper, site.url("/b"))
     site.pages["/a"] = html(f'<a rel="me" href="http://[oops/">me</a> {broken.token}')
@@ -520,7 +514,7 @@ def test_unfinished_markup_is_read_in_linear_time():
 
 
 def test_removing_the_link_that_earned_a_verification_ends_it(site, juniper):
-    track = register(juniper, "Paper Lanterns", site.url("/juniper-vale/paper-lanterns"))
+    track = register(juniper, site.url("/juniper-vale/paper-lanterns"), title="Paper Lanterns")
     proof = proofs.start(juniper, site.url("/juniper-vale"))
     site.pages["/juniper-vale"] = html(f"<p>{proof.token}</p>")
     proofs.check(proof)

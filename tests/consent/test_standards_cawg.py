@@ -127,6 +127,7 @@ ENTRY_PURPOSES = {
 }
 
 
+@pytest.mark.slow
 def test_over_all_1024_policies_neither_assertion_grants_what_the_artist_did_not_allow():
     assert len(EVERY_POLICY) == 4**5
     for policy in EVERY_POLICY:

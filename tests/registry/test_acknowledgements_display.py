@@ -9,23 +9,15 @@ from django.utils import dateformat, timezone
 from consent.models import Acknowledgement, Platform
 from consent.platforms import AppliedCount, applied_by, applied_counts
 from consent.purposes import Purpose, Value
-from consent.services import PurposeChoice, TrackData, declare, register_tracks
+from consent.services import PurposeChoice, declare
 from tests.api.platform_helpers import make_platform
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db
 
 
-def register(creator, count: int):
-    items = [
-        TrackData(
-            title=f"Song {n:02d}",
-            artist_credit=creator.artist_name,
-            roles=["recording"],
-            isrc=f"GBAYE26{n:05d}",
-        )
-        for n in range(count)
-    ]
-    return register_tracks(creator, items).tracks
+# Numbered songs, each with an ISRC of its own.
+SONGS = {"title": "Song {n:02d}", "isrc": "GBAYE26{n:05d}"}
 
 
 def sequence_of(track) -> int:
@@ -53,7 +45,7 @@ def platforms(db) -> dict[str, Platform]:
 def test_the_dashboard_counts_approved_platforms_that_applied_each_track(
     owner_client, artist, platforms
 ):
-    (track,) = register(artist, 1)
+    (track,) = register(artist, count=1, **SONGS)
     latest = sequence_of(track)
     ack(platforms["ahead"], latest)
     ack(platforms["behind"], latest - 1)
@@ -69,7 +61,7 @@ def test_the_dashboard_counts_approved_platforms_that_applied_each_track(
 def test_a_new_change_is_not_applied_until_platforms_acknowledge_it(
     owner_client, artist, platforms
 ):
-    (track,) = register(artist, 1)
+    (track,) = register(artist, count=1, **SONGS)
     ack(platforms["ahead"], sequence_of(track))
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)}, track=track)
     (row,) = owner_client.get(reverse("dashboard")).context["rows"]
@@ -82,7 +74,7 @@ def test_a_new_change_is_not_applied_until_platforms_acknowledge_it(
 
 
 def test_without_approved_platforms_the_dashboard_has_no_platform_column(owner_client, artist):
-    register(artist, 1)
+    register(artist, count=1, **SONGS)
     make_platform("Pending Co", status=Platform.Status.PENDING)
     response = owner_client.get(reverse("dashboard"))
     assert response.context["show_applied"] is False
@@ -92,7 +84,7 @@ def test_without_approved_platforms_the_dashboard_has_no_platform_column(owner_c
 def test_the_track_page_lists_each_approved_platform_with_the_date_it_applied(
     owner_client, artist, platforms
 ):
-    (track,) = register(artist, 1)
+    (track,) = register(artist, count=1, **SONGS)
     latest = sequence_of(track)
     first_time = timezone.now() - timedelta(days=3)
     ack(platforms["ahead"], latest, at=first_time)
@@ -112,7 +104,7 @@ def test_the_track_page_lists_each_approved_platform_with_the_date_it_applied(
 
 
 def test_the_track_page_says_when_no_platform_is_approved(owner_client, artist):
-    (track,) = register(artist, 1)
+    (track,) = register(artist, count=1, **SONGS)
     body = owner_client.get(reverse("track_detail", args=[track.public_id])).content.decode()
     assert "No platform is approved to read the registry yet." in body
 
@@ -120,7 +112,7 @@ def test_the_track_page_says_when_no_platform_is_approved(owner_client, artist):
 def test_the_counts_take_one_query_whatever_the_number_of_tracks(
     artist, platforms, django_assert_num_queries
 ):
-    tracks = register(artist, 30)
+    tracks = register(artist, count=30, **SONGS)
     sequences = {track.id: sequence_of(track) for track in tracks}
     ack(platforms["ahead"], max(sequences.values()))
     with django_assert_num_queries(1):
@@ -133,7 +125,7 @@ def test_the_counts_take_one_query_whatever_the_number_of_tracks(
 def test_the_dashboard_of_sixty_tracks_stays_within_its_query_budget_with_platforms(
     owner_client, artist, platforms, django_assert_max_num_queries
 ):
-    tracks = register(artist, 60)
+    tracks = register(artist, count=60, **SONGS)
     for track in tracks[:10]:
         ack(platforms["ahead"], sequence_of(track))
     with django_assert_max_num_queries(13):

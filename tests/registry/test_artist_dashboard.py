@@ -4,25 +4,15 @@ import pytest
 from django.urls import reverse
 
 from consent.purposes import Purpose, Value
-from consent.services import PurposeChoice, TrackData, declare, register_track, register_tracks
-from tests.conftest import make_artist, verify_claims_of
+from consent.services import PurposeChoice, TrackData, declare, register_track
+from tests.conftest import make_artist
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db
 
 
-def register(creator, count: int, prefix: str = "Song"):
-    items = [
-        TrackData(
-            title=f"{prefix} {n:02d}",
-            artist_credit=creator.artist_name,
-            roles=["recording"],
-            isrc=f"GBAYE26{n:05d}",
-        )
-        for n in range(count)
-    ]
-    result = register_tracks(creator, items).tracks
-    verify_claims_of(creator)  # the owner has proven their claim
-    return result
+# Numbered songs, each with an ISRC of its own, whose owner has proven the claims.
+SONGS = {"title": "Song {n:02d}", "isrc": "GBAYE26{n:05d}", "verified": True}
 
 
 def titles(response) -> list[str]:
@@ -40,7 +30,7 @@ def test_a_new_artist_sees_what_to_do_first(owner_client):
 
 
 def test_each_value_says_whether_it_comes_from_the_catalogue_or_the_track(owner_client, artist):
-    first, second = register(artist, 2)
+    first, second = register(artist, count=2, **SONGS)
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.ALLOW)}, track=second)
     response = owner_client.get(reverse("dashboard"))
@@ -59,7 +49,7 @@ def test_each_value_says_whether_it_comes_from_the_catalogue_or_the_track(owner_
 
 
 def test_a_value_set_by_a_co_owner_is_marked_as_theirs(owner_client, artist):
-    (track,) = register(artist, 1)
+    (track,) = register(artist, count=1, **SONGS)
     songwriter = make_artist("Song Writer", "song-writer")
     register_track(
         songwriter,
@@ -74,7 +64,7 @@ def test_a_value_set_by_a_co_owner_is_marked_as_theirs(owner_client, artist):
 
 
 def test_the_text_search_matches_titles_and_isrcs_written_any_way(owner_client, artist):
-    register(artist, 3)
+    register(artist, count=3, **SONGS)
     assert titles(owner_client.get(reverse("dashboard"), {"q": "song 01"})) == ["Song 01"]
     assert titles(owner_client.get(reverse("dashboard"), {"q": "gb-aye-26-00002"})) == ["Song 02"]
     response = owner_client.get(reverse("dashboard"), {"q": "nothing like this"})
@@ -83,7 +73,7 @@ def test_the_text_search_matches_titles_and_isrcs_written_any_way(owner_client, 
 
 
 def test_the_purpose_filter_keeps_only_tracks_with_that_value(owner_client, artist):
-    first, second, third = register(artist, 3)
+    first, second, third = register(artist, count=3, **SONGS)
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)}, track=second)
     response = owner_client.get(reverse("dashboard"), {"train-genai": "deny"})
     assert titles(response) == ["Song 01"]
@@ -92,7 +82,7 @@ def test_the_purpose_filter_keeps_only_tracks_with_that_value(owner_client, arti
 
 
 def test_the_disputed_filter_keeps_only_disputed_tracks(owner_client, artist):
-    first, second = register(artist, 2)
+    first, second = register(artist, count=2, **SONGS)
     rival = make_artist("Rival", "rival")
     register_track(
         rival, TrackData(title="x", artist_credit="x", roles=["recording"], isrc=second.isrc)
@@ -103,7 +93,7 @@ def test_the_disputed_filter_keeps_only_disputed_tracks(owner_client, artist):
 
 
 def test_sixty_tracks_make_two_pages_and_the_links_keep_the_filters(owner_client, artist):
-    register(artist, 60)
+    register(artist, count=60, **SONGS)
     first = owner_client.get(reverse("dashboard"), {"q": "song"})
     assert len(first.context["rows"]) == 50
     assert first.context["page_obj"].paginator.num_pages == 2
@@ -117,7 +107,7 @@ def test_sixty_tracks_make_two_pages_and_the_links_keep_the_filters(owner_client
 def test_the_dashboard_of_sixty_tracks_takes_a_fixed_number_of_queries(
     owner_client, artist, django_assert_max_num_queries
 ):
-    tracks = register(artist, 60)
+    tracks = register(artist, count=60, **SONGS)
     declare(artist, {Purpose.TDM: PurposeChoice(Value.DENY)})
     declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)}, track=tracks[0])
     rival = make_artist("Rival", "rival")
@@ -130,7 +120,7 @@ def test_the_dashboard_of_sixty_tracks_takes_a_fixed_number_of_queries(
 
 
 def test_an_invalid_filter_value_is_reported_and_all_tracks_are_shown(owner_client, artist):
-    register(artist, 2)
+    register(artist, count=2, **SONGS)
     response = owner_client.get(reverse("dashboard"), {"train-genai": "maybe"})
     assert len(response.context["rows"]) == 2
     assert "Select a valid choice." in response.content.decode()

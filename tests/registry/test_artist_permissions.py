@@ -5,20 +5,14 @@ from django.urls import reverse
 
 from consent.models import Declaration, EffectivePolicy
 from consent.purposes import AI_OPT_OUT, Purpose, Value
-from consent.services import PurposeChoice, TrackData, declare, register_tracks
-from tests.conftest import verify_claims_of
+from consent.services import PurposeChoice, declare
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db
 
 
-def register(creator, count: int):
-    items = [
-        TrackData(title=f"Song {n}", artist_credit=creator.artist_name, roles=["recording"])
-        for n in range(count)
-    ]
-    tracks = register_tracks(creator, items).tracks
-    verify_claims_of(creator)  # the owner has proven their claims
-    return tracks
+# Numbered songs whose owner has proven the claims.
+SONGS = {"title": "Song {n}", "verified": True}
 
 
 def choices(**values) -> dict:
@@ -49,7 +43,7 @@ def test_the_current_defaults_show_what_a_broader_choice_covers(owner_client, ar
 
 
 def test_saving_catalogue_choices_applies_them_to_every_track(owner_client, artist):
-    tracks = register(artist, 3)
+    tracks = register(artist, count=3, **SONGS)
     response = owner_client.post(
         reverse("catalogue_permissions"),
         choices(tdm="deny", search="allow"),
@@ -100,7 +94,7 @@ def test_a_terms_url_without_a_scheme_is_taken_as_https(owner_client, artist):
 def test_the_opt_out_button_denies_every_ai_use_on_every_track_of_the_dashboard(
     owner_client, artist
 ):
-    register(artist, 3)
+    register(artist, count=3, **SONGS)
     response = owner_client.post(reverse("opt_out_ai"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("dashboard")
     page = response.content.decode()
@@ -117,7 +111,7 @@ def test_the_opt_out_button_denies_every_ai_use_on_every_track_of_the_dashboard(
 
 
 def test_the_opt_out_message_names_tracks_that_keep_their_own_choice(owner_client, artist):
-    first, _ = register(artist, 2)
+    first, _ = register(artist, count=2, **SONGS)
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.ALLOW)}, track=first)
     response = owner_client.post(reverse("opt_out_ai"), follow=True)
     page = response.content.decode()
@@ -126,7 +120,7 @@ def test_the_opt_out_message_names_tracks_that_keep_their_own_choice(owner_clien
 
 
 def test_opting_out_twice_says_nothing_changed(owner_client, artist):
-    register(artist, 1)
+    register(artist, count=1, **SONGS)
     owner_client.post(reverse("opt_out_ai"))
     response = owner_client.post(reverse("opt_out_ai"), follow=True)
     page = response.content.decode()
@@ -138,5 +132,5 @@ def test_opting_out_twice_says_nothing_changed(owner_client, artist):
 def test_opting_out_before_registering_anything_covers_future_tracks(owner_client, artist):
     response = owner_client.post(reverse("opt_out_ai"), follow=True)
     assert "Every track you register will deny them too." in response.content.decode()
-    (track,) = register(artist, 1)
+    (track,) = register(artist, count=1, **SONGS)
     assert EffectivePolicy.objects.get(track=track).train_genai == "deny"

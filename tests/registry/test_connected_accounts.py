@@ -16,9 +16,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from consent.models import ChangeEvent, Claim, ProfileProof
-from consent.services import TrackData, register_tracks
 from registry.adapters import SocialAccountAdapter
 from tests.conftest import make_artist
+from tests.factories import register
 from tests.test_settings import PRODUCTION, SETUP, run
 
 pytestmark = pytest.mark.django_db
@@ -86,13 +86,6 @@ def connect(creator, provider: str, uid: str, extra_data: dict, signal=social_ac
     return account, [str(m) for m in get_messages(request)]
 
 
-def register(creator, title: str, link: str):
-    data = TrackData(
-        title=title, artist_credit=creator.artist_name, roles=["recording"], links=[link]
-    )
-    return register_tracks(creator, [data]).tracks[0]
-
-
 def verification(creator, track):
     claim = Claim.objects.get(creator=creator, track=track)
     return claim.current_verification()
@@ -100,9 +93,9 @@ def verification(creator, track):
 
 def test_connecting_soundcloud_proves_the_profile_and_verifies_the_tracks_beneath_it(juniper):
     track = register(
-        juniper, "Paper Lanterns", "https://soundcloud.com/juniper-vale/paper-lanterns"
+        juniper, "https://soundcloud.com/juniper-vale/paper-lanterns", title="Paper Lanterns"
     )
-    other = register(juniper, "Elsewhere", "https://soundcloud.com/someone-else/elsewhere")
+    other = register(juniper, "https://soundcloud.com/someone-else/elsewhere", title="Elsewhere")
 
     _, said = connect(juniper, "soundcloud", "287465123", SOUNDCLOUD_ME)
 
@@ -123,13 +116,13 @@ def test_connecting_soundcloud_proves_the_profile_and_verifies_the_tracks_beneat
 def test_a_track_linked_after_connecting_is_verified_at_once(juniper):
     connect(juniper, "soundcloud", "287465123", SOUNDCLOUD_ME)
 
-    later = register(juniper, "Reed Song", "https://soundcloud.com/juniper-vale/reed-song")
+    later = register(juniper, "https://soundcloud.com/juniper-vale/reed-song", title="Reed Song")
 
     assert verification(juniper, later).method == "account"
 
 
 def test_spotify_proves_the_user_profile_it_reports(juniper):
-    track = register(juniper, "Playlist", "https://open.spotify.com/user/jvale/playlist/abc")
+    track = register(juniper, "https://open.spotify.com/user/jvale/playlist/abc", title="Playlist")
 
     connect(juniper, "spotify", "jvale", SPOTIFY_ME)
 
@@ -138,7 +131,7 @@ def test_spotify_proves_the_user_profile_it_reports(juniper):
 
 
 def test_a_google_account_proves_nothing_and_the_artist_is_told_why(juniper):
-    register(juniper, "Paper Lanterns", "https://youtube.com/@junipervale")
+    register(juniper, "https://youtube.com/@junipervale", title="Paper Lanterns")
 
     _, said = connect(juniper, "google", GOOGLE_USERINFO["id"], GOOGLE_USERINFO)
 
@@ -148,7 +141,7 @@ def test_a_google_account_proves_nothing_and_the_artist_is_told_why(juniper):
 
 def test_disconnecting_the_account_ends_what_it_proved(juniper):
     track = register(
-        juniper, "Paper Lanterns", "https://soundcloud.com/juniper-vale/paper-lanterns"
+        juniper, "https://soundcloud.com/juniper-vale/paper-lanterns", title="Paper Lanterns"
     )
     account, _ = connect(juniper, "soundcloud", "287465123", SOUNDCLOUD_ME)
     request = a_request(juniper.user)
@@ -163,8 +156,12 @@ def test_disconnecting_the_account_ends_what_it_proved(juniper):
 
 
 def test_a_renamed_profile_moves_the_proof_to_the_new_address(juniper):
-    old = register(juniper, "Paper Lanterns", "https://soundcloud.com/juniper-vale/paper-lanterns")
-    new = register(juniper, "Reed Song", "https://soundcloud.com/juniper-vale-music/reed-song")
+    old = register(
+        juniper, "https://soundcloud.com/juniper-vale/paper-lanterns", title="Paper Lanterns"
+    )
+    new = register(
+        juniper, "https://soundcloud.com/juniper-vale-music/reed-song", title="Reed Song"
+    )
     account, _ = connect(juniper, "soundcloud", "287465123", SOUNDCLOUD_ME)
     renamed = SOUNDCLOUD_ME | {"permalink_url": "https://soundcloud.com/juniper-vale-music"}
     account.extra_data = renamed
@@ -252,7 +249,7 @@ def test_disconnecting_on_the_connections_page_unverifies_the_claims(
     client, juniper, soundcloud_configured
 ):
     track = register(
-        juniper, "Paper Lanterns", "https://soundcloud.com/juniper-vale/paper-lanterns"
+        juniper, "https://soundcloud.com/juniper-vale/paper-lanterns", title="Paper Lanterns"
     )
     account, _ = connect(juniper, "soundcloud", "287465123", SOUNDCLOUD_ME)
     client.force_login(juniper.user)

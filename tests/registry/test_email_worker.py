@@ -69,6 +69,8 @@ def wait_for_email(folder: Path, text: str, timeout: float = 30.0) -> str:
     raise AssertionError(f"no email containing {text!r} arrived within {timeout} s")
 
 
+@pytest.mark.slow
+@pytest.mark.subprocess
 def test_a_worker_sends_the_email_queued_on_redis(real_broker, worker):
     send_email.delay("Welcome", "Confirm your address, please.", "from@example.org", ["a@b.org"])
     content = wait_for_email(worker, "Confirm your address, please.")

@@ -12,7 +12,8 @@ from protego import Protego
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from registry import views_feeds
-from tests.conftest import make_artist, verify_claims_of
+from tests.conftest import make_artist
+from tests.factories import register
 from tests.schemas import TDMREP_FILE_SCHEMA
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +22,6 @@ pytestmark = pytest.mark.django_db
 ROBOTS_LINE = re.compile(
     r"^(|#.*|User-agent: \S+|(Allow|Disallow|Content-Usage|Content-Signal|License): \S.*)$"
 )
-
-
-def register(creator, *links, title="Night Drive"):
-    data = TrackData(
-        title=title, artist_credit=creator.artist_name, roles=["recording"], links=list(links)
-    )
-    result = register_track(creator, data).tracks[0]
-    verify_claims_of(creator)  # the owner has proven their claim
-    return result
 
 
 def deny_all_ai(creator) -> None:
@@ -68,14 +60,16 @@ def tdmrep_verdict(rules: list[dict], path: str) -> int | None:
 @pytest.fixture
 def opted_out(artist):
     deny_all_ai(artist)
-    return register(artist, "https://www.SoundCloud.com/owner-band/night-drive/?utm_source=x")
+    return register(
+        artist, "https://www.SoundCloud.com/owner-band/night-drive/?utm_source=x", verified=True
+    )
 
 
 @pytest.fixture
 def allowing():
     creator = make_artist("Open Band", "open-band")
     declare(creator, {Purpose.TDM: PurposeChoice(Value.ALLOW)})
-    return register(creator, "https://soundcloud.com/open-band/free", title="Free")
+    return register(creator, "https://soundcloud.com/open-band/free", title="Free", verified=True)
 
 
 def test_gptbot_may_not_fetch_an_opted_out_track_on_its_host(client, opted_out, allowing):
@@ -105,7 +99,7 @@ def test_ai_txt_and_tdmrep_reserve_the_opted_out_path_only(client, opted_out, al
 
 def test_a_licence_only_track_names_its_policy(client, artist):
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.LICENSE, contact_email="a@b.ex")})
-    track = register(artist, "https://bandcamp.com/track/night-drive")
+    track = register(artist, "https://bandcamp.com/track/night-drive", verified=True)
 
     (rule,) = tdmrep(client, "bandcamp.com")
 
@@ -129,8 +123,10 @@ def test_a_licence_only_track_names_its_policy(client, artist):
 
 def test_a_track_override_loosening_the_catalogue_opens_its_path(client, artist):
     deny_all_ai(artist)
-    loosened = register(artist, "https://soundcloud.com/owner-band/open", title="Open")
-    register(artist, "https://soundcloud.com/owner-band/closed", title="Closed")
+    loosened = register(
+        artist, "https://soundcloud.com/owner-band/open", title="Open", verified=True
+    )
+    register(artist, "https://soundcloud.com/owner-band/closed", title="Closed", verified=True)
     declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)}, track=loosened)
 
     parser = robots(client)
@@ -153,7 +149,7 @@ def test_a_disputed_track_and_a_shared_url_take_the_most_restrictive_choice(clie
         TrackData(title="Song", artist_credit="A", links=["https://soundcloud.com/b/s"], **data),
     )
     # Another, undisputed track that happens to share the first URL and allows everything.
-    register(rival, "https://soundcloud.com/a/s", title="Cover")
+    register(rival, "https://soundcloud.com/a/s", title="Cover", verified=True)
 
     parser = robots(client)
     rules = tdmrep(client)
@@ -164,7 +160,7 @@ def test_a_disputed_track_and_a_shared_url_take_the_most_restrictive_choice(clie
 
 
 def test_every_file_follows_a_declaration_at_once(client, artist):
-    register(artist, "https://soundcloud.com/owner-band/night-drive")
+    register(artist, "https://soundcloud.com/owner-band/night-drive", verified=True)
     url = "https://soundcloud.com/owner-band/night-drive"
     assert robots(client).can_fetch(url, "GPTBot")
     assert robots(client, name="ai.txt").can_fetch(url, "img2dataset")
@@ -178,7 +174,7 @@ def test_every_file_follows_a_declaration_at_once(client, artist):
 
 
 def test_a_creator_with_no_declarations_reserves_nothing(client, artist):
-    register(artist, "https://soundcloud.com/owner-band/night-drive")
+    register(artist, "https://soundcloud.com/owner-band/night-drive", verified=True)
 
     parser = robots(client)
 
@@ -195,6 +191,7 @@ def test_unusual_characters_in_a_link_cannot_break_or_widen_a_rule(client, artis
         "https://soundcloud.com/a/line%0AUser-agent: *%0AAllow: /",
         "https://soundcloud.com/a/e%23f",
         "https://soundcloud.com/a/tab%09and space",
+        verified=True,
     )
 
     for name in ("robots.txt", "ai.txt"):
@@ -218,7 +215,7 @@ def test_unusual_characters_in_a_link_cannot_break_or_widen_a_rule(client, artis
 
 def test_links_with_an_explicit_port_stay_out_of_the_host_file(client, artist):
     deny_all_ai(artist)
-    register(artist, "https://soundcloud.com:8443/owner-band/night-drive")
+    register(artist, "https://soundcloud.com:8443/owner-band/night-drive", verified=True)
 
     assert robots(client).can_fetch("https://soundcloud.com/owner-band/night-drive", "GPTBot")
     assert tdmrep(client) == []
@@ -241,7 +238,7 @@ def test_a_non_canonical_host_redirects_to_its_one_spelling(client, opted_out):
 
 def test_an_idn_host_is_served_under_its_ascii_name(client, artist):
     deny_all_ai(artist)
-    register(artist, "https://bücher.de/lied")
+    register(artist, "https://bücher.de/lied", verified=True)
 
     parser = robots(client, "xn--bcher-kva.de")
 
@@ -263,17 +260,28 @@ def test_an_unknown_host_is_not_found_in_each_formats_terms(client, opted_out):
     assert client.get("/hosts/not a host!/robots.txt").status_code == 404
 
 
+@pytest.mark.slow  # hundreds of tracks registered, then the feed cut
 def test_a_host_feed_larger_than_crawlers_read_is_cut_denials_first_and_says_so(
     client, settings, artist
 ):
     settings.FEED_MAX_BYTES = 4096
     deny_all_ai(artist)
     for n in range(60):
-        register(artist, f"https://soundcloud.com/owner-band/denied-{n:02d}", title=f"D{n}")
+        register(
+            artist,
+            f"https://soundcloud.com/owner-band/denied-{n:02d}",
+            title=f"D{n}",
+            verified=True,
+        )
     generous = make_artist("Open Band", "open-band")
     declare(generous, {Purpose.TDM: PurposeChoice(Value.ALLOW)})
     for n in range(60):
-        register(generous, f"https://soundcloud.com/open-band/allowed-{n:02d}", title=f"A{n}")
+        register(
+            generous,
+            f"https://soundcloud.com/open-band/allowed-{n:02d}",
+            title=f"A{n}",
+            verified=True,
+        )
 
     text = fetch(client, "soundcloud.com", "robots.txt").content.decode()
 
@@ -296,10 +304,12 @@ def test_a_host_feed_larger_than_crawlers_read_is_cut_denials_first_and_says_so(
 
 
 def test_the_hosts_page_lists_hosts_by_number_of_tracks(client, artist, monkeypatch):
-    register(artist, "https://bandcamp.com/track/one", title="One")
-    register(artist, "https://soundcloud.com/a/one", "https://bandcamp.com/x", title="Two")
-    register(artist, "https://soundcloud.com/a/two", title="Three")
-    register(artist, "https://soundcloud.com/a/three", title="Four")
+    register(artist, "https://bandcamp.com/track/one", title="One", verified=True)
+    register(
+        artist, "https://soundcloud.com/a/one", "https://bandcamp.com/x", title="Two", verified=True
+    )
+    register(artist, "https://soundcloud.com/a/two", title="Three", verified=True)
+    register(artist, "https://soundcloud.com/a/three", title="Four", verified=True)
 
     body = client.get("/hosts/").content.decode()
 

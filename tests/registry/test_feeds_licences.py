@@ -10,6 +10,7 @@ from lxml import etree
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from tests.conftest import make_artist, verify_claims_of
+from tests.factories import register
 from tests.schemas import ODRL_POLICY_SCHEMA
 
 pytestmark = pytest.mark.django_db
@@ -18,15 +19,6 @@ TERMS = "https://owner-band.example/ai-licence"
 EMAIL = "licensing@owner-band.example"
 RSL = {"rsl": "https://rslstandard.org/rsl"}
 UNKNOWN = "00000000-0000-0000-0000-000000000000"
-
-
-def register(creator, *links):
-    data = TrackData(
-        title="Night Drive", artist_credit=creator.artist_name, roles=["recording"], links=links
-    )
-    result = register_track(creator, data).tracks[0]
-    verify_claims_of(creator)  # the owner has proven their claim
-    return result
 
 
 def licence_only(creator, **terms) -> None:
@@ -53,7 +45,7 @@ def rsl(client, public_id) -> etree._Element:
 
 def test_a_licence_only_track_has_a_policy_naming_its_owner_and_terms(client, artist):
     licence_only(artist, terms_url=TERMS, contact_email=EMAIL)
-    track = register(artist)
+    track = register(artist, verified=True)
 
     policy = odrl(client, track.public_id)
 
@@ -72,7 +64,7 @@ def test_an_owner_with_an_isni_is_named_by_it(client, artist):
     artist.isni = "0000000121032683"
     artist.save()
     licence_only(artist, contact_email=EMAIL)
-    track = register(artist)
+    track = register(artist, verified=True)
 
     assert odrl(client, track.public_id)["assigner"]["uid"] == (
         "https://isni.org/isni/0000000121032683"
@@ -80,7 +72,7 @@ def test_an_owner_with_an_isni_is_named_by_it(client, artist):
 
 
 def test_a_catalogue_wide_licence_has_a_policy_under_the_creators_id(client, artist):
-    register(artist)  # a proven owner: only they publish licence offers
+    register(artist, verified=True)  # a proven owner: only they publish licence offers
     licence_only(artist, terms_url=TERMS)
 
     policy = odrl(client, artist.public_id)
@@ -95,7 +87,7 @@ def test_a_catalogue_wide_licence_has_a_policy_under_the_creators_id(client, art
 
 def test_there_is_no_policy_without_a_licence_offer(client, artist):
     declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
-    track = register(artist)
+    track = register(artist, verified=True)
     silent = make_artist("Quiet Band", "quiet-band")
 
     for public_id in (track.public_id, artist.public_id, silent.public_id, UNKNOWN):
@@ -105,7 +97,7 @@ def test_there_is_no_policy_without_a_licence_offer(client, artist):
 
 
 def test_a_policy_comes_and_goes_with_the_licence_at_once(client, artist):
-    track = register(artist)
+    track = register(artist, verified=True)
     assert client.get(f"/policies/{track.public_id}.json").status_code == 404
 
     licence_only(artist, contact_email=EMAIL)
@@ -118,7 +110,7 @@ def test_a_policy_comes_and_goes_with_the_licence_at_once(client, artist):
 def test_a_track_licence_covers_its_page_and_links_and_offers_the_terms(client, artist):
     declare(artist, {Purpose.AI_INPUT: PurposeChoice(Value.DENY)})
     licence_only(artist, terms_url=TERMS)
-    track = register(artist, "https://soundcloud.com/owner-band/night-drive")
+    track = register(artist, "https://soundcloud.com/owner-band/night-drive", verified=True)
 
     root = rsl(client, track.public_id)
 
@@ -142,7 +134,7 @@ def test_the_registry_copy_of_a_creator_licence_names_each_work_by_absolute_url(
     """Served from the registry, "/" would mean the registry; the copy names the works."""
     declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
     declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
-    track = register(artist, "https://soundcloud.com/owner-band/night-drive")
+    track = register(artist, "https://soundcloud.com/owner-band/night-drive", verified=True)
 
     root = rsl(client, artist.public_id)
 
@@ -158,7 +150,7 @@ def test_the_registry_copy_of_a_creator_licence_names_each_work_by_absolute_url(
 
 
 def test_the_kit_copy_of_a_creator_licence_covers_the_site_that_hosts_it(client, artist):
-    register(artist)  # a proven owner: only they publish permissions
+    register(artist, verified=True)  # a proven owner: only they publish permissions
     declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
     declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
     root = etree.fromstring(client.get(f"/c/{artist.handle}/rsl.xml").content)
@@ -167,7 +159,7 @@ def test_the_kit_copy_of_a_creator_licence_covers_the_site_that_hosts_it(client,
 
 
 def test_a_licence_follows_a_declaration_at_once(client, artist):
-    track = register(artist)
+    track = register(artist, verified=True)
     assert rsl(client, track.public_id).findall("rsl:content", RSL) == []
 
     declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)})

@@ -11,20 +11,14 @@ from lxml import etree
 from protego import Protego
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
-from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist, verify_claims_of
+from consent.services import PurposeChoice, declare
+from tests.conftest import make_artist
+from tests.factories import register
 from tests.schemas import TDMREP_FILE_SCHEMA
 
 pytestmark = pytest.mark.django_db
 
 RSL = {"rsl": "https://rslstandard.org/rsl"}
-
-
-def register(creator, isrc=None, title="Night Drive"):
-    data = TrackData(title=title, artist_credit=creator.artist_name, roles=["recording"], isrc=isrc)
-    result = register_track(creator, data).tracks[0]
-    verify_claims_of(creator)  # the owner has proven their claim
-    return result
 
 
 def deny_all_ai(creator) -> None:
@@ -65,7 +59,7 @@ def tdmrep(client) -> list[dict]:
 @pytest.fixture
 def opted_out(artist):
     deny_all_ai(artist)
-    return register(artist, title="Opted Out")
+    return register(artist, title="Opted Out", verified=True)
 
 
 @pytest.fixture
@@ -73,12 +67,12 @@ def allowing():
     creator = make_artist("Open Band", "open-band")
     declare(creator, {Purpose.TDM: PurposeChoice(Value.ALLOW)})
     declare(creator, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
-    return register(creator, title="Free to Train")
+    return register(creator, title="Free to Train", verified=True)
 
 
 @pytest.fixture
 def silent():
-    return register(make_artist("Quiet Band", "quiet-band"), title="Nothing Said")
+    return register(make_artist("Quiet Band", "quiet-band"), title="Nothing Said", verified=True)
 
 
 def test_training_crawlers_may_not_fetch_an_opted_out_track_page(client, opted_out, allowing):
@@ -133,7 +127,7 @@ def test_tdmrep_reserves_opted_out_pages_allows_open_ones_and_omits_the_rest(
 
 def test_a_licence_only_track_names_its_policy_in_tdmrep(client, artist):
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, contact_email="a@b.example")})
-    track = register(artist)
+    track = register(artist, verified=True)
 
     (rule,) = tdmrep(client)
 
@@ -144,8 +138,8 @@ def test_a_licence_only_track_names_its_policy_in_tdmrep(client, artist):
 
 def test_a_track_override_that_loosens_a_catalogue_denial_is_not_reserved(client, artist):
     deny_all_ai(artist)
-    loosened = register(artist, title="Loosened")
-    denied = register(artist, title="Still Denied")
+    loosened = register(artist, title="Loosened", verified=True)
+    denied = register(artist, title="Still Denied", verified=True)
     declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)}, track=loosened)
 
     parser = robots(client)
@@ -159,17 +153,17 @@ def test_a_track_override_that_loosens_a_catalogue_denial_is_not_reserved(client
 
 def test_a_disputed_track_takes_the_most_restrictive_claim(client, artist):
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
-    track = register(artist, isrc="USRC17607839")
+    track = register(artist, isrc="USRC17607839", verified=True)
     rival = make_artist("Rival Label", "rival-label")
     declare(rival, {Purpose.TDM: PurposeChoice(Value.ALLOW)})
-    register(rival, isrc="USRC17607839")
+    register(rival, isrc="USRC17607839", verified=True)
 
     assert not robots(client).can_fetch(page_url(track), "GPTBot")
     assert tdmrep_verdict(tdmrep(client), f"/t/{track.public_id}/") == 1
 
 
 def test_every_file_follows_a_declaration_at_once(client, artist):
-    track = register(artist)
+    track = register(artist, verified=True)
     assert robots(client).can_fetch(page_url(track), "GPTBot")
     assert tdmrep(client) == []
     assert b"<content" not in client.get("/licenses/registry.xml").content

@@ -5,10 +5,13 @@ from django.core.cache import cache
 from django.template.loader import get_template
 
 from consent.purposes import DESCRIPTIONS, LABELS, PURPOSES, Purpose, Value
-from consent.services import PurposeChoice, TrackData, declare, register_track, withdraw_claim
+from consent.services import PurposeChoice, declare, withdraw_claim
 from tests.conftest import make_artist
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db
+
+ALLOW, DENY = PurposeChoice(Value.ALLOW), PurposeChoice(Value.DENY)
 
 
 @pytest.fixture(autouse=True)
@@ -21,16 +24,6 @@ def fresh_cache():
 
 def text(response) -> str:
     return response.content.decode()
-
-
-def register(creator, title: str, **choices: str):
-    data = TrackData(
-        title=title,
-        artist_credit=creator.artist_name,
-        roles=["recording"],
-        choices={Purpose(k.replace("_", "-")): PurposeChoice(Value(v)) for k, v in choices.items()},
-    )
-    return register_track(creator, data).tracks[0]
 
 
 def stat(body: str, label: str) -> str:
@@ -54,10 +47,10 @@ def test_it_counts_tracks_creators_and_tracks_refusing_ai_training(client):
     first = make_artist()
     second = make_artist()
     make_artist()
-    register(first, "Refused", train_ai="deny")
-    register(first, "Allowed", train_ai="allow")
-    register(second, "Genai refused", train_genai="deny")
-    withdrawn = register(second, "Withdrawn", train_ai="deny")
+    register(first, title="Refused", choices={Purpose.TRAIN_AI: DENY})
+    register(first, title="Allowed", choices={Purpose.TRAIN_AI: ALLOW})
+    register(second, title="Genai refused", choices={Purpose.TRAIN_GENAI: DENY})
+    withdrawn = register(second, title="Withdrawn", choices={Purpose.TRAIN_AI: DENY})
     withdraw_claim(withdrawn.claims.get())
 
     body = text(client.get("/"))
@@ -69,8 +62,8 @@ def test_it_counts_tracks_creators_and_tracks_refusing_ai_training(client):
 
 def test_it_counts_a_catalogue_wide_opt_out_on_every_track(client):
     artist = make_artist()
-    register(artist, "One")
-    register(artist, "Two")
+    register(artist, title="One")
+    register(artist, title="Two")
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
 
     body = text(client.get("/"))

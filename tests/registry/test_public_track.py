@@ -8,23 +8,16 @@ from django.utils import timezone
 from consent.disputes import decide
 from consent.models import Claim, Dispute, EffectivePolicy, Track
 from consent.purposes import LABELS, Purpose, Value
-from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist, verify_claims_of
+from consent.services import PurposeChoice, declare
+from tests.conftest import make_artist
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db
 
 
-def register(creator, title="Blue Hour", isrc="GBAYE6800011", **kwargs):
-    data = TrackData(
-        title=title,
-        artist_credit=kwargs.pop("artist_credit", creator.artist_name),
-        roles=kwargs.pop("roles", ["recording"]),
-        isrc=isrc,
-        **kwargs,
-    )
-    result = register_track(creator, data)
-    verify_claims_of(creator)  # the owner has proven their claim
-    return result
+# Blue Hour, registered by an owner who has proven the claim; registering its ISRC again claims
+# the same track.
+BLUE_HOUR = {"title": "Blue Hour", "isrc": "GBAYE6800011", "verified": True}
 
 
 def page(client, track) -> tuple[int, str]:
@@ -42,11 +35,11 @@ def purpose_section(body: str, purpose: Purpose) -> str:
 def test_it_shows_the_track_its_identifiers_and_links(client, artist):
     track = register(
         artist,
-        title="Blue Hour",
+        "https://music.example.com/blue-hour",
+        **BLUE_HOUR,
         artist_credit="Owner Band feat. Guest",
         iswc="T0345246801",
-        links=["https://music.example.com/blue-hour"],
-    ).tracks[0]
+    )
 
     status, body = page(client, track)
 
@@ -61,11 +54,12 @@ def test_it_shows_the_track_its_identifiers_and_links(client, artist):
 def test_it_shows_each_value_in_words_with_its_badge(client, artist):
     track = register(
         artist,
+        **BLUE_HOUR,
         choices={
             Purpose.TRAIN_AI: PurposeChoice(Value.DENY),
             Purpose.SEARCH: PurposeChoice(Value.ALLOW),
         },
-    ).tracks[0]
+    )
 
     _, body = page(client, track)
 
@@ -85,7 +79,7 @@ def test_it_shows_each_value_in_words_with_its_badge(client, artist):
 
 
 def test_it_says_when_a_value_comes_from_a_broader_purpose_and_the_catalogue(client, artist):
-    track = register(artist).tracks[0]
+    track = register(artist, **BLUE_HOUR)
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
 
     _, body = page(client, track)
@@ -100,6 +94,7 @@ def test_it_says_when_a_value_comes_from_a_broader_purpose_and_the_catalogue(cli
 def test_it_shows_where_to_ask_for_a_licence(client, artist):
     track = register(
         artist,
+        **BLUE_HOUR,
         choices={
             Purpose.TRAIN_GENAI: PurposeChoice(
                 Value.LICENSE,
@@ -107,7 +102,7 @@ def test_it_shows_where_to_ask_for_a_licence(client, artist):
                 contact_email="licensing@owner.example",
             )
         },
-    ).tracks[0]
+    )
 
     _, body = page(client, track)
 
@@ -121,8 +116,9 @@ def test_it_shows_where_to_ask_for_a_licence(client, artist):
 def test_a_licence_address_that_is_not_a_web_link_is_never_made_clickable(client, artist):
     track = register(
         artist,
+        **BLUE_HOUR,
         choices={Purpose.TDM: PurposeChoice(Value.LICENSE, terms_url="javascript:alert(1)")},
-    ).tracks[0]
+    )
 
     _, body = page(client, track)
 
@@ -132,9 +128,9 @@ def test_a_licence_address_that_is_not_a_web_link_is_never_made_clickable(client
 
 def test_it_warns_that_a_disputed_track_takes_the_most_restrictive_choice(client, artist):
     rival = make_artist("Rival Label", "rival-label")
-    track = register(artist, choices={Purpose.TRAIN_AI: PurposeChoice(Value.ALLOW)}).tracks[0]
-    result = register(rival, choices={Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
-    assert result.disputes
+    track = register(artist, **BLUE_HOUR, choices={Purpose.TRAIN_AI: PurposeChoice(Value.ALLOW)})
+    register(rival, **BLUE_HOUR, choices={Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
+    assert Dispute.objects.filter(track=track).exists()
 
     _, body = page(client, track)
 
@@ -147,7 +143,7 @@ def test_it_warns_that_a_disputed_track_takes_the_most_restrictive_choice(client
 
 
 def test_an_undisputed_track_shows_no_dispute_banner(client, artist):
-    track = register(artist).tracks[0]
+    track = register(artist, **BLUE_HOUR)
     _, body = page(client, track)
     assert "disputed" not in body.lower()
 
@@ -156,8 +152,13 @@ def test_a_track_with_two_owners_explains_that_the_strictest_choice_applies(
     client, artist, django_user_model
 ):
     songwriter = make_artist("The Songwriter", "the-songwriter")
-    track = register(artist, choices={Purpose.SEARCH: PurposeChoice(Value.ALLOW)}).tracks[0]
-    register(songwriter, roles=["composition"], choices={Purpose.SEARCH: PurposeChoice(Value.DENY)})
+    track = register(artist, **BLUE_HOUR, choices={Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
+    register(
+        songwriter,
+        **BLUE_HOUR,
+        roles=["composition"],
+        choices={Purpose.SEARCH: PurposeChoice(Value.DENY)},
+    )
     # The owner's claim was verified, so the songwriter's new one went to review; a reviewer
     # upholds it, which revokes nobody's claim on the recording.
     reviewer = django_user_model.objects.create_user("desk", "desk@example.org", is_staff=True)
@@ -186,7 +187,9 @@ def test_a_track_without_a_published_policy_is_not_found(client):
 
 
 def test_the_title_is_escaped_in_the_page_title_and_heading(client, artist):
-    track = register(artist, title="<script>alert('x')</script> & Friends").tracks[0]
+    track = register(
+        artist, title="<script>alert('x')</script> & Friends", isrc="GBAYE6800011", verified=True
+    )
 
     _, body = page(client, track)
 
@@ -197,18 +200,15 @@ def test_the_title_is_escaped_in_the_page_title_and_heading(client, artist):
 
 
 def test_an_unverified_licence_names_nobody_and_says_why(client, other_artist):
-    result = register_track(
+    track = register(
         other_artist,
-        TrackData(
-            title="Copy",
-            artist_credit="X",
-            roles=["recording"],
-            choices={
-                Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://pay.example/me")
-            },
-        ),
+        title="Copy",
+        artist_credit="X",
+        choices={
+            Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url="https://pay.example/me")
+        },
     )
-    _, body = page(client, result.tracks[0])
+    _, body = page(client, track)
     assert "pay.example" not in body
     assert "Ask for a licence:" not in body
     assert "Nobody is named to ask for a licence yet" in body

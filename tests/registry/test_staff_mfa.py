@@ -291,6 +291,7 @@ def test_a_password_shorter_than_twelve_characters_is_refused_at_sign_up(client)
 # --- Rate limits behind a proxy ------------------------------------------------------------
 
 
+@pytest.mark.slow  # a dozen logins, each hashing a password
 def test_behind_a_proxy_one_visitors_failed_logins_do_not_lock_out_another(artist, settings):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     attacker = Client(HTTP_X_FORWARDED_FOR="203.0.113.7")

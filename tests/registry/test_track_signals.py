@@ -9,25 +9,13 @@ import pytest
 from django.conf import settings
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
-from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist, verify_claims_of
+from consent.services import PurposeChoice, declare
+from tests.conftest import make_artist
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db
 
 TERMS = "https://owner.example/ai-licence"
-
-
-def register(creator, isrc=None, **kwargs):
-    data = TrackData(
-        title=kwargs.pop("title", "Night Drive"),
-        artist_credit=creator.artist_name,
-        roles=["recording"],
-        isrc=isrc,
-        **kwargs,
-    )
-    result = register_track(creator, data).tracks[0]
-    verify_claims_of(creator)  # the owner has proven their claim
-    return result
 
 
 def deny_all_ai(creator) -> None:
@@ -59,7 +47,7 @@ def licence_link(public_id) -> str:
 
 def test_an_opted_out_track_is_reserved_in_its_headers_and_its_html(client, artist):
     deny_all_ai(artist)
-    track = register(artist)
+    track = register(artist, verified=True)
 
     response = client.get(f"/t/{track.public_id}/")
 
@@ -79,7 +67,7 @@ def test_an_opted_out_track_is_reserved_in_its_headers_and_its_html(client, arti
 def test_a_track_that_allows_training_says_so_and_asks_for_no_noai(client, artist):
     declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)})
     declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
-    track = register(artist)
+    track = register(artist, verified=True)
 
     response = client.get(f"/t/{track.public_id}/")
 
@@ -90,7 +78,7 @@ def test_a_track_that_allows_training_says_so_and_asks_for_no_noai(client, artis
 
 
 def test_a_track_nobody_declared_for_carries_no_signal(client, artist):
-    track = register(artist)
+    track = register(artist, verified=True)
 
     response = client.get(f"/t/{track.public_id}/")
 
@@ -102,7 +90,7 @@ def test_a_track_nobody_declared_for_carries_no_signal(client, artist):
 
 def test_a_licence_only_choice_points_to_its_tdmrep_policy(client, artist):
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, terms_url=TERMS)})
-    track = register(artist)
+    track = register(artist, verified=True)
 
     response = client.get(f"/t/{track.public_id}/")
 
@@ -117,7 +105,7 @@ def test_a_licence_only_choice_points_to_its_tdmrep_policy(client, artist):
 
 def test_a_track_override_loosens_the_catalogue_denial_in_its_headers(client, artist):
     deny_all_ai(artist)
-    track = register(artist)
+    track = register(artist, verified=True)
     declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)}, track=track)
 
     response = client.get(f"/t/{track.public_id}/")
@@ -129,10 +117,10 @@ def test_a_track_override_loosens_the_catalogue_denial_in_its_headers(client, ar
 
 def test_a_disputed_track_signals_the_most_restrictive_claim(client, artist):
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
-    track = register(artist, isrc="USRC17607839")
+    track = register(artist, isrc="USRC17607839", verified=True)
     rival = make_artist("Rival Label", "rival-label")
     declare(rival, {Purpose.TDM: PurposeChoice(Value.ALLOW)})
-    register(rival, isrc="USRC17607839")
+    register(rival, isrc="USRC17607839", verified=True)
 
     response = client.get(f"/t/{track.public_id}/")
 
@@ -143,7 +131,7 @@ def test_a_disputed_track_signals_the_most_restrictive_claim(client, artist):
 
 
 def test_a_new_declaration_shows_in_every_signal_of_the_page_at_once(client, artist):
-    track = register(artist)
+    track = register(artist, verified=True)
     page = f"/t/{track.public_id}/"
     before = client.get(page)
     for header in ("tdm-reservation", "Content-Usage", "X-Robots-Tag", "Link"):
@@ -167,7 +155,7 @@ def test_a_new_declaration_shows_in_every_signal_of_the_page_at_once(client, art
 def test_the_twin_is_a_cawg_assertion_with_its_legacy_c2pa_form(client, artist):
     deny_all_ai(artist)
     declare(artist, {Purpose.TDM: PurposeChoice(Value.LICENSE, contact_email="ai@owner.example")})
-    track = register(artist)
+    track = register(artist, verified=True)
 
     response = client.get(f"/t/{track.public_id}/cawg.json")
 
@@ -195,7 +183,7 @@ def test_the_twin_of_an_unknown_track_is_a_json_404(client):
 
 
 def test_the_page_links_its_machine_readable_twin(client, artist):
-    track = register(artist)
+    track = register(artist, verified=True)
 
     tree = lxml.html.fromstring(client.get(f"/t/{track.public_id}/").content)
 

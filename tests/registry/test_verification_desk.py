@@ -27,22 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def reviewer(django_user_model):
-    user = django_user_model.objects.create_user(
-        username="reviewer", email="reviewer@example.org", password="x", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name="reviewer"))
-    give_second_factor(user)
-    return user
-
-
-@pytest.fixture
-def reviewer_client(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
-@pytest.fixture
 def unproven(artist):
     """The artist's track, allowing every use, but their claim is not verified yet."""
     return owned_track(artist, verified=False)
