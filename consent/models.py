@@ -7,6 +7,7 @@ same transaction as the declaration that causes them.
 """
 
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.identifiers import format_isni, format_isrc, format_iswc
+from consent.provenance import Source, read_sources
 from consent.purposes import PURPOSES, VALUE_LABELS, Purpose, Value
 
 PURPOSE_CHOICES = [(p.value, p.value) for p in PURPOSES]
@@ -708,18 +710,24 @@ class EffectivePolicy(models.Model):
     def values(self) -> dict[str, str]:
         return {p.value: getattr(self, POLICY_FIELDS[p]) for p in PURPOSES}
 
+    def sources(self, purposes: Iterable[Purpose] = PURPOSES) -> dict[Purpose, Source]:
+        """Where each value in force comes from (consent.provenance): one `Source` per purpose
+        of `purposes` that is not `unset`. The one reader of `provenance`."""
+        return read_sources(self.provenance, purposes)
+
     def snapshot(self) -> dict:
         """Values, licence terms and the claims' verification summary: the shape of a
         ChangeEvent's `policy` (without `disputed`)."""
         snapshot: dict = self.values()
-        terms = {
-            purpose: {
-                "terms_url": self.provenance.get(purpose, {}).get("terms_url", ""),
-                "contact_email": self.provenance.get(purpose, {}).get("contact_email", ""),
+        licensed = [p for p in PURPOSES if snapshot[p.value] == Value.LICENSE]
+        sources = self.sources(licensed)
+        terms = {}
+        for purpose in licensed:
+            source = sources.get(purpose)
+            terms[purpose.value] = {
+                "terms_url": source.terms_url if source else "",
+                "contact_email": source.contact_email if source else "",
             }
-            for purpose, value in snapshot.items()
-            if value == Value.LICENSE
-        }
         if terms:
             snapshot["terms"] = terms
         if self.verification:

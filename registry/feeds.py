@@ -8,7 +8,7 @@ this module decides which paths, terms and URLs go into them.
 """
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, reduce
@@ -30,7 +30,8 @@ from consent.models import (
     Track,
     TrackLink,
 )
-from consent.purposes import Purpose, Value
+from consent.provenance import Source, read_sources
+from consent.purposes import PURPOSES, Purpose, Value
 from consent.services import latest_statements
 from consent.standards import (
     RSL_MEDIA_TYPE,
@@ -132,15 +133,17 @@ class _PolicyColumns:
     Feeds read thousands of rows; a model instance per row would cost more than the query.
     """
 
-    __slots__ = ("disputed", "provenance", "row")
+    __slots__ = ("disputed", "row")
 
     def __init__(self, row: dict) -> None:
         self.row = row
-        self.provenance = row["provenance"]
         self.disputed = row["disputed"]
 
     def value_of(self, purpose: Purpose) -> Value:
         return Value(self.row[POLICY_FIELDS[purpose]])
+
+    def sources(self, purposes: Iterable[Purpose] = PURPOSES) -> dict[Purpose, Source]:
+        return read_sources(self.row["provenance"], purposes)
 
 
 def policy_from_row(row: dict) -> Policy:
@@ -203,7 +206,7 @@ class TrackSignals:
             return None
         # The party comes from the same declaration as the terms `policy.licence` names.
         purpose = policy.licensed_purpose
-        holder = Creator.objects.get(public_id=self.effective.provenance[purpose.value]["creator"])
+        holder = Creator.objects.get(public_id=self.effective.sources([purpose])[purpose].creator)
         body = tdmrep_policy_json(
             uid=tdm_policy_url(self.track.public_id),
             target=track_page_url(self.track.public_id),
