@@ -11,13 +11,12 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, reduce
-from operator import or_
+from functools import cached_property
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.urls import reverse
 
 from consent.models import (
@@ -61,8 +60,6 @@ JSON = "application/json"
 
 # Columns every feed reads from EffectivePolicy.
 POLICY_COLUMNS = [*POLICY_FIELDS.values(), "disputed", "provenance", "updated_at"]
-# A track whose every purpose is unset states nothing, so no feed writes a rule for it.
-STATES_SOMETHING = reduce(or_, [~Q(**{field: Value.UNSET}) for field in POLICY_FIELDS.values()])
 # Pages of the registry crawlers have no business in. Every group of /robots.txt carries them,
 # because a crawler that finds a group for its own name ignores `User-agent: *`.
 PRIVATE_PREFIXES = ("/admin/", "/accounts/")
@@ -232,7 +229,7 @@ def track_signals(public_id: UUID) -> TrackSignals | None:
 
 def _stating_policies() -> Iterator[dict]:
     rows = (
-        EffectivePolicy.objects.filter(STATES_SOMETHING)
+        EffectivePolicy.objects.stating_something()
         .order_by("track_id")
         .values("track__public_id", *POLICY_COLUMNS)
     )
@@ -371,7 +368,7 @@ class CreatorKit:
         claimed = Claim.objects.filter(creator=self.creator, status=Claim.Status.ACTIVE)
         rows = (
             EffectivePolicy.objects.filter(track__in=claimed.values("track"))
-            .filter(STATES_SOMETHING)
+            .stating_something()
             .order_by("track__public_id")
             .values("track__public_id", *POLICY_COLUMNS)
         )

@@ -8,8 +8,7 @@ claims, so someone else's track is a 404, never a glimpse of their data.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce, wraps
-from operator import or_
+from functools import wraps
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -23,7 +22,6 @@ from django.db.models import (
     Exists,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     When,
@@ -38,7 +36,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from consent.identifiers import InvalidIdentifier
 from consent.models import (
-    POLICY_FIELDS,
+    POLICIES,
+    TRACK_POLICIES,
     Claim,
     Creator,
     Declaration,
@@ -331,17 +330,9 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
     claimed = claimed_tracks(creator)
     summary = claimed.aggregate(
         total=Count("pk"),
-        ai_denied=Count(
-            "pk",
-            filter=Q(**{f"policy__{POLICY_FIELDS[p]}": Value.DENY.value for p in AI_OPT_OUT}),
-        ),
-        licensed=Count(
-            "pk",
-            filter=reduce(
-                or_, (Q(**{f"policy__{POLICY_FIELDS[p]}": Value.LICENSE.value}) for p in PURPOSES)
-            ),
-        ),
-        disputed=Count("pk", filter=Q(policy__disputed=True)),
+        ai_denied=Count("pk", filter=TRACK_POLICIES.opted_out_of_ai()),
+        licensed=Count("pk", filter=TRACK_POLICIES.licensing()),
+        disputed=Count("pk", filter=TRACK_POLICIES.disputed()),
     )
     filters = DashboardFilterForm(request.GET)
     tracks = (
@@ -664,8 +655,7 @@ def opt_out_ai(request: CreatorRequest) -> HttpResponse:
         Exists(active_claims(creator).filter(track=OuterRef("track")))
     )
     counts = policies.aggregate(
-        total=Count("pk"),
-        denying=Count("pk", filter=Q(**{POLICY_FIELDS[p]: Value.DENY.value for p in AI_OPT_OUT})),
+        total=Count("pk"), denying=Count("pk", filter=POLICIES.opted_out_of_ai())
     )
     messages.success(request, opt_out_message(bool(saved), counts["total"], counts["denying"]))
     return redirect("dashboard")

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -50,10 +50,11 @@ def contact_email() -> str:
 
 
 def registry_numbers() -> dict[str, int]:
-    """The live numbers on the home page: claimed tracks, creators, tracks refusing AI training.
+    """The live numbers on the home page: claimed tracks, creators, tracks reserving AI training.
 
-    A track counts as refusing AI training when its effective value for training any AI model,
-    or for training generative AI, is "not allowed".
+    A track reserves AI training when its effective value for training any AI model, or for
+    training generative AI, is "not allowed" or "only under licence": the question the
+    compatible API's `optOut` answers (PolicyQuestions.reserving_ai_training).
     """
     numbers = cache.get(HOME_NUMBERS_KEY)
     if numbers is None:
@@ -62,9 +63,7 @@ def registry_numbers() -> dict[str, int]:
                 n=Count("track", distinct=True)
             )["n"],
             "creators": Creator.objects.aggregate(n=Count("pk"))["n"],
-            "denying_ai_training": EffectivePolicy.objects.aggregate(
-                n=Count("pk", filter=Q(train_ai=Value.DENY) | Q(train_genai=Value.DENY))
-            )["n"],
+            "reserving_ai_training": EffectivePolicy.objects.reserving_ai_training().count(),
         }
         cache.set(HOME_NUMBERS_KEY, numbers, HOME_NUMBERS_SECONDS)
     return numbers

@@ -14,7 +14,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from consent.provenance import Source
-from consent.purposes import PURPOSES, RESTRICTIVENESS, Purpose, Value
+from consent.purposes import PURPOSES, RESERVING, RESTRICTIVENESS, Purpose, Value
 from consent.resolution import Resolved, Statement, resolve_claim, unverified
 from consent.standards import rules
 from consent.standards.paths import path_pattern
@@ -82,7 +82,7 @@ class Policy:
 
     def reserved(self, purpose: Purpose) -> bool:
         """`deny` or `license`: the "reserved(p)" of docs/standards.md, "Emission rules"."""
-        return self.value(purpose) in (Value.DENY, Value.LICENSE)
+        return self.value(purpose) in RESERVING
 
     def allowed(self, purpose: Purpose) -> bool:
         return self.value(purpose) == Value.ALLOW
