@@ -1,10 +1,7 @@
 """The public face of the website: what the registry is, how it decides, its promises, and the
 public page of each registered track. Nothing here needs an account."""
 
-from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parseaddr
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -21,26 +18,19 @@ from consent.purposes import (
     LABELS,
     PURPOSES,
     VALUE_LABELS,
-    Purpose,
     Value,
     broader_chain,
 )
-from consent.resolution import CATALOGUE, TRACK
 from consent.standards import head_tags
 from consent.standards.agents import agents_checked
 from consent.standards.carriers import carriers
 from registry.feeds import TrackSignals
+from registry.policy_rows import public_rows
 
 HOME_NUMBERS_KEY = "public:home-numbers"
 # The home page is the most visited page; its counts scan whole tables, so they are shared
 # between visitors for a minute instead of being recounted on every request.
 HOME_NUMBERS_SECONDS = 60
-
-LEVEL_LABELS = {TRACK: "Set for this track", CATALOGUE: "Artist's catalogue default"}
-ROLE_LABELS = {
-    Claim.Role.RECORDING: "recording owner",
-    Claim.Role.COMPOSITION: "songwriter or publisher",
-}
 
 
 def contact_email() -> str:
@@ -134,65 +124,6 @@ def privacy(request: HttpRequest) -> HttpResponse:
     )
 
 
-@dataclass(frozen=True)
-class PurposeRow:
-    """One line of a track's public policy: a purpose, its value, and where the value comes from."""
-
-    code: str
-    label: str
-    description: str
-    value: Value
-    level: str = ""
-    inherited_from: str = ""
-    declared_at: datetime | None = None
-    declared_by: str = ""
-    role: str = ""
-    terms_url: str = ""
-    contact_email: str = ""
-
-    @property
-    def terms_url_is_link(self) -> bool:
-        """Only web addresses become links; anything else is shown as text, never executed."""
-        return urlsplit(self.terms_url).scheme in ("http", "https")
-
-
-def _policy_rows(policy: EffectivePolicy) -> list[PurposeRow]:
-    provenance = policy.provenance or {}
-    ids = {entry.get("creator") for entry in provenance.values() if entry.get("creator")}
-    names = {
-        str(public_id): name
-        for public_id, name in Creator.objects.filter(public_id__in=ids).values_list(
-            "public_id", "artist_name"
-        )
-    }
-    rows = []
-    for purpose in PURPOSES:
-        value = policy.value_of(purpose)
-        entry = provenance.get(purpose.value, {})
-        if value == Value.UNSET:
-            rows.append(PurposeRow(purpose.value, LABELS[purpose], DESCRIPTIONS[purpose], value))
-            continue
-        declared_for = entry.get("declared_for", purpose.value)
-        declared_at = entry.get("declared_at")
-        creator_id = entry.get("creator", "")
-        rows.append(
-            PurposeRow(
-                code=purpose.value,
-                label=LABELS[purpose],
-                description=DESCRIPTIONS[purpose],
-                value=value,
-                level=LEVEL_LABELS.get(entry.get("level", ""), ""),
-                inherited_from=LABELS[Purpose(declared_for)] if declared_for != purpose else "",
-                declared_at=datetime.fromisoformat(declared_at) if declared_at else None,
-                declared_by=names.get(creator_id, ""),
-                role=ROLE_LABELS.get(entry.get("role", ""), ""),
-                terms_url=entry.get("terms_url", ""),
-                contact_email=entry.get("contact_email", ""),
-            )
-        )
-    return rows
-
-
 def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("policy"), public_id=public_id)
     try:
@@ -211,7 +142,7 @@ def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "track": track,
             "policy": policy,
-            "rows": _policy_rows(policy),
+            "rows": public_rows(policy),
             "links": list(track.links.all()),
             "owners": owners,
             "signal_tags": head_tags(signals.policy, **signals.signal_options()),
