@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from consent.purposes import PURPOSES, Purpose, Value
 from consent.times import parse_rfc3339, rfc3339
@@ -73,18 +74,25 @@ class Source:
     def verified(self) -> bool:
         return self.proof is not None and self.proof.verified
 
+    @cached_property
+    def _texts(self) -> tuple[str, str, str]:
+        """declared_at, claim and creator as written, once per source: every policy write
+        writes each twice (the provenance and the API's answer)."""
+        return rfc3339(self.declared_at), str(self.claim), str(self.creator)
+
     def as_json(self) -> dict:
         """The stored provenance entry of this purpose."""
+        declared_at, claim, creator = self._texts
         entry: dict = {
             "value": self.value.value,
             "level": self.level,
             "declared_for": self.declared_for.value,
             "declaration": self.declaration,
-            "declared_at": rfc3339(self.declared_at),
-            "claim": str(self.claim),
+            "declared_at": declared_at,
+            "claim": claim,
             "role": self.role,
             # The public id, not the handle: a handle can be renamed, provenance must not.
-            "creator": str(self.creator),
+            "creator": creator,
         }
         if self.proof is not None:
             entry["verification"] = self.proof.as_json()
@@ -117,16 +125,17 @@ class Source:
 
     def answer(self) -> dict:
         """This purpose in the API's `policy` (api/schema.py, `PurposeAnswer`)."""
+        declared_at, claim, creator = self._texts
         item: dict = {
             "value": self.value.value,
             "source": {
                 "level": self.level,
                 "declared_for": self.declared_for.value,
-                "claim": str(self.claim),
+                "claim": claim,
                 "role": self.role,
-                "creator": str(self.creator),
+                "creator": creator,
                 "declaration": self.declaration,
-                "declared_at": rfc3339(self.declared_at),
+                "declared_at": declared_at,
                 "verification": None if self.proof is None else self.proof.as_json(),
             },
         }

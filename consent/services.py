@@ -370,7 +370,8 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
     for track_id in track_ids:
         policy = computed[track_id]
         snapshot = policy.snapshot()
-        provenance = policy.provenance()
+        sources = policy.sources()
+        provenance = provenance_json(sources)
         urls = links.get(track_id, [])
         current = stored.get(track_id)
         if current is None:
@@ -382,7 +383,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
             previous = current.snapshot() | {"disputed": current.disputed}
             previous_links = list(current.links)
             if previous == snapshot | {"disputed": policy.disputed} and previous_links == urls:
-                answer = policy_from_provenance(provenance)
+                answer = answer_policy(sources)
                 if current.provenance != provenance or current.answer_policy != answer:
                     current.provenance = provenance
                     current.answer_policy = answer
@@ -394,7 +395,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
         current.disputed = policy.disputed
         current.verification = policy.verification
         current.provenance = provenance
-        current.answer_policy = policy_from_provenance(provenance)
+        current.answer_policy = answer_policy(sources)
         current.links = urls
         current.updated_at = now
         changed.append(
@@ -947,11 +948,11 @@ def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Diff
         tracks = Track.objects.in_bulk(chunk)
         for track_id in chunk:
             policy = computed[track_id]
-            provenance = policy.provenance()
+            sources = policy.sources()
             want = policy.snapshot() | {
                 "disputed": policy.disputed,
-                "provenance": provenance,
-                "answer_policy": policy_from_provenance(provenance),
+                "provenance": provenance_json(sources),
+                "answer_policy": answer_policy(sources),
                 "links": links.get(track_id, []),
             }
             current = stored.get(track_id)

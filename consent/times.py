@@ -21,9 +21,11 @@ def rfc3339(at: datetime) -> str:
 
     A naive datetime is refused: guessing its zone would move the instant.
     """
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("An instant needs a time zone to be written in UTC.")
-    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if at.tzinfo is not UTC:
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("An instant needs a time zone to be written in UTC.")
+        at = at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def parse_rfc3339(text: str) -> datetime:
