@@ -73,7 +73,8 @@ class PolicyQuestions:
 
     def stating_something(self) -> Q:
         """Some purpose is not `unset`: a feed writes a rule for it."""
-        return reduce(or_, (~self._is(p, [Value.UNSET]) for p in PURPOSES))
+        stated = [value for value in Value if value != Value.UNSET]
+        return reduce(or_, (self._is(p, stated) for p in PURPOSES))
 
     def disputed(self) -> Q:
         return Q(**{f"{self.via}disputed": True})
