@@ -137,7 +137,8 @@ def build_scene(platform) -> Scene:
 
 @dataclass(frozen=True)
 class Call:
-    """One request: `operation` is the documented path and method it answers for."""
+    """One request, named by the documented operation (path and method) it is an answer of,
+    and the status it answers with."""
 
     name: str
     method: str
@@ -149,10 +150,6 @@ class Call:
     client: str = "api"
     # The snapshot reads on its own connection, so it needs what the registry wrote committed.
     transactional: bool = False
-
-    @property
-    def operation(self) -> tuple[str, str]:
-        return self.path, self.method.lower()
 
     def perform(self, scene: Scene):
         client = getattr(scene, self.client)
