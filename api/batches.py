@@ -17,8 +17,9 @@ from django.db.models import Q
 
 from api.events import event
 from api.models import WebhookEndpoint
-from api.renderers import dumps, iso
+from api.renderers import dumps
 from consent.models import ChangeEvent, Claim, TrackLink
+from consent.times import rfc3339
 
 BATCH_TYPE = "consent.changes"
 TEST_TYPE = "webhook.test"
@@ -152,7 +153,7 @@ def batch_body(endpoint: WebhookEndpoint, batch: Batch, at: datetime) -> bytes:
     return dumps(
         {
             "type": BATCH_TYPE,
-            "timestamp": iso(at),
+            "timestamp": rfc3339(at),
             "data": {
                 "endpoint": str(endpoint.public_id),
                 "after": endpoint.cursor,
@@ -167,7 +168,7 @@ def body_of_test_event(endpoint: WebhookEndpoint, at: datetime, last_sequence: i
     return dumps(
         {
             "type": TEST_TYPE,
-            "timestamp": iso(at),
+            "timestamp": rfc3339(at),
             "data": {
                 "endpoint": str(endpoint.public_id),
                 "message": "A test from the consent registry: no consent changed.",

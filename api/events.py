@@ -5,12 +5,12 @@
 """
 
 import uuid
-from datetime import UTC
 
 import orjson
 from django.db import connections
 
 from consent.lookup import db_datetime, hot_cursor
+from consent.times import SQL_FORMAT, rfc3339
 
 # A row of ChangeEvent joined with its Track, in the order `event()` takes.
 COLUMNS = (
@@ -24,11 +24,8 @@ JSON_SQL = (
     "'links', e.links), 'policy', e.policy, "
     "'previous', e.previous, 'previous_links', e.previous_links, "
     "'disputed', e.disputed, 'cause', e.cause, 'created_at', "
-    "to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'))::text"
+    f"to_char(e.created_at AT TIME ZONE 'UTC', '{SQL_FORMAT}'))::text"
 )
-# Times always with six digits of microseconds, the same from PostgreSQL and from Python
-# (each would otherwise drop trailing zeros in its own way).
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 PAGE_SQL = (
     "SELECT {columns} FROM consent_changeevent e JOIN consent_track t ON t.id = e.track_id "
     "WHERE e.sequence > %s ORDER BY e.sequence LIMIT %s"
@@ -76,7 +73,8 @@ def event(
         "previous_links": _json(previous_links),
         "disputed": bool(disputed),
         "cause": cause,
-        "created_at": db_datetime(created_at).astimezone(UTC).strftime(TIME_FORMAT),
+        # The same spelling as PostgreSQL's `SQL_FORMAT` above (consent.times).
+        "created_at": rfc3339(db_datetime(created_at)),
     }
 
 

@@ -1,7 +1,9 @@
 """How the API is described in its OpenAPI schema (/api/schema/, rendered at /api/docs/).
 
 The views build their answers directly (consent.lookup); these serializers only document the
-shapes, so the schema and the answers are checked against each other in tests/api.
+shapes. tests/api/test_schema_answers.py calls every documented operation and validates each real
+answer, strictly, against the schema of the status and media type it came with (the webhook
+views' shapes in api/views_webhooks.py included), so the two cannot drift.
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -325,8 +327,12 @@ class SpawningResult(serializers.Serializer):
     )
 
 
-def _problems(*codes: int) -> dict:
-    return {code: OpenApiResponse(Problem, description="problem+json") for code in codes}
+def problems(*codes: int) -> dict:
+    """The error answers of an operation: RFC 9457 problems, as `api.errors` sends them."""
+    return {
+        (code, "application/problem+json"): OpenApiResponse(Problem, description="problem+json")
+        for code in codes
+    }
 
 
 AS_OF = OpenApiParameter(
@@ -348,14 +354,14 @@ consent_lookup = extend_schema(
         OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER),
     ],
     responses={200: Answer, 304: OpenApiResponse(description="Not modified")}
-    | _problems(400, 401, 403, 429),
+    | problems(400, 401, 403, 429),
 )
 
 consent_batch = extend_schema(
     operation_id="consent_batch",
     summary="Up to 10,000 lookups of mixed kinds, answered in order",
     request=BatchRequest,
-    responses={200: BatchResponse} | _problems(400, 401, 403, 413, 415, 429),
+    responses={200: BatchResponse} | problems(400, 401, 403, 413, 415, 429),
 )
 
 changes = extend_schema(
@@ -365,7 +371,7 @@ changes = extend_schema(
         OpenApiParameter("after", int, description="Return events after this sequence."),
         OpenApiParameter("limit", int, description="At most this many (1–10,000, default 1,000)."),
     ],
-    responses={200: ChangesResponse} | _problems(400, 401, 403, 429),
+    responses={200: ChangesResponse} | problems(400, 401, 403, 429),
 )
 
 snapshot = extend_schema(
@@ -379,20 +385,20 @@ snapshot = extend_schema(
             SnapshotLine, description="One answer per line, each of this shape."
         )
     }
-    | _problems(401, 403, 429),
+    | problems(401, 403, 429),
 )
 
 acks_get = extend_schema(
     operation_id="acks_state",
     summary="This platform's latest acknowledgement",
-    responses={200: AckState} | _problems(401, 403, 429),
+    responses={200: AckState} | problems(401, 403, 429),
 )
 
 acks_post = extend_schema(
     operation_id="acks_create",
     summary="Acknowledge every change up to a sequence",
     request=AckRequest,
-    responses={200: AckState} | _problems(400, 401, 403, 415, 429),
+    responses={200: AckState} | problems(400, 401, 403, 415, 429),
 )
 
 spawning = extend_schema(
@@ -404,5 +410,5 @@ spawning = extend_schema(
     responses={
         200: inline_serializer("SpawningAnswer", {"urls": SpawningResult(many=True)}),
     }
-    | _problems(400, 401, 403, 413, 415, 429),
+    | problems(400, 401, 403, 413, 415, 429),
 )

@@ -27,7 +27,7 @@ from api.auth import ApiKeyAuthentication, SpawningKeyAuthentication
 from api.errors import PROBLEMS, ProblemError, invalid, problem_response
 from api.events import read_page as events_page
 from api.parsers import JSONBodyParser, PlainTextParser
-from api.renderers import dumps, iso
+from api.renderers import dumps
 from consent import platforms
 from consent.identifiers import InvalidIdentifier
 from consent.lookup import (
@@ -40,6 +40,7 @@ from consent.lookup import (
 from consent.services import ConsentError, last_sequence
 from consent.snapshot import open_snapshot
 from consent.standards.rules import spawning_answer
+from consent.times import rfc3339
 
 CHANGES_DEFAULT_LIMIT = 1000
 CHANGES_MAX_LIMIT = 10_000
@@ -191,7 +192,7 @@ class ConsentView(APIView):
         headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
         if etag in _etags(request.headers.get("If-None-Match", "")):
             return Response(status=304, headers=headers)
-        as_of = dumps(iso(at or timezone.now()))
+        as_of = dumps(rfc3339(at or timezone.now()))
         response = HttpResponse(encoded[:-1] + b',"as_of":' + as_of + b"}", headers=headers)
         response["Content-Type"] = "application/json"
         return response
@@ -252,7 +253,7 @@ class ConsentBatchView(APIView):
                 results.append({"index": index, "query": item} | answer)
         return Response(
             {
-                "as_of": iso(at or timezone.now()),
+                "as_of": rfc3339(at or timezone.now()),
                 "count": len(results),
                 "errors": len(errors) + len(unrecognised),
                 "results": results,
@@ -331,7 +332,7 @@ class SnapshotView(APIView):
                 buffer: list[bytes] = []
                 size = 0
                 for answer in answers:
-                    line = orjson.dumps(answer) + b"\n"
+                    line = dumps(answer) + b"\n"
                     buffer.append(line)
                     size += len(line)
                     if size >= 256 * 1024:

@@ -8,7 +8,7 @@ the answer to the creation and to a rotation, and nowhere else.
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +17,7 @@ from api import batches, webhooks
 from api.errors import invalid
 from api.models import ApiKey, WebhookDelivery, WebhookEndpoint
 from api.parsers import JSONBodyParser
-from api.schema import Problem
+from api.schema import problems as _problems
 from consent.services import last_sequence
 
 DELIVERIES_DEFAULT = 50
@@ -139,10 +139,6 @@ class DeliveriesShape(serializers.Serializer):
     next_before = serializers.DateTimeField(
         allow_null=True, help_text="Pass as `before` for older attempts; null at the end."
     )
-
-
-def _problems(*codes: int) -> dict:
-    return {code: OpenApiResponse(Problem, description="problem+json") for code in codes}
 
 
 # --- Representations --------------------------------------------------------------------------

@@ -26,14 +26,9 @@ from django.utils.dateparse import parse_datetime
 
 from consent.identifiers import InvalidIdentifier, normalize_isrc, normalize_iswc, normalize_url
 from consent.models import ChangeEvent, Track, TrackLink
+from consent.provenance import UNSET_ANSWER, answer_policy
 from consent.purposes import PURPOSES, RESTRICTIVENESS, Value
-from consent.services import (
-    UNSET_ANSWER,
-    combine_summaries,
-    compute_policies,
-    policy_from_provenance,
-    verification_summary,
-)
+from consent.services import combine_summaries, compute_policies, verification_summary
 from consent.standards.policy import Policy
 
 KINDS = ("isrc", "iswc", "url", "sha256", "track")
@@ -328,7 +323,7 @@ def _past_states(track_ids: Iterable[int], at: datetime) -> dict[int, tuple]:
         track_id: (
             track_summary(*row[1:6], links.get(track_id, []), row[6]),
             computed[track_id].disputed,
-            policy_from_provenance(computed[track_id].provenance()),
+            answer_policy(computed[track_id].sources()),
             sequences.get(track_id, 0),
             computed[track_id].verification,
         )

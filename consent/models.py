@@ -7,6 +7,9 @@ same transaction as the declaration that causes them.
 """
 
 import uuid
+from collections.abc import Iterable
+from functools import reduce
+from operator import and_, or_
 
 from django.conf import settings
 from django.db import models
@@ -15,12 +18,102 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.identifiers import format_isni, format_isrc, format_iswc
-from consent.purposes import PURPOSES, VALUE_LABELS, Purpose, Value
+from consent.provenance import Source, read_sources
+from consent.purposes import (
+    AI_OPT_OUT,
+    AI_TRAINING,
+    PURPOSES,
+    RESERVING,
+    VALUE_LABELS,
+    Purpose,
+    Value,
+)
 
 PURPOSE_CHOICES = [(p.value, p.value) for p in PURPOSES]
 VALUE_CHOICES = [(v.value, VALUE_LABELS[v]) for v in Value]
 # The column of EffectivePolicy that holds each purpose's value.
 POLICY_FIELDS: dict[Purpose, str] = {p: p.value.replace("-", "_") for p in PURPOSES}
+
+
+class PolicyQuestions:
+    """The questions the site asks of effective policies, each defined once, as conditions on
+    EffectivePolicy's value columns. `PolicyQuestions("policy__")` asks them of tracks.
+
+    Pages, counts and feeds filter with these (through the querysets below, or as `filter=` of an
+    aggregate); the API answers the same questions in Python with `consent.standards.Policy` and
+    `consent.standards.rules`, from the same `RESERVING` and `AI_TRAINING`.
+    """
+
+    def __init__(self, via: str = "") -> None:
+        self.via = via
+
+    def _is(self, purpose: Purpose, values: Iterable[Value]) -> Q:
+        return Q(**{f"{self.via}{POLICY_FIELDS[purpose]}__in": sorted(v.value for v in values)})
+
+    def reserving(self, *purposes: Purpose) -> Q:
+        """Any of `purposes` is reserved: not allowed, or only under licence."""
+        return reduce(or_, (self._is(p, RESERVING) for p in purposes))
+
+    def reserving_ai_training(self) -> Q:
+        """AI training is reserved: training any model, or training generative AI. The home
+        page's count, and the compatible API's `optOut` (consent.standards.rules)."""
+        return self.reserving(*AI_TRAINING)
+
+    def denying_all(self, *purposes: Purpose) -> Q:
+        """Every one of `purposes` is not allowed."""
+        return reduce(and_, (self._is(p, [Value.DENY]) for p in purposes))
+
+    def opted_out_of_ai(self) -> Q:
+        """Everything the one-click AI opt-out denies is denied (AI_OPT_OUT)."""
+        return self.denying_all(*AI_OPT_OUT)
+
+    def licensing(self, *purposes: Purpose) -> Q:
+        """Any of `purposes` (every purpose when none is named) is only under licence."""
+        return reduce(or_, (self._is(p, [Value.LICENSE]) for p in purposes or PURPOSES))
+
+    def stating_something(self) -> Q:
+        """Some purpose is not `unset`: a feed writes a rule for it."""
+        stated = [value for value in Value if value != Value.UNSET]
+        return reduce(or_, (self._is(p, stated) for p in PURPOSES))
+
+    def disputed(self) -> Q:
+        return Q(**{f"{self.via}disputed": True})
+
+
+POLICIES = PolicyQuestions()
+TRACK_POLICIES = PolicyQuestions("policy__")
+
+
+class AsksPolicies:
+    """Queryset methods naming the policy questions (PolicyQuestions), for one model."""
+
+    ask: PolicyQuestions
+
+    def reserving(self, *purposes: Purpose):
+        return self.filter(self.ask.reserving(*purposes))
+
+    def reserving_ai_training(self):
+        return self.filter(self.ask.reserving_ai_training())
+
+    def denying_all(self, *purposes: Purpose):
+        return self.filter(self.ask.denying_all(*purposes))
+
+    def opted_out_of_ai(self):
+        return self.filter(self.ask.opted_out_of_ai())
+
+    def licensing(self, *purposes: Purpose):
+        return self.filter(self.ask.licensing(*purposes))
+
+    def stating_something(self):
+        return self.filter(self.ask.stating_something())
+
+
+class TrackQuerySet(AsksPolicies, QuerySet):
+    ask = TRACK_POLICIES
+
+
+class EffectivePolicyQuerySet(AsksPolicies, QuerySet):
+    ask = POLICIES
 
 
 class Creator(models.Model):
@@ -66,6 +159,8 @@ class Track(models.Model):
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     audio_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TrackQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -696,6 +791,8 @@ class EffectivePolicy(models.Model):
     sequence = models.BigIntegerField(default=0, help_text="The last change event of this track.")
     updated_at = models.DateTimeField()
 
+    objects = EffectivePolicyQuerySet.as_manager()
+
     class Meta:
         verbose_name_plural = "effective policies"
 
@@ -708,18 +805,24 @@ class EffectivePolicy(models.Model):
     def values(self) -> dict[str, str]:
         return {p.value: getattr(self, POLICY_FIELDS[p]) for p in PURPOSES}
 
+    def sources(self, purposes: Iterable[Purpose] = PURPOSES) -> dict[Purpose, Source]:
+        """Where each value in force comes from (consent.provenance): one `Source` per purpose
+        of `purposes` that is not `unset`. The one reader of `provenance`."""
+        return read_sources(self.provenance, purposes)
+
     def snapshot(self) -> dict:
         """Values, licence terms and the claims' verification summary: the shape of a
         ChangeEvent's `policy` (without `disputed`)."""
         snapshot: dict = self.values()
-        terms = {
-            purpose: {
-                "terms_url": self.provenance.get(purpose, {}).get("terms_url", ""),
-                "contact_email": self.provenance.get(purpose, {}).get("contact_email", ""),
+        licensed = [p for p in PURPOSES if snapshot[p.value] == Value.LICENSE]
+        sources = self.sources(licensed)
+        terms = {}
+        for purpose in licensed:
+            source = sources.get(purpose)
+            terms[purpose.value] = {
+                "terms_url": source.terms_url if source else "",
+                "contact_email": source.contact_email if source else "",
             }
-            for purpose, value in snapshot.items()
-            if value == Value.LICENSE
-        }
         if terms:
             snapshot["terms"] = terms
         if self.verification:

@@ -32,6 +32,14 @@ BROADER: dict[Purpose, Purpose | None] = {
 # What "Opt out of all AI training" denies in one click.
 AI_OPT_OUT: tuple[Purpose, ...] = (Purpose.TRAIN_AI, Purpose.TRAIN_GENAI, Purpose.AI_INPUT)
 
+# The training purposes: a track reserves AI training when either is reserved (the compatible
+# API's `optOut`, the home page's count).
+AI_TRAINING: tuple[Purpose, ...] = (Purpose.TRAIN_AI, Purpose.TRAIN_GENAI)
+
+# The values that reserve a use, so nobody may make it freely: `reserved(p)` of
+# docs/standards.md, "Emission rules".
+RESERVING: frozenset[Value] = frozenset({Value.DENY, Value.LICENSE})
+
 # Most restrictive first: deny > license > allow > unset.
 RESTRICTIVENESS: dict[Value, int] = {
     Value.UNSET: 0,

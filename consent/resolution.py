@@ -11,7 +11,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from consent.purposes import PURPOSES, RESTRICTIVENESS, Purpose, Value, broader_chain
+from consent.purposes import (
+    PURPOSES,
+    RESERVING,
+    RESTRICTIVENESS,
+    Purpose,
+    Value,
+    broader_chain,
+)
 
 TRACK = "track"
 CATALOGUE = "catalogue"
@@ -47,7 +54,7 @@ class Resolved:
 
     @property
     def reserved(self) -> bool:
-        return self.value in (Value.DENY, Value.LICENSE)
+        return self.value in RESERVING
 
 
 UNSET = Resolved(Value.UNSET)

@@ -34,6 +34,13 @@ from consent.models import (
     TrackLink,
     VerificationRequest,
 )
+from consent.provenance import (
+    ClaimProof,
+    Source,
+    answer_policy,
+    provenance_json,
+    read_sources,
+)
 from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
 from consent.ratelimits import limit_declarations, limit_link_changes
 from consent.resolution import (
@@ -123,10 +130,6 @@ def _summary(verified: int, pending: int) -> dict:
     return {"status": status, "verified_claims": verified, "unverified_claims": pending}
 
 
-def _proof_entry(proof: str) -> dict:
-    return {"status": "verified", "method": proof} if proof else {"status": "unverified"}
-
-
 @dataclass(frozen=True)
 class ComputedPolicy:
     values: dict[Purpose, Resolved]
@@ -148,46 +151,34 @@ class ComputedPolicy:
         snapshot["verification"] = self.verification
         return snapshot
 
-    def provenance(self) -> dict[str, dict]:
-        result: dict[str, dict] = {}
+    def sources(self) -> dict[Purpose, Source]:
+        """Where each value in force comes from: the declaration and claim behind it."""
+        result: dict[Purpose, Source] = {}
         for purpose, resolved in self.values.items():
-            entry: dict = {"value": resolved.value.value}
-            if resolved.value != Value.UNSET:
-                claim = self.claims[resolved.claim_id]
-                entry |= {
-                    "level": resolved.level,
-                    "declared_for": resolved.declared_for.value,
-                    "declaration": resolved.declaration_id,
-                    "declared_at": resolved.declared_at.isoformat(),
-                    "claim": str(claim.public_id),
-                    "role": claim.role,
-                    # The public id, not the handle: a handle can be renamed, provenance must not.
-                    "creator": str(claim.creator.public_id),
-                    "verification": _proof_entry(resolved.proof),
-                }
-                if resolved.value == Value.LICENSE:
-                    entry |= {
-                        "terms_url": resolved.terms_url,
-                        "contact_email": resolved.contact_email,
-                    }
-                    if resolved.terms_withheld:
-                        entry["terms_withheld"] = True
-            result[purpose.value] = entry
+            if resolved.value == Value.UNSET:
+                continue
+            claim = self.claims[resolved.claim_id]
+            licence = resolved.value == Value.LICENSE
+            result[purpose] = Source(
+                purpose=purpose,
+                value=resolved.value,
+                level=resolved.level,
+                declared_for=resolved.declared_for,
+                declaration=resolved.declaration_id,
+                declared_at=resolved.declared_at,
+                claim=claim.public_id,
+                role=claim.role,
+                creator=claim.creator.public_id,
+                proof=ClaimProof(resolved.proof),
+                terms_url=resolved.terms_url if licence else "",
+                contact_email=resolved.contact_email if licence else "",
+                terms_withheld=licence and resolved.terms_withheld,
+            )
         return result
 
-
-# The API's view of one purpose when nothing is reserved.
-UNSET_ANSWER = {"value": Value.UNSET.value, "source": None}
-_SOURCE_FIELDS = (
-    "level",
-    "declared_for",
-    "claim",
-    "role",
-    "creator",
-    "declaration",
-    "declared_at",
-    "verification",
-)
+    def provenance(self) -> dict[str, dict]:
+        """What EffectivePolicy.provenance stores (consent.provenance)."""
+        return provenance_json(self.sources())
 
 
 def policy_from_provenance(provenance: dict) -> dict:
@@ -196,25 +187,7 @@ def policy_from_provenance(provenance: dict) -> dict:
     Stored beside the provenance it is derived from (EffectivePolicy.answer_policy), so that
     lookups and snapshots send it as it is.
     """
-    policy = {}
-    for purpose in (p.value for p in PURPOSES):
-        entry = provenance.get(purpose)
-        if not entry or entry.get("value", "unset") == "unset":
-            policy[purpose] = UNSET_ANSWER
-            continue
-        item = {
-            "value": entry["value"],
-            "source": {field: entry.get(field) for field in _SOURCE_FIELDS},
-        }
-        if entry["value"] == "license":
-            item["terms"] = {
-                "terms_url": entry.get("terms_url", ""),
-                "contact_email": entry.get("contact_email", ""),
-                # True when the claim named terms that stay unpublished until it is verified.
-                "withheld": bool(entry.get("terms_withheld")),
-            }
-        policy[purpose] = item
-    return policy
+    return answer_policy(read_sources(provenance))
 
 
 def lock_consent_writes() -> None:
@@ -397,7 +370,8 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
     for track_id in track_ids:
         policy = computed[track_id]
         snapshot = policy.snapshot()
-        provenance = policy.provenance()
+        sources = policy.sources()
+        provenance = provenance_json(sources)
         urls = links.get(track_id, [])
         current = stored.get(track_id)
         if current is None:
@@ -409,7 +383,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
             previous = current.snapshot() | {"disputed": current.disputed}
             previous_links = list(current.links)
             if previous == snapshot | {"disputed": policy.disputed} and previous_links == urls:
-                answer = policy_from_provenance(provenance)
+                answer = answer_policy(sources)
                 if current.provenance != provenance or current.answer_policy != answer:
                     current.provenance = provenance
                     current.answer_policy = answer
@@ -421,7 +395,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
         current.disputed = policy.disputed
         current.verification = policy.verification
         current.provenance = provenance
-        current.answer_policy = policy_from_provenance(provenance)
+        current.answer_policy = answer_policy(sources)
         current.links = urls
         current.updated_at = now
         changed.append(
@@ -974,11 +948,11 @@ def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Diff
         tracks = Track.objects.in_bulk(chunk)
         for track_id in chunk:
             policy = computed[track_id]
-            provenance = policy.provenance()
+            sources = policy.sources()
             want = policy.snapshot() | {
                 "disputed": policy.disputed,
-                "provenance": provenance,
-                "answer_policy": policy_from_provenance(provenance),
+                "provenance": provenance_json(sources),
+                "answer_policy": answer_policy(sources),
                 "links": links.get(track_id, []),
             }
             current = stored.get(track_id)

@@ -9,16 +9,15 @@ this module decides which paths, terms and URLs go into them.
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, reduce
-from operator import or_
+from functools import cached_property
 from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.urls import reverse
 
 from consent.models import (
@@ -31,7 +30,8 @@ from consent.models import (
     Track,
     TrackLink,
 )
-from consent.purposes import Purpose, Value
+from consent.provenance import Source, read_sources
+from consent.purposes import PURPOSES, Purpose, Value
 from consent.services import latest_statements
 from consent.standards import (
     RSL_MEDIA_TYPE,
@@ -62,8 +62,6 @@ JSON = "application/json"
 
 # Columns every feed reads from EffectivePolicy.
 POLICY_COLUMNS = [*POLICY_FIELDS.values(), "disputed", "provenance", "updated_at"]
-# A track whose every purpose is unset states nothing, so no feed writes a rule for it.
-STATES_SOMETHING = reduce(or_, [~Q(**{field: Value.UNSET}) for field in POLICY_FIELDS.values()])
 # Pages of the registry crawlers have no business in. Every group of /robots.txt carries them,
 # because a crawler that finds a group for its own name ignores `User-agent: *`.
 PRIVATE_PREFIXES = ("/admin/", "/accounts/")
@@ -134,15 +132,17 @@ class _PolicyColumns:
     Feeds read thousands of rows; a model instance per row would cost more than the query.
     """
 
-    __slots__ = ("disputed", "provenance", "row")
+    __slots__ = ("disputed", "row")
 
     def __init__(self, row: dict) -> None:
         self.row = row
-        self.provenance = row["provenance"]
         self.disputed = row["disputed"]
 
     def value_of(self, purpose: Purpose) -> Value:
         return Value(self.row[POLICY_FIELDS[purpose]])
+
+    def sources(self, purposes: Iterable[Purpose] = PURPOSES) -> dict[Purpose, Source]:
+        return read_sources(self.row["provenance"], purposes)
 
 
 def policy_from_row(row: dict) -> Policy:
@@ -205,7 +205,7 @@ class TrackSignals:
             return None
         # The party comes from the same declaration as the terms `policy.licence` names.
         purpose = policy.licensed_purpose
-        holder = Creator.objects.get(public_id=self.effective.provenance[purpose.value]["creator"])
+        holder = Creator.objects.get(public_id=self.effective.sources([purpose])[purpose].creator)
         body = tdmrep_policy_json(
             uid=tdm_policy_url(self.track.public_id),
             target=track_page_url(self.track.public_id),
@@ -231,7 +231,7 @@ def track_signals(public_id: UUID) -> TrackSignals | None:
 
 def _stating_policies() -> Iterator[dict]:
     rows = (
-        EffectivePolicy.objects.filter(STATES_SOMETHING)
+        EffectivePolicy.objects.stating_something()
         .order_by("track_id")
         .values("track__public_id", *POLICY_COLUMNS)
     )
@@ -454,7 +454,7 @@ class CreatorKit:
         claimed = Claim.objects.filter(creator=self.creator, status=Claim.Status.ACTIVE)
         rows = (
             EffectivePolicy.objects.filter(track__in=claimed.values("track"))
-            .filter(STATES_SOMETHING)
+            .stating_something()
             .order_by("track__public_id")
             .values("track__public_id", *POLICY_COLUMNS)
         )

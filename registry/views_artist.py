@@ -8,8 +8,7 @@ claims, so someone else's track is a 404, never a glimpse of their data.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce, wraps
-from operator import or_
+from functools import wraps
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -23,7 +22,6 @@ from django.db.models import (
     Exists,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     When,
@@ -31,14 +29,14 @@ from django.db.models import (
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consent.identifiers import InvalidIdentifier
 from consent.models import (
-    POLICY_FIELDS,
+    POLICIES,
+    TRACK_POLICIES,
     Claim,
     Creator,
     Declaration,
@@ -70,6 +68,7 @@ from registry.forms import (
     PurposesForm,
     TrackForm,
 )
+from registry.policy_rows import PurposeRow, owner_rows
 from registry.uploads import AudioHashUploadHandler, HashedAudioFile
 from registry.verification_ui import (
     badge_of,
@@ -161,66 +160,11 @@ def format_duration(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-# --- Where a value comes from ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PolicyCell:
-    """One purpose of a track's effective policy, with where its value comes from."""
-
-    purpose: Purpose
-    value: str
-    source: str = ""
-    broader: str = ""
-    declared_at: datetime | None = None
-    terms_url: str = ""
-    contact_email: str = ""
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.purpose]
-
-
-def policy_cells(policy: EffectivePolicy | None, my_claim_ids: set[str]) -> list[PolicyCell]:
-    """Each purpose's value and source, read from the provenance stored with the policy."""
-    cells: list[PolicyCell] = []
-    for purpose in PURPOSES:
-        if policy is None:
-            cells.append(PolicyCell(purpose, Value.UNSET.value))
-            continue
-        value = policy.value_of(purpose).value
-        origin = policy.provenance.get(purpose.value, {})
-        if value == Value.UNSET or not origin.get("level"):
-            cells.append(PolicyCell(purpose, value))
-            continue
-        if origin.get("claim") not in my_claim_ids:
-            source = "from a co-owner's claim"
-        elif origin["level"] == "track":
-            source = "this track"
-        else:
-            source = "catalogue default"
-        declared_for = origin.get("declared_for", purpose.value)
-        cells.append(
-            PolicyCell(
-                purpose,
-                value,
-                source=source,
-                broader=LABELS[Purpose(declared_for)] if declared_for != purpose.value else "",
-                declared_at=parse_datetime(origin["declared_at"])
-                if origin.get("declared_at")
-                else None,
-                terms_url=origin.get("terms_url", ""),
-                contact_email=origin.get("contact_email", ""),
-            )
-        )
-    return cells
-
-
 @dataclass(frozen=True)
 class DashboardRow:
     track: Track
     roles: list[str]
-    cells: list[PolicyCell]
+    cells: list[PurposeRow]
     disputed: bool
     # How many approved platforms have applied the track's latest change; None: no change yet.
     applied: AppliedCount | None = None
@@ -234,7 +178,7 @@ def dashboard_row(track: Track, applied: AppliedCount | None = None) -> Dashboar
     return DashboardRow(
         track=track,
         roles=[claim.get_role_display() for claim in my_claims],
-        cells=policy_cells(policy, {str(claim.public_id) for claim in my_claims}),
+        cells=owner_rows(policy, {claim.public_id for claim in my_claims}),
         disputed=bool(policy and policy.disputed),
         applied=applied,
         verification=badge_of(my_claims),
@@ -331,17 +275,9 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
     claimed = claimed_tracks(creator)
     summary = claimed.aggregate(
         total=Count("pk"),
-        ai_denied=Count(
-            "pk",
-            filter=Q(**{f"policy__{POLICY_FIELDS[p]}": Value.DENY.value for p in AI_OPT_OUT}),
-        ),
-        licensed=Count(
-            "pk",
-            filter=reduce(
-                or_, (Q(**{f"policy__{POLICY_FIELDS[p]}": Value.LICENSE.value}) for p in PURPOSES)
-            ),
-        ),
-        disputed=Count("pk", filter=Q(policy__disputed=True)),
+        ai_denied=Count("pk", filter=TRACK_POLICIES.opted_out_of_ai()),
+        licensed=Count("pk", filter=TRACK_POLICIES.licensing()),
+        disputed=Count("pk", filter=TRACK_POLICIES.disputed()),
     )
     filters = DashboardFilterForm(request.GET)
     tracks = (
@@ -506,7 +442,7 @@ def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
         "track": track,
         "roles": [claim.get_role_display() for claim in my_claims],
         "my_claims": my_claims,
-        "cells": policy_cells(policy, {str(claim.public_id) for claim in my_claims}),
+        "cells": owner_rows(policy, {claim.public_id for claim in my_claims}),
         "disputed": bool(policy and policy.disputed),
         "disputes": [describe_dispute(dispute, creator) for dispute in disputes],
         "policy": policy,
@@ -664,8 +600,7 @@ def opt_out_ai(request: CreatorRequest) -> HttpResponse:
         Exists(active_claims(creator).filter(track=OuterRef("track")))
     )
     counts = policies.aggregate(
-        total=Count("pk"),
-        denying=Count("pk", filter=Q(**{POLICY_FIELDS[p]: Value.DENY.value for p in AI_OPT_OUT})),
+        total=Count("pk"), denying=Count("pk", filter=POLICIES.opted_out_of_ai())
     )
     messages.success(request, opt_out_message(bool(saved), counts["total"], counts["denying"]))
     return redirect("dashboard")

@@ -1,15 +1,12 @@
 """The public face of the website: what the registry is, how it decides, its promises, and the
 public page of each registered track. Nothing here needs an account."""
 
-from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parseaddr
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -21,26 +18,19 @@ from consent.purposes import (
     LABELS,
     PURPOSES,
     VALUE_LABELS,
-    Purpose,
     Value,
     broader_chain,
 )
-from consent.resolution import CATALOGUE, TRACK
 from consent.standards import head_tags
 from consent.standards.agents import agents_checked
 from consent.standards.carriers import carriers
 from registry.feeds import TrackSignals
+from registry.policy_rows import public_rows
 
 HOME_NUMBERS_KEY = "public:home-numbers"
 # The home page is the most visited page; its counts scan whole tables, so they are shared
 # between visitors for a minute instead of being recounted on every request.
 HOME_NUMBERS_SECONDS = 60
-
-LEVEL_LABELS = {TRACK: "Set for this track", CATALOGUE: "Artist's catalogue default"}
-ROLE_LABELS = {
-    Claim.Role.RECORDING: "recording owner",
-    Claim.Role.COMPOSITION: "songwriter or publisher",
-}
 
 
 def contact_email() -> str:
@@ -50,10 +40,11 @@ def contact_email() -> str:
 
 
 def registry_numbers() -> dict[str, int]:
-    """The live numbers on the home page: claimed tracks, creators, tracks refusing AI training.
+    """The live numbers on the home page: claimed tracks, creators, tracks reserving AI training.
 
-    A track counts as refusing AI training when its effective value for training any AI model,
-    or for training generative AI, is "not allowed".
+    A track reserves AI training when its effective value for training any AI model, or for
+    training generative AI, is "not allowed" or "only under licence": the question the
+    compatible API's `optOut` answers (PolicyQuestions.reserving_ai_training).
     """
     numbers = cache.get(HOME_NUMBERS_KEY)
     if numbers is None:
@@ -62,9 +53,7 @@ def registry_numbers() -> dict[str, int]:
                 n=Count("track", distinct=True)
             )["n"],
             "creators": Creator.objects.aggregate(n=Count("pk"))["n"],
-            "denying_ai_training": EffectivePolicy.objects.aggregate(
-                n=Count("pk", filter=Q(train_ai=Value.DENY) | Q(train_genai=Value.DENY))
-            )["n"],
+            "reserving_ai_training": EffectivePolicy.objects.reserving_ai_training().count(),
         }
         cache.set(HOME_NUMBERS_KEY, numbers, HOME_NUMBERS_SECONDS)
     return numbers
@@ -135,65 +124,6 @@ def privacy(request: HttpRequest) -> HttpResponse:
     )
 
 
-@dataclass(frozen=True)
-class PurposeRow:
-    """One line of a track's public policy: a purpose, its value, and where the value comes from."""
-
-    code: str
-    label: str
-    description: str
-    value: Value
-    level: str = ""
-    inherited_from: str = ""
-    declared_at: datetime | None = None
-    declared_by: str = ""
-    role: str = ""
-    terms_url: str = ""
-    contact_email: str = ""
-
-    @property
-    def terms_url_is_link(self) -> bool:
-        """Only web addresses become links; anything else is shown as text, never executed."""
-        return urlsplit(self.terms_url).scheme in ("http", "https")
-
-
-def _policy_rows(policy: EffectivePolicy) -> list[PurposeRow]:
-    provenance = policy.provenance or {}
-    ids = {entry.get("creator") for entry in provenance.values() if entry.get("creator")}
-    names = {
-        str(public_id): name
-        for public_id, name in Creator.objects.filter(public_id__in=ids).values_list(
-            "public_id", "artist_name"
-        )
-    }
-    rows = []
-    for purpose in PURPOSES:
-        value = policy.value_of(purpose)
-        entry = provenance.get(purpose.value, {})
-        if value == Value.UNSET:
-            rows.append(PurposeRow(purpose.value, LABELS[purpose], DESCRIPTIONS[purpose], value))
-            continue
-        declared_for = entry.get("declared_for", purpose.value)
-        declared_at = entry.get("declared_at")
-        creator_id = entry.get("creator", "")
-        rows.append(
-            PurposeRow(
-                code=purpose.value,
-                label=LABELS[purpose],
-                description=DESCRIPTIONS[purpose],
-                value=value,
-                level=LEVEL_LABELS.get(entry.get("level", ""), ""),
-                inherited_from=LABELS[Purpose(declared_for)] if declared_for != purpose else "",
-                declared_at=datetime.fromisoformat(declared_at) if declared_at else None,
-                declared_by=names.get(creator_id, ""),
-                role=ROLE_LABELS.get(entry.get("role", ""), ""),
-                terms_url=entry.get("terms_url", ""),
-                contact_email=entry.get("contact_email", ""),
-            )
-        )
-    return rows
-
-
 def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("policy"), public_id=public_id)
     try:
@@ -212,7 +142,7 @@ def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "track": track,
             "policy": policy,
-            "rows": _policy_rows(policy),
+            "rows": public_rows(policy),
             "links": list(track.links.all()),
             "owners": owners,
             "signal_tags": head_tags(signals.policy, **signals.signal_options()),

@@ -179,3 +179,37 @@ def verify_claims_of(creator: Creator, reviewer=None) -> None:
         lock_consent_writes()
         claims = Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
         verify_claims(list(claims), Method.REVIEW, "Distribution statement checked.", by=reviewer)
+
+
+def stored_provenance(**values) -> dict:
+    """EffectivePolicy.provenance as the registry stores it, for rows built in memory: each
+    keyword a purpose (`train_genai=...`), a value, or a (value, terms_url, contact_email[,
+    withheld]) tuple for a licence. The declaration, claim and creator behind each are made up."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from consent.provenance import ClaimProof, Source, provenance_json
+    from consent.purposes import Purpose, Value
+
+    sources = {}
+    for name, given in values.items():
+        purpose = Purpose(name.replace("_", "-"))
+        value, terms_url, contact_email, withheld = (
+            (*given, False)[:4] if isinstance(given, tuple) else (given, "", "", False)
+        )
+        sources[purpose] = Source(
+            purpose=purpose,
+            value=Value(value),
+            level="track",
+            declared_for=purpose,
+            declaration=1,
+            declared_at=datetime(2026, 1, 31, 12, tzinfo=UTC),
+            claim=uuid.uuid4(),
+            role="recording",
+            creator=uuid.uuid4(),
+            proof=ClaimProof("" if withheld else "review"),
+            terms_url=terms_url,
+            contact_email=contact_email,
+            terms_withheld=withheld,
+        )
+    return provenance_json(sources)

@@ -1,7 +1,9 @@
-"""The published shapes of the formats the registry emits, as JSON Schema, for every test.
+"""The published shapes of the formats the registry emits, as JSON Schema, for every test; and
+how the API's own OpenAPI schema (/api/schema/) reads as JSON Schema.
 
-Written from the specifications (W3C TDMRep final report; its ODRL profile), not from our code,
-so a test that validates against them checks the format, not our own idea of it.
+The format schemas are written from the specifications (W3C TDMRep final report; its ODRL
+profile), not from our code, so a test that validates against them checks the format, not our
+own idea of it.
 """
 
 TDMREP_FILE_SCHEMA = {
@@ -72,3 +74,19 @@ ODRL_POLICY_SCHEMA = {
         "obligation": False,
     },
 }
+
+
+def openapi_to_json_schema(node):
+    """OpenAPI 3.0's dialect (as drf-spectacular writes /api/schema/) as JSON Schema: `nullable`
+    becomes "or null", and every object with documented properties admits no others, so an answer
+    that carries an undocumented field (or lacks a documented one) fails."""
+    if isinstance(node, list):
+        return [openapi_to_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: openapi_to_json_schema(value) for key, value in node.items()}
+    if node.get("type") == "object" and "properties" in node:
+        node.setdefault("additionalProperties", False)
+    if node.pop("nullable", False):
+        node = {"anyOf": [node, {"type": "null"}]}
+    return node

@@ -13,7 +13,8 @@ from types import MappingProxyType
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from consent.purposes import PURPOSES, RESTRICTIVENESS, Purpose, Value
+from consent.provenance import Source
+from consent.purposes import PURPOSES, RESERVING, RESTRICTIVENESS, Purpose, Value
 from consent.resolution import Resolved, Statement, resolve_claim, unverified
 from consent.standards import rules
 from consent.standards.paths import path_pattern
@@ -81,7 +82,7 @@ class Policy:
 
     def reserved(self, purpose: Purpose) -> bool:
         """`deny` or `license`: the "reserved(p)" of docs/standards.md, "Emission rules"."""
-        return self.value(purpose) in (Value.DENY, Value.LICENSE)
+        return self.value(purpose) in RESERVING
 
     def allowed(self, purpose: Purpose) -> bool:
         return self.value(purpose) == Value.ALLOW
@@ -128,28 +129,29 @@ class Policy:
 
     @classmethod
     def from_effective(cls, effective: EffectivePolicyLike) -> Policy:
-        """Read an `EffectivePolicy` row: values from its columns, terms from its provenance."""
-        provenance = effective.provenance or {}
+        """Read an `EffectivePolicy` row: values from its columns, terms from its sources."""
         values = {p: effective.value_of(p) for p in PURPOSES}
+        licensed = [p for p, value in values.items() if value == Value.LICENSE]
+        sources = effective.sources(licensed)
         licences = {}
-        for purpose, value in values.items():
-            if value == Value.LICENSE:
-                entry = provenance.get(purpose.value, {})
-                licences[purpose] = Licence(
-                    terms_url=entry.get("terms_url", "") or "",
-                    contact_email=entry.get("contact_email", "") or "",
-                    withheld=bool(entry.get("terms_withheld")),
-                )
+        for purpose in licensed:
+            source = sources.get(purpose)
+            licences[purpose] = (
+                Licence(source.terms_url, source.contact_email, source.terms_withheld)
+                if source
+                else Licence()
+            )
         return cls(values=values, licences=licences, disputed=bool(effective.disputed))
 
 
 class EffectivePolicyLike(Protocol):
     """What `Policy.from_effective` reads; `consent.models.EffectivePolicy` provides it."""
 
-    provenance: dict
     disputed: bool
 
     def value_of(self, purpose: Purpose) -> Value: ...
+
+    def sources(self, purposes: Iterable[Purpose] = ...) -> Mapping[Purpose, Source]: ...
 
 
 UNSET_POLICY = Policy()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from consent.purposes import Purpose, Value, most_restrictive
+from consent.purposes import AI_TRAINING, Purpose, Value, most_restrictive
 
 if TYPE_CHECKING:  # `policy` imports this module to merge paths; only annotations need `Policy`.
     from consent.standards.policy import Policy
@@ -201,12 +201,16 @@ def ai_txt_full_opt_out(policy: Policy) -> bool:
 
 
 def spawning_opt_out(policy: Policy) -> bool:
-    """Spawning's users train generative models: any training reservation must stop them."""
-    return policy.reserved(P.TRAIN_AI) or policy.reserved(P.TRAIN_GENAI)
+    """Spawning's users train generative models: any training reservation must stop them.
+
+    The same question as `consent.models.PolicyQuestions.reserving_ai_training`, which the home
+    page counts with.
+    """
+    return any(policy.reserved(p) for p in AI_TRAINING)
 
 
 def spawning_opt_in(policy: Policy) -> bool:
-    return policy.allowed(P.TRAIN_AI) and policy.allowed(P.TRAIN_GENAI)
+    return all(policy.allowed(p) for p in AI_TRAINING)
 
 
 def spawning_answer(url: str, policy: Policy) -> dict[str, object]:

@@ -15,6 +15,7 @@ from consent.services import (
     register_track,
     withdraw_claim,
 )
+from consent.times import rfc3339
 from tests.conftest import verify_claims_of
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +31,8 @@ def instant():
     return at
 
 
-def iso(at) -> str:
-    return at.isoformat().replace("+00:00", "Z")
-
-
 def lookup(api, at=None) -> dict:
-    query = {"isrc": ISRC} | ({"as_of": iso(at)} if at else {})
+    query = {"isrc": ISRC} | ({"as_of": rfc3339(at)} if at else {})
     response = api.get("/api/v1/consent", query)
     assert response.status_code == 200, response.content
     return response.json()
@@ -73,7 +70,7 @@ def test_changes_after_t_never_alter_the_answer_for_t(api, artist, other_artist)
     assert lookup(api, t3)["disputed"] is True
     assert lookup(api)["disputed"] is False
     assert lookup(api, before_registration)["status"] == "unregistered"
-    assert lookup(api, t1)["as_of"] == iso(t1)
+    assert lookup(api, t1)["as_of"] == rfc3339(t1)
 
 
 def test_as_of_now_equals_the_materialized_answer(api, artist):
@@ -109,9 +106,9 @@ def test_batch_takes_as_of_too(api, artist):
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)})
     response = api.post(
         "/api/v1/consent/batch",
-        {"items": [{"isrc": ISRC}], "as_of": iso(t1)},
+        {"items": [{"isrc": ISRC}], "as_of": rfc3339(t1)},
         content_type="application/json",
     )
     body = response.json()
-    assert body["as_of"] == iso(t1)
+    assert body["as_of"] == rfc3339(t1)
     assert body["results"][0]["policy"]["train-ai"]["value"] == "unset"

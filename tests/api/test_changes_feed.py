@@ -188,4 +188,4 @@ def test_times_read_the_same_from_the_database_and_python(artist, microsecond):
         cursor.execute(PAGE_SQL.format(columns=f"e.sequence, {JSON_SQL}"), [0, 1])
         from_database = orjson.loads(cursor.fetchone()[1])["created_at"]
     assert from_python == from_database
-    assert from_python.endswith(f".{microsecond:06d}+00:00")
+    assert from_python.endswith(f".{microsecond:06d}Z")

@@ -1,10 +1,12 @@
-"""Real answers validate against the components /api/schema/ documents, strictly: a field an
-answer carries and the schema does not document (or the reverse) fails, so the two cannot drift.
+"""Real answers validate against what /api/schema/ documents, strictly: a field an answer carries
+and the schema does not document (or the reverse) fails, so the two cannot drift.
 
-The answers come from a registry where a verified owner licenses and a stranger's unverified
-claim reserves with withheld terms, so every new field (`verification`, each source's
-`verification`, `terms.withheld`, change events' `policy.verification`) is present with each of
-its shapes.
+Every documented operation is called (tests/api/real_answers.py) and its answer validated against
+the schema of the status and media type it answered with, for the consent API and the webhook
+API alike; a date-time it documents must be written in the one time format (consent.times). The
+answers come from a registry where a verified owner licenses and a stranger's unverified claim
+reserves with withheld terms, so every new field (`verification`, each source's `verification`,
+`terms.withheld`, change events' `policy.verification`) is present with each of its shapes.
 """
 
 import json
@@ -13,85 +15,104 @@ import jsonschema
 import pytest
 import yaml
 
-from consent.purposes import Purpose, Value
-from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.conftest import make_artist, verify_claims_of
+from consent.times import PATTERN
+from tests.api.real_answers import CALLS, ISRC, ISWC, build_registry, build_scene, decoded
+from tests.schemas import openapi_to_json_schema
 
-ISRC = "USRC17607839"
-ISWC = "T0345246801"
-LICENCE = PurposeChoice(Value.LICENSE, "https://owner.example/licence", "licensing@owner.example")
+FORMATS = jsonschema.FormatChecker()
 
 
-def openapi_to_json_schema(node):
-    """OpenAPI 3.0's dialect as JSON Schema: `nullable` becomes "or null", and every object with
-    documented properties admits no others."""
-    if isinstance(node, list):
-        return [openapi_to_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: openapi_to_json_schema(value) for key, value in node.items()}
-    if node.get("type") == "object" and "properties" in node:
-        node.setdefault("additionalProperties", False)
-    if node.pop("nullable", False):
-        node = {"anyOf": [node, {"type": "null"}]}
-    return node
+@FORMATS.checks("date-time")
+def one_time_format(value) -> bool:
+    """A documented date-time is written one way on every answer: RFC 3339, UTC, microseconds,
+    `Z` (consent.times)."""
+    return not isinstance(value, str) or bool(PATTERN.fullmatch(value))
 
 
 @pytest.fixture
-def validate(client):
-    """validate(instance, "Component") raises when the instance is not what the schema says."""
+def openapi(client) -> dict:
     response = client.get("/api/schema/")
     assert response.status_code == 200
-    schemas = openapi_to_json_schema(yaml.safe_load(response.content)["components"]["schemas"])
+    return yaml.safe_load(response.content)
 
-    def check(instance, component: str) -> None:
-        root = {"$ref": f"#/components/schemas/{component}", "components": {"schemas": schemas}}
-        validator = jsonschema.Draft202012Validator(
-            root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-        )
-        validator.validate(instance)
 
-    return check
+def check(instance, schema: dict, components: dict) -> None:
+    """Raise when `instance` is not what the (OpenAPI) `schema` says."""
+    root = openapi_to_json_schema(schema) | {"components": {"schemas": components}}
+    jsonschema.Draft202012Validator(root, format_checker=FORMATS).validate(instance)
 
 
 @pytest.fixture
-def registry():
-    """A verified owner's track, a stranger's unverified claim on it, a second track sharing its
-    ISWC (an answer with `matches`)."""
-    owner = make_artist("Owner Band", "owner-band")
-    stranger = make_artist("Not The Owner", "not-the-owner")
-    track = register_track(
-        owner,
-        TrackData(
-            title="Night Drive",
-            artist_credit="Owner Band",
-            roles=["recording"],
-            isrc=ISRC,
-            iswc=ISWC,
-            links=["https://soundcloud.com/owner/night-drive"],
-            choices={Purpose.TRAIN_GENAI: LICENCE, Purpose.SEARCH: PurposeChoice(Value.ALLOW)},
-        ),
-    ).tracks[0]
-    register_track(
-        owner,
-        TrackData(
-            title="Night Drive (live)", artist_credit="Owner Band", roles=["recording"], iswc=ISWC
-        ),
-    )
-    verify_claims_of(owner)
-    register_track(
-        stranger,
-        TrackData(title="Night Drive", artist_credit="Not", roles=["composition"], isrc=ISRC),
-    )
-    declare(
-        stranger,
-        {
-            Purpose.AI_INPUT: PurposeChoice(Value.LICENSE, "https://stranger.example/pay"),
-            Purpose.SEARCH: PurposeChoice(Value.DENY),
-        },
-        track=track,
-    )
-    return track
+def validate(openapi):
+    """validate(instance, "Component") raises when the instance is not what the schema says."""
+    components = openapi_to_json_schema(openapi["components"]["schemas"])
+
+    def validate(instance, component: str) -> None:
+        check(instance, {"$ref": f"#/components/schemas/{component}"}, components)
+
+    return validate
+
+
+@pytest.fixture
+def registry(db):
+    return build_registry()
+
+
+@pytest.fixture
+def resolvable_hosts(monkeypatch):
+    """Example hosts resolve to a public documentation address, without a DNS lookup."""
+    import socket
+
+    def fake(host, port, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port or 443))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+def _param(call):
+    marks = [pytest.mark.django_db(transaction=call.transactional)]
+    return pytest.param(call, id=call.name, marks=marks)
+
+
+@pytest.mark.parametrize("call", [_param(call) for call in CALLS])
+def test_every_answer_is_what_its_operation_documents(call, platform, resolvable_hosts, openapi):
+    scene = build_scene(platform)
+    response = call.perform(scene)
+    assert response.status_code == call.status, response.content
+    documented = openapi["paths"][call.path][call.method.lower()]["responses"]
+    assert str(call.status) in documented, f"{call.status} is not documented"
+    content = documented[str(call.status)].get("content", {})
+    values = decoded(response)
+    if not content:
+        assert values == [], "a body the schema says is empty"
+        return
+    media_type = response["Content-Type"].split(";")[0].strip()
+    assert media_type in content, f"answered {media_type}, documented {sorted(content)}"
+    assert values, "an empty body where the schema documents one"
+    components = openapi_to_json_schema(openapi["components"]["schemas"])
+    for value in values:
+        check(value, content[media_type]["schema"], components)
+
+
+@pytest.mark.django_db
+def test_every_documented_operation_and_success_is_called(openapi):
+    called = {(call.path, call.method.lower(), str(call.status)) for call in CALLS}
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            for status in operation["responses"]:
+                if status.startswith("2"):
+                    assert (path, method, status) in called, f"{method.upper()} {path} {status}"
+
+
+@pytest.mark.django_db
+def test_a_documented_time_is_refused_in_any_other_spelling(registry, api, validate):
+    answer = api.get("/api/v1/consent", {"isrc": ISRC}).json()
+    validate(answer, "Answer")
+    for spelling in ("2026-01-31T12:00:00Z", "2026-01-31T12:00:00.000000+00:00"):
+        with pytest.raises(jsonschema.ValidationError):
+            validate(answer | {"as_of": spelling}, "Answer")
 
 
 @pytest.mark.django_db

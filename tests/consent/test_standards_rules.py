@@ -26,6 +26,7 @@ from consent.standards import (
     tdm_reservation,
     training_mining_entries,
 )
+from tests.conftest import stored_provenance
 
 P = Purpose
 A, D, L, U = Value.ALLOW, Value.DENY, Value.LICENSE, Value.UNSET
@@ -271,11 +272,11 @@ def test_a_policy_is_read_from_an_effective_policy_row_with_its_terms():
         train_genai="license",
         search="allow",
         disputed=True,
-        provenance={
-            "train-ai": {"value": "license", "terms_url": "https://t.example", "contact_email": ""},
-            "train-genai": {"value": "license", "terms_url": "https://t.example"},
-            "search": {"value": "allow"},
-        },
+        provenance=stored_provenance(
+            train_ai=("license", "https://t.example", ""),
+            train_genai=("license", "https://t.example", ""),
+            search="allow",
+        ),
     )
     read = Policy.from_effective(row)
     assert read.value(P.TRAIN_GENAI) == L

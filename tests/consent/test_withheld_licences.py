@@ -4,6 +4,7 @@ and a verified owner's licence is the one every output names."""
 from consent.models import EffectivePolicy
 from consent.purposes import Purpose, Value
 from consent.standards import Licence, Policy, tdm_policy_applies
+from tests.conftest import stored_provenance
 
 P = Purpose
 L, A = Value.LICENSE, Value.ALLOW
@@ -40,19 +41,10 @@ def test_a_policy_read_from_the_database_knows_which_terms_are_withheld():
     row = EffectivePolicy(
         train_genai="license",
         ai_input="license",
-        provenance={
-            "train-genai": {
-                "value": "license",
-                "terms_url": "",
-                "contact_email": "",
-                "terms_withheld": True,
-            },
-            "ai-input": {
-                "value": "license",
-                "terms_url": OWNERS.terms_url,
-                "contact_email": OWNERS.contact_email,
-            },
-        },
+        provenance=stored_provenance(
+            train_genai=("license", "", "", True),
+            ai_input=("license", OWNERS.terms_url, OWNERS.contact_email),
+        ),
     )
     read = Policy.from_effective(row)
     assert read.licences[P.TRAIN_GENAI].withheld

@@ -39,8 +39,8 @@ def test_each_value_says_whether_it_comes_from_the_catalogue_or_the_track(owner_
         track: next(c for c in row.cells if c.purpose == Purpose.TRAIN_GENAI)
         for track, row in rows.items()
     }
-    assert (genai[first].value, genai[first].source) == ("deny", "catalogue default")
-    assert (genai[second].value, genai[second].source) == ("allow", "this track")
+    assert (genai[first].value, genai[first].origin) == ("deny", "catalogue default")
+    assert (genai[second].value, genai[second].origin) == ("allow", "this track")
     assert rows[first].roles == ["Recording"]
     page = response.content.decode()
     assert "catalogue default" in page
@@ -59,7 +59,7 @@ def test_a_value_set_by_a_co_owner_is_marked_as_theirs(owner_client, artist):
     response = owner_client.get(reverse("dashboard"))
     (row,) = response.context["rows"]
     search = next(c for c in row.cells if c.purpose == Purpose.SEARCH)
-    assert (search.value, search.source) == ("deny", "from a co-owner's claim")
+    assert (search.value, search.origin) == ("deny", "from a co-owner's claim")
     assert "from a co-owner&#x27;s claim" in response.content.decode()
 
 

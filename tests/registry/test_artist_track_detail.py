@@ -57,7 +57,7 @@ def test_a_track_override_beats_the_catalogue_and_says_where_it_comes_from(
     assert f"Saved: training generative AI is now Allowed for “{track.title}”." in page
     cells = {cell.purpose: cell for cell in response.context["cells"]}
     assert cells[Purpose.TRAIN_GENAI].value == "allow"
-    assert cells[Purpose.TRAIN_GENAI].source == "this track"
+    assert cells[Purpose.TRAIN_GENAI].origin == "this track"
     assert response.context["permissions_form"]["train_genai"].value() == "allow"
 
 
@@ -75,7 +75,7 @@ def test_choosing_inherit_restores_the_catalogue_default(owner_client, artist, t
     assert in_force(track)["train-genai"] == "deny"
     assert "training generative AI now inherits from your catalogue" in response.content.decode()
     cells = {cell.purpose: cell for cell in response.context["cells"]}
-    assert cells[Purpose.TRAIN_GENAI].source == "catalogue default"
+    assert cells[Purpose.TRAIN_GENAI].origin == "catalogue default"
 
 
 def test_a_broader_choice_is_named_as_the_source_of_a_narrower_value(owner_client, artist, track):
@@ -132,7 +132,7 @@ def test_a_co_owners_stricter_choice_is_shown_as_coming_from_their_claim(
     response = owner_client.get(url(track))
     cells = {cell.purpose: cell for cell in response.context["cells"]}
     assert cells[Purpose.AI_INPUT].value == "deny"
-    assert cells[Purpose.AI_INPUT].source == "from a co-owner's claim"
+    assert cells[Purpose.AI_INPUT].origin == "from a co-owner's claim"
 
 
 def test_links_can_be_added_and_removed(owner_client, track):

@@ -43,7 +43,7 @@ def test_it_shows_what_the_registry_is_on_the_home_page(client):
     assert 'href="/accounts/signup/"' in body
 
 
-def test_it_counts_tracks_creators_and_tracks_refusing_ai_training(client):
+def test_it_counts_tracks_creators_and_tracks_reserving_ai_training(client):
     first = make_artist()
     second = make_artist()
     make_artist()
@@ -57,7 +57,7 @@ def test_it_counts_tracks_creators_and_tracks_refusing_ai_training(client):
 
     assert stat(body, "registered tracks") == "3"
     assert stat(body, "artists and rights holders") == "3"
-    assert stat(body, "tracks where AI training is not allowed") == "2"
+    assert stat(body, "tracks where AI training is not allowed or needs a licence") == "2"
 
 
 def test_it_counts_a_catalogue_wide_opt_out_on_every_track(client):
@@ -68,7 +68,7 @@ def test_it_counts_a_catalogue_wide_opt_out_on_every_track(client):
 
     body = text(client.get("/"))
 
-    assert stat(body, "tracks where AI training is not allowed") == "2"
+    assert stat(body, "tracks where AI training is not allowed or needs a licence") == "2"
 
 
 def test_it_offers_a_signed_in_artist_their_dashboard(owner_client):
