@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api import views_console_webhooks as views
+from api.webhooks import console as views
 
 ENDPOINT = "<uuid:public_id>/webhooks/<uuid:endpoint_id>/"
 

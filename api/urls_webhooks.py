@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api import views_webhooks as views
+from api.webhooks import views
 
 urlpatterns = [
     path("", views.WebhookListView.as_view(), name="api_webhooks"),

@@ -16,8 +16,13 @@ from consent.text import email_subject
 logger = logging.getLogger(__name__)
 
 
+# The name it was first registered under: messages already queued name the task by it.
 @shared_task(
-    autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 8}, acks_late=True
+    name="api.notifications.email_endpoint_disabled",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_kwargs={"max_retries": 8},
+    acks_late=True,
 )
 def email_endpoint_disabled(endpoint_id: int) -> None:
     endpoint = WebhookEndpoint.objects.select_related("platform").filter(pk=endpoint_id).first()
