@@ -9,8 +9,6 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("api/", include("api.urls")),
-    path("platform/", include("api.urls_console")),
-    path("platform/", include("api.urls_console_webhooks")),
+    path("", include("api.urls")),  # /api/ and /platform/
     path("", include("registry.site_urls")),
 ]
