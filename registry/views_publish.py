@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from registry import feeds
-from registry.views_artist import CreatorRequest, creator_required
+from registry.decorators import CreatorRequest, creator_required
 from registry.views_public import carriers_context
 
 

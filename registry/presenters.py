@@ -1,0 +1,212 @@
+"""What the artist's pages show: rows, cells, and the sentences that say what a save did.
+
+Plain data built from rows already loaded, for the templates of registry.views_artist.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+
+from consent.models import Claim, Creator, Declaration, Dispute, EffectivePolicy, Track
+from consent.platforms import AppliedCount
+from consent.purposes import AI_OPT_OUT, LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
+from registry.queries import policy_of
+from registry.verification_ui import badge_of
+
+DISPUTE_OPENED = (
+    "This ISRC is already claimed by another creator; both claims stay recorded, the most "
+    "restrictive choice applies, and a dispute has been opened. An administrator will review it."
+)
+
+
+def sentence_label(purpose: Purpose) -> str:
+    """A purpose's label as it reads inside a sentence ("training generative AI")."""
+    label = LABELS[purpose]
+    return label if label[1:2].isupper() else label[0].lower() + label[1:]
+
+
+def join_words(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def format_duration(seconds: int | None) -> str:
+    """225 → "3:45", 3723 → "1:02:03"."""
+    if not seconds:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+# --- Where a value comes from ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyCell:
+    """One purpose of a track's effective policy, with where its value comes from."""
+
+    purpose: Purpose
+    value: str
+    source: str = ""
+    broader: str = ""
+    declared_at: datetime | None = None
+    terms_url: str = ""
+    contact_email: str = ""
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.purpose]
+
+
+def policy_cells(policy: EffectivePolicy | None, my_claim_ids: set[str]) -> list[PolicyCell]:
+    """Each purpose's value and source, read from the provenance stored with the policy."""
+    cells: list[PolicyCell] = []
+    for purpose in PURPOSES:
+        if policy is None:
+            cells.append(PolicyCell(purpose, Value.UNSET.value))
+            continue
+        value = policy.value_of(purpose).value
+        origin = policy.provenance.get(purpose.value, {})
+        if value == Value.UNSET or not origin.get("level"):
+            cells.append(PolicyCell(purpose, value))
+            continue
+        if origin.get("claim") not in my_claim_ids:
+            source = "from a co-owner's claim"
+        elif origin["level"] == "track":
+            source = "this track"
+        else:
+            source = "catalogue default"
+        declared_for = origin.get("declared_for", purpose.value)
+        cells.append(
+            PolicyCell(
+                purpose,
+                value,
+                source=source,
+                broader=LABELS[Purpose(declared_for)] if declared_for != purpose.value else "",
+                declared_at=parse_datetime(origin["declared_at"])
+                if origin.get("declared_at")
+                else None,
+                terms_url=origin.get("terms_url", ""),
+                contact_email=origin.get("contact_email", ""),
+            )
+        )
+    return cells
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    track: Track
+    roles: list[str]
+    cells: list[PolicyCell]
+    disputed: bool
+    # How many approved platforms have applied the track's latest change; None: no change yet.
+    applied: AppliedCount | None = None
+    # How far the artist's own claims are proven (registry.verification_ui.badge_of).
+    verification: str = ""
+
+
+def dashboard_row(track: Track, applied: AppliedCount | None = None) -> DashboardRow:
+    my_claims = track.my_claims  # prefetched: this creator's active claims on the track
+    policy = policy_of(track)
+    return DashboardRow(
+        track=track,
+        roles=[claim.get_role_display() for claim in my_claims],
+        cells=policy_cells(policy, {str(claim.public_id) for claim in my_claims}),
+        disputed=bool(policy and policy.disputed),
+        applied=applied,
+        verification=badge_of(my_claims),
+    )
+
+
+@dataclass(frozen=True)
+class OpenDispute:
+    dispute: Dispute
+    competitors: list[str]
+
+
+def describe_dispute(dispute: Dispute, creator: Creator) -> OpenDispute:
+    names = dict.fromkeys(
+        claim.creator.artist_name
+        for claim in dispute.claims.all()
+        if claim.creator_id != creator.id and claim.status == Claim.Status.ACTIVE
+    )
+    return OpenDispute(dispute, list(names))
+
+
+# --- What a save did, in words --------------------------------------------------------------
+
+
+def registration_message(creator: Creator, track: Track, disputes: list[Dispute]) -> str:
+    if disputes:
+        return f"“{track.title}” is registered. {DISPUTE_OPENED}"
+    if track.claims.filter(status=Claim.Status.ACTIVE).exclude(creator=creator).exists():
+        return (
+            f"This ISRC was already registered as “{track.title}”, so your claim was added to "
+            "it. When claims differ, the most restrictive choice applies."
+        )
+    return (
+        f"“{track.title}” is registered. Your catalogue-wide choices apply to it; set choices "
+        "for this track below if it needs different ones."
+    )
+
+
+def describe_saved(declarations: Iterable[Declaration], scope: str, *, track_level: bool) -> str:
+    """ "Saved: training generative AI is now Not allowed for “Night Drive”."""
+    changes = []
+    for declaration in declarations:
+        purpose = Purpose(declaration.purpose)
+        value = Value(declaration.value)
+        if value == Value.UNSET:
+            outcome = "now inherits from your catalogue" if track_level else "has no reservation"
+            changes.append(f"{sentence_label(purpose)} {outcome}")
+        else:
+            changes.append(f"{sentence_label(purpose)} is now {VALUE_LABELS[value]}")
+    return f"Saved: {join_words(changes)} for {scope}."
+
+
+def opt_out_message(changed: bool, total: int, denying: int) -> str:
+    """What the opt-out did, and how many tracks now deny every AI use."""
+    purposes = join_words([sentence_label(p) for p in AI_OPT_OUT])
+    if changed:
+        text = f"Done: {purposes} are now Not allowed for your whole catalogue."
+    else:
+        text = f"Nothing changed: your whole catalogue already denies {purposes}."
+    if total == 0:
+        text += " Every track you register will deny them too."
+    elif total == 1:
+        text += (
+            " Your track now denies all three."
+            if denying
+            else " Your track keeps a choice you made for it; open it to review that choice."
+        )
+    else:
+        text += f" {denying} of your {total} tracks now deny all three."
+        other = total - denying
+        if other == 1:
+            text += " The other one keeps a choice you made for it; open it to review that choice."
+        elif other > 1:
+            text += (
+                f" The other {other} keep choices you made for them; filter the dashboard to "
+                "review those choices."
+            )
+    return text
+
+
+# --- The catalogue page and the history -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CataloguePurpose:
+    label: str
+    value: str
+    broader: str
+
+
+@dataclass(frozen=True)
+class HistoryBatch:
+    declared_at: datetime
+    rows: list[Declaration]
