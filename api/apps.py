@@ -6,8 +6,8 @@ class ApiConfig(AppConfig):
     verbose_name = "Platform API"
 
     def ready(self) -> None:
-        from api import admin_webhooks  # noqa: F401  (registers the webhook models' admin)
-        from api.tasks import on_changes_committed
+        from api.webhooks import admin  # noqa: F401  (registers the webhook models' admin)
+        from api.webhooks.tasks import on_changes_committed
         from consent.signals import changes_committed
 
         # After every commit that wrote change events: queue their delivery to webhooks.

@@ -1,9 +1,11 @@
 """Who is calling: key authentication, scope checks and per-key throttling for DRF views."""
 
+import re
 import time
 from datetime import timedelta
 
 import orjson
+import redis
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -121,16 +123,30 @@ class HasScope(permissions.BasePermission):
         return True
 
 
-_clients: dict[int, object] = {}
+# Options of Django's Redis cache that are Django's own, not redis-py connection options.
+_DJANGO_CACHE_OPTIONS = ("serializer", "pool_class", "parser_class")
+_clients: dict[str, redis.Redis] = {}
 
 
-def _redis_client(backend: RedisCache):
-    """One client per connection pool: Django's cache builds a new client object per call,
-    which cost as much as the round trip itself."""
-    pool = backend._cache._get_connection_pool(True)
-    client = _clients.get(id(pool))
+def _redis_client() -> redis.Redis:
+    """A redis-py client on the default cache's Redis, made once per process.
+
+    Django's cache keeps its client private and builds a new client object per call, which cost
+    as much as the round trip itself; a redis-py client is safe to share between threads and its
+    pool reconnects after a fork. It is made from the cache's own settings: the first server of
+    LOCATION (the one Django writes to) and OPTIONS.
+    """
+    config = settings.CACHES["default"]
+    location = config["LOCATION"]
+    url = location[0] if isinstance(location, list | tuple) else re.split("[;,]", location)[0]
+    client = _clients.get(url)
     if client is None:
-        client = _clients[id(pool)] = backend._cache._client(connection_pool=pool)
+        options = {
+            name: value
+            for name, value in config.get("OPTIONS", {}).items()
+            if name not in _DJANGO_CACHE_OPTIONS
+        }
+        client = _clients[url] = redis.Redis.from_url(url, **options)
     return client
 
 
@@ -139,7 +155,7 @@ def _count_request(counter: str, ttl: int) -> int:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         key = backend.make_and_validate_key(counter)
-        client = _redis_client(backend)
+        client = _redis_client()
         count = client.incr(key)
         if count == 1:  # the window's first request sets its expiry
             client.expire(key, ttl)

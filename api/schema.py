@@ -3,7 +3,7 @@
 The views build their answers directly (consent.lookup); these serializers only document the
 shapes. tests/api/test_schema_answers.py calls every documented operation and validates each real
 answer, strictly, against the schema of the status and media type it came with (the webhook
-views' shapes in api/views_webhooks.py included), so the two cannot drift.
+views' shapes in api/webhooks/views.py included), so the two cannot drift.
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension

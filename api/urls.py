@@ -1,9 +1,19 @@
+"""The platforms' face: the API at /api/ and the platform console at /platform/.
+
+One list per feature; `urlpatterns` mounts them, and registry/urls.py (the project's URLconf)
+includes this module. Django tries the patterns in order: the API's last pattern answers every
+other path under /api/ with a problem document instead of the website's 404 page.
+"""
+
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from api import views
+from api import views, views_console
+from api.webhooks import console as webhooks_console
+from api.webhooks import views as webhooks_views
 
-urlpatterns = [
+# --- The consent API (/api/): health, answers, the change feed, snapshots, acknowledgements ------
+consent_api = [
     path("health", views.health, name="api_health"),
     path("ping", views.ping, name="api_ping"),
     path("v1/consent", views.ConsentView.as_view(), name="api_consent"),
@@ -11,10 +21,43 @@ urlpatterns = [
     path("v1/changes", views.ChangesView.as_view(), name="api_changes"),
     path("v1/snapshot", views.SnapshotView.as_view(), name="api_snapshot"),
     path("v1/acks", views.AcknowledgementView.as_view(), name="api_acks"),
-    path("v1/webhooks/", include("api.urls_webhooks")),
+]
+
+# --- Webhook endpoints (/api/v1/webhooks/), with keys that have the `webhooks` scope -----------
+webhooks_api = [
+    path("", webhooks_views.WebhookListView.as_view(), name="api_webhooks"),
+    path("<uuid:endpoint_id>/", webhooks_views.WebhookDetailView.as_view(), name="api_webhook"),
+    path(
+        "<uuid:endpoint_id>/rotate-secret/",
+        webhooks_views.WebhookRotateView.as_view(),
+        name="api_webhook_rotate",
+    ),
+    path(
+        "<uuid:endpoint_id>/test/",
+        webhooks_views.WebhookTestView.as_view(),
+        name="api_webhook_test",
+    ),
+    path(
+        "<uuid:endpoint_id>/replay/",
+        webhooks_views.WebhookReplayView.as_view(),
+        name="api_webhook_replay",
+    ),
+    path(
+        "<uuid:endpoint_id>/deliveries/",
+        webhooks_views.WebhookDeliveriesView.as_view(),
+        name="api_webhook_deliveries",
+    ),
+]
+
+# --- The de-facto opt-out query API (/api/v2/query/urls/) --------------------------------------
+spawning_api = [
     path("v2/query/urls/", views.SpawningQueryView.as_view(), name="api_spawning_query"),
     # Existing clients of the compatible endpoint call it without the trailing slash too.
     path("v2/query/urls", views.SpawningQueryWithoutSlashView.as_view()),
+]
+
+# --- The API's own documentation: schema, reference and problem types --------------------------
+api_docs = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path(
         "docs/",
@@ -23,5 +66,46 @@ urlpatterns = [
     ),
     path("problems/", views.problems, name="api_problems"),
     path("problems/<slug:slug>", views.problems, name="api_problem"),
-    re_path(r"^(?P<rest>.*)$", views.not_found),
+]
+
+# --- The platform console (/platform/): applying, a platform's page, its API keys --------------
+console = [
+    path("", views_console.console, name="platform_console"),
+    path("apply/", views_console.apply, name="platform_apply"),
+    path("<uuid:public_id>/", views_console.platform_detail, name="platform_detail"),
+    path("<uuid:public_id>/keys/", views_console.key_create, name="platform_key_create"),
+    path(
+        "<uuid:public_id>/keys/<slug:prefix>/revoke/",
+        views_console.key_revoke,
+        name="platform_key_revoke",
+    ),
+]
+
+# --- The console's webhook pages (/platform/<platform>/webhooks/) ------------------------------
+ENDPOINT = "<uuid:public_id>/webhooks/<uuid:endpoint_id>/"
+console_webhooks = [
+    path("<uuid:public_id>/webhooks/", webhooks_console.endpoints, name="platform_webhooks"),
+    path(ENDPOINT, webhooks_console.endpoint_detail, name="platform_webhook_detail"),
+    path(ENDPOINT + "enable/", webhooks_console.endpoint_enable, name="platform_webhook_enable"),
+    path(ENDPOINT + "disable/", webhooks_console.endpoint_disable, name="platform_webhook_disable"),
+    path(ENDPOINT + "test/", webhooks_console.endpoint_test, name="platform_webhook_test"),
+    path(ENDPOINT + "replay/", webhooks_console.endpoint_replay, name="platform_webhook_replay"),
+    path(ENDPOINT + "rotate/", webhooks_console.endpoint_rotate, name="platform_webhook_rotate"),
+    path(ENDPOINT + "delete/", webhooks_console.endpoint_delete, name="platform_webhook_delete"),
+]
+
+urlpatterns = [
+    path(
+        "api/",
+        include(
+            [
+                *consent_api,
+                path("v1/webhooks/", include(webhooks_api)),
+                *spawning_api,
+                *api_docs,
+                re_path(r"^(?P<rest>.*)$", views.not_found),
+            ]
+        ),
+    ),
+    path("platform/", include([*console, *console_webhooks])),
 ]

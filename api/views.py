@@ -7,6 +7,7 @@ costs a handful of queries, not 10,000.
 
 import hashlib
 import zlib
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from datetime import datetime
 
@@ -317,6 +318,31 @@ class ChangesView(APIView):
         )
 
 
+class ClosingStream:
+    """A streamed body that owns what its chunks are read from.
+
+    Closing a response closes its streaming content when that has a `close()` method (the WSGI
+    server closes the response after the last byte or when the client goes away; Django 5.2,
+    pinned in requirements.txt, relays that to the content, as it does for FileResponse's file).
+    So the snapshot's transaction ends with the response even when not one chunk was read,
+    where a generator's own `finally` would never run. tests/api/test_hot_path_hooks.py fails if
+    Django stops doing so.
+    """
+
+    def __init__(self, chunks: Generator[bytes, None, None], stack: ExitStack):
+        self.chunks = chunks
+        self.stack = stack
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.chunks
+
+    def close(self) -> None:
+        try:
+            self.chunks.close()
+        finally:
+            self.stack.close()
+
+
 class SnapshotView(APIView):
     """GET /api/v1/snapshot: NDJSON of every registered track, consistent with one sequence."""
 
@@ -345,8 +371,9 @@ class SnapshotView(APIView):
                 elif chunk:
                     yield chunk
 
-        response = StreamingHttpResponse(lines(), content_type="application/x-ndjson")
-        response._resource_closers.append(stack.close)
+        response = StreamingHttpResponse(
+            ClosingStream(lines(), stack), content_type="application/x-ndjson"
+        )
         response["X-Registry-Sequence"] = str(sequence)
         response["Vary"] = "Accept-Encoding, Authorization"
         response["Cache-Control"] = "private, no-store"

@@ -247,8 +247,8 @@ def measure(changes: int, endpoint_count: int, concurrency: int, folder: Path) -
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from api import webhooks
     from api.models import WebhookEndpoint
+    from api.webhooks import services as webhooks
     from consent.models import Creator, Platform, SequenceCounter
     from consent.services import TrackData, opt_out_of_ai_training, register_tracks
     from registry.celery import app

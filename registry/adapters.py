@@ -1,5 +1,3 @@
-import logging
-
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
@@ -8,13 +6,11 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
-from kombu.exceptions import OperationalError
 
+from consent.mail import queue_email
 from consent.text import email_subject
 from registry.staff_access import SECOND_FACTORS, needs_second_factor
 from registry.tasks import send_email
-
-logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -30,11 +26,7 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(template_prefix, email, context)
         html = next((c for c, mime in message.alternatives if mime == "text/html"), None)
         args = (message.subject, message.body, message.from_email, list(message.to), html)
-        try:
-            send_email.delay(*args)
-        except OperationalError:
-            logger.warning("Broker unreachable; sending %s email in-process.", template_prefix)
-            send_email.apply(args=args, throw=True)
+        queue_email(send_email, *args, what=f"{template_prefix} email")
 
 
 class MFAAdapter(DefaultMFAAdapter):

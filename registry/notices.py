@@ -7,7 +7,6 @@ however many of their tracks it touches, saying which tracks, who, through which
 what it means for their choices, whether a dispute opened, and what they can do.
 """
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,15 +15,13 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from kombu.exceptions import OperationalError
 
 from consent.collisions import IDENTIFIER_LABELS
 from consent.identifiers import format_isrc, format_iswc
+from consent.mail import queue_email
 from consent.models import Claim, ClaimVerification, Creator, Dispute, Notice, Track
 from consent.text import email_subject
 from registry.tasks import send_email
-
-logger = logging.getLogger(__name__)
 
 # Notices listed on the dashboard and in one email; the rest are counted.
 NOTICES_SHOWN = 10
@@ -182,13 +179,5 @@ def email_notices(sender, notice_ids: list[int], **kwargs) -> None:
             },
         )
         subject = email_subject(subject_for(views, len(notices)))
-        _queue((subject, body, settings.DEFAULT_FROM_EMAIL, [creator.user.email]))
-
-
-def _queue(args: tuple) -> None:
-    # As for dispute emails: a notice must not be lost because the broker is down.
-    try:
-        send_email.delay(*args)
-    except OperationalError:
-        logger.warning("Broker unreachable; sending a collision notice email in-process.")
-        send_email.apply(args=args, throw=True)
+        args = (subject, body, settings.DEFAULT_FROM_EMAIL, [creator.user.email])
+        queue_email(send_email, *args, what="a collision notice email")

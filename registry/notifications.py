@@ -6,18 +6,14 @@ nobody. Statements and evidence send no email and no email quotes them: each par
 own on the dispute page, and only the reviewers see both sides.
 """
 
-import logging
-
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from kombu.exceptions import OperationalError
 
+from consent.mail import queue_email
 from consent.models import AuditEntry, Dispute
 from consent.text import email_subject
 from registry.tasks import send_email
-
-logger = logging.getLogger(__name__)
 
 SUBJECTS = {
     AuditEntry.Action.OPENED: "A dispute was opened over “{title}”",
@@ -49,13 +45,6 @@ def notify_parties(sender, dispute: Dispute, event: str, message: str = "", **kw
             },
         )
         args = (subject, body, settings.DEFAULT_FROM_EMAIL, [creator.user.email])
-        transaction.on_commit(lambda args=args: _queue(args))
-
-
-def _queue(args: tuple) -> None:
-    # As for account emails: a dispute notice must not be lost because the broker is down.
-    try:
-        send_email.delay(*args)
-    except OperationalError:
-        logger.warning("Broker unreachable; sending a dispute email in-process.")
-        send_email.apply(args=args, throw=True)
+        transaction.on_commit(
+            lambda args=args: queue_email(send_email, *args, what="a dispute email")
+        )

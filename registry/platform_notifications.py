@@ -4,19 +4,15 @@
 queued only once that transaction commits, so a rolled-back review tells nobody anything.
 """
 
-import logging
-
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from kombu.exceptions import OperationalError
 
+from consent.mail import queue_email
 from consent.models import Platform
 from consent.text import email_subject
 from registry.tasks import send_email
-
-logger = logging.getLogger(__name__)
 
 SUBJECTS = {
     Platform.Status.APPROVED: "{name} can now use the registry's API",
@@ -41,13 +37,4 @@ def notify_platform_contact(sender, platform: Platform, event: str, **kwargs) ->
         },
     )
     args = (subject, body, settings.DEFAULT_FROM_EMAIL, [platform.contact_email])
-    transaction.on_commit(lambda: _queue(args))
-
-
-def _queue(args: tuple) -> None:
-    # As for account emails: the decision must reach the platform even when the broker is down.
-    try:
-        send_email.delay(*args)
-    except OperationalError:
-        logger.warning("Broker unreachable; sending a platform review email in-process.")
-        send_email.apply(args=args, throw=True)
+    transaction.on_commit(lambda: queue_email(send_email, *args, what="a platform review email"))

@@ -4,21 +4,18 @@
 only once it commits. The artist's proofs page and dashboard show the same state.
 """
 
-import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from kombu.exceptions import OperationalError
 
 from consent.identifiers import url_host
+from consent.mail import queue_email
 from consent.models import ProfileProof
 from consent.text import email_subject
 from registry.tasks import send_email
-
-logger = logging.getLogger(__name__)
 
 SUBJECTS = {
     "lapsing": "Your proof on {host} is missing",
@@ -49,13 +46,4 @@ def notify_owner(sender, proof: ProfileProof, event: str, **kwargs) -> None:
     )
     subject = email_subject(SUBJECTS[event].format(host=url_host(proof.url)))
     args = (subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    transaction.on_commit(lambda: _queue(args))
-
-
-def _queue(args: tuple) -> None:
-    # As for account emails: the notice must not be lost because the broker is down.
-    try:
-        send_email.delay(*args)
-    except OperationalError:
-        logger.warning("Broker unreachable; sending a proof email in-process.")
-        send_email.apply(args=args, throw=True)
+    transaction.on_commit(lambda: queue_email(send_email, *args, what="a proof email"))

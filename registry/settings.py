@@ -367,7 +367,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Webhooks -----------------------------------------------------------------------------------
-# How change events reach platforms' endpoints (api/dispatch.py). Change events per POST:
+# How change events reach platforms' endpoints (api/webhooks/dispatch.py). Change events per POST:
 WEBHOOK_BATCH_SIZE = envint("WEBHOOK_BATCH_SIZE", 100, minimum=1)
 # Seconds one delivery may take in all (resolve, connect, send, read the answer).
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1)
@@ -409,6 +409,7 @@ for _network in WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
 WEBHOOK_SWEEP_SECONDS = envint("WEBHOOK_SWEEP_SECONDS", 10, minimum=1)
 # Days the delivery log is kept.
 WEBHOOK_LOG_DAYS = envint("WEBHOOK_LOG_DAYS", 30, minimum=1)
+# The webhook tasks (api/webhooks/tasks.py) keep the names they were first queued under.
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhooks": {
         "task": "api.tasks.sweep_webhooks",

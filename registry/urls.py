@@ -1,16 +1,125 @@
+"""The project's URLconf: the admin, accounts, the platforms' face and the website.
+
+The website's pages are one list per feature; the platforms' face (/api/ and /platform/) is
+api/urls.py. Django tries the patterns in the order of `urlpatterns`.
+"""
+
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+
+from registry import (
+    views_artist,
+    views_disputes,
+    views_feeds,
+    views_import,
+    views_proofs,
+    views_public,
+    views_publish,
+    views_trust,
+)
 
 # The admin has no password form of its own: /admin/login/ sends visitors to the site's login
 # (allauth: rate limits, email verification, the second factor) and back with `next`.
 admin.site.login = secure_admin_login(admin.site.login)
 
+# --- Pages anyone can read: the registry's explanation, its promises, public track pages ------
+public = [
+    path("", views_public.home, name="home"),
+    path("how-it-works/", views_public.how_it_works, name="how_it_works"),
+    path("terms/", views_public.terms, name="terms"),
+    path("privacy/", views_public.privacy, name="privacy"),
+    path("t/<uuid:public_id>/", views_public.track_public, name="track_public"),
+]
+
+# --- The signed-in artist's pages ---------------------------------------------------------------
+artist = [
+    path("profile/", views_artist.profile, name="profile"),
+    path("dashboard/", views_artist.dashboard, name="dashboard"),
+    path("tracks/new/", views_artist.track_new, name="track_new"),
+    path("tracks/<uuid:public_id>/", views_artist.track_detail, name="track_detail"),
+    path("permissions/", views_artist.catalogue_permissions, name="catalogue_permissions"),
+    path("permissions/opt-out-ai/", views_artist.opt_out_ai, name="opt_out_ai"),
+    path("history/", views_artist.history, name="history"),
+    path(
+        "tracks/<uuid:public_id>/verification/",
+        views_trust.verification_request,
+        name="verification_request",
+    ),
+    path("notices/<uuid:public_id>/dismiss/", views_trust.dismiss_notice, name="dismiss_notice"),
+    path("notices/dismiss/", views_trust.dismiss_all_notices, name="dismiss_all_notices"),
+]
+
+# --- The catalogue import page and its downloadable example ----------------------------------
+catalogue_import = [
+    path("import/", views_import.catalogue_import, name="catalogue_import"),
+    path(
+        "import/example.csv",
+        views_import.catalogue_import_example,
+        name="catalogue_import_example",
+    ),
+]
+
+# --- Public feeds and signals: the registry's own robots.txt and TDMRep file, per-track twins,
+# licences and policies, each creator's publishing kit, and the per-host robots-style feeds ---
+feeds = [
+    path("robots.txt", views_feeds.robots_txt, name="registry_robots"),
+    path(".well-known/tdmrep.json", views_feeds.tdmrep_json, name="registry_tdmrep"),
+    path("licenses/registry.xml", views_feeds.registry_licence, name="registry_licence"),
+    path("t/<uuid:public_id>/cawg.json", views_feeds.track_cawg, name="track_cawg"),
+    path("policies/<uuid:public_id>.json", views_feeds.tdm_policy, name="tdm_policy"),
+    path("licenses/<uuid:public_id>.xml", views_feeds.rsl_licence, name="rsl_licence"),
+    path("c/<slug:handle>/robots.txt", views_feeds.creator_robots, name="creator_robots"),
+    path("c/<slug:handle>/ai.txt", views_feeds.creator_ai_txt, name="creator_ai_txt"),
+    path("c/<slug:handle>/tdmrep.json", views_feeds.creator_tdmrep, name="creator_tdmrep"),
+    path("c/<slug:handle>/rsl.xml", views_feeds.creator_rsl, name="creator_rsl"),
+    path("c/<slug:handle>/headers.txt", views_feeds.creator_headers, name="creator_headers"),
+    path("hosts/", views_feeds.hosts, name="hosts"),
+    path("hosts/<str:host>/robots.txt", views_feeds.host_robots, name="host_robots"),
+    path("hosts/<str:host>/ai.txt", views_feeds.host_ai_txt, name="host_ai_txt"),
+    path("hosts/<str:host>/.well-known/tdmrep.json", views_feeds.host_tdmrep, name="host_tdmrep"),
+]
+
+# --- The signed-in artist's kit for publishing their choices on their own website -------------
+publish = [
+    path("publish/", views_publish.publish_kit, name="publish_kit"),
+]
+
+# --- Disputes as artists see them: contesting a claim, and the page of each dispute -----------
+disputes = [
+    path("t/<uuid:public_id>/contest/", views_disputes.contest, name="contest_claim"),
+    path("disputes/<uuid:public_id>/", views_disputes.dispute_detail, name="dispute_detail"),
+    path(
+        "disputes/<uuid:public_id>/evidence/<uuid:evidence_id>/",
+        views_disputes.evidence_download,
+        name="evidence_download",
+    ),
+]
+
+# --- Proving claims: the artist's proofs and their checks, hiding a co-claimant's link, and the
+# artist's public page ----------------------------------------------------------------------------
+proofs = [
+    path("proofs/", views_proofs.proof_list, name="proofs"),
+    path("proofs/new/", views_proofs.proof_start, name="proof_start"),
+    path("proofs/<uuid:public_id>/check/", views_proofs.proof_check, name="proof_check"),
+    path("proofs/<uuid:public_id>/remove/", views_proofs.proof_remove, name="proof_remove"),
+    path(
+        "tracks/<uuid:public_id>/links/hide/",
+        views_proofs.track_hide_link,
+        name="track_hide_link",
+    ),
+    path("c/<slug:handle>/", views_proofs.creator_page, name="creator_page"),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("api/", include("api.urls")),
-    path("platform/", include("api.urls_console")),
-    path("platform/", include("api.urls_console_webhooks")),
-    path("", include("registry.site_urls")),
+    path("", include("api.urls")),  # /api/ and /platform/
+    *public,
+    *artist,
+    *catalogue_import,
+    *feeds,
+    *publish,
+    *disputes,
+    *proofs,
 ]

@@ -1,15 +1,9 @@
 """The signed-in artist's pages: parse the request, call `consent.services`, render.
 
-Every page but the profile needs a Creator; `creator_required` sends a signed-in person without
-one to the profile page first. Tracks are found only through the signed-in creator's active
-claims, so someone else's track is a 404, never a glimpse of their data.
+Guards are in registry.decorators, the artist's claims, tracks and disputes in
+registry.queries, and what the pages show is built by registry.presenters.
 """
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from functools import wraps
-from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
@@ -17,19 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import (
-    Case,
     Count,
     Exists,
     OuterRef,
     Prefetch,
-    QuerySet,
-    Subquery,
-    When,
 )
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -40,13 +28,12 @@ from consent.models import (
     Claim,
     Creator,
     Declaration,
-    Dispute,
     EffectivePolicy,
     Track,
     TrackLink,
 )
-from consent.platforms import AppliedCount, applied_by, applied_counts
-from consent.purposes import AI_OPT_OUT, LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
+from consent.platforms import applied_by, applied_counts
+from consent.purposes import AI_OPT_OUT, LABELS, PURPOSES, VALUE_LABELS
 from consent.resolution import resolve_claim
 from consent.services import (
     ConsentError,
@@ -60,6 +47,7 @@ from consent.services import (
     withdraw_claim,
 )
 from consent.text import LineBreakError
+from registry.decorators import CreatorRequest, creator_required, safe_next
 from registry.forms import (
     SHORT_LABELS,
     AddLinksForm,
@@ -68,10 +56,29 @@ from registry.forms import (
     PurposesForm,
     TrackForm,
 )
-from registry.policy_rows import PurposeRow, owner_rows
+from registry.policy_rows import owner_rows
+from registry.presenters import (
+    CataloguePurpose,
+    HistoryBatch,
+    dashboard_row,
+    describe_dispute,
+    describe_saved,
+    format_duration,
+    join_words,
+    opt_out_message,
+    registration_message,
+    sentence_label,
+)
+from registry.queries import (
+    active_claims,
+    claimed_tracks,
+    open_disputes,
+    policy_of,
+    previous_value,
+    registered_first,
+)
 from registry.uploads import AudioHashUploadHandler, HashedAudioFile
 from registry.verification_ui import (
-    badge_of,
     loosens,
     track_context,
     unverified_catalogue_notice,
@@ -85,142 +92,9 @@ PAGE_SIZE = 50
 DISPUTES_SHOWN = 20
 INHERIT_LABEL = "Inherit from catalogue"
 NO_RESERVATION_LABEL = "No reservation"
-DISPUTE_OPENED = (
-    "This ISRC is already claimed by another creator; both claims stay recorded, the most "
-    "restrictive choice applies, and a dispute has been opened. An administrator will review it."
-)
-
-
-class CreatorRequest(HttpRequest):
-    """A request from a signed-in person who has an artist profile."""
-
-    creator: Creator
-
-
-View = Callable[..., HttpResponse]
-
-
-def creator_required(view: View) -> View:
-    """Sign-in required, and an artist profile: without one, the profile page comes first."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        creator = Creator.objects.filter(user=request.user).first()
-        if creator is None:
-            messages.info(
-                request,
-                "Before you register music or declare choices, tell us the artist name and "
-                "public handle you register under.",
-            )
-            url = reverse("profile")
-            if request.method == "GET":
-                url += "?" + urlencode({"next": request.get_full_path()})
-            return redirect(url)
-        request.creator = creator
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def active_claims(creator: Creator) -> QuerySet[Claim]:
-    return Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
-
-
-def claimed_tracks(creator: Creator) -> QuerySet[Track]:
-    """Every track the creator has an active claim on, each once."""
-    return Track.objects.filter(Exists(active_claims(creator).filter(track=OuterRef("pk"))))
-
-
-def policy_of(track: Track) -> EffectivePolicy | None:
-    try:
-        return track.policy
-    except EffectivePolicy.DoesNotExist:
-        return None
-
-
-def sentence_label(purpose: Purpose) -> str:
-    """A purpose's label as it reads inside a sentence ("training generative AI")."""
-    label = LABELS[purpose]
-    return label if label[1:2].isupper() else label[0].lower() + label[1:]
-
-
-def join_words(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def format_duration(seconds: int | None) -> str:
-    """225 → "3:45", 3723 → "1:02:03"."""
-    if not seconds:
-        return ""
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
-@dataclass(frozen=True)
-class DashboardRow:
-    track: Track
-    roles: list[str]
-    cells: list[PurposeRow]
-    disputed: bool
-    # How many approved platforms have applied the track's latest change; None: no change yet.
-    applied: AppliedCount | None = None
-    # How far the artist's own claims are proven (registry.verification_ui.badge_of).
-    verification: str = ""
-
-
-def dashboard_row(track: Track, applied: AppliedCount | None = None) -> DashboardRow:
-    my_claims = track.my_claims  # prefetched: this creator's active claims on the track
-    policy = policy_of(track)
-    return DashboardRow(
-        track=track,
-        roles=[claim.get_role_display() for claim in my_claims],
-        cells=owner_rows(policy, {claim.public_id for claim in my_claims}),
-        disputed=bool(policy and policy.disputed),
-        applied=applied,
-        verification=badge_of(my_claims),
-    )
-
-
-@dataclass(frozen=True)
-class OpenDispute:
-    dispute: Dispute
-    competitors: list[str]
-
-
-def open_disputes(creator: Creator) -> QuerySet[Dispute]:
-    """Open disputes in which one of the creator's active claims takes part."""
-    mine = active_claims(creator).filter(disputes=OuterRef("pk"))
-    return (
-        Dispute.objects.filter(Exists(mine), status__in=Dispute.ACTIVE)
-        .select_related("track")
-        .prefetch_related(Prefetch("claims", queryset=Claim.objects.select_related("creator")))
-        .order_by("-opened_at")
-    )
-
-
-def describe_dispute(dispute: Dispute, creator: Creator) -> OpenDispute:
-    names = dict.fromkeys(
-        claim.creator.artist_name
-        for claim in dispute.claims.all()
-        if claim.creator_id != creator.id and claim.status == Claim.Status.ACTIVE
-    )
-    return OpenDispute(dispute, list(names))
 
 
 # --- Profile --------------------------------------------------------------------------------
-
-
-def safe_next(request: HttpRequest) -> str | None:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
 
 
 @login_required
@@ -364,35 +238,7 @@ def _track_new(request: CreatorRequest, handler: AudioHashUploadHandler) -> Http
     return render(request, "registry/artist/track_new.html", {"form": form})
 
 
-def registration_message(creator: Creator, track: Track, disputes: list[Dispute]) -> str:
-    if disputes:
-        return f"“{track.title}” is registered. {DISPUTE_OPENED}"
-    if track.claims.filter(status=Claim.Status.ACTIVE).exclude(creator=creator).exists():
-        return (
-            f"This ISRC was already registered as “{track.title}”, so your claim was added to "
-            "it. When claims differ, the most restrictive choice applies."
-        )
-    return (
-        f"“{track.title}” is registered. Your catalogue-wide choices apply to it; set choices "
-        "for this track below if it needs different ones."
-    )
-
-
 # --- One track ------------------------------------------------------------------------------
-
-
-def describe_saved(declarations: Iterable[Declaration], scope: str, *, track_level: bool) -> str:
-    """ "Saved: training generative AI is now Not allowed for “Night Drive”."""
-    changes = []
-    for declaration in declarations:
-        purpose = Purpose(declaration.purpose)
-        value = Value(declaration.value)
-        if value == Value.UNSET:
-            outcome = "now inherits from your catalogue" if track_level else "has no reservation"
-            changes.append(f"{sentence_label(purpose)} {outcome}")
-        else:
-            changes.append(f"{sentence_label(purpose)} is now {VALUE_LABELS[value]}")
-    return f"Saved: {join_words(changes)} for {scope}."
 
 
 @creator_required
@@ -457,11 +303,6 @@ def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
     }
     context |= track_context(creator, my_claims, context["links"])
     return render(request, "registry/artist/track_detail.html", context)
-
-
-def registered_first(creator: Creator, track: Track) -> bool:
-    first = Claim.objects.filter(track=track).order_by("created_at", "id").first()
-    return first is not None and first.creator_id == creator.id
 
 
 def _save_track_permissions(request: CreatorRequest, track: Track, form: PurposesForm) -> bool:
@@ -533,13 +374,6 @@ def _withdraw(request: CreatorRequest, track: Track, my_claims: list[Claim]) -> 
 # --- The whole catalogue --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CataloguePurpose:
-    label: str
-    value: str
-    broader: str
-
-
 @creator_required
 @require_http_methods(["GET", "POST"])
 def catalogue_permissions(request: CreatorRequest) -> HttpResponse:
@@ -606,55 +440,7 @@ def opt_out_ai(request: CreatorRequest) -> HttpResponse:
     return redirect("dashboard")
 
 
-def opt_out_message(changed: bool, total: int, denying: int) -> str:
-    """What the opt-out did, and how many tracks now deny every AI use."""
-    purposes = join_words([sentence_label(p) for p in AI_OPT_OUT])
-    if changed:
-        text = f"Done: {purposes} are now Not allowed for your whole catalogue."
-    else:
-        text = f"Nothing changed: your whole catalogue already denies {purposes}."
-    if total == 0:
-        text += " Every track you register will deny them too."
-    elif total == 1:
-        text += (
-            " Your track now denies all three."
-            if denying
-            else " Your track keeps a choice you made for it; open it to review that choice."
-        )
-    else:
-        text += f" {denying} of your {total} tracks now deny all three."
-        other = total - denying
-        if other == 1:
-            text += " The other one keeps a choice you made for it; open it to review that choice."
-        elif other > 1:
-            text += (
-                f" The other {other} keep choices you made for them; filter the dashboard to "
-                "review those choices."
-            )
-    return text
-
-
 # --- History --------------------------------------------------------------------------------
-
-
-def _previous_value() -> Case:
-    """The value in force for the same (creator, track, purpose) just before each declaration."""
-    earlier = Declaration.objects.filter(
-        creator=OuterRef("creator"), purpose=OuterRef("purpose"), id__lt=OuterRef("id")
-    ).order_by("-id")
-    return Case(
-        When(
-            track__isnull=True,
-            then=Subquery(earlier.filter(track__isnull=True).values("value")[:1]),
-        ),
-        default=Subquery(earlier.filter(track=OuterRef("track")).values("value")[:1]),
-    )
-
-
-@dataclass(frozen=True)
-class HistoryBatch:
-    declared_at: datetime
-    rows: list[Declaration]
 
 
 HISTORY_PAGE_SIZE = 100
@@ -669,7 +455,7 @@ def history(request: CreatorRequest) -> HttpResponse:
     declarations = (
         Declaration.objects.filter(creator=creator)
         .select_related("track")
-        .annotate(previous_value=_previous_value())
+        .annotate(previous_value=previous_value())
         .order_by("-id")
     )
     page = Paginator(declarations, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))

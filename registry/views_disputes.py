@@ -24,8 +24,8 @@ from consent.disputes import (
 )
 from consent.models import Claim, Dispute, Evidence, Track
 from consent.services import ConsentError, withdraw_claim
+from registry.decorators import CreatorRequest, creator_required
 from registry.forms_disputes import ContestForm, EvidenceForm, StatementForm
-from registry.views_artist import CreatorRequest, creator_required
 
 
 @creator_required

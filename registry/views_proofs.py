@@ -19,13 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 from consent import proofs
 from consent.models import Creator, ProfileProof, TrackLink
 from consent.services import ConsentError, hide_link
-from registry.views_artist import (
-    CreatorRequest,
-    active_claims,
-    claimed_tracks,
-    creator_required,
-    safe_next,
-)
+from registry.decorators import CreatorRequest, creator_required, safe_next
+from registry.queries import active_claims, claimed_tracks
 
 WAYS = "the page's text, a <meta> tag, or a file on your own site"
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from consent.purposes import Purpose
 from registry import feeds
-from registry.views_artist import CreatorRequest, creator_required
+from registry.decorators import CreatorRequest, creator_required
 from registry.views_public import carriers_context
 
 

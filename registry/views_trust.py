@@ -18,8 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from consent.models import ClaimVerification, Notice, Track, VerificationRequest
 from consent.services import ConsentError
 from consent.verification_requests import request_review
+from registry.decorators import CreatorRequest, creator_required
 from registry.forms_verification import VerificationRequestForm
-from registry.views_artist import CreatorRequest, active_claims, claimed_tracks, creator_required
+from registry.queries import active_claims, claimed_tracks
 
 # --- Notices --------------------------------------------------------------------------------
 

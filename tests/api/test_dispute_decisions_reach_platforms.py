@@ -49,7 +49,8 @@ def test_contest_then_decision_reaches_the_api(api, artist, other_artist, review
 def test_a_decision_is_pushed_to_a_subscribed_platform(api, platform, artist, other_artist,
                                                         reviewer, settings):  # fmt: skip
     """The whole chain: contest, decision, change event, signed webhook to a real receiver."""
-    from api import dispatch, webhooks
+    from api.webhooks import dispatch
+    from api.webhooks import services as webhooks
     from tests.api.webhooks_support import Receiver
 
     settings.WEBHOOK_REQUIRE_HTTPS = False

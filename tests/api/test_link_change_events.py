@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from api import dispatch, webhooks
+from api.webhooks import dispatch
+from api.webhooks import services as webhooks
 from consent.models import ChangeEvent, Claim, TrackLink
 from consent.purposes import PURPOSES, Purpose, Value
 from consent.services import (

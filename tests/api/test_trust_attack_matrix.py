@@ -29,7 +29,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from api import dispatch, webhooks
+from api.webhooks import dispatch
+from api.webhooks import services as webhooks
 from consent.models import (
     ChangeEvent,
     Claim,

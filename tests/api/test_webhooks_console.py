@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from api import webhooks
 from api.models import WebhookDelivery, WebhookEndpoint
+from api.webhooks import services as webhooks
 from tests.api.conftest import make_platform
 from tests.api.webhooks_support import new_tracks
 

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from api import dispatch, webhooks
 from api.models import WebhookDelivery, WebhookEndpoint
+from api.webhooks import dispatch
+from api.webhooks import services as webhooks
 from consent.models import ChangeEvent, Platform
 from consent.purposes import Value
 from tests.api.webhooks_support import Receiver, Reply, flip, new_tracks

@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from api import signing, webhooks
 from api.models import WebhookDelivery, WebhookEndpoint
+from api.webhooks import services as webhooks
+from api.webhooks import signing
 from consent.models import ChangeEvent
 from consent.purposes import Value
 from registry.celery import app

@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from api import delivery, dispatch, webhooks
 from api.models import WebhookDelivery
+from api.webhooks import client, dispatch
+from api.webhooks import services as webhooks
 from tests.api.webhooks_support import new_tracks
 
-ALLOW_LOCAL = delivery.allowed_networks(["127.0.0.1"])
+ALLOW_LOCAL = client.allowed_networks(["127.0.0.1"])
 
 
 class RawServer:
@@ -66,7 +67,7 @@ def nul_answer(conn, stop):
 
 
 def post(url: str, timeout: float = 1.0):
-    return delivery.post(
+    return client.post(
         url,
         b"{}",
         {"webhook-id": "msg_1"},
@@ -109,7 +110,7 @@ def test_a_nul_in_the_answer_is_recorded_not_retried_for_ever(platform, artist, 
 
 
 def test_a_non_ascii_path_is_sent_percent_encoded():
-    _, _, _, target = delivery.check_url("https://example.com/hé?x=ü", require_https=True)
+    _, _, _, target = client.check_url("https://example.com/hé?x=ü", require_https=True)
     assert target == "/h%C3%A9?x=%C3%BC"
     target.encode("ascii")
 
@@ -125,15 +126,15 @@ def test_a_non_ascii_path_is_sent_percent_encoded():
     ],
 )
 def test_ipv4_wrapped_in_ipv6_is_judged_as_the_ipv4_address(address):
-    assert delivery.refusal(ipaddress.ip_address(address), []) != ""
+    assert client.refusal(ipaddress.ip_address(address), []) != ""
 
 
 def test_allowing_a_range_never_opens_the_metadata_address():
-    broad = delivery.allowed_networks(["169.254.0.0/16", "100.64.0.0/10"])
-    assert delivery.refusal(ipaddress.ip_address("169.254.169.254"), broad) == (
+    broad = client.allowed_networks(["169.254.0.0/16", "100.64.0.0/10"])
+    assert client.refusal(ipaddress.ip_address("169.254.169.254"), broad) == (
         "a cloud metadata address"
     )
-    assert delivery.refusal(ipaddress.ip_address("100.100.100.200"), broad) != ""
-    assert delivery.refusal(ipaddress.ip_address("169.254.1.1"), broad) == ""
-    exact = delivery.allowed_networks(["169.254.169.254"])
-    assert delivery.refusal(ipaddress.ip_address("169.254.169.254"), exact) == ""
+    assert client.refusal(ipaddress.ip_address("100.100.100.200"), broad) != ""
+    assert client.refusal(ipaddress.ip_address("169.254.1.1"), broad) == ""
+    exact = client.allowed_networks(["169.254.169.254"])
+    assert client.refusal(ipaddress.ip_address("169.254.169.254"), exact) == ""

@@ -7,7 +7,7 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from api import signing
+from api.webhooks import signing
 
 BODY = b'{"type":"consent.changes","data":{"events":[]}}'
 

@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from api import delivery
+from api.webhooks import client
 from tests.api.webhooks_support import Receiver, Reply
 
-ALLOW_LOCAL = delivery.allowed_networks(["127.0.0.1"])
+ALLOW_LOCAL = client.allowed_networks(["127.0.0.1"])
 
 
 def post(url: str, *, allowed=ALLOW_LOCAL, timeout: float = 2, max_bytes: int = 1024):
-    return delivery.post(
+    return client.post(
         url,
         b"{}",
         {"webhook-id": "msg_1"},
@@ -48,14 +48,14 @@ def post(url: str, *, allowed=ALLOW_LOCAL, timeout: float = 2, max_bytes: int = 
     ],
 )
 def test_non_public_addresses_are_refused(address, kind):
-    assert kind in delivery.refusal(ipaddress.ip_address(address), [])
+    assert kind in client.refusal(ipaddress.ip_address(address), [])
 
 
 def test_public_addresses_pass_and_an_allowed_one_passes_too():
-    assert delivery.refusal(ipaddress.ip_address("93.184.216.34"), []) == ""
-    assert delivery.refusal(ipaddress.ip_address("2606:4700::1111"), []) == ""
-    assert delivery.refusal(ipaddress.ip_address("127.0.0.1"), ALLOW_LOCAL) == ""
-    assert delivery.refusal(ipaddress.ip_address("127.0.0.2"), ALLOW_LOCAL)
+    assert client.refusal(ipaddress.ip_address("93.184.216.34"), []) == ""
+    assert client.refusal(ipaddress.ip_address("2606:4700::1111"), []) == ""
+    assert client.refusal(ipaddress.ip_address("127.0.0.1"), ALLOW_LOCAL) == ""
+    assert client.refusal(ipaddress.ip_address("127.0.0.2"), ALLOW_LOCAL)
 
 
 @pytest.mark.parametrize("resolved", ["10.0.0.7", "169.254.169.254", "fd00::1", "127.0.0.1"])
@@ -115,7 +115,7 @@ def test_only_so_much_of_the_answer_is_read():
         result = post(chatty.url(), max_bytes=1024)
 
     assert result.ok
-    assert len(result.excerpt) == delivery.EXCERPT_CHARS
+    assert len(result.excerpt) == client.EXCERPT_CHARS
 
 
 def test_an_unreachable_endpoint_is_a_failure_not_an_error():
@@ -139,7 +139,7 @@ def test_malformed_urls_are_refused(url, words):
 
 
 def test_http_is_refused_where_https_is_required():
-    result = delivery.post(
+    result = client.post(
         "http://hooks.example/",
         b"{}",
         {},
@@ -152,10 +152,10 @@ def test_http_is_refused_where_https_is_required():
 
 
 def test_retry_after_reads_seconds_and_http_dates():
-    assert delivery.parse_retry_after("120") == 120
-    assert delivery.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470) == 10
-    assert delivery.parse_retry_after("soon") is None
-    assert delivery.parse_retry_after(None) is None
+    assert client.parse_retry_after("120") == 120
+    assert client.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470) == 10
+    assert client.parse_retry_after("soon") is None
+    assert client.parse_retry_after(None) is None
 
 
 def _closed_port() -> int:

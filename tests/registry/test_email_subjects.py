@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import RequestFactory
 
 from api.models import WebhookEndpoint
-from api.notifications import email_endpoint_disabled
+from api.webhooks.emails import email_endpoint_disabled
 from consent.disputes import contest_claim
 from consent.models import Platform, Track
 from consent.platforms import approve_platform

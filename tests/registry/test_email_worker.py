@@ -1,4 +1,8 @@
-"""Account emails travel through a real Celery worker on real Redis, and survive a broker outage."""
+"""Emails travel through a real Celery worker on real Redis, and survive a broker outage.
+
+Every email leaves through `consent.mail.queue_email`: queued while the broker answers, sent
+in-process while it does not.
+"""
 
 import os
 import signal
@@ -11,6 +15,10 @@ import pytest
 from django.core import mail
 from django.test import RequestFactory
 
+from api.models import WebhookEndpoint
+from api.webhooks.emails import notify_disabled
+from consent.mail import queue_email
+from consent.models import Platform
 from registry.adapters import AccountAdapter
 from registry.celery import app
 from registry.tasks import send_email
@@ -78,12 +86,56 @@ def test_a_worker_sends_the_email_queued_on_redis(real_broker, worker):
     assert "To: a@b.org" in content
 
 
-def test_with_the_broker_down_the_email_is_sent_in_process(real_broker, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def cut_the_broker_off() -> None:
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     app.conf.broker_connection_timeout = 1
     reset_connections()
+
+
+def test_with_the_broker_down_the_email_is_sent_in_process(real_broker, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cut_the_broker_off()
     adapter = AccountAdapter(RequestFactory().get("/"))
     adapter.send_mail("account/email/unknown_account", "someone@example.org", {"email": "x"})
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["someone@example.org"]
+
+
+def test_queue_email_leaves_the_sending_to_a_worker_while_the_broker_answers(
+    real_broker, worker, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    queue_email(send_email, "Queued", "Sent by the worker.", "from@example.org", ["q@b.org"])
+    content = wait_for_email(worker, "Sent by the worker.")
+    assert "Subject: Queued" in content
+    assert mail.outbox == []  # nothing was sent by this process
+
+
+def test_queue_email_sends_in_process_while_the_broker_is_unreachable(real_broker, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cut_the_broker_off()
+    queue_email(send_email, "Fallback", "Sent here.", "from@example.org", ["d@b.org"])
+    (email,) = mail.outbox
+    assert (email.subject, email.body, email.to) == ("Fallback", "Sent here.", ["d@b.org"])
+
+
+@pytest.mark.django_db
+def test_a_disabled_webhook_notice_is_sent_in_process_while_the_broker_is_unreachable(
+    real_broker, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    platform = Platform.objects.create(
+        name="Acme",
+        contact_email="api@acme.example",
+        intended_use="Filtering a training dataset.",
+        status=Platform.Status.APPROVED,
+    )
+    endpoint = WebhookEndpoint.objects.create(
+        platform=platform, url="https://hooks.acme.example/c", enabled=False, secret="whsec_x"
+    )
+    cut_the_broker_off()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_disabled(endpoint)
+    (email,) = mail.outbox
+    assert email.to == ["api@acme.example"]
+    assert "A webhook endpoint of Acme is disabled" in email.subject

@@ -5,6 +5,9 @@ nothing to do does nothing) and run with `acks_late`, so a worker that dies mid-
 task to be delivered again. Queuing never fails a caller: when the broker is unreachable the
 beat sweep queues the work once it is back. A cache mark per endpoint keeps a burst of commits
 from queuing a burst of identical tasks.
+
+Task names are explicit and keep the module they were first registered under (`api.tasks.…`):
+messages already queued, and the beat schedule in settings, name tasks by these strings.
 """
 
 import logging
@@ -14,7 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from kombu.exceptions import OperationalError
 
-from api import dispatch
+from api.webhooks import dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +83,7 @@ def on_changes_committed(sender, last_sequence: int, **kwargs) -> None:
         logger.exception("Queuing webhook deliveries failed; the sweep will find them.")
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="api.tasks.deliver_webhooks", acks_late=True, ignore_result=True)
 def deliver_webhooks(endpoint_id: int) -> str:
     _drop_mark(_queued_key(endpoint_id))  # from now on a new wake-up queues a new run
     run = dispatch.deliver(endpoint_id)
@@ -96,7 +99,7 @@ def deliver_webhooks(endpoint_id: int) -> str:
     return run.outcome
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="api.tasks.sweep_webhooks", acks_late=True, ignore_result=True)
 def sweep_webhooks(woken: bool = False) -> int:
     """Beat task (and the target of wake-ups): queue a run for each due endpoint."""
     if woken:
@@ -107,11 +110,11 @@ def sweep_webhooks(woken: bool = False) -> int:
     return len(due)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name="api.tasks.send_test_event", acks_late=True, ignore_result=True)
 def send_test_event(endpoint_id: int, webhook_id: str) -> None:
     dispatch.send_test(endpoint_id, webhook_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="api.tasks.prune_webhook_log", ignore_result=True)
 def prune_webhook_log() -> int:
     return dispatch.prune_log(settings.WEBHOOK_LOG_DAYS)

@@ -1,11 +1,11 @@
-"""Forms of the console's webhook pages; the rules themselves live in `api.webhooks`."""
+"""Forms of the console's webhook pages; the rules themselves live in `api.webhooks.services`."""
 
 import re
 
 from django import forms
 
-from api import webhooks
 from api.models import WebhookEndpoint
+from api.webhooks import services
 
 
 def _lines(text: str) -> list[str]:
@@ -15,14 +15,14 @@ def _lines(text: str) -> list[str]:
 class EndpointForm(forms.Form):
     url = forms.CharField(
         label="URL",
-        max_length=webhooks.MAX_URL_LENGTH,
+        max_length=services.MAX_URL_LENGTH,
         help_text="Where the registry POSTs change events, e.g. https://hooks.example.com/consent.",
         error_messages={"required": "Enter the URL that receives the webhooks."},
     )
     description = forms.CharField(
         label="Description (optional)",
         required=False,
-        max_length=webhooks.MAX_DESCRIPTION_LENGTH,
+        max_length=services.MAX_DESCRIPTION_LENGTH,
         help_text="So you recognise it later, e.g. “Production dataset filter”.",
     )
     event_types = forms.MultipleChoiceField(
@@ -62,17 +62,17 @@ class EndpointForm(forms.Form):
     def _checked(check, value):
         try:
             return check(value)
-        except webhooks.WebhookError as exc:
+        except services.WebhookError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
     def clean_url(self) -> str:
-        return self._checked(webhooks.clean_url, self.cleaned_data["url"])
+        return self._checked(services.clean_url, self.cleaned_data["url"])
 
     def clean_hosts(self) -> list[str]:
-        return self._checked(webhooks.clean_hosts, _lines(self.cleaned_data["hosts"]))
+        return self._checked(services.clean_hosts, _lines(self.cleaned_data["hosts"]))
 
     def clean_creators(self) -> list[str]:
-        return self._checked(webhooks.clean_creators, _lines(self.cleaned_data["creators"]))
+        return self._checked(services.clean_creators, _lines(self.cleaned_data["creators"]))
 
 
 class ReplayForm(forms.Form):
@@ -87,6 +87,6 @@ class RotateForm(forms.Form):
     overlap_hours = forms.IntegerField(
         label="Keep the old secret signing for (hours)",
         min_value=0,
-        max_value=webhooks.MAX_OVERLAP_HOURS,
+        max_value=services.MAX_OVERLAP_HOURS,
         help_text="Both secrets sign every message meanwhile, so you can switch without a gap.",
     )

@@ -13,11 +13,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import batches, webhooks
 from api.errors import invalid
 from api.models import ApiKey, WebhookDelivery, WebhookEndpoint
 from api.parsers import JSONBodyParser
 from api.schema import problems as _problems
+from api.webhooks import batches, services
 from consent.services import last_sequence
 
 DELIVERIES_DEFAULT = 50
@@ -43,11 +43,11 @@ class FilterShape(serializers.Serializer):
 
 class EndpointInput(serializers.Serializer):
     url = serializers.CharField(
-        max_length=webhooks.MAX_URL_LENGTH,
+        max_length=services.MAX_URL_LENGTH,
         help_text="Where the POSTs go; https, on a public address.",
     )
     description = serializers.CharField(
-        required=False, allow_blank=True, max_length=webhooks.MAX_DESCRIPTION_LENGTH
+        required=False, allow_blank=True, max_length=services.MAX_DESCRIPTION_LENGTH
     )
     event_types = serializers.ListField(
         child=serializers.ChoiceField(batches.EVENT_TYPES),
@@ -99,7 +99,7 @@ class RotateInput(serializers.Serializer):
     overlap_hours = serializers.IntegerField(
         required=False,
         min_value=0,
-        max_value=webhooks.MAX_OVERLAP_HOURS,
+        max_value=services.MAX_OVERLAP_HOURS,
         help_text="How long the old secret keeps signing beside the new one (default "
         f"{settings.WEBHOOK_SECRET_OVERLAP_HOURS} h).",
     )
@@ -156,7 +156,7 @@ def endpoint_data(endpoint: WebhookEndpoint, latest: int) -> dict:
         "disabled_at": endpoint.disabled_at,
         "health": endpoint.health,
         "cursor": endpoint.cursor,
-        "lag": webhooks.lag(endpoint, latest),
+        "lag": services.lag(endpoint, latest),
         "pending_batch": {
             "webhook_id": endpoint.batch_id,
             "first_sequence": endpoint.batch_first,
@@ -202,7 +202,7 @@ def _valid(serializer_class, data, partial: bool = False) -> dict:
     return serializer.validated_data
 
 
-def _invalid(exc: webhooks.WebhookError):
+def _invalid(exc: services.WebhookError):
     extra = {"errors": [{"field": exc.field, "detail": str(exc)}]} if exc.field else {}
     return invalid(str(exc), **extra)
 
@@ -246,7 +246,7 @@ class WebhookListView(WebhookView):
         data = _valid(EndpointInput, request.data)
         rules = data.get("filter", {})
         try:
-            endpoint, secret = webhooks.create_endpoint(
+            endpoint, secret = services.create_endpoint(
                 request.user.platform,
                 data["url"],
                 description=data.get("description", ""),
@@ -255,7 +255,7 @@ class WebhookListView(WebhookView):
                 creators=rules.get("creators"),
                 enabled=data.get("enabled", True),
             )
-        except webhooks.WebhookError as exc:
+        except services.WebhookError as exc:
             raise _invalid(exc) from exc
         body = endpoint_data(endpoint, last_sequence()) | {"secret": secret}
         headers = {
@@ -285,7 +285,7 @@ class WebhookDetailView(WebhookView):
         data = _valid(EndpointInput, request.data, partial=True)
         rules = data.get("filter", {})
         try:
-            endpoint = webhooks.update_endpoint(
+            endpoint = services.update_endpoint(
                 endpoint,
                 url=data.get("url"),
                 description=data.get("description"),
@@ -294,7 +294,7 @@ class WebhookDetailView(WebhookView):
                 creators=rules.get("creators"),
                 enabled=data.get("enabled"),
             )
-        except webhooks.WebhookError as exc:
+        except services.WebhookError as exc:
             raise _invalid(exc) from exc
         return Response(endpoint_data(endpoint, last_sequence()))
 
@@ -304,7 +304,7 @@ class WebhookDetailView(WebhookView):
         responses={204: None} | _problems(401, 403, 404, 429),
     )
     def delete(self, request, endpoint_id):
-        webhooks.delete_endpoint(self.endpoint(request, endpoint_id))
+        services.delete_endpoint(self.endpoint(request, endpoint_id))
         return Response(status=204)
 
 
@@ -319,8 +319,8 @@ class WebhookRotateView(WebhookView):
         endpoint = self.endpoint(request, endpoint_id)
         data = _valid(RotateInput, request.data or {})
         try:
-            rotation = webhooks.rotate_secret(endpoint, data.get("overlap_hours"))
-        except webhooks.WebhookError as exc:
+            rotation = services.rotate_secret(endpoint, data.get("overlap_hours"))
+        except services.WebhookError as exc:
             raise _invalid(exc) from exc
         return Response(
             {
@@ -339,7 +339,7 @@ class WebhookTestView(WebhookView):
         responses={202: TestShape} | _problems(401, 403, 404, 429),
     )
     def post(self, request, endpoint_id):
-        webhook_id = webhooks.send_test_event(self.endpoint(request, endpoint_id))
+        webhook_id = services.send_test_event(self.endpoint(request, endpoint_id))
         return Response({"webhook_id": webhook_id}, status=202)
 
 
@@ -356,8 +356,8 @@ class WebhookReplayView(WebhookView):
         endpoint = self.endpoint(request, endpoint_id)
         data = _valid(ReplayInput, request.data)
         try:
-            endpoint = webhooks.replay_from(endpoint, data["from_sequence"])
-        except webhooks.WebhookError as exc:
+            endpoint = services.replay_from(endpoint, data["from_sequence"])
+        except services.WebhookError as exc:
             raise _invalid(exc) from exc
         return Response(endpoint_data(endpoint, last_sequence()), status=202)
 

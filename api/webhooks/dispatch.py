@@ -33,9 +33,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from api import batches, delivery, signing
 from api.models import WebhookDelivery, WebhookEndpoint
-from api.notifications import notify_disabled
+from api.webhooks import batches, client, signing
+from api.webhooks.emails import notify_disabled
 from consent.models import Platform
 from consent.services import last_sequence
 
@@ -87,7 +87,7 @@ def http_options() -> dict:
     return {
         "timeout": settings.WEBHOOK_TIMEOUT_SECONDS,
         "max_response_bytes": settings.WEBHOOK_MAX_RESPONSE_BYTES,
-        "allowed": delivery.allowed_networks(settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES),
+        "allowed": client.allowed_networks(settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES),
         "require_https": settings.WEBHOOK_REQUIRE_HTTPS,
     }
 
@@ -233,17 +233,17 @@ def _send(endpoint_id: int) -> Run:
         return _record(endpoint, result, started)
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> delivery.Result:
+def _post(url: str, body: bytes, headers: dict[str, str]) -> client.Result:
     """A failed attempt even when sending itself breaks: an unrecorded attempt would be retried
     for ever without ever counting towards disabling the endpoint."""
     try:
-        return delivery.post(url, body, headers, **http_options())
+        return client.post(url, body, headers, **http_options())
     except Exception as exc:
         logger.exception("Sending a webhook to %s failed unexpectedly", url)
-        return delivery.Result(error=f"The registry could not send it ({exc.__class__.__name__}).")
+        return client.Result(error=f"The registry could not send it ({exc.__class__.__name__}).")
 
 
-def _record(endpoint: WebhookEndpoint, result: delivery.Result, started) -> Run:
+def _record(endpoint: WebhookEndpoint, result: client.Result, started) -> Run:
     now = timezone.now()
     attempt = endpoint.attempts + 1
     log = WebhookDelivery(
@@ -310,7 +310,7 @@ def _record(endpoint: WebhookEndpoint, result: delivery.Result, started) -> Run:
     return run
 
 
-def describe(result: delivery.Result) -> str:
+def describe(result: client.Result) -> str:
     if result.status is not None:
         return f"HTTP {result.status}"
     return result.error or "no answer"

@@ -13,10 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from api import webhooks
-from api.forms_webhooks import EndpointForm, ReplayForm, RotateForm
 from api.models import WebhookEndpoint
 from api.views_console import console_login_required, member_platform
+from api.webhooks import services
+from api.webhooks.forms import EndpointForm, ReplayForm, RotateForm
 from consent.models import Platform
 from consent.services import last_sequence
 
@@ -32,7 +32,7 @@ def _endpoint(request: HttpRequest, public_id: UUID, endpoint_id: UUID):
 def _create(platform: Platform, form: EndpointForm, user) -> tuple[WebhookEndpoint, str] | None:
     data = form.cleaned_data
     try:
-        return webhooks.create_endpoint(
+        return services.create_endpoint(
             platform,
             data["url"],
             description=data["description"],
@@ -41,7 +41,7 @@ def _create(platform: Platform, form: EndpointForm, user) -> tuple[WebhookEndpoi
             creators=data["creators"],
             created_by=user,
         )
-    except webhooks.WebhookError as exc:
+    except services.WebhookError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         return None
 
@@ -63,7 +63,7 @@ def endpoints(request: HttpRequest, public_id: UUID) -> HttpResponse:
     latest = last_sequence()
     listed = list(platform.webhook_endpoints.order_by("created_at"))
     for endpoint in listed:
-        endpoint.lag = webhooks.lag(endpoint, latest)
+        endpoint.lag = services.lag(endpoint, latest)
     return render(
         request,
         "api/console/webhooks.html",
@@ -71,8 +71,8 @@ def endpoints(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "platform": platform,
             "endpoints": listed,
             "form": form,
-            "can_create": platform.is_approved and len(listed) < webhooks.MAX_ENDPOINTS,
-            "max_endpoints": webhooks.MAX_ENDPOINTS,
+            "can_create": platform.is_approved and len(listed) < services.MAX_ENDPOINTS,
+            "max_endpoints": services.MAX_ENDPOINTS,
             "last_sequence": latest,
             "batch_size": settings.WEBHOOK_BATCH_SIZE,
         },
@@ -89,7 +89,7 @@ def endpoint_detail(request: HttpRequest, public_id: UUID, endpoint_id: UUID) ->
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            webhooks.update_endpoint(
+            services.update_endpoint(
                 endpoint,
                 url=data["url"],
                 description=data["description"],
@@ -97,7 +97,7 @@ def endpoint_detail(request: HttpRequest, public_id: UUID, endpoint_id: UUID) ->
                 hosts=data["hosts"],
                 creators=data["creators"],
             )
-        except webhooks.WebhookError as exc:
+        except services.WebhookError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(request, "The endpoint's settings are saved.")
@@ -110,7 +110,7 @@ def _render_detail(request, platform, endpoint, **forms) -> HttpResponse:
     context = {
         "platform": platform,
         "endpoint": endpoint,
-        "lag": webhooks.lag(endpoint, latest),
+        "lag": services.lag(endpoint, latest),
         "last_sequence": latest,
         "deliveries": list(endpoint.deliveries.order_by("-attempted_at", "-id")[:LOG_ROWS]),
         "log_rows": LOG_ROWS,
@@ -130,7 +130,7 @@ def _render_detail(request, platform, endpoint, **forms) -> HttpResponse:
 @require_POST
 def endpoint_enable(request: HttpRequest, public_id: UUID, endpoint_id: UUID) -> HttpResponse:
     platform, endpoint = _endpoint(request, public_id, endpoint_id)
-    webhooks.update_endpoint(endpoint, enabled=True)
+    services.update_endpoint(endpoint, enabled=True)
     messages.success(
         request,
         f"The endpoint is enabled: delivery resumes after change #{endpoint.cursor}, in order.",
@@ -142,7 +142,7 @@ def endpoint_enable(request: HttpRequest, public_id: UUID, endpoint_id: UUID) ->
 @require_POST
 def endpoint_disable(request: HttpRequest, public_id: UUID, endpoint_id: UUID) -> HttpResponse:
     platform, endpoint = _endpoint(request, public_id, endpoint_id)
-    webhooks.update_endpoint(endpoint, enabled=False)
+    services.update_endpoint(endpoint, enabled=False)
     messages.success(
         request, "The endpoint is disabled. Changes wait for it: enabling it sends them all."
     )
@@ -154,8 +154,8 @@ def endpoint_disable(request: HttpRequest, public_id: UUID, endpoint_id: UUID) -
 def endpoint_test(request: HttpRequest, public_id: UUID, endpoint_id: UUID) -> HttpResponse:
     platform, endpoint = _endpoint(request, public_id, endpoint_id)
     try:
-        webhook_id = webhooks.send_test_event(endpoint)
-    except webhooks.WebhookError as exc:
+        webhook_id = services.send_test_event(endpoint)
+    except services.WebhookError as exc:
         messages.error(request, str(exc))
         return redirect("platform_webhook_detail", platform.public_id, endpoint.public_id)
     messages.success(
@@ -173,8 +173,8 @@ def endpoint_replay(request: HttpRequest, public_id: UUID, endpoint_id: UUID) ->
     form = ReplayForm(request.POST)
     if form.is_valid():
         try:
-            webhooks.replay_from(endpoint, form.cleaned_data["from_sequence"])
-        except webhooks.WebhookError as exc:
+            services.replay_from(endpoint, form.cleaned_data["from_sequence"])
+        except services.WebhookError as exc:
             form.add_error("from_sequence", str(exc))
         else:
             messages.success(
@@ -193,7 +193,7 @@ def endpoint_rotate(request: HttpRequest, public_id: UUID, endpoint_id: UUID) ->
     form = RotateForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, platform, endpoint, rotate_form=form)
-    rotation = webhooks.rotate_secret(endpoint, form.cleaned_data["overlap_hours"])
+    rotation = services.rotate_secret(endpoint, form.cleaned_data["overlap_hours"])
     return render(
         request,
         "api/console/webhook_secret.html",
@@ -211,6 +211,6 @@ def endpoint_rotate(request: HttpRequest, public_id: UUID, endpoint_id: UUID) ->
 @require_POST
 def endpoint_delete(request: HttpRequest, public_id: UUID, endpoint_id: UUID) -> HttpResponse:
     platform, endpoint = _endpoint(request, public_id, endpoint_id)
-    webhooks.delete_endpoint(endpoint)
+    services.delete_endpoint(endpoint)
     messages.success(request, f"The endpoint {endpoint.url} is deleted, with its delivery log.")
     return redirect("platform_webhooks", platform.public_id)

@@ -1,16 +1,16 @@
 """The admins' view of webhook endpoints and their delivery log.
 
 Admins see every endpoint's health, cursor and pending batch, and every attempt; they can enable
-or disable an endpoint (through `api.webhooks`, so enabling resumes from the cursor). Secrets
-and batch bodies are never shown. Endpoints are created by platforms, never here.
+or disable an endpoint (through `api.webhooks.services`, so enabling resumes from the cursor).
+Secrets and batch bodies are never shown. Endpoints are created by platforms, never here.
 """
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from api import webhooks
 from api.models import WebhookDelivery, WebhookEndpoint
+from api.webhooks import services
 
 
 class WebhookDeliveryInline(admin.TabularInline):
@@ -98,7 +98,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    # Read-only: the actions below change state, through api.webhooks.
+    # Read-only: the actions below change state, through api.webhooks.services.
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
@@ -111,13 +111,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.action(description="Enable (resume from the cursor)", permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet) -> None:
         for endpoint in queryset:
-            webhooks.update_endpoint(endpoint, enabled=True)
+            services.update_endpoint(endpoint, enabled=True)
         messages.success(request, f"{queryset.count()} endpoint(s) enabled.")
 
     @admin.action(description="Disable", permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet) -> None:
         for endpoint in queryset:
-            webhooks.update_endpoint(endpoint, enabled=False)
+            services.update_endpoint(endpoint, enabled=False)
         messages.success(request, f"{queryset.count()} endpoint(s) disabled.")
 
 

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from api import batches, delivery, dispatch, signing, tasks
 from api.models import WebhookEndpoint
+from api.webhooks import batches, client, dispatch, signing, tasks
 from consent.identifiers import normalize_host
 from consent.models import Creator, Platform
 from consent.services import last_sequence
@@ -55,12 +55,12 @@ def clean_url(raw: str) -> str:
             f"The URL must be at most {MAX_URL_LENGTH} characters, without spaces.", "url"
         )
     try:
-        _, host, port, _ = delivery.check_url(url, require_https=settings.WEBHOOK_REQUIRE_HTTPS)
+        _, host, port, _ = client.check_url(url, require_https=settings.WEBHOOK_REQUIRE_HTTPS)
     except ValueError as exc:
         raise WebhookError(str(exc), "url") from exc
     try:
-        delivery.resolve(host, port, dispatch.http_options()["allowed"])
-    except delivery.AddressRefused as exc:
+        client.resolve(host, port, dispatch.http_options()["allowed"])
+    except client.AddressRefused as exc:
         raise WebhookError(str(exc), "url") from exc
     except OSError:
         pass  # not resolvable yet; each attempt resolves again, and the log will say why

@@ -1,23 +1,24 @@
 """The email a platform's contact gets when one of its webhook endpoints is disabled."""
 
-import logging
-
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from kombu.exceptions import OperationalError
 
 from api.models import WebhookEndpoint
+from consent.mail import queue_email
 from consent.text import email_subject
 
-logger = logging.getLogger(__name__)
 
-
+# The name it was first registered under: messages already queued name the task by it.
 @shared_task(
-    autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 8}, acks_late=True
+    name="api.notifications.email_endpoint_disabled",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_kwargs={"max_retries": 8},
+    acks_late=True,
 )
 def email_endpoint_disabled(endpoint_id: int) -> None:
     endpoint = WebhookEndpoint.objects.select_related("platform").filter(pk=endpoint_id).first()
@@ -39,13 +40,6 @@ def email_endpoint_disabled(endpoint_id: int) -> None:
 
 def notify_disabled(endpoint: WebhookEndpoint) -> None:
     """Queue the email once the transaction that disabled the endpoint commits."""
-    transaction.on_commit(lambda: _queue(endpoint.pk))
-
-
-def _queue(endpoint_id: int) -> None:
-    # As for the website's emails: a broker outage must not swallow the notice.
-    try:
-        email_endpoint_disabled.delay(endpoint_id)
-    except OperationalError:
-        logger.warning("Broker unreachable; sending a webhook notice in-process.")
-        email_endpoint_disabled.apply(args=(endpoint_id,))
+    transaction.on_commit(
+        lambda: queue_email(email_endpoint_disabled, endpoint.pk, what="a webhook notice")
+    )

@@ -1,0 +1,56 @@
+"""What the signed-in artist may reach: their active claims, and the tracks and disputes
+those claims take part in.
+
+Tracks are found only through the signed-in creator's active claims, so someone else's track is
+a 404, never a glimpse of their data.
+"""
+
+from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Subquery, When
+
+from consent.models import Claim, Creator, Declaration, Dispute, EffectivePolicy, Track
+
+
+def active_claims(creator: Creator) -> QuerySet[Claim]:
+    return Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
+
+
+def claimed_tracks(creator: Creator) -> QuerySet[Track]:
+    """Every track the creator has an active claim on, each once."""
+    return Track.objects.filter(Exists(active_claims(creator).filter(track=OuterRef("pk"))))
+
+
+def policy_of(track: Track) -> EffectivePolicy | None:
+    try:
+        return track.policy
+    except EffectivePolicy.DoesNotExist:
+        return None
+
+
+def open_disputes(creator: Creator) -> QuerySet[Dispute]:
+    """Open disputes in which one of the creator's active claims takes part."""
+    mine = active_claims(creator).filter(disputes=OuterRef("pk"))
+    return (
+        Dispute.objects.filter(Exists(mine), status__in=Dispute.ACTIVE)
+        .select_related("track")
+        .prefetch_related(Prefetch("claims", queryset=Claim.objects.select_related("creator")))
+        .order_by("-opened_at")
+    )
+
+
+def registered_first(creator: Creator, track: Track) -> bool:
+    first = Claim.objects.filter(track=track).order_by("created_at", "id").first()
+    return first is not None and first.creator_id == creator.id
+
+
+def previous_value() -> Case:
+    """The value in force for the same (creator, track, purpose) just before each declaration."""
+    earlier = Declaration.objects.filter(
+        creator=OuterRef("creator"), purpose=OuterRef("purpose"), id__lt=OuterRef("id")
+    ).order_by("-id")
+    return Case(
+        When(
+            track__isnull=True,
+            then=Subquery(earlier.filter(track__isnull=True).values("value")[:1]),
+        ),
+        default=Subquery(earlier.filter(track=OuterRef("track")).values("value")[:1]),
+    )
