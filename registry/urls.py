@@ -77,6 +77,7 @@ feeds = [
     path("hosts/", views_feeds.hosts, name="hosts"),
     path("hosts/<str:host>/robots.txt", views_feeds.host_robots, name="host_robots"),
     path("hosts/<str:host>/ai.txt", views_feeds.host_ai_txt, name="host_ai_txt"),
+    path("hosts/<str:host>/rsl.xml", views_feeds.host_rsl, name="host_rsl"),
     path("hosts/<str:host>/.well-known/tdmrep.json", views_feeds.host_tdmrep, name="host_tdmrep"),
 ]
 
