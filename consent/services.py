@@ -45,6 +45,7 @@ from consent.resolution import (
     unverified,
 )
 from consent.text import check_track_texts
+from consent.tracks import DurationError, check_duration
 
 CHUNK = 2000
 
@@ -564,6 +565,12 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
     """
     refuse_if_suspended(creator)
     check_track_texts(items)
+    for item in items:
+        if item.duration_seconds is not None:
+            try:
+                check_duration(item.duration_seconds)
+            except DurationError as exc:
+                raise ConsentError(f"“{item.title}”: {exc}") from exc
     with transaction.atomic():
         lock_consent_writes()
         isrcs = [item.isrc for item in items if item.isrc]

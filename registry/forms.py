@@ -22,12 +22,19 @@ from consent.identifiers import (
     normalize_iswc,
     normalize_url,
 )
-from consent.models import POLICY_FIELDS, Claim, Creator, Track
+from consent.models import POLICY_FIELDS, Creator, Track
 from consent.purposes import DESCRIPTIONS, LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
 from consent.resolution import Statement
 from consent.services import PurposeChoice
 from consent.standards import breaks_lines
 from consent.text import LineBreakError, clean_single_line
+from consent.tracks import (
+    DEFAULT_ROLE_CHOICE,
+    ROLE_CHOICES,
+    ROLE_LABELS,
+    DurationError,
+    parse_duration,
+)
 from registry.uploads import is_audio, not_audio_message
 
 # --- Profile --------------------------------------------------------------------------------
@@ -147,29 +154,6 @@ class LinksField(forms.CharField):
             raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
-_DURATION_RE = re.compile(r"^(?:(?:([0-9]+):)?([0-9]{1,2}):)?([0-9]+)$")
-MAX_DURATION_SECONDS = 24 * 60 * 60
-
-
-def parse_duration(text: str) -> int:
-    """`3:45` → 225, `225` → 225, `1:02:03` → 3723; raises ValueError with a sentence."""
-    match = _DURATION_RE.match(text.strip())
-    hint = "write minutes and seconds like 3:45, or seconds like 225."
-    if not match:
-        raise ValueError(f"“{text.strip()}” is not a duration: {hint}")
-    hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
-    if match.group(2) is not None and seconds >= 60:
-        raise ValueError(f"“{text.strip()}” has {seconds} seconds after the colon: {hint}")
-    if hours and minutes >= 60:
-        raise ValueError(f"“{text.strip()}” has {minutes} minutes after the hours: {hint}")
-    total = hours * 3600 + minutes * 60 + seconds
-    if total == 0:
-        raise ValueError("A track cannot last zero seconds; leave the duration empty instead.")
-    if total > MAX_DURATION_SECONDS:
-        raise ValueError(f"“{text.strip()}” is longer than a day: {hint}")
-    return total
-
-
 def single_line(value: str, field_label: str) -> str:
     """The form's side of `consent.text.clean_single_line`: the refusal shown at the field."""
     try:
@@ -179,12 +163,6 @@ def single_line(value: str, field_label: str) -> str:
 
 
 # --- Registering a track --------------------------------------------------------------------
-
-ROLE_CHOICES = [
-    ("recording", "The recording: I own or control the master"),
-    ("composition", "The composition: I wrote or publish the song"),
-    ("both", "Both the recording and the composition"),
-]
 
 
 class TrackForm(forms.Form):
@@ -198,8 +176,8 @@ class TrackForm(forms.Form):
     )
     role = forms.ChoiceField(
         label="What do you own?",
-        choices=ROLE_CHOICES,
-        initial="recording",
+        choices=list(ROLE_LABELS.items()),
+        initial=DEFAULT_ROLE_CHOICE,
         widget=forms.RadioSelect,
     )
     isrc = forms.CharField(
@@ -272,7 +250,7 @@ class TrackForm(forms.Form):
             return None
         try:
             return parse_duration(raw)
-        except ValueError as exc:
+        except DurationError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
     def clean_audio(self) -> UploadedFile | None:
@@ -286,8 +264,7 @@ class TrackForm(forms.Form):
 
     @property
     def roles(self) -> list[str]:
-        role = self.cleaned_data["role"]
-        return [Claim.Role.RECORDING, Claim.Role.COMPOSITION] if role == "both" else [role]
+        return list(ROLE_CHOICES[self.cleaned_data["role"]])
 
     @property
     def audio_sha256(self) -> str:
