@@ -39,8 +39,8 @@ from consent.identifiers import (
     normalize_url,
 )
 from consent.models import Claim, Creator
-from consent.purposes import Purpose, Value
-from consent.services import ConsentError, PurposeChoice, TrackData, register_tracks
+from consent.purposes import Purpose, PurposeChoice, Value, licence_terms_missing
+from consent.services import ConsentError, TrackData, register_tracks
 from consent.text import LineBreakError, clean_single_line
 from consent.tracks import DEFAULT_ROLE_CHOICE, ROLE_CHOICES, DurationError, parse_duration
 
@@ -666,26 +666,19 @@ def _parse_row(row: _Row, default_artist_credit: str) -> TrackData | None:
     contact_email = row.cell("contact-email")
     if contact_email:
         contact_email = _contact_email(row, contact_email)
-    licensed = [p.value for p, v in values.items() if v == Value.LICENSE]
-    if (
-        licensed
-        and not (terms_url or contact_email)
-        and not _refused(row, "terms-url", "contact-email")
-    ):
-        row.error(
-            licensed[0],
-            f"“license” for {', '.join(licensed)} needs a terms_url or a contact_email on "
-            "the same line, so that anyone who wants a licence knows where to ask.",
-        )
-
-    if row.errors:
-        return None
     choices = {
         purpose: PurposeChoice(value, terms_url, contact_email)
         if value == Value.LICENSE
         else PurposeChoice(value)
         for purpose, value in values.items()
     }
+    problem = licence_terms_missing(choices)
+    if problem and not _refused(row, "terms-url", "contact-email"):
+        licensed = [p for p in PURPOSE_COLUMNS if values.get(p) == Value.LICENSE]
+        row.error(licensed[0].value, problem)
+
+    if row.errors:
+        return None
     return TrackData(
         title=title,
         artist_credit=artist_credit,

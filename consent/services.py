@@ -34,7 +34,14 @@ from consent.models import (
     TrackLink,
     VerificationRequest,
 )
-from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
+from consent.purposes import (
+    AI_OPT_OUT,
+    PURPOSES,
+    Purpose,
+    PurposeChoice,
+    Value,
+    licence_terms_missing,
+)
 from consent.ratelimits import limit_declarations, limit_link_changes
 from consent.resolution import (
     Resolved,
@@ -65,13 +72,6 @@ def refuse_if_suspended(creator: Creator) -> None:
     # loaded before it.
     if Creator.objects.filter(pk=creator.pk, suspended_at__isnull=False).exists():
         raise ConsentError(SUSPENDED)
-
-
-@dataclass(frozen=True)
-class PurposeChoice:
-    value: Value
-    terms_url: str = ""
-    contact_email: str = ""
 
 
 @dataclass
@@ -472,12 +472,11 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
 # --- Operations -----------------------------------------------------------------------------
 
 
-def _check_choice(purpose: Purpose, choice: PurposeChoice) -> None:
-    if choice.value == Value.LICENSE and not (choice.terms_url or choice.contact_email):
-        raise ConsentError(
-            f"“Only under licence” for {purpose.value} needs a terms URL or a contact email, "
-            "so that anyone who wants a licence knows where to ask."
-        )
+def check_choices(choices: Mapping[Purpose, PurposeChoice]) -> None:
+    """Refuse choices the registry cannot publish: a licence with nowhere to ask for it."""
+    problem = licence_terms_missing(choices)
+    if problem:
+        raise ConsentError(problem)
 
 
 def declare(
@@ -492,8 +491,7 @@ def declare(
     """
     refuse_if_suspended(creator)
     limit_declarations(creator, catalogue=track is None)
-    for purpose, choice in choices.items():
-        _check_choice(purpose, choice)
+    check_choices(choices)
     with transaction.atomic():
         lock_consent_writes()
         if (
@@ -686,8 +684,8 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         batch = uuid.uuid4()  # one registration or import reads as one entry in history
         declarations: list[Declaration] = []
         for item, track in zip(items, tracks, strict=True):
+            check_choices(item.choices)
             for purpose, choice in item.choices.items():
-                _check_choice(purpose, choice)
                 if choice.value == Value.UNSET:
                     continue
                 declarations.append(

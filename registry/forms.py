@@ -23,9 +23,17 @@ from consent.identifiers import (
     normalize_url,
 )
 from consent.models import POLICY_FIELDS, Creator, Track
-from consent.purposes import DESCRIPTIONS, LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
+from consent.purposes import (
+    DESCRIPTIONS,
+    LABELS,
+    PURPOSES,
+    VALUE_LABELS,
+    Purpose,
+    PurposeChoice,
+    Value,
+    licence_terms_missing,
+)
 from consent.resolution import Statement
-from consent.services import PurposeChoice
 from consent.standards import breaks_lines
 from consent.text import LineBreakError, clean_single_line
 from consent.tracks import (
@@ -293,11 +301,6 @@ class AddLinksForm(forms.Form):
 
 # --- Declaring choices ----------------------------------------------------------------------
 
-LICENSE_TERMS_MISSING = (
-    "You chose “Only under licence” for {purposes}: add a terms URL or a contact email, so that "
-    "anyone who wants a licence knows where to ask."
-)
-
 
 def purpose_field_name(purpose: Purpose) -> str:
     return POLICY_FIELDS[purpose]
@@ -369,28 +372,25 @@ class PurposesForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        licensed = [
-            LABELS[p] for p in PURPOSES if cleaned.get(purpose_field_name(p)) == Value.LICENSE.value
-        ]
-        if (
-            licensed
-            and not cleaned.get("terms_url")
-            and not cleaned.get("contact_email")
-            and "terms_url" not in self.errors
-            and "contact_email" not in self.errors
-        ):
-            self.add_error(
-                "terms_url", LICENSE_TERMS_MISSING.format(purposes=" and ".join(licensed))
-            )
+        if "terms_url" not in self.errors and "contact_email" not in self.errors:
+            problem = licence_terms_missing(self._choices(cleaned))
+            if problem:
+                self.add_error("terms_url", problem)
         return cleaned
 
     def choices(self) -> dict[Purpose, PurposeChoice]:
         """What to declare; terms are attached only where a licence is asked for."""
-        terms_url = self.cleaned_data.get("terms_url") or ""
-        contact_email = self.cleaned_data.get("contact_email") or ""
+        return self._choices(self.cleaned_data)
+
+    @staticmethod
+    def _choices(cleaned: Mapping) -> dict[Purpose, PurposeChoice]:
+        terms_url = cleaned.get("terms_url") or ""
+        contact_email = cleaned.get("contact_email") or ""
         result: dict[Purpose, PurposeChoice] = {}
         for purpose in PURPOSES:
-            value = Value(self.cleaned_data[purpose_field_name(purpose)])
+            if purpose_field_name(purpose) not in cleaned:
+                continue  # refused, and said so at its field
+            value = Value(cleaned[purpose_field_name(purpose)])
             if value == Value.LICENSE:
                 result[purpose] = PurposeChoice(value, terms_url, contact_email)
             else:
