@@ -95,8 +95,8 @@ def check_evidence_file(upload: EvidenceFile) -> None:
 
 
 def accepted_types_sentence() -> str:
-    names = [filetypes.DESCRIPTIONS[t].split(" ", 1)[1] for t in settings.EVIDENCE_TYPES]
-    names = [n.removesuffix(" file").removesuffix(" document") for n in names]
+    """The types settings.EVIDENCE_TYPES accepts, as every form and refusal names them."""
+    names = [filetypes.NAMES[t] for t in settings.EVIDENCE_TYPES]
     return (", ".join(names[:-1]) + " or " + names[-1]) if len(names) > 1 else "".join(names)
 
 
