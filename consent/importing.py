@@ -826,7 +826,7 @@ def find_conflicts(creator: Creator, parsed: ParseResult) -> list[RowError]:
         elif track.iswc:
             by_iswc[track.iswc] = position
 
-    mine = Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
+    mine = Claim.objects.active().filter(creator=creator)
     claimed: dict[str, tuple[str, set[str]]] = {}
     isrcs = list(by_isrc)
     for start in range(0, len(isrcs), _QUERY_CHUNK):
