@@ -335,7 +335,7 @@ def contest_claim(
             if own is None:
                 own = Claim.objects.create(track=track, creator=creator, role=claim.role)
             else:
-                own.track = track
+                own.track = track  # loaded already; a refusal names its title
                 renew_claim(own, ", so you cannot contest it again.")
             dispute = open_or_join_dispute(
                 [claim, own],
