@@ -29,9 +29,6 @@ from consent.models import Platform
 from consent.platforms import apply_for_platform, last_sequence, latest_acknowledgement
 from consent.services import ConsentError
 
-# A platform rarely needs more than a key per environment; a cap keeps forgotten keys in view.
-MAX_ACTIVE_KEYS = 20
-
 
 def member_platform(request: HttpRequest, public_id: UUID) -> Platform:
     """The platform, if the signed-in person is one of its members; a 404 otherwise."""
@@ -110,8 +107,8 @@ def _render_detail(request: HttpRequest, platform: Platform, key_form: ApiKeyFor
         "active_keys": active,
         "revoked_keys": [key for key in keys if not key.is_active],
         "key_form": key_form,
-        "can_create_keys": platform.is_approved and len(active) < MAX_ACTIVE_KEYS,
-        "max_active_keys": MAX_ACTIVE_KEYS,
+        "can_create_keys": platform.is_approved and len(active) < services.MAX_ACTIVE_KEYS,
+        "max_active_keys": services.MAX_ACTIVE_KEYS,
         "acknowledgement": latest_acknowledgement(platform),
         "last_sequence": last_sequence(),
         "rate_limit": platform.rate_limit_per_minute or settings.API_RATE_LIMIT_PER_MINUTE,
@@ -131,16 +128,16 @@ def key_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _render_detail(request, platform, form)
-    if platform.api_keys.filter(revoked_at__isnull=True).count() >= MAX_ACTIVE_KEYS:
-        form.add_error(
-            None,
-            f"{platform.name} already has {MAX_ACTIVE_KEYS} active keys. Revoke one you no "
-            "longer use, then create the new one.",
+    try:
+        key, secret = services.create_key(
+            platform,
+            form.cleaned_data["name"],
+            form.cleaned_data["scopes"],
+            created_by=request.user,
         )
+    except ConsentError as exc:
+        form.add_error(None, str(exc))
         return _render_detail(request, platform, form)
-    key, secret = services.create_key(
-        platform, form.cleaned_data["name"], form.cleaned_data["scopes"], created_by=request.user
-    )
     # Rendered here and nowhere else: reloading this page does not show the secret again.
     return render(
         request,

@@ -139,7 +139,7 @@ class VerifiedFilter(admin.SimpleListFilter):
         return [("yes", "Verified"), ("no", "Not verified"), ("requested", "Review requested")]
 
     def queryset(self, request, queryset):
-        in_force = ClaimVerification.objects.filter(claim=OuterRef("pk"), ended_at__isnull=True)
+        in_force = ClaimVerification.objects.in_force().filter(claim=OuterRef("pk"))
         if self.value() == "yes":
             return queryset.filter(Exists(in_force))
         if self.value() == "no":
@@ -168,7 +168,7 @@ class ClaimAdmin(ReadOnlyAdmin):
     list_select_related = ["track", "creator"]
 
     def get_queryset(self, request):
-        in_force = ClaimVerification.objects.filter(claim=OuterRef("pk"), ended_at__isnull=True)
+        in_force = ClaimVerification.objects.in_force().filter(claim=OuterRef("pk"))
         return super().get_queryset(request).annotate(is_verified=Exists(in_force))
 
     @admin.display(description="verified", boolean=True, ordering="is_verified")
@@ -212,7 +212,7 @@ class ClaimAdmin(ReadOnlyAdmin):
         waiting = next((r for r in requests if r.status == VerificationRequest.Status.OPEN), None)
         own = claim.creator.user_id == request.user.pk
         may_decide = request.user.has_perm("consent.verify_by_review") and not own
-        in_force = ClaimVerification.objects.filter(claim=OuterRef("pk"), ended_at__isnull=True)
+        in_force = ClaimVerification.objects.in_force().filter(claim=OuterRef("pk"))
         context = self.admin_site.each_context(request) | {
             "title": str(claim),
             "opts": self.opts,
@@ -614,7 +614,7 @@ class DisputeAdmin(admin.ModelAdmin):
             "other_disputes": Dispute.objects.filter(
                 track=dispute.track, role=dispute.role, status=Dispute.Status.DECIDED
             ).exclude(pk=dispute.pk),
-            "active_claims": [c for c in claims if c.status == Claim.Status.ACTIVE],
+            "active_claims": [c for c in claims if c.is_active],
             "request_form": RequestInformationForm(),
         }
         return TemplateResponse(request, "admin/consent/dispute/review.html", context)

@@ -23,7 +23,6 @@ from django.db import transaction
 
 from consent import signals
 from consent.models import (
-    AuditEntry,
     Claim,
     ClaimVerification,
     Dispute,
@@ -68,9 +67,9 @@ class Collision:
 def proven_claims(claim_ids: Iterable[int]) -> set[int]:
     """Which of these claims have a verification in force now."""
     return set(
-        ClaimVerification.objects.filter(
-            claim_id__in=list(claim_ids), ended_at__isnull=True
-        ).values_list("claim_id", flat=True)
+        ClaimVerification.objects.in_force()
+        .filter(claim_id__in=list(claim_ids))
+        .values_list("claim_id", flat=True)
     )
 
 
@@ -115,7 +114,8 @@ def through_identifiers(
         return []
     holders_by_track: dict[int, list[Claim]] = defaultdict(list)
     for claim in (
-        Claim.objects.filter(track_id__in=other_tracks, status=Claim.Status.ACTIVE)
+        Claim.objects.active()
+        .filter(track_id__in=other_tracks)
         .exclude(creator_id=creator_id)
         .select_related("creator", "track")
         .order_by("created_at", "id")
@@ -145,7 +145,7 @@ def shared_tracks(track_ids: Iterable[int], creator_id: int) -> set[int]:
     track_ids = set(track_ids)
     if not track_ids:
         return set()
-    others = Claim.objects.filter(status=Claim.Status.ACTIVE).exclude(creator_id=creator_id)
+    others = Claim.objects.active().exclude(creator_id=creator_id)
     shared = set(
         others.filter(track_id__in=track_ids).values_list("track_id", flat=True).distinct()
     )
@@ -197,9 +197,9 @@ def check_allowance(user_id: int, collisions: Sequence[Collision]) -> list[Colli
     if not keys:
         return []
     already = set(
-        Dispute.objects.filter(
-            track_id__in={track_id for track_id, _ in keys}, status__in=Dispute.ACTIVE
-        ).values_list("track_id", "role")
+        Dispute.objects.active()
+        .filter(track_id__in={track_id for track_id, _ in keys})
+        .values_list("track_id", "role")
     )
     opening = len(keys - already)
     if opening:
@@ -272,45 +272,30 @@ def _reason(collision: Collision) -> str:
 
 
 def open_or_join_dispute(collision: Collision, against: Sequence[Claim]) -> Dispute:
-    """The registry opens a dispute itself, or joins the one already open on the track and role.
+    """The registry opens a dispute itself, or joins the one already open on the track and role
+    (consent.disputes.open_or_join_dispute).
 
     When the newcomer is checked against a verified claim, the dispute reads as a contest of the
     newcomer's claim: rejecting it revokes the newcomer's claim, and no decision on it ever
     revokes a claim of another role or on another track (consent.disputes.decide).
     """
+    from consent import disputes  # which imports consent.services, which imports this module
+
     claim = collision.claim
-    dispute = Dispute.objects.filter(
-        track_id=claim.track_id, role=claim.role, status__in=Dispute.ACTIVE
-    ).first()
-    joined = dispute is not None
-    reason = _reason(collision)
-    if dispute is None:
-        verified_rival = next((c for c in against if c not in collision.same_role), None)
-        dispute = Dispute.objects.create(
-            track_id=claim.track_id,
-            role=claim.role,
-            reason=reason,
-            contested_claim=verified_rival,
-            contester_claim=claim if verified_rival is not None else None,
-        )
-    dispute.claims.add(claim, *against)
-    action = AuditEntry.Action.JOINED if joined else AuditEntry.Action.OPENED
+    verified_rival = next((c for c in against if c not in collision.same_role), None)
     details: dict = {"automatic": True, "kind": collision.kind}
     if collision.identifier_kind:
         details |= {
             "identifier_kind": collision.identifier_kind,
             "identifier": collision.identifier,
         }
-    AuditEntry.objects.create(
-        action=action,
-        reason=reason,
-        dispute=dispute,
-        creator_id=claim.creator_id,
-        claim=claim,
+    return disputes.open_or_join_dispute(
+        [claim, *against],
+        reason=_reason(collision),
+        contested=verified_rival,
+        contester=claim if verified_rival is not None else None,
         details=details,
     )
-    signals.dispute_changed.send(sender=Dispute, dispute=dispute, event=action, message="")
-    return dispute
 
 
 def revocable(dispute: Dispute, claims: Iterable[Claim]) -> list[Claim]:

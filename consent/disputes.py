@@ -32,6 +32,7 @@ from consent.services import (
     lock_consent_writes,
     refresh_policies,
     refuse_if_suspended,
+    renew_claim,
 )
 
 MAX_STATEMENT_CHARS = 10_000
@@ -95,8 +96,8 @@ def check_evidence_file(upload: EvidenceFile) -> None:
 
 
 def accepted_types_sentence() -> str:
-    names = [filetypes.DESCRIPTIONS[t].split(" ", 1)[1] for t in settings.EVIDENCE_TYPES]
-    names = [n.removesuffix(" file").removesuffix(" document") for n in names]
+    """The types settings.EVIDENCE_TYPES accepts, as every form and refusal names them."""
+    names = [filetypes.NAMES[t] for t in settings.EVIDENCE_TYPES]
     return (", ".join(names[:-1]) + " or " + names[-1]) if len(names) > 1 else "".join(names)
 
 
@@ -319,10 +320,9 @@ def contest_claim(
             lock_consent_writes()
             claim = Claim.objects.select_related("track").get(pk=claim.pk)
             track = claim.track
-            role = claim.get_role_display().lower()
             if claim.creator_id == creator.id:
                 raise ConsentError("This is your own claim; there is nothing to contest.")
-            if claim.status != Claim.Status.ACTIVE:
+            if not claim.is_active:
                 raise ConsentError("This claim is no longer active, so it cannot be contested.")
             if AuditEntry.objects.filter(
                 user=creator.user, claim=claim, action__in=[Action.OPENED, Action.JOINED]
@@ -332,53 +332,84 @@ def contest_claim(
                     "dispute instead."
                 )
             own = Claim.objects.filter(track=track, creator=creator, role=claim.role).first()
-            if own is not None and own.status == Claim.Status.REVOKED:
-                raise ConsentError(
-                    f"Your claim on the {role} of “{track.title}” was revoked after a review, "
-                    "so you cannot contest it again."
-                )
             if own is None:
                 own = Claim.objects.create(track=track, creator=creator, role=claim.role)
-            elif own.status != Claim.Status.ACTIVE:
-                own.status = Claim.Status.ACTIVE
-                own.ended_at = None
-                own.save(update_fields=["status", "ended_at"])
-
-            # Locked like every addition of evidence, which the caps below count.
-            dispute = (
-                Dispute.objects.select_for_update()
-                .filter(track=track, role=claim.role, status__in=Dispute.ACTIVE)
-                .first()
-            )
-            action = Action.JOINED if dispute else Action.OPENED
-            if dispute is None:
-                dispute = Dispute.objects.create(
-                    track=track,
-                    role=claim.role,
-                    reason=reason,
-                    opened_by=creator.user,
-                    contested_claim=claim,
-                    contester_claim=own,
-                )
-            dispute.claims.add(claim, own)
-            written = _statement(dispute, creator, statement)
-            AuditEntry.objects.create(
-                user=creator.user,
-                action=action,
+            else:
+                own.track = track  # loaded already; a refusal names its title
+                renew_claim(own, ", so you cannot contest it again.")
+            dispute = open_or_join_dispute(
+                [claim, own],
                 reason=reason,
-                dispute=dispute,
-                creator=creator,
-                claim=claim,
-                details={"contester_claim": str(own.public_id), "statement": written.pk},
+                contested=claim,
+                contester=own,
+                by=creator,
+                statement=statement,
+                details={"contester_claim": str(own.public_id)},
             )
             _check_evidence_caps(dispute, creator, files, checked_links)
             _store_evidence(dispute, creator, files, checked_links, stored)
             refresh_policies([track.id], cause="dispute-opened")
-            signals.dispute_changed.send(sender=Dispute, dispute=dispute, event=action, message="")
     except BaseException:
         _remove_files(stored)
         raise
     _count_contest(creator.user_id)
+    return dispute
+
+
+def open_or_join_dispute(
+    claims: Sequence[Claim],
+    *,
+    reason: str,
+    contested: Claim | None = None,
+    contester: Claim | None = None,
+    by: Creator | None = None,
+    statement: str = "",
+    details: dict | None = None,
+) -> Dispute:
+    """Open a dispute over the first claim's track and role, or join the one under way there.
+
+    The one place a dispute opens: when a creator contests a claim (`by`, with their
+    `statement`) and when the registry opens one itself over a collision (consent.collisions).
+    Only one dispute per track and role is under way at a time, so a second contest or
+    collision joins it. Every claim of `claims` takes part; a new dispute records the claim
+    contested and the claim contesting it (neither when the registry weighs claims of the same
+    role against each other). The entry in the audit log (opened or joined, about the first
+    claim, with `details`) and the message to the parties are written here.
+
+    Runs inside the transaction holding the consent write lock; the dispute's row is locked, as
+    every addition of evidence expects, and the caller refreshes the track's policy.
+    """
+    first = claims[0]
+    dispute = (
+        Dispute.objects.select_for_update()
+        .active()
+        .filter(track_id=first.track_id, role=first.role)
+        .first()
+    )
+    action = Action.JOINED if dispute else Action.OPENED
+    if dispute is None:
+        dispute = Dispute.objects.create(
+            track_id=first.track_id,
+            role=first.role,
+            reason=reason,
+            opened_by=by.user if by else None,
+            contested_claim=contested,
+            contester_claim=contester,
+        )
+    dispute.claims.add(*claims)
+    details = dict(details or {})
+    if by is not None and statement:
+        details["statement"] = _statement(dispute, by, statement).pk
+    AuditEntry.objects.create(
+        user=by.user if by else None,
+        action=action,
+        reason=reason,
+        dispute=dispute,
+        creator_id=by.id if by else first.creator_id,
+        claim=first,
+        details=details,
+    )
+    signals.dispute_changed.send(sender=Dispute, dispute=dispute, event=action, message="")
     return dispute
 
 
@@ -402,7 +433,7 @@ def _active_for_party(creator: Creator, dispute: Dispute) -> Dispute:
     if not dispute.is_active:
         raise ConsentError("This dispute is no longer open; nothing more can be added to it.")
     # A withdrawn or revoked claim no longer competes, so its holder has no case left to argue.
-    if not dispute.claims.filter(creator=creator, status=Claim.Status.ACTIVE).exists():
+    if not dispute.claims.active().filter(creator=creator).exists():
         raise ConsentError(
             "Your claim in this dispute is no longer active, so you cannot add statements or "
             "evidence to it."
@@ -540,7 +571,7 @@ def decide(
     with transaction.atomic():
         lock_consent_writes()
         dispute = _reviewed(reviewer, dispute)
-        active = list(dispute.claims.filter(status=Claim.Status.ACTIVE).select_related("creator"))
+        active = list(dispute.claims.active().select_related("creator"))
         revoke: list[Claim] = []
         if outcome == Dispute.Outcome.UPHELD:
             if upheld_claim is None or upheld_claim.pk not in {c.pk for c in active}:
@@ -564,9 +595,7 @@ def decide(
         elif outcome == Dispute.Outcome.DUPLICATE:
             duplicate_of = _decided_duplicate_target(dispute, duplicate_of)
             dispute.duplicate_of = duplicate_of
-            stood = set(
-                duplicate_of.claims.filter(status=Claim.Status.ACTIVE).values_list("pk", flat=True)
-            )
+            stood = set(duplicate_of.claims.active().values_list("pk", flat=True))
             if not any(c.pk in stood for c in active):
                 raise ConsentError(
                     "None of this dispute's claims came through that decision, so this dispute "
@@ -580,9 +609,11 @@ def decide(
         # collision was weighed against (another role, another track) are never revoked here.
         revoke = collisions.revocable(dispute, revoke)
         revoked = {c.pk for c in revoke}
-        rivals = Claim.objects.filter(
-            track_id=dispute.track_id, role=dispute.role, status=Claim.Status.ACTIVE
-        ).exclude(pk__in=revoked)
+        rivals = (
+            Claim.objects.active()
+            .filter(track_id=dispute.track_id, role=dispute.role)
+            .exclude(pk__in=revoked)
+        )
         if rivals.count() > 1:
             raise ConsentError(
                 "This decision would leave several active claims on the "
@@ -671,8 +702,8 @@ def suspend_creator(reviewer, creator: Creator, reason: str) -> None:
         AuditEntry.objects.create(
             user=reviewer, action=Action.CREATOR_SUSPENDED, reason=reason, creator=creator
         )
-        track_ids = Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE).values_list(
-            "track_id", flat=True
+        track_ids = (
+            Claim.objects.active().filter(creator=creator).values_list("track_id", flat=True)
         )
         refresh_policies(list(track_ids), cause="creator-suspended")
 

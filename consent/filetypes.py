@@ -23,6 +23,16 @@ DESCRIPTIONS = {
     WAV: "a WAV audio file",
     FLAC: "a FLAC audio file",
 }
+# How a list of accepted types names each one: "PDF, PNG or plain text".
+NAMES = {
+    PDF: "PDF",
+    PNG: "PNG",
+    JPEG: "JPEG",
+    TEXT: "plain text",
+    MP3: "MP3",
+    WAV: "WAV",
+    FLAC: "FLAC",
+}
 EXTENSIONS = {
     ".pdf": PDF,
     ".png": PNG,

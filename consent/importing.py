@@ -39,9 +39,10 @@ from consent.identifiers import (
     normalize_url,
 )
 from consent.models import Claim, Creator
-from consent.purposes import Purpose, Value
-from consent.services import ConsentError, PurposeChoice, TrackData, register_tracks
+from consent.purposes import Purpose, PurposeChoice, Value, licence_terms_missing
+from consent.services import ConsentError, TrackData, register_tracks
 from consent.text import LineBreakError, clean_single_line
+from consent.tracks import DEFAULT_ROLE_CHOICE, ROLE_CHOICES, DurationError, parse_duration
 
 Progress = Callable[[int, int], None]
 
@@ -49,7 +50,6 @@ MAX_TITLE_LENGTH = 300
 MAX_CREDIT_LENGTH = 300
 MAX_TERMS_URL_LENGTH = 500
 MAX_EMAIL_LENGTH = 254
-MAX_DURATION_SECONDS = 100 * 3600
 
 
 @dataclass(frozen=True)
@@ -127,11 +127,6 @@ PURPOSE_COLUMNS: tuple[Purpose, ...] = (
     Purpose.TDM,
     Purpose.SEARCH,
 )
-ROLES: dict[str, tuple[str, ...]] = {
-    "recording": (Claim.Role.RECORDING,),
-    "composition": (Claim.Role.COMPOSITION,),
-    "both": (Claim.Role.RECORDING, Claim.Role.COMPOSITION),
-}
 CELL_VALUES: dict[str, Value] = {
     "allow": Value.ALLOW,
     "deny": Value.DENY,
@@ -308,27 +303,6 @@ def formula_problem(cell: str) -> str | None:
         f"This cell starts with “{first}”, so a spreadsheet would run it as a formula; "
         f"formulas are not accepted. Remove the leading “{first}” or reword the cell."
     )
-
-
-def parse_duration(text: str) -> int:
-    """Seconds from `245`, `4:05` or `1:04:05`; raises ValueError with a sentence."""
-    parts = text.split(":")
-    if len(parts) > 3 or not all(p.isdigit() and p.isascii() for p in parts):
-        raise ValueError(
-            f"“{text}” is not a duration: write seconds (245), minutes and seconds (4:05) "
-            "or hours, minutes and seconds (1:04:05)."
-        )
-    numbers = [int(p) for p in parts]
-    if len(numbers) > 1 and any(n >= 60 for n in numbers[1:]):
-        raise ValueError(f"“{text}” is not a duration: minutes and seconds go up to 59.")
-    seconds = 0
-    for number in numbers:
-        seconds = seconds * 60 + number
-    if seconds == 0:
-        raise ValueError("A duration must be longer than zero seconds; leave the cell empty.")
-    if seconds > MAX_DURATION_SECONDS:
-        raise ValueError(f"“{text}” is longer than 100 hours; please check the duration.")
-    return seconds
 
 
 def web_link(text: str) -> str:
@@ -638,11 +612,11 @@ def _parse_row(row: _Row, default_artist_credit: str) -> TrackData | None:
             "Every track needs an ISRC or an ISWC, so that it can be found again.",
         )
 
-    roles: tuple[str, ...] = ROLES["recording"]
+    roles: tuple[str, ...] = ROLE_CHOICES[DEFAULT_ROLE_CHOICE]
     raw_role = row.cell("role")
     if raw_role:
-        if raw_role.lower() in ROLES:
-            roles = ROLES[raw_role.lower()]
+        if raw_role.lower() in ROLE_CHOICES:
+            roles = ROLE_CHOICES[raw_role.lower()]
         else:
             row.error(
                 "role",
@@ -668,7 +642,7 @@ def _parse_row(row: _Row, default_artist_credit: str) -> TrackData | None:
     if raw_duration:
         try:
             duration = parse_duration(raw_duration)
-        except ValueError as exc:
+        except DurationError as exc:
             row.error("duration", str(exc))
 
     values: dict[Purpose, Value] = {}
@@ -692,26 +666,19 @@ def _parse_row(row: _Row, default_artist_credit: str) -> TrackData | None:
     contact_email = row.cell("contact-email")
     if contact_email:
         contact_email = _contact_email(row, contact_email)
-    licensed = [p.value for p, v in values.items() if v == Value.LICENSE]
-    if (
-        licensed
-        and not (terms_url or contact_email)
-        and not _refused(row, "terms-url", "contact-email")
-    ):
-        row.error(
-            licensed[0],
-            f"“license” for {', '.join(licensed)} needs a terms_url or a contact_email on "
-            "the same line, so that anyone who wants a licence knows where to ask.",
-        )
-
-    if row.errors:
-        return None
     choices = {
         purpose: PurposeChoice(value, terms_url, contact_email)
         if value == Value.LICENSE
         else PurposeChoice(value)
         for purpose, value in values.items()
     }
+    problem = licence_terms_missing(choices)
+    if problem and not _refused(row, "terms-url", "contact-email"):
+        licensed = [p for p in PURPOSE_COLUMNS if values.get(p) == Value.LICENSE]
+        row.error(licensed[0].value, problem)
+
+    if row.errors:
+        return None
     return TrackData(
         title=title,
         artist_credit=artist_credit,
@@ -859,7 +826,7 @@ def find_conflicts(creator: Creator, parsed: ParseResult) -> list[RowError]:
         elif track.iswc:
             by_iswc[track.iswc] = position
 
-    mine = Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
+    mine = Claim.objects.active().filter(creator=creator)
     claimed: dict[str, tuple[str, set[str]]] = {}
     isrcs = list(by_isrc)
     for start in range(0, len(isrcs), _QUERY_CHUNK):

@@ -242,6 +242,18 @@ class TrackLink(models.Model):
         return self.url
 
 
+class ClaimQuerySet(QuerySet):
+    """Which claims count: every reader asks through these, never by spelling the status."""
+
+    def active(self) -> "ClaimQuerySet":
+        """Claims that count now: neither withdrawn nor revoked."""
+        return self.filter(status=Claim.Status.ACTIVE)
+
+    def in_force_at(self, at) -> "ClaimQuerySet":
+        """Claims that counted at the instant `at` (`ended_at` records when a claim stopped)."""
+        return self.filter(Q(created_at__lte=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at)))
+
+
 class Claim(models.Model):
     """A creator's statement that they own a track's recording or its composition."""
 
@@ -263,6 +275,8 @@ class Claim(models.Model):
     # When the claim stopped counting (withdrawn or revoked), so `as_of=` answers know which
     # claims were in force at a past instant. Null while active.
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -287,7 +301,17 @@ class Claim(models.Model):
 
     def current_verification(self) -> "ClaimVerification | None":
         """The verification in force now, if any (the oldest when several are)."""
-        return self.verifications.filter(ended_at__isnull=True).order_by("started_at").first()
+        return self.verifications.in_force().order_by("started_at").first()
+
+
+class ClaimVerificationQuerySet(QuerySet):
+    def in_force(self) -> "ClaimVerificationQuerySet":
+        """Verifications that count now: not ended."""
+        return self.filter(ended_at__isnull=True)
+
+    def in_force_at(self, at) -> "ClaimVerificationQuerySet":
+        """Verifications that counted at the instant `at`."""
+        return self.filter(Q(started_at__lte=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at)))
 
 
 class ClaimVerification(models.Model):
@@ -314,6 +338,8 @@ class ClaimVerification(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_reason = models.CharField(max_length=300, blank=True)
+
+    objects = ClaimVerificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -403,6 +429,16 @@ class ProfileProof(models.Model):
         return self.status in (self.Status.PROVEN, self.Status.LAPSING)
 
 
+class DisputeQuerySet(QuerySet):
+    def active(self) -> "DisputeQuerySet":
+        """Disputes still under way: open, or waiting for information (Dispute.ACTIVE)."""
+        return self.filter(status__in=Dispute.ACTIVE)
+
+    def in_force_at(self, at) -> "DisputeQuerySet":
+        """Disputes that were under way at the instant `at`."""
+        return self.filter(Q(opened_at__lte=at) & (Q(closed_at__isnull=True) | Q(closed_at__gt=at)))
+
+
 class Dispute(models.Model):
     """Competing claims on the same role of a track, opened automatically or by a contest.
 
@@ -461,6 +497,8 @@ class Dispute(models.Model):
         related_name="disputes_decided",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DisputeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at"]

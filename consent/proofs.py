@@ -103,7 +103,9 @@ def covered_claims(proof: ProfileProof, track_ids: Iterable[int] | None = None) 
     verifies nothing: only a reviewer can.
     """
     links = TrackLink.objects.filter(
-        host=url_host(proof.url), claim__creator_id=proof.creator_id, claim__status="active"
+        host=url_host(proof.url),
+        claim__creator_id=proof.creator_id,
+        claim__status=Claim.Status.ACTIVE,
     ).select_related("claim")
     if track_ids is not None:
         links = links.filter(track_id__in=list(track_ids))
@@ -129,12 +131,15 @@ def _verify(proof: ProfileProof, track_ids: Iterable[int] | None = None) -> list
 
 
 def _verifications_of(proof: ProfileProof):
-    return ClaimVerification.objects.filter(
-        claim__creator_id=proof.creator_id,
-        method__in=[Method.LINK, Method.ACCOUNT],
-        detail=proof.url[:2000],
-        ended_at__isnull=True,
-    ).select_related("claim")
+    return (
+        ClaimVerification.objects.in_force()
+        .filter(
+            claim__creator_id=proof.creator_id,
+            method__in=[Method.LINK, Method.ACCOUNT],
+            detail=proof.url[:2000],
+        )
+        .select_related("claim")
+    )
 
 
 def reconcile_claims(claim_ids: Iterable[int]) -> list[ClaimVerification]:
@@ -142,11 +147,11 @@ def reconcile_claims(claim_ids: Iterable[int]) -> list[ClaimVerification]:
     lies beneath any more (the link that earned them was removed or hidden). Inside a
     transaction holding the write lock."""
     stale = []
-    in_force = ClaimVerification.objects.filter(
-        claim_id__in=list(claim_ids),
-        method__in=[Method.LINK, Method.ACCOUNT],
-        ended_at__isnull=True,
-    ).select_related("claim")
+    in_force = (
+        ClaimVerification.objects.in_force()
+        .filter(claim_id__in=list(claim_ids), method__in=[Method.LINK, Method.ACCOUNT])
+        .select_related("claim")
+    )
     for verification in in_force:
         links = TrackLink.objects.filter(claim_id=verification.claim_id)
         if not any(covers(verification.detail, link.url) for link in links):

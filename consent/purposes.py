@@ -1,5 +1,7 @@
 """The registry's purpose vocabulary and values (docs/architecture.md, "Purposes and values")."""
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -84,3 +86,43 @@ def broader_chain(purpose: Purpose) -> list[Purpose]:
 
 def most_restrictive(values: list[Value]) -> Value:
     return max(values, key=RESTRICTIVENESS.__getitem__, default=Value.UNSET)
+
+
+@dataclass(frozen=True)
+class PurposeChoice:
+    """What a creator chooses for one purpose, with where to ask for a licence."""
+
+    value: Value
+    terms_url: str = ""
+    contact_email: str = ""
+
+
+LICENCE_NEEDS_TERMS = (
+    "“{value}” for {purposes} needs a terms URL or a contact email, so that anyone who wants a "
+    "licence knows where to ask."
+)
+
+
+def licence_terms_missing(choices: Mapping[Purpose, PurposeChoice]) -> str | None:
+    """The refusal of licences that name neither terms nor a contact, or None when none does.
+
+    The one wording of this rule: the website's forms, the CSV import and the domain
+    (`consent.services`) all refuse with it, naming every purpose concerned.
+    """
+    missing = [
+        purpose
+        for purpose in PURPOSES
+        if purpose in choices
+        and choices[purpose].value == Value.LICENSE
+        and not (choices[purpose].terms_url or choices[purpose].contact_email)
+    ]
+    if not missing:
+        return None
+    return LICENCE_NEEDS_TERMS.format(
+        value=VALUE_LABELS[Value.LICENSE], purposes=_and(LABELS[p] for p in missing)
+    )
+
+
+def _and(names: Iterable[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

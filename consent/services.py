@@ -41,7 +41,14 @@ from consent.provenance import (
     provenance_json,
     read_sources,
 )
-from consent.purposes import AI_OPT_OUT, PURPOSES, Purpose, Value
+from consent.purposes import (
+    AI_OPT_OUT,
+    PURPOSES,
+    Purpose,
+    PurposeChoice,
+    Value,
+    licence_terms_missing,
+)
 from consent.ratelimits import limit_declarations, limit_link_changes
 from consent.resolution import (
     Resolved,
@@ -52,6 +59,7 @@ from consent.resolution import (
     unverified,
 )
 from consent.text import check_track_texts
+from consent.tracks import DurationError, check_duration
 
 CHUNK = 2000
 
@@ -71,13 +79,6 @@ def refuse_if_suspended(creator: Creator) -> None:
     # loaded before it.
     if Creator.objects.filter(pk=creator.pk, suspended_at__isnull=False).exists():
         raise ConsentError(SUSPENDED)
-
-
-@dataclass(frozen=True)
-class PurposeChoice:
-    value: Value
-    terms_url: str = ""
-    contact_email: str = ""
 
 
 @dataclass
@@ -270,34 +271,28 @@ def compute_policies(
     open then, the declarations made by then, and suspensions already decided then.
     """
     if at is None:
-        claim_filter = Q(status=Claim.Status.ACTIVE)
-        dispute_filter = Q(status__in=Dispute.ACTIVE)
+        claims_then = Claim.objects.active()
+        disputes_then = Dispute.objects.active()
+        proofs_then = ClaimVerification.objects.in_force()
     else:
-        claim_filter = Q(created_at__lte=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
-        dispute_filter = Q(opened_at__lte=at) & (Q(closed_at__isnull=True) | Q(closed_at__gt=at))
-    if at is None:
-        proof_filter = Q(ended_at__isnull=True)
-    else:
-        proof_filter = Q(started_at__lte=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+        claims_then = Claim.objects.in_force_at(at)
+        disputes_then = Dispute.objects.in_force_at(at)
+        proofs_then = ClaimVerification.objects.in_force_at(at)
     claims_by_track: dict[int, list[Claim]] = defaultdict(list)
     claims: dict[int, Claim] = {}
     disputed: set[int] = set()
     proofs: dict[int, str] = {}
     for chunk in _chunks(list(track_ids)):
         for claim in (
-            Claim.objects.filter(claim_filter, track_id__in=chunk)
+            claims_then.filter(track_id__in=chunk)
             .select_related("creator")
             .order_by("created_at", "id")
         ):
             claims_by_track[claim.track_id].append(claim)
             claims[claim.id] = claim
-        disputed.update(
-            Dispute.objects.filter(dispute_filter, track_id__in=chunk).values_list(
-                "track_id", flat=True
-            )
-        )
+        disputed.update(disputes_then.filter(track_id__in=chunk).values_list("track_id", flat=True))
     for chunk in _chunks(list(claims)):
-        rows = ClaimVerification.objects.filter(proof_filter, claim_id__in=chunk)
+        rows = proofs_then.filter(claim_id__in=chunk)
         for claim_id, method in rows.order_by("-started_at", "-id").values_list(
             "claim_id", "method"
         ):
@@ -445,12 +440,11 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
 # --- Operations -----------------------------------------------------------------------------
 
 
-def _check_choice(purpose: Purpose, choice: PurposeChoice) -> None:
-    if choice.value == Value.LICENSE and not (choice.terms_url or choice.contact_email):
-        raise ConsentError(
-            f"“Only under licence” for {purpose.value} needs a terms URL or a contact email, "
-            "so that anyone who wants a licence knows where to ask."
-        )
+def check_choices(choices: Mapping[Purpose, PurposeChoice]) -> None:
+    """Refuse choices the registry cannot publish: a licence with nowhere to ask for it."""
+    problem = licence_terms_missing(choices)
+    if problem:
+        raise ConsentError(problem)
 
 
 def declare(
@@ -465,15 +459,12 @@ def declare(
     """
     refuse_if_suspended(creator)
     limit_declarations(creator, catalogue=track is None)
-    for purpose, choice in choices.items():
-        _check_choice(purpose, choice)
+    check_choices(choices)
     with transaction.atomic():
         lock_consent_writes()
         if (
             track is not None
-            and not Claim.objects.filter(
-                track=track, creator=creator, status=Claim.Status.ACTIVE
-            ).exists()
+            and not Claim.objects.active().filter(track=track, creator=creator).exists()
         ):
             raise ConsentError("You can only declare choices for tracks you have claimed.")
         current = latest_statements([creator.id], [track.id] if track else [])
@@ -512,7 +503,8 @@ def declare(
             affected = [track.id]
         else:
             affected = list(
-                Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
+                Claim.objects.active()
+                .filter(creator=creator)
                 .values_list("track_id", flat=True)
                 .distinct()
             )
@@ -538,6 +530,12 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
     """
     refuse_if_suspended(creator)
     check_track_texts(items)
+    for item in items:
+        if item.duration_seconds is not None:
+            try:
+                check_duration(item.duration_seconds)
+            except DurationError as exc:
+                raise ConsentError(f"“{item.title}”: {exc}") from exc
     with transaction.atomic():
         lock_consent_writes()
         isrcs = [item.isrc for item in items if item.isrc]
@@ -571,7 +569,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         existing_ids = [t.id for t in existing.values()]
         for chunk in _chunks(existing_ids):
             for claim in Claim.objects.filter(track_id__in=chunk).select_related("creator"):
-                if claim.status == Claim.Status.ACTIVE:
+                if claim.is_active:
                     active[claim.track_id].append(claim)
                 elif claim.creator_id == creator.id:
                     own_inactive[(claim.track_id, claim.role)] = claim
@@ -587,24 +585,16 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                         f"You have already registered the {role} of “{track.title}”."
                     )
                 claim = own_inactive.get((track.id, role))
-                if claim is not None and claim.status == Claim.Status.REVOKED:
-                    raise ConsentError(
-                        f"Your claim on the {role} of “{track.title}” was revoked after a review; "
-                        "it cannot be registered again."
-                    )
                 if claim is not None:
-                    # Re-registering after a withdrawal renews the same claim (one row per role).
-                    # As-of answers then count it through the gap too: more restrictive, never
-                    # looser, than the truth.
-                    claim.status = Claim.Status.ACTIVE
-                    claim.ended_at = None
-                    renewed.append(claim)
+                    renewed.append(
+                        renew_claim(claim, "; it cannot be registered again.", save=False)
+                    )
                 else:
                     claim = Claim(track=track, creator=creator, role=role)
                     new_claims.append(claim)
                 claims_by_track[track.id].append(claim)
         Claim.objects.bulk_create(new_claims, batch_size=1000)
-        Claim.objects.bulk_update(renewed, ["status", "ended_at"])
+        Claim.objects.bulk_update(renewed, RENEWED_FIELDS)
 
         links: list[TrackLink] = []
         identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
@@ -653,8 +643,8 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         batch = uuid.uuid4()  # one registration or import reads as one entry in history
         declarations: list[Declaration] = []
         for item, track in zip(items, tracks, strict=True):
+            check_choices(item.choices)
             for purpose, choice in item.choices.items():
-                _check_choice(purpose, choice)
                 if choice.value == Value.UNSET:
                     continue
                 declarations.append(
@@ -675,6 +665,32 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
 
         proofs.verify_new_links(creator, [t.id for t in tracks])
         return RegistrationResult(tracks=tracks, disputes=disputes)
+
+
+RENEWED_FIELDS = ("status", "ended_at")
+
+
+def renew_claim(claim: Claim, refused: str, *, save: bool = True) -> Claim:
+    """A creator's own earlier claim on a track and role counts again, in its own row.
+
+    Registering a track again or contesting its owner after a withdrawal renews the same claim
+    (one row per creator, track and role). As-of answers then count it through the gap too:
+    more restrictive, never looser, than the truth. A claim revoked after a review never comes
+    back: refused with "Your claim on the … was revoked after a review" and `refused` (how the
+    caller's sentence ends). An active claim is returned as it is. With `save=False` the caller
+    saves RENEWED_FIELDS, with its batch.
+    """
+    if claim.status == Claim.Status.REVOKED:
+        raise ConsentError(
+            f"Your claim on the {claim.get_role_display().lower()} of “{claim.track.title}” was "
+            f"revoked after a review{refused}"
+        )
+    if not claim.is_active:
+        claim.status = Claim.Status.ACTIVE
+        claim.ended_at = None
+        if save:
+            claim.save(update_fields=RENEWED_FIELDS)
+    return claim
 
 
 def check_link_caps(
@@ -707,7 +723,8 @@ def check_link_caps(
 
 def _active_claim(creator: Creator, track: Track, refusal: str) -> Claim:
     claim = (
-        Claim.objects.filter(track=track, creator=creator, status=Claim.Status.ACTIVE)
+        Claim.objects.active()
+        .filter(track=track, creator=creator)
         .order_by("created_at", "id")
         .first()
     )
@@ -801,7 +818,7 @@ def hide_link(creator: Creator, link: TrackLink) -> None:
         # A verification counts here when a reviewer decided it, or when it predates the claim
         # that added the link: a page proven after a stranger's claim arrived says nothing about
         # who owns the track (consent.proofs.covered_claims).
-        earned = claim.verifications.filter(ended_at__isnull=True).filter(
+        earned = claim.verifications.in_force().filter(
             Q(method=ClaimVerification.Method.REVIEW)
             | Q(started_at__lte=link.claim.created_at if link.claim_id else link.created_at)
         )
@@ -813,7 +830,7 @@ def hide_link(creator: Creator, link: TrackLink) -> None:
             )
         if link.added_by_id == creator.id:
             raise ConsentError("This is your own link: remove it instead.")
-        if link.claim_id and link.claim.verifications.filter(ended_at__isnull=True).exists():
+        if link.claim_id and link.claim.verifications.in_force().exists():
             raise ConsentError(
                 "That link was added by a verified owner, so it cannot be hidden. If it is "
                 "wrong, contest their claim from the track's public page."
@@ -839,7 +856,7 @@ def restore_link(reviewer, link: TrackLink, reason: str) -> None:
         link = TrackLink.all_objects.select_for_update().get(pk=link.pk)
         if link.hidden_reason != TrackLink.Hidden.BY_OWNER:
             raise ConsentError("Only a link hidden by an owner can be restored.")
-        if link.claim_id is None or link.claim.status != Claim.Status.ACTIVE:
+        if link.claim_id is None or not link.claim.is_active:
             raise ConsentError("The claim that added this link has ended, so it stays hidden.")
         if TrackLink.objects.filter(track_id=link.track_id, url=link.url).exists():
             raise ConsentError("The track already carries this link again.")
@@ -866,7 +883,7 @@ def end_claims(claim_ids: Iterable[int], status: str, now=None) -> None:
     TrackLink.objects.filter(claim_id__in=claim_ids).update(
         hidden_at=now, hidden_reason=TrackLink.Hidden.CLAIM_ENDED
     )
-    ClaimVerification.objects.filter(claim_id__in=claim_ids, ended_at__isnull=True).update(
+    ClaimVerification.objects.in_force().filter(claim_id__in=claim_ids).update(
         ended_at=now, ended_reason=f"The claim was {status}."
     )
     # A request for review of a claim that no longer counts has nothing left to decide.
@@ -888,7 +905,7 @@ def withdraw_claim(claim: Claim) -> None:
     with transaction.atomic():
         lock_consent_writes()
         end_claims([claim.pk], Claim.Status.WITHDRAWN)
-        for dispute in Dispute.objects.filter(claims=claim, status__in=Dispute.ACTIVE):
+        for dispute in Dispute.objects.active().filter(claims=claim):
             AuditEntry.objects.create(
                 user=claim.creator.user,
                 action=AuditEntry.Action.CLAIM_WITHDRAWN,
@@ -906,11 +923,13 @@ def close_settled_disputes(track_id: int) -> None:
     Looks at disputes over the track and at those its claims take part in (a collision through
     an identifier weighs a claim on another track).
     """
-    disputes = Dispute.objects.filter(
-        Q(track_id=track_id) | Q(claims__track_id=track_id), status__in=Dispute.ACTIVE
-    ).distinct()
+    disputes = (
+        Dispute.objects.active()
+        .filter(Q(track_id=track_id) | Q(claims__track_id=track_id))
+        .distinct()
+    )
     for dispute in disputes:
-        if dispute.claims.filter(status=Claim.Status.ACTIVE).count() < 2:
+        if dispute.claims.active().count() < 2:
             dispute.status = Dispute.Status.CLOSED
             dispute.closed_at = timezone.now()
             dispute.save(update_fields=["status", "closed_at"])

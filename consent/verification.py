@@ -19,7 +19,7 @@ Method = ClaimVerification.Method
 
 
 def is_verified(claim: Claim) -> bool:
-    return claim.verifications.filter(ended_at__isnull=True).exists()
+    return claim.verifications.in_force().exists()
 
 
 def verify_claims(
@@ -31,10 +31,8 @@ def verify_claims(
     For a link proof or a connected account "the same way" means by the same proven URL
     (`detail`): a claim can stand on several proofs at once, each its own period, so one of
     them lapsing leaves the others in force (consent.proofs)."""
-    claims = [c for c in claims if c.status == Claim.Status.ACTIVE]
-    in_force = ClaimVerification.objects.filter(
-        claim__in=claims, method=method, ended_at__isnull=True
-    )
+    claims = [c for c in claims if c.is_active]
+    in_force = ClaimVerification.objects.in_force().filter(claim__in=claims, method=method)
     if method != Method.REVIEW:
         in_force = in_force.filter(detail=detail[:2000])
     already = set(in_force.values_list("claim_id", flat=True))
@@ -94,9 +92,11 @@ def end_verifications(
 
 def has_a_say(user, track_id: int) -> bool:
     """Whether the user actively claims the track: such a reviewer decides nothing on it."""
-    return Claim.objects.filter(
-        track_id=track_id, creator__user_id=getattr(user, "pk", None), status=Claim.Status.ACTIVE
-    ).exists()
+    return (
+        Claim.objects.active()
+        .filter(track_id=track_id, creator__user_id=getattr(user, "pk", None))
+        .exists()
+    )
 
 
 def verify_by_review(reviewer, claim: Claim, reason: str) -> ClaimVerification:
@@ -109,7 +109,7 @@ def verify_by_review(reviewer, claim: Claim, reason: str) -> ClaimVerification:
     with transaction.atomic():
         lock_consent_writes()
         claim = Claim.objects.select_related("creator").get(pk=claim.pk)
-        if claim.status != Claim.Status.ACTIVE:
+        if not claim.is_active:
             raise ConsentError("This claim is no longer active, so it cannot be verified.")
         if claim.creator.user_id == getattr(reviewer, "pk", None):
             raise ConsentError("A reviewer cannot verify their own claim.")
@@ -130,8 +130,10 @@ def withdraw_review(reviewer, claim: Claim, reason: str) -> None:
         raise ConsentError("Write why the verification is withdrawn: it is on the record.")
     with transaction.atomic():
         lock_consent_writes()
-        rows = ClaimVerification.objects.filter(
-            claim=claim, method=Method.REVIEW, ended_at__isnull=True
-        ).select_related("claim")
+        rows = (
+            ClaimVerification.objects.in_force()
+            .filter(claim=claim, method=Method.REVIEW)
+            .select_related("claim")
+        )
         if not end_verifications(list(rows), reason, by=reviewer):
             raise ConsentError("This claim has no verification by review to withdraw.")

@@ -73,9 +73,9 @@ def request_review(
             Creator.objects.select_for_update().only("pk").get(pk=creator.pk)
             claim = Claim.objects.select_related("track").get(pk=claim.pk)
             role = claim.get_role_display().lower()
-            if claim.status != Claim.Status.ACTIVE:
+            if not claim.is_active:
                 raise ConsentError("This claim is no longer active, so there is nothing to verify.")
-            if claim.verifications.filter(ended_at__isnull=True).exists():
+            if claim.verifications.in_force().exists():
                 raise ConsentError(
                     f"Your claim on the {role} of “{claim.track.title}” is already verified."
                 )

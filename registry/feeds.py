@@ -451,7 +451,7 @@ class CreatorKit:
         artist's works by absolute URL instead: each registered link and each track page, with
         the policy in force for that track (overrides and co-owners included).
         """
-        claimed = Claim.objects.filter(creator=self.creator, status=Claim.Status.ACTIVE)
+        claimed = Claim.objects.active().filter(creator=self.creator)
         rows = (
             EffectivePolicy.objects.filter(track__in=claimed.values("track"))
             .stating_something()
@@ -529,7 +529,7 @@ def creator_kit(creator: Creator, options: KitOptions = KitOptions()) -> Creator
     # Only a creator who has proven a claim may publish permissions or licence terms through
     # the registry's copy of their kit.
     verifications = ClaimVerification.objects.filter(claim__creator=creator)
-    proven = verifications.filter(claim__status=Claim.Status.ACTIVE, ended_at__isnull=True).exists()
+    proven = verifications.in_force().filter(claim__status=Claim.Status.ACTIVE).exists()
     # Becoming proven, or ceasing to be, changes the kit as much as a declaration does.
     times = verifications.aggregate(started=Max("started_at"), ended=Max("ended_at"))
     changed = max((t for t in (changed, *times.values()) if t is not None), default=None)

@@ -22,12 +22,27 @@ from consent.identifiers import (
     normalize_iswc,
     normalize_url,
 )
-from consent.models import POLICY_FIELDS, Claim, Creator, Track
-from consent.purposes import DESCRIPTIONS, LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
+from consent.models import POLICY_FIELDS, Creator, Track
+from consent.purposes import (
+    DESCRIPTIONS,
+    LABELS,
+    PURPOSES,
+    VALUE_LABELS,
+    Purpose,
+    PurposeChoice,
+    Value,
+    licence_terms_missing,
+)
 from consent.resolution import Statement
-from consent.services import PurposeChoice
 from consent.standards import breaks_lines
 from consent.text import LineBreakError, clean_single_line
+from consent.tracks import (
+    DEFAULT_ROLE_CHOICE,
+    ROLE_CHOICES,
+    ROLE_LABELS,
+    DurationError,
+    parse_duration,
+)
 from registry.uploads import is_audio, not_audio_message
 
 # --- Profile --------------------------------------------------------------------------------
@@ -147,29 +162,6 @@ class LinksField(forms.CharField):
             raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
-_DURATION_RE = re.compile(r"^(?:(?:([0-9]+):)?([0-9]{1,2}):)?([0-9]+)$")
-MAX_DURATION_SECONDS = 24 * 60 * 60
-
-
-def parse_duration(text: str) -> int:
-    """`3:45` → 225, `225` → 225, `1:02:03` → 3723; raises ValueError with a sentence."""
-    match = _DURATION_RE.match(text.strip())
-    hint = "write minutes and seconds like 3:45, or seconds like 225."
-    if not match:
-        raise ValueError(f"“{text.strip()}” is not a duration: {hint}")
-    hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
-    if match.group(2) is not None and seconds >= 60:
-        raise ValueError(f"“{text.strip()}” has {seconds} seconds after the colon: {hint}")
-    if hours and minutes >= 60:
-        raise ValueError(f"“{text.strip()}” has {minutes} minutes after the hours: {hint}")
-    total = hours * 3600 + minutes * 60 + seconds
-    if total == 0:
-        raise ValueError("A track cannot last zero seconds; leave the duration empty instead.")
-    if total > MAX_DURATION_SECONDS:
-        raise ValueError(f"“{text.strip()}” is longer than a day: {hint}")
-    return total
-
-
 def single_line(value: str, field_label: str) -> str:
     """The form's side of `consent.text.clean_single_line`: the refusal shown at the field."""
     try:
@@ -179,12 +171,6 @@ def single_line(value: str, field_label: str) -> str:
 
 
 # --- Registering a track --------------------------------------------------------------------
-
-ROLE_CHOICES = [
-    ("recording", "The recording: I own or control the master"),
-    ("composition", "The composition: I wrote or publish the song"),
-    ("both", "Both the recording and the composition"),
-]
 
 
 class TrackForm(forms.Form):
@@ -198,8 +184,8 @@ class TrackForm(forms.Form):
     )
     role = forms.ChoiceField(
         label="What do you own?",
-        choices=ROLE_CHOICES,
-        initial="recording",
+        choices=list(ROLE_LABELS.items()),
+        initial=DEFAULT_ROLE_CHOICE,
         widget=forms.RadioSelect,
     )
     isrc = forms.CharField(
@@ -272,7 +258,7 @@ class TrackForm(forms.Form):
             return None
         try:
             return parse_duration(raw)
-        except ValueError as exc:
+        except DurationError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
     def clean_audio(self) -> UploadedFile | None:
@@ -286,8 +272,7 @@ class TrackForm(forms.Form):
 
     @property
     def roles(self) -> list[str]:
-        role = self.cleaned_data["role"]
-        return [Claim.Role.RECORDING, Claim.Role.COMPOSITION] if role == "both" else [role]
+        return list(ROLE_CHOICES[self.cleaned_data["role"]])
 
     @property
     def audio_sha256(self) -> str:
@@ -315,11 +300,6 @@ class AddLinksForm(forms.Form):
 
 
 # --- Declaring choices ----------------------------------------------------------------------
-
-LICENSE_TERMS_MISSING = (
-    "You chose “Only under licence” for {purposes}: add a terms URL or a contact email, so that "
-    "anyone who wants a licence knows where to ask."
-)
 
 
 def purpose_field_name(purpose: Purpose) -> str:
@@ -392,28 +372,25 @@ class PurposesForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        licensed = [
-            LABELS[p] for p in PURPOSES if cleaned.get(purpose_field_name(p)) == Value.LICENSE.value
-        ]
-        if (
-            licensed
-            and not cleaned.get("terms_url")
-            and not cleaned.get("contact_email")
-            and "terms_url" not in self.errors
-            and "contact_email" not in self.errors
-        ):
-            self.add_error(
-                "terms_url", LICENSE_TERMS_MISSING.format(purposes=" and ".join(licensed))
-            )
+        if "terms_url" not in self.errors and "contact_email" not in self.errors:
+            problem = licence_terms_missing(self._choices(cleaned))
+            if problem:
+                self.add_error("terms_url", problem)
         return cleaned
 
     def choices(self) -> dict[Purpose, PurposeChoice]:
         """What to declare; terms are attached only where a licence is asked for."""
-        terms_url = self.cleaned_data.get("terms_url") or ""
-        contact_email = self.cleaned_data.get("contact_email") or ""
+        return self._choices(self.cleaned_data)
+
+    @staticmethod
+    def _choices(cleaned: Mapping) -> dict[Purpose, PurposeChoice]:
+        terms_url = cleaned.get("terms_url") or ""
+        contact_email = cleaned.get("contact_email") or ""
         result: dict[Purpose, PurposeChoice] = {}
         for purpose in PURPOSES:
-            value = Value(self.cleaned_data[purpose_field_name(purpose)])
+            if purpose_field_name(purpose) not in cleaned:
+                continue  # refused, and said so at its field
+            value = Value(cleaned[purpose_field_name(purpose)])
             if value == Value.LICENSE:
                 result[purpose] = PurposeChoice(value, terms_url, contact_email)
             else:

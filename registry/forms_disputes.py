@@ -4,7 +4,12 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from consent.disputes import CONTEST_REASONS, MAX_STATEMENT_CHARS, EvidenceFile
+from consent.disputes import (
+    CONTEST_REASONS,
+    MAX_STATEMENT_CHARS,
+    EvidenceFile,
+    accepted_types_sentence,
+)
 from consent.models import Claim
 
 
@@ -27,8 +32,9 @@ class MultipleFileField(forms.FileField):
 
 
 def evidence_help() -> str:
+    # The types come from settings.EVIDENCE_TYPES, which the domain checks files against.
     return (
-        "PDF, PNG, JPEG, plain text, MP3, WAV or FLAC, up to "
+        f"{accepted_types_sentence()}, up to "
         f"{filesizeformat(settings.EVIDENCE_MAX_BYTES)} each, and up to "
         f"{settings.EVIDENCE_PARTY_MAX_ITEMS} pieces of evidence and "
         f"{filesizeformat(settings.EVIDENCE_PARTY_MAX_BYTES)} of files in all per dispute. "

@@ -58,7 +58,7 @@ class NoticeView:
 
     @property
     def claim_ended(self) -> bool:
-        return self.their_claim.status != Claim.Status.ACTIVE
+        return not self.their_claim.is_active
 
     @property
     def public_path(self) -> str:
@@ -114,11 +114,10 @@ def with_relations(notices: QuerySet[Notice]) -> QuerySet[Notice]:
     return notices.select_related("track", "claim__creator", "claim__track", "dispute").annotate(
         # The recipient's own claim on their track is verified.
         owner_verified=Exists(
-            ClaimVerification.objects.filter(
+            ClaimVerification.objects.in_force().filter(
                 claim__creator_id=OuterRef("creator_id"),
                 claim__track_id=OuterRef("track_id"),
                 claim__status=Claim.Status.ACTIVE,
-                ended_at__isnull=True,
             )
         ),
         # The recipient has a claim in the dispute, so its page opens for them.

@@ -87,7 +87,7 @@ def describe_dispute(dispute: Dispute, creator: Creator) -> OpenDispute:
 def registration_message(creator: Creator, track: Track, disputes: list[Dispute]) -> str:
     if disputes:
         return f"“{track.title}” is registered. {DISPUTE_OPENED}"
-    if track.claims.filter(status=Claim.Status.ACTIVE).exclude(creator=creator).exists():
+    if track.claims.active().exclude(creator=creator).exists():
         return (
             f"This ISRC was already registered as “{track.title}”, so your claim was added to "
             "it. When claims differ, the most restrictive choice applies."

@@ -11,7 +11,7 @@ from consent.models import Claim, Creator, Declaration, Dispute, EffectivePolicy
 
 
 def active_claims(creator: Creator) -> QuerySet[Claim]:
-    return Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
+    return Claim.objects.active().filter(creator=creator)
 
 
 def claimed_tracks(creator: Creator) -> QuerySet[Track]:

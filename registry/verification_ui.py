@@ -26,9 +26,11 @@ LOOSENING = {Value.ALLOW.value, Value.LICENSE.value}
 def with_verification(claims: QuerySet[Claim]) -> QuerySet[Claim]:
     """Each claim with `proof_method` ("" when unverified) and `proof_lapsing` (its proof was
     found missing and is in its grace period), in one query with the claims."""
-    current = ClaimVerification.objects.filter(
-        claim=OuterRef("pk"), ended_at__isnull=True
-    ).order_by("started_at", "id")
+    current = (
+        ClaimVerification.objects.in_force()
+        .filter(claim=OuterRef("pk"))
+        .order_by("started_at", "id")
+    )
     lapsing = ProfileProof.objects.filter(
         creator_id=OuterRef("creator_id"),
         url=OuterRef("proof_detail"),
@@ -126,11 +128,11 @@ def track_context(creator: Creator, claims: list[Claim], links: list[TrackLink])
 def hideable_links(creator: Creator, claims: list[Claim], links: list[TrackLink]) -> set[str]:
     """URLs on the track a verified owner may hide: added by an unverified co-claimant."""
     proven = set(
-        ClaimVerification.objects.filter(
-            claim_id__in=[c.pk for c in claims]
-            + [link.claim_id for link in links if link.claim_id],
-            ended_at__isnull=True,
-        ).values_list("claim_id", flat=True)
+        ClaimVerification.objects.in_force()
+        .filter(
+            claim_id__in=[c.pk for c in claims] + [link.claim_id for link in links if link.claim_id]
+        )
+        .values_list("claim_id", flat=True)
     )
     if not any(c.pk in proven for c in claims):
         return set()
@@ -150,7 +152,7 @@ def loosens(declarations: Iterable[Declaration]) -> bool:
 
 def unverified_track_notice(claims: list[Claim]) -> SafeString | str:
     """Said after an unverified artist saved `allow` or a licence for one track."""
-    if ClaimVerification.objects.filter(claim__in=claims, ended_at__isnull=True).exists():
+    if ClaimVerification.objects.in_force().filter(claim__in=claims).exists():
         return ""
     return format_html(
         "Your claim is not verified yet, so “Allowed” and licence terms you choose count only "
@@ -162,9 +164,9 @@ def unverified_track_notice(claims: list[Claim]) -> SafeString | str:
 
 def unverified_catalogue_notice(creator: Creator) -> SafeString | str:
     """Said after a catalogue-wide `allow` or licence while some claims are not verified."""
-    claims = Claim.objects.filter(creator=creator, status=Claim.Status.ACTIVE)
+    claims = Claim.objects.active().filter(creator=creator)
     total = claims.values("track_id").distinct().count()
-    in_force = ClaimVerification.objects.filter(claim=OuterRef("pk"), ended_at__isnull=True)
+    in_force = ClaimVerification.objects.in_force().filter(claim=OuterRef("pk"))
     verified = claims.filter(Exists(in_force)).values("track_id").distinct().count()
     if total == 0 or verified == total:
         return ""

@@ -22,7 +22,7 @@ from consent.disputes import (
     party_of,
     timeline,
 )
-from consent.models import Claim, Dispute, Evidence, Track
+from consent.models import Dispute, Evidence, Track
 from consent.services import ConsentError, withdraw_claim
 from registry.decorators import CreatorRequest, creator_required
 from registry.forms_disputes import ContestForm, EvidenceForm, StatementForm
@@ -34,7 +34,7 @@ def contest(request: CreatorRequest, public_id: UUID) -> HttpResponse:
     creator = request.creator
     track = get_object_or_404(Track, public_id=public_id)
     claims = list(
-        track.claims.filter(status=Claim.Status.ACTIVE)
+        track.claims.active()
         .exclude(creator=creator)
         .select_related("creator")
         .order_by("role", "created_at")
@@ -117,9 +117,7 @@ def dispute_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
         {
             "dispute": dispute,
             "claims": claims,
-            "my_active_claims": [
-                c for c in claims if c.creator_id == creator.id and c.status == Claim.Status.ACTIVE
-            ],
+            "my_active_claims": [c for c in claims if c.creator_id == creator.id and c.is_active],
             "timeline": timeline(dispute, viewer=creator),
             "evidence": list(dispute.evidence.filter(creator=creator)),
             "statement_form": statement_form,
@@ -133,9 +131,7 @@ def _withdraw(request: CreatorRequest, dispute: Dispute) -> HttpResponse:
         public_id = UUID(request.POST.get("claim", ""))
     except ValueError:
         return HttpResponseBadRequest("This form did not say which claim to withdraw.")
-    claim = dispute.claims.filter(
-        creator=request.creator, status=Claim.Status.ACTIVE, public_id=public_id
-    ).first()
+    claim = dispute.claims.active().filter(creator=request.creator, public_id=public_id).first()
     if claim is None:
         messages.info(request, "That claim was already withdrawn.")
         return redirect(dispute)

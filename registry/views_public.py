@@ -49,9 +49,7 @@ def registry_numbers() -> dict[str, int]:
     numbers = cache.get(HOME_NUMBERS_KEY)
     if numbers is None:
         numbers = {
-            "tracks": Claim.objects.filter(status=Claim.Status.ACTIVE).aggregate(
-                n=Count("track", distinct=True)
-            )["n"],
+            "tracks": Claim.objects.active().aggregate(n=Count("track", distinct=True))["n"],
             "creators": Creator.objects.aggregate(n=Count("pk"))["n"],
             "reserving_ai_training": EffectivePolicy.objects.reserving_ai_training().count(),
         }
@@ -132,7 +130,7 @@ def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
         # A track row without a policy is mid-registration or broken; either way there is
         # nothing public to show yet.
         raise Http404("This track has no published policy.") from None
-    owners = Claim.objects.filter(track=track, status=Claim.Status.ACTIVE).count()
+    owners = Claim.objects.active().filter(track=track).count()
     # The page states its owners' choices to machines too: headers for crawlers that read only
     # HTTP, and the same signals as <meta>/<link> tags for tools that keep only the HTML.
     signals = TrackSignals(track, policy)

@@ -51,7 +51,7 @@ def dismiss_all_notices(request: CreatorRequest) -> HttpResponse:
 
 def claims_to_prove(request: CreatorRequest, track: Track):
     """The creator's active claims on the track that are neither verified nor waiting."""
-    verified = ClaimVerification.objects.filter(claim=OuterRef("pk"), ended_at__isnull=True)
+    verified = ClaimVerification.objects.in_force().filter(claim=OuterRef("pk"))
     waiting = VerificationRequest.objects.filter(
         claim=OuterRef("pk"), status=VerificationRequest.Status.OPEN
     )

@@ -43,11 +43,7 @@ class ClaimProof:
 @register.inclusion_tag("registry/artist/_verification.html", takes_context=True)
 def verification_panel(context, creator: Creator, track: Track) -> dict:
     """Whether each of the creator's claims on the track is verified, and asking for review."""
-    claims = list(
-        Claim.objects.filter(track=track, creator=creator, status=Claim.Status.ACTIVE).order_by(
-            "role"
-        )
-    )
+    claims = list(Claim.objects.active().filter(track=track, creator=creator).order_by("role"))
     proofs = [
         ClaimProof(
             claim=claim,

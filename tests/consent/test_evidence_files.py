@@ -60,3 +60,20 @@ def test_a_file_over_the_size_limit_is_refused(settings):
     settings.EVIDENCE_MAX_BYTES = 10
     with pytest.raises(ConsentError, match="larger than the 10\xa0bytes limit"):
         check_evidence_file(upload("contract.pdf", PDF_BYTES))
+
+
+def test_every_form_and_refusal_names_the_types_the_settings_accept(settings):
+    from registry.forms_disputes import ContestForm, EvidenceForm
+    from registry.forms_verification import VerificationRequestForm
+
+    settings.EVIDENCE_TYPES = ["application/pdf", "text/plain"]
+    helps = [
+        EvidenceForm().fields["files"].help_text,
+        ContestForm(claims=[]).fields["files"].help_text,
+        VerificationRequestForm(claims=[]).fields["file"].help_text,
+    ]
+    assert all(text.startswith("PDF or plain text, up to ") for text in helps), helps
+    with pytest.raises(ConsentError, match=r"Upload PDF or plain text\.$"):
+        check_evidence_file(upload("photo.png", PNG_BYTES))
+    settings.EVIDENCE_TYPES = ["image/png"]
+    assert EvidenceForm().fields["files"].help_text.startswith("PNG, up to ")

@@ -78,7 +78,7 @@ def test_header_names_ignore_case_spaces_and_underscores_and_may_come_in_any_ord
         )
     )
     assert result.errors[0].column == "ai_input"
-    assert "needs a terms_url or a contact_email" in result.errors[0].message
+    assert "needs a terms URL or a contact email" in result.errors[0].message
     result = parse(csv_bytes("Train AI, ISRC ,Title,Artist Credit", f"DENY,{ISRC},Night,Guest"))
     assert result.rows[0].artist_credit == "Guest"
     assert result.rows[0].choices == {Purpose.TRAIN_AI: PurposeChoice(Value.DENY)}
@@ -258,8 +258,9 @@ def test_license_needs_terms_or_a_contact_on_the_same_line():
     header = "title,isrc,train-ai,ai-input,terms_url,contact_email"
     error = only_error(parse(csv_bytes(header, f"Song,{ISRC},license,licence,,")))
     assert error.column == "train-ai"
-    assert "“license” for train-ai, ai-input needs a terms_url or a contact_email" in (
-        error.message
+    assert error.message == (
+        "“Only under licence” for Training any AI model and AI input (RAG, grounding) needs a "
+        "terms URL or a contact email, so that anyone who wants a licence knows where to ask."
     )
 
     result = parse(csv_bytes(header, f"Song,{ISRC},licence,deny,,licensing@band.example"))

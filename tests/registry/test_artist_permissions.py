@@ -76,8 +76,8 @@ def test_it_refuses_a_catalogue_licence_without_terms(owner_client):
     )
     assert response.status_code == 200
     assert response.context["form"].errors["terms_url"] == [
-        "You chose “Only under licence” for Training any AI model and AI input (RAG, grounding): "
-        "add a terms URL or a contact email, so that anyone who wants a licence knows where to ask."
+        "“Only under licence” for Training any AI model and AI input (RAG, grounding) needs a "
+        "terms URL or a contact email, so that anyone who wants a licence knows where to ask."
     ]
     assert not Declaration.objects.exists()
 

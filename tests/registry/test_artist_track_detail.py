@@ -99,10 +99,10 @@ def test_it_refuses_a_licence_without_terms_or_contact(owner_client, track):
     assert response.status_code == 200
     error = response.context["permissions_form"].errors["terms_url"][0]
     assert error == (
-        "You chose “Only under licence” for Training generative AI: add a terms URL or a "
-        "contact email, so that anyone who wants a licence knows where to ask."
+        "“Only under licence” for Training generative AI needs a terms URL or a contact email, "
+        "so that anyone who wants a licence knows where to ask."
     )
-    assert "add a terms URL or a contact email" in response.content.decode()
+    assert "needs a terms URL or a contact email" in response.content.decode()
     assert not Declaration.objects.exists()
 
 
