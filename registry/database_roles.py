@@ -64,14 +64,14 @@ def grant_runtime_role(
         migrator, schema, database = cursor.fetchone()
     if not role:
         return (
-            "DATABASE_URL names no role, so no privileges were granted: name the app's own role "
-            "in it (see README.md) to have the database refuse changes to append-only rows."
+            "DATABASE_URL names no role, so no privileges were granted: name the app's own role in "
+            "it (see docs/operations.md) to have the database refuse changes to append-only rows."
         )
     if role == migrator:
         return (
             f"DATABASE_URL and MIGRATION_DATABASE_URL connect as the same role ({migrator}), so "
             "only the triggers keep the append-only tables append-only. Give the app a role of "
-            "its own (see README.md) to have the database refuse it as well."
+            "its own (see docs/operations.md) to have the database refuse it as well."
         )
     quote = _quoter(connection)
     created = _ensure_role(connection, role, password, migrator, quote)

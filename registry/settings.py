@@ -442,7 +442,7 @@ CELERY_BEAT_SCHEDULE["recheck-proofs"] = {
 
 # --- Connected accounts (allauth.socialaccount) ---------------------------------------------------
 # A connected account proves the profile it belongs to. Each provider is off unless both its
-# client id and secret are set (README, "Connecting accounts"). Accounts are connected to a
+# client id and secret are set (docs/artists.md, "Connecting accounts"). Accounts are connected to a
 # signed-in artist; they are never a way to sign up or sign in (registry/adapters.py).
 _SOCIAL_CREDENTIALS = {
     "soundcloud": (envstr("SOUNDCLOUD_CLIENT_ID"), envstr("SOUNDCLOUD_CLIENT_SECRET")),

@@ -3,7 +3,7 @@
 Existing rows are filled from their provenance. The function that does it is a copy of the
 services' `policy_from_provenance` as it was when this migration was written, frozen here so
 that the migration does the same whatever the services later become; `manage.py
-rebuild_policies`, run after migrating (README, "Upgrading"), rewrites every stored answer in
+rebuild_policies`, run after migrating (docs/operations.md, "Upgrading"), rewrites every stored answer in
 the current shape.
 """
 

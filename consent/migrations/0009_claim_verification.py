@@ -4,7 +4,7 @@ Every existing claim starts unverified. Each link is given to its adder's claim 
 (the active one, else the oldest); a link whose adder no longer has an active claim there is
 hidden, as the rule now hides a link when its claim ends. Each stored policy gets its
 verification summary. What unverified claims may no longer loosen or sell is applied by
-`manage.py rebuild_policies`, run after this migration (README, "Upgrading"): it recomputes every
+`manage.py rebuild_policies`, run after this migration (docs/operations.md, "Upgrading"): it recomputes every
 policy and writes a change event for each that changes, so platforms learn of it.
 """
 

@@ -9,7 +9,7 @@ as it is. Links that no longer normalize (none should) are left as they are. Not
 forms links were typed in are not kept.
 
 Each track's stored link set (EffectivePolicy.links) is left as it was, so `manage.py
-rebuild_policies`, run after migrating (README, "Upgrading"), finds every track whose links
+rebuild_policies`, run after migrating (docs/operations.md, "Upgrading"), finds every track whose links
 changed and writes its change event: mirrors learn the new forms through the feed.
 """
 
