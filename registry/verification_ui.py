@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from consent import proofs
+from consent import proof_pages
 from consent.models import Claim, ClaimVerification, Creator, Declaration, ProfileProof, TrackLink
 from consent.proofs import covers
 from consent.purposes import Value
@@ -119,9 +119,9 @@ def track_context(creator: Creator, claims: list[Claim], links: list[TrackLink])
     return {
         "panels": claim_panels(creator, claims),
         "hideable": hideable_links(creator, claims, links),
-        "creator_page": proofs.creator_page_url(creator),
-        "meta_name": proofs.META_NAME,
-        "well_known": proofs.WELL_KNOWN_PATH,
+        "creator_page": proof_pages.creator_page_url(creator),
+        "meta_name": proof_pages.META_NAME,
+        "well_known": proof_pages.WELL_KNOWN_PATH,
     }
 
 

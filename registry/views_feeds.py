@@ -1,10 +1,10 @@
 """The public feeds: robots-style files, TDMRep, RSL licences, ODRL policies and CAWG twins.
 
-Views only find the subject, ask `registry.feeds` for the document and answer with validators:
-a strong ETag (a hash of the body, so it changes exactly when the bytes do), Last-Modified (the
-latest change the registry has a time for) and 304 for a matching If-None-Match or
-If-Modified-Since. Everything is cacheable for an hour, well inside the 24 hours RFC 9309 allows
-crawlers to keep a robots.txt.
+Views only find the subject, ask `registry.feeds` (or `registry.kit`) for the document and answer
+with validators: a strong ETag (a hash of the body, so it changes exactly when the bytes do),
+Last-Modified (the latest change the registry has a time for) and 304 for a matching
+If-None-Match or If-Modified-Since. Everything is cacheable for an hour, well inside the 24 hours
+RFC 9309 allows crawlers to keep a robots.txt.
 
 An unknown subject is a 404 in the format's own terms. For robots.txt and ai.txt a 404 means
 "no restrictions" (RFC 9309, 2.3.1.3): that is the truth for a host or handle the registry knows
@@ -30,7 +30,8 @@ from django.views.decorators.http import require_safe
 from consent.identifiers import InvalidIdentifier, canonical_host, normalize_host
 from consent.models import Creator
 from registry import feeds
-from registry.feeds import CreatorKit, Document, HostFeed, InvalidKitOption, KitOptions
+from registry.feeds import Document, HostFeed
+from registry.kit import CreatorKit, InvalidKitOption, KitOptions, creator_kit
 
 FEED_MAX_AGE = 3600
 # An artist's new name reaches the cached files within this time; consent changes and link
@@ -145,7 +146,7 @@ def tdm_policy(request: HttpRequest, public_id: UUID) -> HttpResponse:
         creator = Creator.objects.filter(public_id=public_id).first()
         if creator is None:
             return problem_not_found(NO_SUCH_ID)
-        document = feeds.creator_kit(creator).tdm_policy()
+        document = creator_kit(creator).tdm_policy()
     if document is None:
         return problem_not_found(
             "The owners offer no licence for text and data mining here, so there is no policy."
@@ -161,7 +162,7 @@ def rsl_licence(request: HttpRequest, public_id: UUID) -> HttpResponse:
     creator = Creator.objects.filter(public_id=public_id).first()
     if creator is None:
         return problem_not_found(NO_SUCH_ID)
-    return feed_response(request, feeds.creator_kit(creator).registry_rsl())
+    return feed_response(request, creator_kit(creator).registry_rsl())
 
 
 # --- A creator's publishing kit --------------------------------------------------------------
@@ -187,7 +188,7 @@ def _creator_file(
         return HttpResponse(
             json.dumps(body) + "\n", status=400, content_type="application/problem+json"
         )
-    return feed_response(request, write(feeds.creator_kit(creator, options)))
+    return feed_response(request, write(creator_kit(creator, options)))
 
 
 @require_safe

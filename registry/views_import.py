@@ -17,15 +17,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from consent.importing import (
-    COLUMNS,
-    EMPTY_FILE,
-    EXAMPLE_COLUMNS,
-    EXAMPLE_ROWS,
-    example_csv,
-    import_catalogue,
-    size_problem,
-)
+from consent.importing.catalogue import import_catalogue
+from consent.importing.columns import COLUMNS, EXAMPLE_COLUMNS, EXAMPLE_ROWS, example_csv
+from consent.importing.reading import EMPTY_FILE, size_problem
 from consent.models import Creator
 
 # Enough to fix a file in rounds; a file with more problems is usually the wrong file.

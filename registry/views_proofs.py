@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from consent import proofs
+from consent import proof_pages, proofs
 from consent.models import Creator, ProfileProof, TrackLink
 from consent.services import ConsentError, hide_link
 from registry.decorators import CreatorRequest, creator_required, safe_next
@@ -46,9 +46,9 @@ def proof_list(request: CreatorRequest) -> HttpResponse:
         {
             "creator": creator,
             "proofs": rows,
-            "creator_page": proofs.creator_page_url(creator),
-            "meta_name": proofs.META_NAME,
-            "well_known": proofs.WELL_KNOWN_PATH,
+            "creator_page": proof_pages.creator_page_url(creator),
+            "meta_name": proof_pages.META_NAME,
+            "well_known": proof_pages.WELL_KNOWN_PATH,
             "providers": _connectable_providers(request),
             "connected": connected,
             "grace_days": settings.PROOF_GRACE_DAYS,

@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from consent.purposes import Purpose
-from registry import feeds
 from registry.decorators import CreatorRequest, creator_required
+from registry.kit import InvalidKitOption, KitOptions, creator_kit
 from registry.views_public import carriers_context
 
 
@@ -29,11 +29,11 @@ def publish_kit(request: CreatorRequest) -> HttpResponse:
     creator = request.creator
     site_error = ""
     try:
-        options = feeds.KitOptions.from_query(request.GET)
-    except feeds.InvalidKitOption as error:
+        options = KitOptions.from_query(request.GET)
+    except InvalidKitOption as error:
         site_error = str(error)
-        options = feeds.KitOptions(nosnippet=request.GET.get("nosnippet", "") == "1")
-    kit = feeds.creator_kit(creator, options)
+        options = KitOptions(nosnippet=request.GET.get("nosnippet", "") == "1")
+    kit = creator_kit(creator, options)
     handle = creator.handle
     query = options.query
 

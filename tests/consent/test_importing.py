@@ -9,13 +9,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from consent.importing import (
-    EXAMPLE_COLUMNS,
-    EXAMPLE_ROWS,
-    formula_problem,
-    import_catalogue,
-    parse_catalogue_csv,
-)
+from consent.importing.catalogue import import_catalogue, parse_catalogue_csv
+from consent.importing.columns import EXAMPLE_COLUMNS, EXAMPLE_ROWS
+from consent.importing.rows import formula_problem
 from consent.models import ChangeEvent, Claim, Declaration, Dispute, EffectivePolicy, Track
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, register_track, register_tracks

@@ -2,7 +2,7 @@
 
 import pytest
 
-from consent.importing import parse_catalogue_csv
+from consent.importing.catalogue import parse_catalogue_csv
 from consent.models import Declaration, Track
 from consent.purposes import Purpose, PurposeChoice, Value, licence_terms_missing
 from consent.services import ConsentError, TrackData, declare, register_track

@@ -75,7 +75,7 @@ def test_an_email_subject_is_the_prefix_and_the_text_on_one_line(settings):
 
 
 def parse(*lines: str):
-    from consent.importing import parse_catalogue_csv
+    from consent.importing.catalogue import parse_catalogue_csv
 
     data = ("\n".join(lines) + "\n").encode()
     return parse_catalogue_csv(

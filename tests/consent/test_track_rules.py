@@ -2,7 +2,7 @@
 
 import pytest
 
-from consent.importing import parse_catalogue_csv
+from consent.importing.catalogue import parse_catalogue_csv
 from consent.models import Track
 from consent.services import ConsentError, TrackData, register_track
 from consent.tracks import MAX_DURATION_SECONDS, ROLE_CHOICES, DurationError, parse_duration

@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from consent.importing import COLUMNS, EXAMPLE_ROWS
+from consent.importing.columns import COLUMNS, EXAMPLE_ROWS
 from consent.models import Claim, Declaration, EffectivePolicy, Track
 
 pytestmark = pytest.mark.django_db

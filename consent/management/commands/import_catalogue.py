@@ -5,7 +5,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
-from consent.importing import import_catalogue, size_problem
+from consent.importing.catalogue import import_catalogue
+from consent.importing.reading import size_problem
 from consent.models import Creator
 
 BAR_WIDTH = 40
