@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from consent import disputes, verification_requests
+from consent.links import restore_link
 from consent.models import (
     AuditEntry,
     ChangeEvent,
@@ -37,7 +38,7 @@ from consent.models import (
     TrackLink,
     VerificationRequest,
 )
-from consent.services import ConsentError, restore_link
+from consent.services import ConsentError
 from consent.verification import verify_by_review, withdraw_review
 
 

@@ -44,8 +44,9 @@ from consent import net, signals
 from consent.collisions import shared_tracks
 from consent.identifiers import InvalidIdentifier, normalize_url, url_host
 from consent.models import Claim, ClaimVerification, Creator, ProfileProof, TrackLink
+from consent.policies import lock_consent_writes
 from consent.ratelimits import limit_proof_checks
-from consent.services import ConsentError, lock_consent_writes, refuse_if_suspended
+from consent.services import ConsentError, refuse_if_suspended
 from consent.verification import Method, end_verifications, verify_claims
 
 META_NAME = "consent-registry-verification"

@@ -30,9 +30,9 @@ from consent.models import (
     Track,
     TrackLink,
 )
+from consent.policies import latest_statements
 from consent.provenance import Source, read_sources
 from consent.purposes import PURPOSES, Purpose, Value
-from consent.services import latest_statements
 from consent.standards import (
     RSL_MEDIA_TYPE,
     TDMREP_POLICY_MEDIA_TYPE,
