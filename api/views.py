@@ -38,7 +38,8 @@ from consent.lookup import (
     parse_query,
     url_policies,
 )
-from consent.services import ConsentError, last_sequence
+from consent.policies import last_sequence
+from consent.services import ConsentError
 from consent.snapshot import open_snapshot
 from consent.standards.rules import spawning_answer
 from consent.times import rfc3339

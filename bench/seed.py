@@ -22,7 +22,7 @@ What it writes (defaults: 1,000,000 tracks, 100,000 creators), deterministic for
 
 Effective policies and change events are computed with the domain's own resolution
 (`consent.resolution`: `resolve_claim` with each claim's proof, `unverified`, `combine`; then
-`consent.services.ComputedPolicy` with the verification summary), so they have exactly the
+`consent.policies.ComputedPolicy` with the verification summary), so they have exactly the
 shapes the services write; a sample is then checked with `find_policy_differences`.
 
 Speed: everything is written with COPY in one transaction, into tables truncated in that same
@@ -55,16 +55,16 @@ django.setup()
 import orjson  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from consent import services  # noqa: E402
+from consent import policies  # noqa: E402
 from consent.identifiers import iswc_check_digit  # noqa: E402
 from consent.models import EffectivePolicy  # noqa: E402
+from consent.policies import ComputedPolicy, verification_summary  # noqa: E402
 from consent.purposes import Purpose, Value  # noqa: E402
 from consent.resolution import Statement, combine, resolve_claim, unverified  # noqa: E402
-from consent.services import ComputedPolicy, verification_summary  # noqa: E402
 
 # The API's precomputed `policy`, stored beside the provenance (when this version has it).
 ANSWER_FIELD = any(f.name == "answer_policy" for f in EffectivePolicy._meta.get_fields())
-answer_of = getattr(services, "policy_from_provenance", None) if ANSWER_FIELD else None
+answer_of = getattr(policies, "policy_from_provenance", None) if ANSWER_FIELD else None
 # Each policy row's and change event's visible links (when this version has them).
 LINKS_FIELD = any(f.name == "links" for f in EffectivePolicy._meta.get_fields())
 
@@ -759,7 +759,7 @@ def verify(sample: int = 3000) -> None:
     """Stored policies match what the services compute, links and identifiers are normalized."""
     from consent.identifiers import normalize_isrc, normalize_url
     from consent.models import EffectivePolicy, Track, TrackLink
-    from consent.services import find_policy_differences
+    from consent.policies import find_policy_differences
 
     with connection.cursor() as cursor:
         cursor.execute(

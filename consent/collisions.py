@@ -273,13 +273,13 @@ def _reason(collision: Collision) -> str:
 
 def open_or_join_dispute(collision: Collision, against: Sequence[Claim]) -> Dispute:
     """The registry opens a dispute itself, or joins the one already open on the track and role
-    (consent.disputes.open_or_join_dispute).
+    (consent.contests.open_or_join_dispute).
 
     When the newcomer is checked against a verified claim, the dispute reads as a contest of the
     newcomer's claim: rejecting it revokes the newcomer's claim, and no decision on it ever
     revokes a claim of another role or on another track (consent.disputes.decide).
     """
-    from consent import disputes  # which imports consent.services, which imports this module
+    from consent import contests  # which imports consent.services, which imports this module
 
     claim = collision.claim
     verified_rival = next((c for c in against if c not in collision.same_role), None)
@@ -289,7 +289,7 @@ def open_or_join_dispute(collision: Collision, against: Sequence[Claim]) -> Disp
             "identifier_kind": collision.identifier_kind,
             "identifier": collision.identifier,
         }
-    return disputes.open_or_join_dispute(
+    return contests.open_or_join_dispute(
         [claim, *against],
         reason=_reason(collision),
         contested=verified_rival,

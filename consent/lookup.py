@@ -2,7 +2,7 @@
 
 One builder (`registered_answer`) shapes every answer the machine face gives — single lookups,
 batches, snapshots — from the materialized EffectivePolicy, or, for a past instant, from
-declarations (`consent.services.compute_policies(at=…)`). Lookups are set-based: now, one SQL
+declarations (`consent.policies.compute_policies(at=…)`). Lookups are set-based: now, one SQL
 statement per identifier kind reads tracks, policies and links together (plain SQL: this is the
 API's hottest path, and the ORM's query building cost more than the query); for the past, the
 same matching, then a few ORM queries recompute what the matched tracks allowed, whatever the
@@ -26,9 +26,9 @@ from django.utils.dateparse import parse_datetime
 
 from consent.identifiers import InvalidIdentifier, normalize_isrc, normalize_iswc, normalize_url
 from consent.models import ChangeEvent, Track, TrackLink
+from consent.policies import combine_summaries, compute_policies, verification_summary
 from consent.provenance import UNSET_ANSWER, answer_policy
 from consent.purposes import PURPOSES, RESTRICTIVENESS, Value
-from consent.services import combine_summaries, compute_policies, verification_summary
 from consent.standards.policy import Policy
 
 KINDS = ("isrc", "iswc", "url", "sha256", "track")

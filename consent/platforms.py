@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from consent import signals
 from consent.models import Acknowledgement, Platform
-from consent.services import ConsentError, last_sequence
+from consent.policies import last_sequence
+from consent.services import ConsentError
 
 # A person may have this many applications waiting at once: enough for a real organisation that
 # made a mistake, few enough that nobody floods the reviewers' queue.

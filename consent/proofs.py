@@ -40,9 +40,10 @@ from consent import signals
 from consent.collisions import shared_tracks
 from consent.identifiers import InvalidIdentifier, normalize_url, url_host
 from consent.models import Claim, ClaimVerification, Creator, ProfileProof, TrackLink
+from consent.policies import lock_consent_writes
 from consent.proof_pages import Outcome, look
 from consent.ratelimits import limit_proof_checks
-from consent.services import ConsentError, lock_consent_writes, refuse_if_suspended
+from consent.services import ConsentError, refuse_if_suspended
 from consent.verification import Method, end_verifications, verify_claims
 
 TOKEN_PREFIX = "crv-"  # noqa: S105 (a label, not a secret)

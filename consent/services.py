@@ -1,46 +1,35 @@
 """Domain operations: every face (website, import, API, admin) calls these, none re-implements them.
 
-Each operation runs in one transaction that first takes the consent write lock (the row of
-SequenceCounter). That lock serializes consent writes, which gives two guarantees at once: a
-policy is always computed from every earlier committed declaration (no lost update between two
-writers of one track), and change events commit in the order of their sequence numbers.
+Each operation runs in one transaction that first takes the consent write lock and ends by
+bringing the derived read model up to date (consent.policies: `lock_consent_writes`,
+`refresh_policies`, where the lock's guarantees are explained). The commands on a track's links
+are in consent.links, those on disputes in consent.contests and consent.disputes.
 """
 
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from consent import collisions, signals
 from consent.identifiers import normalize_url, url_host
 from consent.models import (
-    POLICY_FIELDS,
     AuditEntry,
-    ChangeEvent,
     Claim,
     ClaimVerification,
     Creator,
     Declaration,
     Dispute,
-    EffectivePolicy,
-    SequenceCounter,
     Track,
     TrackLink,
     VerificationRequest,
 )
-from consent.provenance import (
-    ClaimProof,
-    Source,
-    answer_policy,
-    provenance_json,
-    read_sources,
-)
+from consent.policies import chunks, latest_statements, lock_consent_writes, refresh_policies
 from consent.purposes import (
     AI_OPT_OUT,
     PURPOSES,
@@ -49,19 +38,9 @@ from consent.purposes import (
     Value,
     licence_terms_missing,
 )
-from consent.ratelimits import limit_declarations, limit_link_changes
-from consent.resolution import (
-    Resolved,
-    Statement,
-    combine,
-    reservations_only,
-    resolve_claim,
-    unverified,
-)
+from consent.ratelimits import limit_declarations
 from consent.text import check_track_texts
 from consent.tracks import DurationError, check_duration
-
-CHUNK = 2000
 
 
 class ConsentError(Exception):
@@ -100,341 +79,6 @@ class TrackData:
 class RegistrationResult:
     tracks: list[Track]
     disputes: list[Dispute]
-
-
-def verification_summary(proofs: Sequence[str]) -> dict:
-    """How far a track's active claims are proven, from each claim's proof ("" if unverified)."""
-    verified = sum(1 for proof in proofs if proof)
-    return _summary(verified, len(proofs) - verified)
-
-
-def combine_summaries(summaries: Iterable[dict]) -> dict:
-    """One summary for several tracks that share an identifier: all their claims together."""
-    verified = pending = 0
-    for summary in summaries:
-        verified += summary.get("verified_claims", 0)
-        pending += summary.get("unverified_claims", 0)
-    return _summary(verified, pending)
-
-
-def _summary(verified: int, pending: int) -> dict:
-    """`verified` when every active claim is, `unverified` when none is, `partly-verified` in
-    between, and `unclaimed` when nobody claims the track."""
-    if not verified and not pending:
-        status = "unclaimed"
-    elif not pending:
-        status = "verified"
-    elif not verified:
-        status = "unverified"
-    else:
-        status = "partly-verified"
-    return {"status": status, "verified_claims": verified, "unverified_claims": pending}
-
-
-@dataclass(frozen=True)
-class ComputedPolicy:
-    values: dict[Purpose, Resolved]
-    disputed: bool
-    claims: dict[int, Claim]
-    verification: dict = field(default_factory=lambda: verification_summary([]))
-
-    def snapshot(self) -> dict:
-        """What platforms see change: each value, where to ask for each licence, and how far
-        the track's claims are proven."""
-        snapshot: dict = {p.value: self.values[p].value.value for p in PURPOSES}
-        terms = {
-            p.value: {"terms_url": r.terms_url, "contact_email": r.contact_email}
-            for p, r in self.values.items()
-            if r.value == Value.LICENSE
-        }
-        if terms:
-            snapshot["terms"] = terms
-        snapshot["verification"] = self.verification
-        return snapshot
-
-    def sources(self) -> dict[Purpose, Source]:
-        """Where each value in force comes from: the declaration and claim behind it."""
-        result: dict[Purpose, Source] = {}
-        for purpose, resolved in self.values.items():
-            if resolved.value == Value.UNSET:
-                continue
-            claim = self.claims[resolved.claim_id]
-            licence = resolved.value == Value.LICENSE
-            result[purpose] = Source(
-                purpose=purpose,
-                value=resolved.value,
-                level=resolved.level,
-                declared_for=resolved.declared_for,
-                declaration=resolved.declaration_id,
-                declared_at=resolved.declared_at,
-                claim=claim.public_id,
-                role=claim.role,
-                creator=claim.creator.public_id,
-                proof=ClaimProof(resolved.proof),
-                terms_url=resolved.terms_url if licence else "",
-                contact_email=resolved.contact_email if licence else "",
-                terms_withheld=licence and resolved.terms_withheld,
-            )
-        return result
-
-    def provenance(self) -> dict[str, dict]:
-        """What EffectivePolicy.provenance stores (consent.provenance)."""
-        return provenance_json(self.sources())
-
-
-def policy_from_provenance(provenance: dict) -> dict:
-    """The API's `policy`: per purpose its value, where it comes from, and licence terms.
-
-    Stored beside the provenance it is derived from (EffectivePolicy.answer_policy), so that
-    lookups and snapshots send it as it is.
-    """
-    return answer_policy(read_sources(provenance))
-
-
-def lock_consent_writes() -> None:
-    # The row comes from a migration; get_or_create only matters after a table flush (tests).
-    SequenceCounter.objects.select_for_update().get_or_create(pk=1)
-
-
-def last_sequence() -> int:
-    """The number of the registry's latest change event (0 before the first one)."""
-    return SequenceCounter.objects.values_list("value", flat=True).first() or 0
-
-
-def allocate_sequence(count: int) -> range:
-    """Reserve `count` consecutive change-event numbers inside the current transaction."""
-    SequenceCounter.objects.filter(pk=1).update(value=F("value") + count)
-    end = SequenceCounter.objects.values_list("value", flat=True).get(pk=1)
-    return range(end - count + 1, end + 1)
-
-
-# --- Reading declarations -------------------------------------------------------------------
-
-
-def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _statement(declaration: Declaration) -> Statement:
-    return Statement(
-        value=Value(declaration.value),
-        declaration_id=declaration.id,
-        declared_at=declaration.declared_at,
-        terms_url=declaration.terms_url,
-        contact_email=declaration.contact_email,
-    )
-
-
-def latest_statements(
-    creator_ids: Iterable[int], track_ids: Iterable[int] | None, at: datetime | None = None
-) -> dict[tuple[int, int | None], dict[Purpose, Statement]]:
-    """The declaration in force per (creator, track or None for catalogue), per purpose.
-
-    Declarations are append-only, so the row with the highest id for a key is the one in force;
-    with `at`, only declarations made by then count.
-    """
-    creator_ids = list(set(creator_ids))
-    track_filter = Q(track__isnull=True)
-    if track_ids is not None:
-        track_filter |= Q(track_id__in=list(track_ids))
-    if at is not None:
-        track_filter &= Q(declared_at__lte=at)
-    statements: dict[tuple[int, int | None], dict[Purpose, Statement]] = defaultdict(dict)
-    for creator_chunk in _chunks(creator_ids):
-        rows = (
-            Declaration.objects.filter(track_filter, creator_id__in=creator_chunk)
-            .order_by("id")
-            .only(
-                "id",
-                "creator_id",
-                "track_id",
-                "purpose",
-                "value",
-                "terms_url",
-                "contact_email",
-                "declared_at",
-            )
-        )
-        for declaration in rows.iterator(chunk_size=5000):
-            key = (declaration.creator_id, declaration.track_id)
-            statements[key][Purpose(declaration.purpose)] = _statement(declaration)
-    return statements
-
-
-def compute_policies(
-    track_ids: Sequence[int], at: datetime | None = None
-) -> dict[int, ComputedPolicy]:
-    """What each track's policy is, derived from claims and declarations alone.
-
-    With `at`, the policy that was in force at that instant: the claims held then, the disputes
-    open then, the declarations made by then, and suspensions already decided then.
-    """
-    if at is None:
-        claims_then = Claim.objects.active()
-        disputes_then = Dispute.objects.active()
-        proofs_then = ClaimVerification.objects.in_force()
-    else:
-        claims_then = Claim.objects.in_force_at(at)
-        disputes_then = Dispute.objects.in_force_at(at)
-        proofs_then = ClaimVerification.objects.in_force_at(at)
-    claims_by_track: dict[int, list[Claim]] = defaultdict(list)
-    claims: dict[int, Claim] = {}
-    disputed: set[int] = set()
-    proofs: dict[int, str] = {}
-    for chunk in _chunks(list(track_ids)):
-        for claim in (
-            claims_then.filter(track_id__in=chunk)
-            .select_related("creator")
-            .order_by("created_at", "id")
-        ):
-            claims_by_track[claim.track_id].append(claim)
-            claims[claim.id] = claim
-        disputed.update(disputes_then.filter(track_id__in=chunk).values_list("track_id", flat=True))
-    for chunk in _chunks(list(claims)):
-        rows = proofs_then.filter(claim_id__in=chunk)
-        for claim_id, method in rows.order_by("-started_at", "-id").values_list(
-            "claim_id", "method"
-        ):
-            proofs[claim_id] = method  # the oldest proof in force wins: it is written last
-    statements = latest_statements(
-        (c.creator_id for c in claims.values()), list(claims_by_track.keys()), at
-    )
-    result: dict[int, ComputedPolicy] = {}
-    for track_id in track_ids:
-        per_claim = []
-        track_claims = claims_by_track.get(track_id, [])
-        for claim in track_claims:
-            proof = proofs.get(claim.id, "")
-            resolution = resolve_claim(
-                statements.get((claim.creator_id, track_id), {}),
-                statements.get((claim.creator_id, None), {}),
-                claim.id,
-                proof,
-            )
-            if not proof:
-                resolution = unverified(resolution)
-            suspended_at = claim.creator.suspended_at
-            if suspended_at is not None and (at is None or suspended_at <= at):
-                resolution = reservations_only(resolution)
-            per_claim.append(resolution)
-        summary = verification_summary([proofs.get(c.id, "") for c in track_claims])
-        result[track_id] = ComputedPolicy(combine(per_claim), track_id in disputed, claims, summary)
-    return result
-
-
-# --- Writing the derived state --------------------------------------------------------------
-
-
-def visible_links(track_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Each track's visible links, sorted: what answers, snapshots and change events carry."""
-    links: dict[int, list[str]] = defaultdict(list)
-    for chunk in _chunks(list(track_ids)):
-        rows = TrackLink.objects.filter(track_id__in=chunk).order_by("track_id", "url")
-        for track_id, url in rows.values_list("track_id", "url"):
-            links[track_id].append(url)
-    return links
-
-
-def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
-    """Bring EffectivePolicy up to date for these tracks and log every change as a ChangeEvent.
-
-    A change is one of the policy (values, terms, verification, disputed) or of the track's
-    visible links: EffectivePolicy.links holds the sorted links of the track's last event and is
-    compared like the values. So every operation that adds, removes, hides or restores a link
-    calls this one function, and a platform mirroring `snapshot + changes` learns of every URL
-    that starts or stops answering, in the same numbered order as every other change. An
-    operation that changes both the policy and the links writes one event, which carries both.
-
-    Must run inside the transaction that changed claims, declarations or links, after
-    `lock_consent_writes()`.
-    """
-    track_ids = sorted(set(track_ids))
-    if not track_ids:
-        return []
-    now = timezone.now()
-    computed = compute_policies(track_ids)
-    links = visible_links(track_ids)
-    stored: dict[int, EffectivePolicy] = {}
-    for chunk in _chunks(track_ids):
-        stored.update({p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)})
-
-    changed: list[tuple[EffectivePolicy, dict, dict, list[str]]] = []
-    to_create: list[EffectivePolicy] = []
-    to_update: list[EffectivePolicy] = []
-    for track_id in track_ids:
-        policy = computed[track_id]
-        snapshot = policy.snapshot()
-        sources = policy.sources()
-        provenance = provenance_json(sources)
-        urls = links.get(track_id, [])
-        current = stored.get(track_id)
-        if current is None:
-            current = EffectivePolicy(track_id=track_id, updated_at=now)
-            previous: dict = {}
-            previous_links: list[str] = []
-            to_create.append(current)
-        else:
-            previous = current.snapshot() | {"disputed": current.disputed}
-            previous_links = list(current.links)
-            if previous == snapshot | {"disputed": policy.disputed} and previous_links == urls:
-                answer = answer_policy(sources)
-                if current.provenance != provenance or current.answer_policy != answer:
-                    current.provenance = provenance
-                    current.answer_policy = answer
-                    to_update.append(current)
-                continue
-            to_update.append(current)
-        for purpose in PURPOSES:
-            setattr(current, POLICY_FIELDS[purpose], snapshot[purpose.value])
-        current.disputed = policy.disputed
-        current.verification = policy.verification
-        current.provenance = provenance
-        current.answer_policy = answer_policy(sources)
-        current.links = urls
-        current.updated_at = now
-        changed.append(
-            (current, snapshot | {"disputed": policy.disputed}, previous, previous_links)
-        )
-
-    events: list[ChangeEvent] = []
-    if changed:
-        for number, (current, after, before, links_before) in zip(
-            allocate_sequence(len(changed)), changed, strict=True
-        ):
-            current.sequence = number
-            events.append(
-                ChangeEvent(
-                    sequence=number,
-                    track_id=current.track_id,
-                    policy=after,
-                    previous=before,
-                    links=current.links,
-                    previous_links=links_before,
-                    disputed=after["disputed"],
-                    cause=cause,
-                    created_at=now,
-                )
-            )
-    EffectivePolicy.objects.bulk_create(to_create, batch_size=1000)
-    fields = [
-        *POLICY_FIELDS.values(),
-        "disputed",
-        "verification",
-        "provenance",
-        "answer_policy",
-        "links",
-        "sequence",
-        "updated_at",
-    ]
-    EffectivePolicy.objects.bulk_update(to_update, fields, batch_size=1000)
-    ChangeEvent.objects.bulk_create(events, batch_size=1000)
-    if events:
-        last = events[-1].sequence
-        transaction.on_commit(
-            lambda: signals.changes_committed.send(sender=ChangeEvent, last_sequence=last)
-        )
-    return events
 
 
 # --- Operations -----------------------------------------------------------------------------
@@ -542,7 +186,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         if len(isrcs) != len(set(isrcs)):
             raise ConsentError("The same ISRC appears more than once.")
         existing: dict[str, Track] = {}
-        for chunk in _chunks(isrcs):
+        for chunk in chunks(isrcs):
             existing.update({t.isrc: t for t in Track.objects.filter(isrc__in=chunk)})
 
         new_tracks = [
@@ -567,7 +211,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         active: dict[int, list[Claim]] = defaultdict(list)
         own_inactive: dict[tuple[int, str], Claim] = {}
         existing_ids = [t.id for t in existing.values()]
-        for chunk in _chunks(existing_ids):
+        for chunk in chunks(existing_ids):
             for claim in Claim.objects.filter(track_id__in=chunk).select_related("creator"):
                 if claim.is_active:
                     active[claim.track_id].append(claim)
@@ -602,7 +246,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         # Counted once for the whole batch: a new track has no links yet, and a new or renewed
         # claim has none visible (an ended claim's links were hidden with it).
         on_track: dict[int, int] = defaultdict(int)
-        for chunk in _chunks(existing_ids):
+        for chunk in chunks(existing_ids):
             for track_id in TrackLink.objects.filter(track_id__in=chunk).values_list(
                 "track_id", flat=True
             ):
@@ -721,158 +365,6 @@ def check_link_caps(
         )
 
 
-def _active_claim(creator: Creator, track: Track, refusal: str) -> Claim:
-    claim = (
-        Claim.objects.active()
-        .filter(track=track, creator=creator)
-        .order_by("created_at", "id")
-        .first()
-    )
-    if claim is None:
-        raise ConsentError(refusal)
-    return claim
-
-
-def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[TrackLink]:
-    """Add links to a track the creator claims; duplicates of existing links are ignored.
-
-    Each link belongs to the creator's claim and ends with it. A link that another creator's
-    track already carries is a collision (consent.collisions): they are notified, and a dispute
-    opens when their claim is verified and this one is not.
-    """
-    refuse_if_suspended(creator)
-    limit_link_changes(creator)
-    with transaction.atomic():
-        lock_consent_writes()
-        claim = _active_claim(creator, track, "You can only add links to tracks you have claimed.")
-        present = set(TrackLink.objects.filter(track=track).values_list("url", flat=True))
-        urls = [u for u in dict.fromkeys(normalize_url(u) for u in urls) if u not in present]
-        check_link_caps(track, claim, len(urls))
-        found = collisions.through_identifiers(
-            creator.id, {track.id: [claim]}, {track.id: [("url", url) for url in urls]}
-        )
-        try:
-            collisions.check_allowance(creator.user_id, found)
-        except collisions.CollisionRefused as exc:
-            raise ConsentError(str(exc).replace("registered", "added")) from exc
-        links = TrackLink.objects.bulk_create(
-            [
-                TrackLink(track=track, url=url, host=url_host(url), added_by=creator, claim=claim)
-                for url in urls
-            ]
-        )
-        # One event for the new links, and for the dispute they opened if they did.
-        disputes = collisions.settle(found)
-        refresh_policies([track.id], cause="dispute-opened" if disputes else "links-added")
-        from consent import proofs  # links under a proven profile verify their claims at once
-
-        proofs.verify_new_links(creator, [track.id])
-        return links
-
-
-def remove_link(creator: Creator, link: TrackLink) -> None:
-    """Remove a link the creator added; a co-owner's links are theirs to remove, not anyone's.
-
-    A verified owner can instead hide an unverified claimant's link (`hide_link`).
-    """
-    refuse_if_suspended(creator)
-    limit_link_changes(creator)
-    with transaction.atomic():
-        lock_consent_writes()
-        _active_claim(
-            creator, link.track, "You can only remove links from tracks you have claimed."
-        )
-        if link.added_by_id != creator.id:
-            raise ConsentError(
-                "Another owner of this track added that link, so only they can remove it. If "
-                "it is wrong and your claim is verified, hide it pending review; otherwise "
-                "contest their claim from the track's public page."
-            )
-        _hide([link.pk], TrackLink.Hidden.REMOVED, creator)
-        from consent import proofs  # a claim proven through this link is proven no longer
-
-        # A verification that ends with the link writes the event that carries both; otherwise
-        # the link's own event follows.
-        proofs.reconcile_claims([link.claim_id])
-        refresh_policies([link.track_id], cause="link-removed")
-
-
-def _hide(link_ids: Iterable[int], reason: str, by: Creator | None = None) -> int:
-    return TrackLink.objects.filter(pk__in=list(link_ids)).update(
-        hidden_at=timezone.now(), hidden_reason=reason, hidden_by=by
-    )
-
-
-def hide_link(creator: Creator, link: TrackLink) -> None:
-    """A verified owner hides a link an unverified claimant added to their track, pending review.
-
-    The link leaves every answer, feed and page at once; a reviewer can restore it
-    (`restore_link`). Recorded in the audit log.
-    """
-    refuse_if_suspended(creator)
-    with transaction.atomic():
-        lock_consent_writes()
-        claim = _active_claim(
-            creator, link.track, "You can only hide links on tracks you have claimed."
-        )
-        # A verification counts here when a reviewer decided it, or when it predates the claim
-        # that added the link: a page proven after a stranger's claim arrived says nothing about
-        # who owns the track (consent.proofs.covered_claims).
-        earned = claim.verifications.in_force().filter(
-            Q(method=ClaimVerification.Method.REVIEW)
-            | Q(started_at__lte=link.claim.created_at if link.claim_id else link.created_at)
-        )
-        if not earned.exists():
-            raise ConsentError(
-                "Only a verified owner can hide another claimant's link: one a reviewer "
-                "verified, or one verified before that claimant arrived. Ask for verification by "
-                "review from the track's page."
-            )
-        if link.added_by_id == creator.id:
-            raise ConsentError("This is your own link: remove it instead.")
-        if link.claim_id and link.claim.verifications.in_force().exists():
-            raise ConsentError(
-                "That link was added by a verified owner, so it cannot be hidden. If it is "
-                "wrong, contest their claim from the track's public page."
-            )
-        _hide([link.pk], TrackLink.Hidden.BY_OWNER, creator)
-        from consent import proofs  # a claim proven through this link is proven no longer
-
-        proofs.reconcile_claims([link.claim_id])
-        refresh_policies([link.track_id], cause="link-hidden")
-        AuditEntry.objects.create(
-            user=creator.user,
-            action=AuditEntry.Action.LINK_HIDDEN,
-            creator=creator,
-            claim=link.claim,
-            details={"link": link.url, "track": str(link.track.public_id)},
-        )
-
-
-def restore_link(reviewer, link: TrackLink, reason: str) -> None:
-    """A reviewer brings back a link a verified owner hid, when the hiding was wrong."""
-    with transaction.atomic():
-        lock_consent_writes()
-        link = TrackLink.all_objects.select_for_update().get(pk=link.pk)
-        if link.hidden_reason != TrackLink.Hidden.BY_OWNER:
-            raise ConsentError("Only a link hidden by an owner can be restored.")
-        if link.claim_id is None or not link.claim.is_active:
-            raise ConsentError("The claim that added this link has ended, so it stays hidden.")
-        if TrackLink.objects.filter(track_id=link.track_id, url=link.url).exists():
-            raise ConsentError("The track already carries this link again.")
-        TrackLink.all_objects.filter(pk=link.pk).update(
-            hidden_at=None, hidden_reason="", hidden_by=None
-        )
-        refresh_policies([link.track_id], cause="link-restored")
-        AuditEntry.objects.create(
-            user=reviewer,
-            action=AuditEntry.Action.LINK_RESTORED,
-            reason=reason,
-            claim=link.claim,
-            details={"link": link.url, "track": str(link.track.public_id)},
-        )
-
-
 def end_claims(claim_ids: Iterable[int], status: str, now=None) -> None:
     """Claims stop counting: their links leave every answer with them, and any verification in
     force ends. Call inside the transaction that holds the consent write lock, then
@@ -942,61 +434,3 @@ def close_settled_disputes(track_id: int) -> None:
             )
             if dispute.track_id != track_id:
                 refresh_policies([dispute.track_id], cause="dispute-closed")
-
-
-# --- Checking the derived state ------------------------------------------------------------
-
-
-@dataclass
-class Difference:
-    track: Track
-    stored: dict
-    computed: dict
-
-
-def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Difference]:
-    """Every track whose stored EffectivePolicy differs from what its declarations and visible
-    links give."""
-    if track_ids is None:
-        track_ids = list(Track.objects.order_by("id").values_list("id", flat=True))
-    differences: list[Difference] = []
-    for chunk in _chunks(list(track_ids)):
-        computed = compute_policies(chunk)
-        links = visible_links(chunk)
-        stored = {p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)}
-        tracks = Track.objects.in_bulk(chunk)
-        for track_id in chunk:
-            policy = computed[track_id]
-            sources = policy.sources()
-            want = policy.snapshot() | {
-                "disputed": policy.disputed,
-                "provenance": provenance_json(sources),
-                "answer_policy": answer_policy(sources),
-                "links": links.get(track_id, []),
-            }
-            current = stored.get(track_id)
-            have = (
-                current.snapshot()
-                | {
-                    "disputed": current.disputed,
-                    "provenance": current.provenance,
-                    "answer_policy": current.answer_policy,
-                    "links": current.links,
-                }
-                if current
-                else {}
-            )
-            if have != want:
-                differences.append(Difference(tracks[track_id], have, want))
-    return differences
-
-
-def rebuild_policies(track_ids: Sequence[int] | None = None) -> list[Difference]:
-    """Find differences and repair them through the normal path (so each repair is an event)."""
-    with transaction.atomic():
-        # Under the write lock, so what is reported as repaired is exactly what was repaired.
-        lock_consent_writes()
-        differences = find_policy_differences(track_ids)
-        if differences:
-            refresh_policies([d.track.id for d in differences], cause="rebuild")
-    return differences

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.models import AuditEntry, Claim, ClaimVerification, VerificationRequest
-from consent.services import ConsentError, lock_consent_writes, refresh_policies
+from consent.policies import lock_consent_writes, refresh_policies
+from consent.services import ConsentError
 
 Method = ClaimVerification.Method
 

@@ -2,7 +2,7 @@
 
 A claimant asks for review with a document that proves their claim (a distribution statement, a
 letter from their label or publisher, a registration with a collecting society) as a file or a
-link. Files are checked like dispute evidence (`consent.disputes.check_evidence_file`: size,
+link. Files are checked like dispute evidence (`consent.evidence.check_evidence_file`: size,
 type from the first bytes, a name that does not lie about it) and count against the same daily
 evidence limits of the account. One request per claim waits at a time.
 
@@ -19,7 +19,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from consent.disputes import MAX_STATEMENT_CHARS, EvidenceFile, check_evidence_file
+from consent.evidence import MAX_STATEMENT_CHARS, EvidenceFile, check_evidence_file
 from consent.models import AuditEntry, Claim, Creator, Evidence, VerificationRequest
 from consent.services import ConsentError, refuse_if_suspended
 from consent.verification import has_a_say

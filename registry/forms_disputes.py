@@ -4,12 +4,8 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from consent.disputes import (
-    CONTEST_REASONS,
-    MAX_STATEMENT_CHARS,
-    EvidenceFile,
-    accepted_types_sentence,
-)
+from consent.contests import CONTEST_REASONS
+from consent.evidence import MAX_STATEMENT_CHARS, EvidenceFile, accepted_types_sentence
 from consent.models import Claim
 
 

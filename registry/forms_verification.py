@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from consent.disputes import MAX_STATEMENT_CHARS, EvidenceFile, accepted_types_sentence
+from consent.evidence import MAX_STATEMENT_CHARS, EvidenceFile, accepted_types_sentence
 from consent.models import Claim, VerificationRequest
 
 

@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.urls import reverse
 
 from consent.models import Claim, ClaimVerification, Creator, EffectivePolicy, TrackLink
-from consent.services import latest_statements
+from consent.policies import latest_statements
 from consent.standards import (
     RSL_MEDIA_TYPE,
     TDMREP_POLICY_MEDIA_TYPE,

@@ -2,8 +2,8 @@
 links a verified owner may hide, and the notice that `allow` and licences wait for proof.
 
 Shared by the track page, the dashboard, the choice forms (registry.views_artist) and the proofs
-pages (registry.views_proofs); reads only, every change goes through consent.proofs and
-consent.services.
+pages (registry.views_proofs); reads only, every change goes through consent.proofs,
+consent.services and consent.links.
 """
 
 from collections.abc import Iterable

@@ -1,4 +1,4 @@
-"""The signed-in artist's pages: parse the request, call `consent.services`, render.
+"""The signed-in artist's pages: parse the request, call `consent.services`/`links`, render.
 
 Guards are in registry.decorators, the artist's claims, tracks and disputes in
 registry.queries, and what the pages show is built by registry.presenters.
@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consent.identifiers import InvalidIdentifier
+from consent.links import add_links, remove_link
 from consent.models import (
     POLICIES,
     TRACK_POLICIES,
@@ -33,17 +34,15 @@ from consent.models import (
     TrackLink,
 )
 from consent.platforms import applied_by, applied_counts
+from consent.policies import latest_statements
 from consent.purposes import AI_OPT_OUT, LABELS, PURPOSES, VALUE_LABELS
 from consent.resolution import resolve_claim
 from consent.services import (
     ConsentError,
     TrackData,
-    add_links,
     declare,
-    latest_statements,
     opt_out_of_ai_training,
     register_track,
-    remove_link,
     withdraw_claim,
 )
 from consent.text import LineBreakError

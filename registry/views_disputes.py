@@ -14,14 +14,8 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequ
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from consent.disputes import (
-    add_evidence,
-    add_statement,
-    can_read_evidence,
-    contest_claim,
-    party_of,
-    timeline,
-)
+from consent.contests import add_evidence, add_statement, contest_claim
+from consent.disputes import can_read_evidence, party_of, timeline
 from consent.models import Dispute, Evidence, Track
 from consent.services import ConsentError, withdraw_claim
 from registry.decorators import CreatorRequest, creator_required

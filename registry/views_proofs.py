@@ -1,7 +1,7 @@
 """Proving claims on the website: the artist's proofs, the Check button, hiding a co-claimant's
 link, and the artist's public page that `rel="me"` links point to.
 
-Every change goes through consent.proofs or consent.services; a POST answers with a redirect
+Every change goes through consent.proofs or consent.links; a POST answers with a redirect
 back where it came from (`next`), and its outcome as a message.
 """
 
@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from consent import proof_pages, proofs
+from consent.links import hide_link
 from consent.models import Creator, ProfileProof, TrackLink
-from consent.services import ConsentError, hide_link
+from consent.services import ConsentError
 from registry.decorators import CreatorRequest, creator_required, safe_next
 from registry.queries import active_claims, claimed_tracks
 

@@ -172,7 +172,7 @@ def verify_claims_of(creator: Creator, reviewer=None) -> None:
     from django.db import transaction
 
     from consent.models import Claim
-    from consent.services import lock_consent_writes
+    from consent.policies import lock_consent_writes
     from consent.verification import Method, verify_claims
 
     with transaction.atomic():

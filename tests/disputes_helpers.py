@@ -2,7 +2,7 @@
 
 import io
 
-from consent.disputes import EvidenceFile
+from consent.evidence import EvidenceFile
 from consent.models import Claim, Track
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, register_track

@@ -18,7 +18,7 @@ from api.views_console import console_login_required, member_platform
 from api.webhooks import services
 from api.webhooks.forms import EndpointForm, ReplayForm, RotateForm
 from consent.models import Platform
-from consent.services import last_sequence
+from consent.policies import last_sequence
 
 LOG_ROWS = 50
 

@@ -37,7 +37,7 @@ from api.models import WebhookDelivery, WebhookEndpoint
 from api.webhooks import batches, client, signing
 from api.webhooks.emails import notify_disabled
 from consent.models import Platform
-from consent.services import last_sequence
+from consent.policies import last_sequence
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from api.models import WebhookEndpoint
 from api.webhooks import batches, client, dispatch, signing, tasks
 from consent.identifiers import normalize_host
 from consent.models import Creator, Platform
-from consent.services import last_sequence
+from consent.policies import last_sequence
 
 MAX_ENDPOINTS = 20  # per platform: one per environment and purpose is plenty
 MAX_FILTER_ITEMS = 100

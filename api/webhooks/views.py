@@ -18,7 +18,7 @@ from api.models import ApiKey, WebhookDelivery, WebhookEndpoint
 from api.parsers import JSONBodyParser
 from api.schema import problems as _problems
 from api.webhooks import batches, services
-from consent.services import last_sequence
+from consent.policies import last_sequence
 
 DELIVERIES_DEFAULT = 50
 DELIVERIES_MAX = 200

@@ -3,7 +3,7 @@
 Disputes are reviewed here: a queue, and a review page whose buttons post to the desk's own
 views, which call `consent.disputes` so every decision is recorded and reaches platforms as
 change events. Claims are verified by review the same way, on each claim's page, and a link a
-verified owner hid is restored through `consent.services.restore_link`. Nothing about a dispute
+verified owner hid is restored through `consent.links.restore_link`. Nothing about a dispute
 or a claim is edited as a raw row.
 
 Importing this package registers every ModelAdmin of the app, one module per desk:

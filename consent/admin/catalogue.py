@@ -9,8 +9,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from consent import disputes
+from consent.links import restore_link
 from consent.models import Claim, Creator, Track, TrackLink
-from consent.services import ConsentError, restore_link
+from consent.services import ConsentError
 
 from .records import ReadOnlyAdmin
 

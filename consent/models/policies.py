@@ -81,9 +81,9 @@ class EffectivePolicy(models.Model):
     disputed = models.BooleanField(default=False)
     provenance = models.JSONField(default=dict)
     # The platform API's `policy` (per purpose: value, source, terms), derived from `provenance`
-    # when it is written (consent.services.policy_from_provenance), so answers send it as is.
+    # when it is written (consent.policies.policy_from_provenance), so answers send it as is.
     answer_policy = models.JSONField(default=dict)
-    # How far the track's active claims are proven (consent.services.verification_summary).
+    # How far the track's active claims are proven (consent.policies.verification_summary).
     verification = models.JSONField(default=dict)
     # The track's visible links (sorted) as of its last change event: refresh_policies compares
     # them like the values, so adding, removing, hiding or restoring a link is a change event.

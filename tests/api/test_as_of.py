@@ -5,7 +5,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
 from consent.models import Claim
 from consent.purposes import Purpose, Value
 from consent.services import (

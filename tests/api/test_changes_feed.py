@@ -5,14 +5,10 @@ import threading
 import pytest
 from django.db import connection
 
+from consent.links import add_links, remove_link
 from consent.models import ChangeEvent, TrackLink
 from consent.purposes import Purpose, Value
-from consent.services import (
-    PurposeChoice,
-    add_links,
-    declare,
-    remove_link,
-)
+from consent.services import PurposeChoice, declare
 from tests.api.conftest import KeyClient
 from tests.conftest import make_artist, verify_claims_of
 from tests.factories import register

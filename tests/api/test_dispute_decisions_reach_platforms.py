@@ -3,7 +3,8 @@ platform API shows it, as an answer and as change events on the feed."""
 
 import pytest
 
-from consent.disputes import contest_claim, decide
+from consent.contests import contest_claim
+from consent.disputes import decide
 from consent.models import Dispute
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, declare

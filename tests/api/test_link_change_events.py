@@ -12,18 +12,15 @@ import pytest
 
 from api.webhooks import dispatch
 from api.webhooks import services as webhooks
+from consent.links import add_links, hide_link, remove_link, restore_link
 from consent.models import ChangeEvent, Claim, TrackLink
 from consent.purposes import PURPOSES, Purpose, Value
 from consent.services import (
     PurposeChoice,
     TrackData,
-    add_links,
     declare,
-    hide_link,
     register_track,
     register_tracks,
-    remove_link,
-    restore_link,
     withdraw_claim,
 )
 from tests.api.webhooks_support import Receiver

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from protego import Protego
 
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
 from consent.identifiers import canonical_host, normalize_url, url_host
 from consent.models import Claim
 from consent.purposes import Purpose, Value

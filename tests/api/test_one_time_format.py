@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from api.models import WebhookEndpoint
 from api.webhooks import batches
-from consent.services import last_sequence
+from consent.policies import last_sequence
 from consent.times import PATTERN, parse_rfc3339, rfc3339
 from tests.api.real_answers import CALLS, build_scene, decoded
 

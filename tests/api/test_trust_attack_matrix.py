@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from api.webhooks import dispatch
 from api.webhooks import services as webhooks
+from consent.links import add_links, hide_link, remove_link
 from consent.models import (
     ChangeEvent,
     Claim,
@@ -42,16 +43,7 @@ from consent.models import (
 )
 from consent.purposes import PURPOSES, Purpose, Value
 from consent.ratelimits import disputes_left_today
-from consent.services import (
-    ConsentError,
-    PurposeChoice,
-    TrackData,
-    add_links,
-    declare,
-    hide_link,
-    register_track,
-    remove_link,
-)
+from consent.services import ConsentError, PurposeChoice, TrackData, declare, register_track
 from tests.api.conftest import KeyClient
 from tests.api.webhooks_support import Receiver
 from tests.conftest import make_artist, verify_claims_of

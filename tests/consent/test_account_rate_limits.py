@@ -11,17 +11,16 @@ import redis
 from django.urls import reverse
 
 from consent import ratelimits
+from consent.links import add_links, remove_link
 from consent.models import Declaration, TrackLink
 from consent.purposes import Purpose, Value
 from consent.services import (
     ConsentError,
     PurposeChoice,
     TrackData,
-    add_links,
     declare,
     opt_out_of_ai_training,
     register_track,
-    remove_link,
 )
 from tests.conftest import make_artist
 

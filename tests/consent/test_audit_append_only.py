@@ -4,7 +4,7 @@ evidence."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
 from consent.models import AuditEntry, DisputeStatement, Evidence
 from tests.disputes_helpers import claim_of, owned_track
 

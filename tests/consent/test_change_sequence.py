@@ -82,7 +82,7 @@ def test_concurrent_writers_never_let_a_reader_see_a_gap():
 def test_concurrent_writers_on_one_track_lose_no_update():
     """Each writer changes a different purpose of the same track at the same moment; the stored
     policy must end up reflecting every one of them."""
-    from consent.services import find_policy_differences
+    from consent.policies import find_policy_differences
 
     artists = [make_artist() for _ in range(WRITERS)]
     data = TrackData(title="Shared", artist_credit="A", roles=["recording"], isrc="USRC17607839")

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
 from consent.models import AuditEntry, Claim, Dispute
 from consent.services import TrackData, register_track, withdraw_claim
 from tests.conftest import make_artist

@@ -2,18 +2,15 @@
 
 import pytest
 
+from consent.links import add_links, hide_link, remove_link, restore_link
 from consent.models import Claim, Dispute, EffectivePolicy, Notice, TrackLink
 from consent.purposes import Purpose, Value
 from consent.services import (
     ConsentError,
     PurposeChoice,
     TrackData,
-    add_links,
     declare,
-    hide_link,
     register_track,
-    remove_link,
-    restore_link,
     withdraw_claim,
 )
 from tests.conftest import make_artist, verify_claims_of

@@ -20,8 +20,8 @@ from consent.models import (
     Track,
     TrackLink,
 )
+from consent.policies import find_policy_differences
 from consent.purposes import AI_OPT_OUT, Purpose, Value
-from consent.services import find_policy_differences
 
 # Most tests load the whole demo data set first: seconds each.
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

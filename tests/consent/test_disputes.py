@@ -4,11 +4,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
 
+from consent.contests import add_evidence, add_statement, contest_claim
 from consent.disputes import (
-    add_evidence,
-    add_statement,
     can_read_evidence,
-    contest_claim,
     decide,
     request_information,
     suspend_creator,

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 
-from consent.disputes import add_evidence, contest_claim
+from consent.contests import add_evidence, contest_claim
 from consent.models import Claim, Dispute, Evidence
 from consent.services import ConsentError
 from tests.conftest import make_artist

@@ -3,7 +3,7 @@
 import pytest
 
 from consent import filetypes
-from consent.disputes import check_evidence_file
+from consent.evidence import check_evidence_file
 from consent.services import ConsentError
 from tests.disputes_helpers import PDF_BYTES, PNG_BYTES, upload
 

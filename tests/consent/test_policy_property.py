@@ -9,16 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consent.models import Claim, EffectivePolicy
+from consent.policies import latest_statements
 from consent.purposes import PURPOSES, RESTRICTIVENESS, Purpose, Value
 from consent.resolution import combine, resolve_claim, unverified
-from consent.services import (
-    PurposeChoice,
-    TrackData,
-    declare,
-    latest_statements,
-    register_track,
-    withdraw_claim,
-)
+from consent.services import PurposeChoice, TrackData, declare, register_track, withdraw_claim
 from tests.conftest import make_artist, verify_claims_of
 
 ISRC = "USRC17607839"

@@ -13,16 +13,10 @@ from django.core import mail
 from django.utils import timezone
 
 from consent import proof_pages, proofs
+from consent.links import add_links
 from consent.models import ChangeEvent, Claim, ClaimVerification, ProfileProof
 from consent.purposes import Purpose, Value
-from consent.services import (
-    ConsentError,
-    PurposeChoice,
-    TrackData,
-    add_links,
-    declare,
-    register_tracks,
-)
+from consent.services import ConsentError, PurposeChoice, TrackData, declare, register_tracks
 from registry.tasks import recheck_proofs
 from tests.conftest import make_artist
 from tests.consent.proof_pages import Page, PageServer, html
@@ -519,8 +513,8 @@ def test_removing_the_link_that_earned_a_verification_ends_it(site, juniper):
     site.pages["/juniper-vale"] = html(f"<p>{proof.token}</p>")
     proofs.check(proof)
     assert verified(juniper, track)
+    from consent.links import remove_link
     from consent.models import TrackLink
-    from consent.services import remove_link
 
     remove_link(juniper, TrackLink.objects.get(track=track))
     assert not verified(juniper, track)

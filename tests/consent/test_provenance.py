@@ -9,16 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from consent.models import Claim, Declaration, EffectivePolicy
+from consent.policies import find_policy_differences, policy_from_provenance
 from consent.provenance import ClaimProof, Source, answer_policy, read_sources
 from consent.purposes import Purpose, Value
-from consent.services import (
-    PurposeChoice,
-    TrackData,
-    declare,
-    find_policy_differences,
-    policy_from_provenance,
-    register_track,
-)
+from consent.services import PurposeChoice, TrackData, declare, register_track
 from consent.times import PATTERN
 from tests.conftest import make_artist, verify_claims_of
 

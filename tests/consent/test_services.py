@@ -188,7 +188,7 @@ def test_new_licence_terms_are_a_change_platforms_see(artist):
 
 
 def test_a_co_owner_cannot_remove_a_link_someone_else_added(artist, other_artist):
-    from consent.services import remove_link
+    from consent.links import remove_link
 
     track = register_track(artist, track_data(isrc=ISRC, links=["https://a.example/x"])).tracks[0]
     register_track(other_artist, track_data(isrc=ISRC, roles=["composition"]))

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
 from consent.services import opt_out_of_ai_training
 from tests.conftest import give_second_factor, make_artist, totp_code
 from tests.disputes_helpers import claim_of, owned_track

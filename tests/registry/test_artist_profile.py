@@ -6,14 +6,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from consent.models import ChangeEvent, Creator, EffectivePolicy
+from consent.policies import find_policy_differences
 from consent.purposes import Purpose, Value
-from consent.services import (
-    PurposeChoice,
-    TrackData,
-    declare,
-    find_policy_differences,
-    register_track,
-)
+from consent.services import PurposeChoice, TrackData, declare, register_track
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from consent import proofs
+from consent.links import add_links
 from consent.models import Claim, ProfileProof, TrackLink
-from consent.services import TrackData, add_links, register_track
+from consent.services import TrackData, register_track
 from tests.conftest import make_artist, verify_claims_of
 from tests.consent.proof_pages import PageServer, html
 

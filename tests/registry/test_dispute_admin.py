@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent import disputes
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
 from consent.models import AuditEntry, Claim, Dispute, EffectivePolicy
 from consent.purposes import Value
 from consent.services import opt_out_of_ai_training

@@ -5,7 +5,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
 from consent.models import Claim, Dispute, Evidence
 from tests.conftest import give_second_factor, make_artist
 from tests.disputes_helpers import (

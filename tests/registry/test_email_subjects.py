@@ -11,7 +11,7 @@ from django.test import RequestFactory
 
 from api.models import WebhookEndpoint
 from api.webhooks.emails import email_endpoint_disabled
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
 from consent.models import Platform, Track
 from consent.platforms import approve_platform
 from registry.adapters import AccountAdapter

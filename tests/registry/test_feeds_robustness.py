@@ -2,8 +2,9 @@
 
 import pytest
 
+from consent.links import remove_link
 from consent.purposes import AI_OPT_OUT, Value
-from consent.services import PurposeChoice, TrackData, declare, register_track, remove_link
+from consent.services import PurposeChoice, TrackData, declare, register_track
 
 pytestmark = pytest.mark.django_db
 

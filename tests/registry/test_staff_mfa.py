@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
 from consent.models import Dispute, Evidence
 from consent.services import opt_out_of_ai_training
 from tests.conftest import give_second_factor, totp_code

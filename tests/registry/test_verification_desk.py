@@ -7,7 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from api.services import create_key
-from consent.disputes import contest_claim
+from consent.contests import contest_claim
+from consent.links import add_links, hide_link
 from consent.models import (
     AuditEntry,
     ClaimVerification,
@@ -16,7 +17,7 @@ from consent.models import (
     VerificationRequest,
 )
 from consent.purposes import Value
-from consent.services import TrackData, add_links, hide_link, register_track
+from consent.services import TrackData, register_track
 from consent.verification_requests import request_review
 from tests.api.conftest import KeyClient
 from tests.api.platform_helpers import make_platform

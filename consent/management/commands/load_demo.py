@@ -22,12 +22,12 @@ from django.test import override_settings
 
 from consent.identifiers import iswc_check_digit, normalize_isrc, normalize_iswc
 from consent.models import Claim, Creator
+from consent.policies import lock_consent_writes
 from consent.purposes import Purpose, Value
 from consent.services import (
     PurposeChoice,
     TrackData,
     declare,
-    lock_consent_writes,
     opt_out_of_ai_training,
     register_tracks,
 )

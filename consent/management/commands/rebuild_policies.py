@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from consent.services import find_policy_differences, rebuild_policies
+from consent.policies import find_policy_differences, rebuild_policies
 
 
 class Command(BaseCommand):

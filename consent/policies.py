@@ -1,0 +1,439 @@
+"""The derived read model: each track's EffectivePolicy and the ChangeEvent log of its changes.
+
+Declarations, claims, verifications, disputes and visible links are the source of truth; this
+module derives from them what each track's policy is (`compute_policies`, also as of any past
+instant), writes it where it changed (`refresh_policies`, one numbered ChangeEvent per change),
+and checks and repairs the stored state (`find_policy_differences`, `rebuild_policies`).
+
+Every operation that changes the source of truth (consent.services, consent.links,
+consent.disputes ...) runs in one transaction that first takes the consent write lock
+(`lock_consent_writes`, the row of SequenceCounter), then calls `refresh_policies`. That lock
+serializes consent writes, which gives two guarantees at once: a policy is always computed from
+every earlier committed declaration (no lost update between two writers of one track), and
+change events commit in the order of their sequence numbers.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from consent import signals
+from consent.models import (
+    POLICY_FIELDS,
+    ChangeEvent,
+    Claim,
+    ClaimVerification,
+    Declaration,
+    Dispute,
+    EffectivePolicy,
+    SequenceCounter,
+    Track,
+    TrackLink,
+)
+from consent.provenance import ClaimProof, Source, answer_policy, provenance_json, read_sources
+from consent.purposes import PURPOSES, Purpose, Value
+from consent.resolution import (
+    Resolved,
+    Statement,
+    combine,
+    reservations_only,
+    resolve_claim,
+    unverified,
+)
+
+CHUNK = 2000
+
+
+def verification_summary(proofs: Sequence[str]) -> dict:
+    """How far a track's active claims are proven, from each claim's proof ("" if unverified)."""
+    verified = sum(1 for proof in proofs if proof)
+    return _summary(verified, len(proofs) - verified)
+
+
+def combine_summaries(summaries: Iterable[dict]) -> dict:
+    """One summary for several tracks that share an identifier: all their claims together."""
+    verified = pending = 0
+    for summary in summaries:
+        verified += summary.get("verified_claims", 0)
+        pending += summary.get("unverified_claims", 0)
+    return _summary(verified, pending)
+
+
+def _summary(verified: int, pending: int) -> dict:
+    """`verified` when every active claim is, `unverified` when none is, `partly-verified` in
+    between, and `unclaimed` when nobody claims the track."""
+    if not verified and not pending:
+        status = "unclaimed"
+    elif not pending:
+        status = "verified"
+    elif not verified:
+        status = "unverified"
+    else:
+        status = "partly-verified"
+    return {"status": status, "verified_claims": verified, "unverified_claims": pending}
+
+
+@dataclass(frozen=True)
+class ComputedPolicy:
+    values: dict[Purpose, Resolved]
+    disputed: bool
+    claims: dict[int, Claim]
+    verification: dict = field(default_factory=lambda: verification_summary([]))
+
+    def snapshot(self) -> dict:
+        """What platforms see change: each value, where to ask for each licence, and how far
+        the track's claims are proven."""
+        snapshot: dict = {p.value: self.values[p].value.value for p in PURPOSES}
+        terms = {
+            p.value: {"terms_url": r.terms_url, "contact_email": r.contact_email}
+            for p, r in self.values.items()
+            if r.value == Value.LICENSE
+        }
+        if terms:
+            snapshot["terms"] = terms
+        snapshot["verification"] = self.verification
+        return snapshot
+
+    def sources(self) -> dict[Purpose, Source]:
+        """Where each value in force comes from: the declaration and claim behind it."""
+        result: dict[Purpose, Source] = {}
+        for purpose, resolved in self.values.items():
+            if resolved.value == Value.UNSET:
+                continue
+            claim = self.claims[resolved.claim_id]
+            licence = resolved.value == Value.LICENSE
+            result[purpose] = Source(
+                purpose=purpose,
+                value=resolved.value,
+                level=resolved.level,
+                declared_for=resolved.declared_for,
+                declaration=resolved.declaration_id,
+                declared_at=resolved.declared_at,
+                claim=claim.public_id,
+                role=claim.role,
+                creator=claim.creator.public_id,
+                proof=ClaimProof(resolved.proof),
+                terms_url=resolved.terms_url if licence else "",
+                contact_email=resolved.contact_email if licence else "",
+                terms_withheld=licence and resolved.terms_withheld,
+            )
+        return result
+
+    def provenance(self) -> dict[str, dict]:
+        """What EffectivePolicy.provenance stores (consent.provenance)."""
+        return provenance_json(self.sources())
+
+
+def policy_from_provenance(provenance: dict) -> dict:
+    """The API's `policy`: per purpose its value, where it comes from, and licence terms.
+
+    Stored beside the provenance it is derived from (EffectivePolicy.answer_policy), so that
+    lookups and snapshots send it as it is.
+    """
+    return answer_policy(read_sources(provenance))
+
+
+def lock_consent_writes() -> None:
+    # The row comes from a migration; get_or_create only matters after a table flush (tests).
+    SequenceCounter.objects.select_for_update().get_or_create(pk=1)
+
+
+def last_sequence() -> int:
+    """The number of the registry's latest change event (0 before the first one)."""
+    return SequenceCounter.objects.values_list("value", flat=True).first() or 0
+
+
+def allocate_sequence(count: int) -> range:
+    """Reserve `count` consecutive change-event numbers inside the current transaction."""
+    SequenceCounter.objects.filter(pk=1).update(value=F("value") + count)
+    end = SequenceCounter.objects.values_list("value", flat=True).get(pk=1)
+    return range(end - count + 1, end + 1)
+
+
+# --- Reading declarations -------------------------------------------------------------------
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _statement(declaration: Declaration) -> Statement:
+    return Statement(
+        value=Value(declaration.value),
+        declaration_id=declaration.id,
+        declared_at=declaration.declared_at,
+        terms_url=declaration.terms_url,
+        contact_email=declaration.contact_email,
+    )
+
+
+def latest_statements(
+    creator_ids: Iterable[int], track_ids: Iterable[int] | None, at: datetime | None = None
+) -> dict[tuple[int, int | None], dict[Purpose, Statement]]:
+    """The declaration in force per (creator, track or None for catalogue), per purpose.
+
+    Declarations are append-only, so the row with the highest id for a key is the one in force;
+    with `at`, only declarations made by then count.
+    """
+    creator_ids = list(set(creator_ids))
+    track_filter = Q(track__isnull=True)
+    if track_ids is not None:
+        track_filter |= Q(track_id__in=list(track_ids))
+    if at is not None:
+        track_filter &= Q(declared_at__lte=at)
+    statements: dict[tuple[int, int | None], dict[Purpose, Statement]] = defaultdict(dict)
+    for creator_chunk in chunks(creator_ids):
+        rows = (
+            Declaration.objects.filter(track_filter, creator_id__in=creator_chunk)
+            .order_by("id")
+            .only(
+                "id",
+                "creator_id",
+                "track_id",
+                "purpose",
+                "value",
+                "terms_url",
+                "contact_email",
+                "declared_at",
+            )
+        )
+        for declaration in rows.iterator(chunk_size=5000):
+            key = (declaration.creator_id, declaration.track_id)
+            statements[key][Purpose(declaration.purpose)] = _statement(declaration)
+    return statements
+
+
+def compute_policies(
+    track_ids: Sequence[int], at: datetime | None = None
+) -> dict[int, ComputedPolicy]:
+    """What each track's policy is, derived from claims and declarations alone.
+
+    With `at`, the policy that was in force at that instant: the claims held then, the disputes
+    open then, the declarations made by then, and suspensions already decided then.
+    """
+    if at is None:
+        claims_then = Claim.objects.active()
+        disputes_then = Dispute.objects.active()
+        proofs_then = ClaimVerification.objects.in_force()
+    else:
+        claims_then = Claim.objects.in_force_at(at)
+        disputes_then = Dispute.objects.in_force_at(at)
+        proofs_then = ClaimVerification.objects.in_force_at(at)
+    claims_by_track: dict[int, list[Claim]] = defaultdict(list)
+    claims: dict[int, Claim] = {}
+    disputed: set[int] = set()
+    proofs: dict[int, str] = {}
+    for chunk in chunks(list(track_ids)):
+        for claim in (
+            claims_then.filter(track_id__in=chunk)
+            .select_related("creator")
+            .order_by("created_at", "id")
+        ):
+            claims_by_track[claim.track_id].append(claim)
+            claims[claim.id] = claim
+        disputed.update(disputes_then.filter(track_id__in=chunk).values_list("track_id", flat=True))
+    for chunk in chunks(list(claims)):
+        rows = proofs_then.filter(claim_id__in=chunk)
+        for claim_id, method in rows.order_by("-started_at", "-id").values_list(
+            "claim_id", "method"
+        ):
+            proofs[claim_id] = method  # the oldest proof in force wins: it is written last
+    statements = latest_statements(
+        (c.creator_id for c in claims.values()), list(claims_by_track.keys()), at
+    )
+    result: dict[int, ComputedPolicy] = {}
+    for track_id in track_ids:
+        per_claim = []
+        track_claims = claims_by_track.get(track_id, [])
+        for claim in track_claims:
+            proof = proofs.get(claim.id, "")
+            resolution = resolve_claim(
+                statements.get((claim.creator_id, track_id), {}),
+                statements.get((claim.creator_id, None), {}),
+                claim.id,
+                proof,
+            )
+            if not proof:
+                resolution = unverified(resolution)
+            suspended_at = claim.creator.suspended_at
+            if suspended_at is not None and (at is None or suspended_at <= at):
+                resolution = reservations_only(resolution)
+            per_claim.append(resolution)
+        summary = verification_summary([proofs.get(c.id, "") for c in track_claims])
+        result[track_id] = ComputedPolicy(combine(per_claim), track_id in disputed, claims, summary)
+    return result
+
+
+# --- Writing the derived state --------------------------------------------------------------
+
+
+def visible_links(track_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each track's visible links, sorted: what answers, snapshots and change events carry."""
+    links: dict[int, list[str]] = defaultdict(list)
+    for chunk in chunks(list(track_ids)):
+        rows = TrackLink.objects.filter(track_id__in=chunk).order_by("track_id", "url")
+        for track_id, url in rows.values_list("track_id", "url"):
+            links[track_id].append(url)
+    return links
+
+
+def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
+    """Bring EffectivePolicy up to date for these tracks and log every change as a ChangeEvent.
+
+    A change is one of the policy (values, terms, verification, disputed) or of the track's
+    visible links: EffectivePolicy.links holds the sorted links of the track's last event and is
+    compared like the values. So every operation that adds, removes, hides or restores a link
+    calls this one function, and a platform mirroring `snapshot + changes` learns of every URL
+    that starts or stops answering, in the same numbered order as every other change. An
+    operation that changes both the policy and the links writes one event, which carries both.
+
+    Must run inside the transaction that changed claims, declarations or links, after
+    `lock_consent_writes()`.
+    """
+    track_ids = sorted(set(track_ids))
+    if not track_ids:
+        return []
+    now = timezone.now()
+    computed = compute_policies(track_ids)
+    links = visible_links(track_ids)
+    stored: dict[int, EffectivePolicy] = {}
+    for chunk in chunks(track_ids):
+        stored.update({p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)})
+
+    changed: list[tuple[EffectivePolicy, dict, dict, list[str]]] = []
+    to_create: list[EffectivePolicy] = []
+    to_update: list[EffectivePolicy] = []
+    for track_id in track_ids:
+        policy = computed[track_id]
+        snapshot = policy.snapshot()
+        sources = policy.sources()
+        provenance = provenance_json(sources)
+        urls = links.get(track_id, [])
+        current = stored.get(track_id)
+        if current is None:
+            current = EffectivePolicy(track_id=track_id, updated_at=now)
+            previous: dict = {}
+            previous_links: list[str] = []
+            to_create.append(current)
+        else:
+            previous = current.snapshot() | {"disputed": current.disputed}
+            previous_links = list(current.links)
+            if previous == snapshot | {"disputed": policy.disputed} and previous_links == urls:
+                answer = answer_policy(sources)
+                if current.provenance != provenance or current.answer_policy != answer:
+                    current.provenance = provenance
+                    current.answer_policy = answer
+                    to_update.append(current)
+                continue
+            to_update.append(current)
+        for purpose in PURPOSES:
+            setattr(current, POLICY_FIELDS[purpose], snapshot[purpose.value])
+        current.disputed = policy.disputed
+        current.verification = policy.verification
+        current.provenance = provenance
+        current.answer_policy = answer_policy(sources)
+        current.links = urls
+        current.updated_at = now
+        changed.append(
+            (current, snapshot | {"disputed": policy.disputed}, previous, previous_links)
+        )
+
+    events: list[ChangeEvent] = []
+    if changed:
+        for number, (current, after, before, links_before) in zip(
+            allocate_sequence(len(changed)), changed, strict=True
+        ):
+            current.sequence = number
+            events.append(
+                ChangeEvent(
+                    sequence=number,
+                    track_id=current.track_id,
+                    policy=after,
+                    previous=before,
+                    links=current.links,
+                    previous_links=links_before,
+                    disputed=after["disputed"],
+                    cause=cause,
+                    created_at=now,
+                )
+            )
+    EffectivePolicy.objects.bulk_create(to_create, batch_size=1000)
+    fields = [
+        *POLICY_FIELDS.values(),
+        "disputed",
+        "verification",
+        "provenance",
+        "answer_policy",
+        "links",
+        "sequence",
+        "updated_at",
+    ]
+    EffectivePolicy.objects.bulk_update(to_update, fields, batch_size=1000)
+    ChangeEvent.objects.bulk_create(events, batch_size=1000)
+    if events:
+        last = events[-1].sequence
+        transaction.on_commit(
+            lambda: signals.changes_committed.send(sender=ChangeEvent, last_sequence=last)
+        )
+    return events
+
+
+@dataclass
+class Difference:
+    track: Track
+    stored: dict
+    computed: dict
+
+
+def find_policy_differences(track_ids: Sequence[int] | None = None) -> list[Difference]:
+    """Every track whose stored EffectivePolicy differs from what its declarations and visible
+    links give."""
+    if track_ids is None:
+        track_ids = list(Track.objects.order_by("id").values_list("id", flat=True))
+    differences: list[Difference] = []
+    for chunk in chunks(list(track_ids)):
+        computed = compute_policies(chunk)
+        links = visible_links(chunk)
+        stored = {p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)}
+        tracks = Track.objects.in_bulk(chunk)
+        for track_id in chunk:
+            policy = computed[track_id]
+            sources = policy.sources()
+            want = policy.snapshot() | {
+                "disputed": policy.disputed,
+                "provenance": provenance_json(sources),
+                "answer_policy": answer_policy(sources),
+                "links": links.get(track_id, []),
+            }
+            current = stored.get(track_id)
+            have = (
+                current.snapshot()
+                | {
+                    "disputed": current.disputed,
+                    "provenance": current.provenance,
+                    "answer_policy": current.answer_policy,
+                    "links": current.links,
+                }
+                if current
+                else {}
+            )
+            if have != want:
+                differences.append(Difference(tracks[track_id], have, want))
+    return differences
+
+
+def rebuild_policies(track_ids: Sequence[int] | None = None) -> list[Difference]:
+    """Find differences and repair them through the normal path (so each repair is an event)."""
+    with transaction.atomic():
+        # Under the write lock, so what is reported as repaired is exactly what was repaired.
+        lock_consent_writes()
+        differences = find_policy_differences(track_ids)
+        if differences:
+            refresh_policies([d.track.id for d in differences], cause="rebuild")
+    return differences
