@@ -213,3 +213,19 @@ def stored_provenance(**values) -> dict:
             terms_withheld=withheld,
         )
     return provenance_json(sources)
+
+
+def resolve_example_hosts_publicly(monkeypatch) -> None:
+    """Every host name but this machine's resolves to a public documentation address, with no
+    DNS lookup: webhook and proof URLs such as `hooks.acme.example` pass the public-address check,
+    while the registry's own PostgreSQL and Redis on 127.0.0.1 still resolve as they are."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def fake(host, port, *args, **kwargs):
+        if host in ("127.0.0.1", "localhost", "::1"):
+            return real(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port or 443))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)

@@ -16,6 +16,7 @@ from api.webhooks import batches
 from consent.policies import last_sequence
 from consent.times import PATTERN, parse_rfc3339, rfc3339
 from tests.api.real_answers import CALLS, build_scene, decoded
+from tests.conftest import resolve_example_hosts_publicly
 
 # Anything that looks like an instant, in any spelling: what the scan collects.
 LOOKS_LIKE_A_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -36,12 +37,7 @@ def times_in(value) -> list[str]:
 @pytest.fixture
 def resolvable_hosts(monkeypatch):
     """Example hosts resolve to a public documentation address, without a DNS lookup."""
-    import socket
-
-    def fake(host, port, *args, **kwargs):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port or 443))]
-
-    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    resolve_example_hosts_publicly(monkeypatch)
 
 
 SUCCESSES = [

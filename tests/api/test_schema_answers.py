@@ -17,6 +17,7 @@ import yaml
 
 from consent.times import PATTERN
 from tests.api.real_answers import CALLS, ISRC, ISWC, build_registry, build_scene, decoded
+from tests.conftest import resolve_example_hosts_publicly
 from tests.schemas import openapi_to_json_schema
 
 FORMATS = jsonschema.FormatChecker()
@@ -61,12 +62,7 @@ def registry(db):
 @pytest.fixture
 def resolvable_hosts(monkeypatch):
     """Example hosts resolve to a public documentation address, without a DNS lookup."""
-    import socket
-
-    def fake(host, port, *args, **kwargs):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port or 443))]
-
-    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    resolve_example_hosts_publicly(monkeypatch)
 
 
 def _param(call):

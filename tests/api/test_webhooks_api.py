@@ -7,6 +7,7 @@ from api.models import WebhookDelivery, WebhookEndpoint
 from api.services import create_key
 from tests.api.conftest import KeyClient, make_platform
 from tests.api.webhooks_support import new_tracks
+from tests.conftest import resolve_example_hosts_publicly
 
 pytestmark = pytest.mark.django_db
 
@@ -15,13 +16,7 @@ URL = "https://hooks.acme.example/consent"
 
 @pytest.fixture(autouse=True)
 def resolvable_hosts(monkeypatch):
-    """Example hosts resolve to a public documentation address, without a DNS lookup."""
-    import socket
-
-    def fake(host, port, *args, **kwargs):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port or 443))]
-
-    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    resolve_example_hosts_publicly(monkeypatch)
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
 """The console's webhook pages: members manage their platform's endpoints; nobody else sees them."""
 
-import socket
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -11,6 +9,7 @@ from api.models import WebhookDelivery, WebhookEndpoint
 from api.webhooks import services as webhooks
 from tests.api.conftest import make_platform
 from tests.api.webhooks_support import new_tracks
+from tests.conftest import resolve_example_hosts_publicly
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +18,7 @@ URL = "https://hooks.acme.example/consent"
 
 @pytest.fixture(autouse=True)
 def resolvable_hosts(monkeypatch):
-    def fake(host, port, *args, **kwargs):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port or 443))]
-
-    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    resolve_example_hosts_publicly(monkeypatch)
 
 
 @pytest.fixture
