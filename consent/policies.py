@@ -14,7 +14,7 @@ change events commit in the order of their sequence numbers.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -210,12 +210,19 @@ def latest_statements(
 
 
 def compute_policies(
-    track_ids: Sequence[int], at: datetime | None = None
+    track_ids: Sequence[int],
+    at: datetime | None = None,
+    *,
+    assume: Mapping[tuple[int, int | None], Mapping[Purpose, Statement]] | None = None,
 ) -> dict[int, ComputedPolicy]:
     """What each track's policy is, derived from claims and declarations alone.
 
     With `at`, the policy that was in force at that instant: the claims held then, the disputes
     open then, the declarations made by then, and suspensions already decided then.
+
+    With `assume`, the statements given replace those in force for their (creator, track or None)
+    keys: what the policy would be after such a change, through the same resolution (the track
+    page says what "inherit" would lead to for a purpose the artist has set).
     """
     if at is None:
         claims_then = Claim.objects.active()
@@ -247,6 +254,7 @@ def compute_policies(
     statements = latest_statements(
         (c.creator_id for c in claims.values()), list(claims_by_track.keys()), at
     )
+    statements.update(assume or {})
     result: dict[int, ComputedPolicy] = {}
     for track_id in track_ids:
         per_claim = []

@@ -24,6 +24,7 @@ from consent.identifiers import (
 )
 from consent.models import POLICY_FIELDS, Creator, Track
 from consent.purposes import (
+    AI_OPT_OUT,
     DESCRIPTIONS,
     LABELS,
     PURPOSES,
@@ -43,6 +44,7 @@ from consent.tracks import (
     DurationError,
     parse_duration,
 )
+from registry.queries import has_own_choices
 from registry.uploads import is_audio, not_audio_message
 
 # --- Profile --------------------------------------------------------------------------------
@@ -310,7 +312,8 @@ class PurposesForm(forms.Form):
     """One choice per purpose, plus where to ask for a licence.
 
     The same form serves the catalogue (unset reads "No reservation") and one track (unset
-    reads "Inherit from catalogue"), so the two pages can never drift apart.
+    reads "Inherit", with what it leads to: registry.in_force), so the two pages can never drift
+    apart.
     """
 
     terms_url = forms.URLField(
@@ -336,7 +339,8 @@ class PurposesForm(forms.Form):
         unset_labels: Mapping[Purpose, str] | None = None,
         **kwargs,
     ) -> None:
-        """`unset_labels` can say, per purpose, what "unset" leads to (the inherited value)."""
+        """`unset_labels` can say, per purpose, what "unset" leads to (the inherited value and
+        where it comes from)."""
         super().__init__(*args, **kwargs)
         for purpose in PURPOSES:
             value_choices = [
@@ -409,6 +413,15 @@ SHORT_LABELS: dict[Purpose, str] = {
     Purpose.SEARCH: "Search",
 }
 
+# The dashboard's columns and filters: first what the one-click opt-out changes, then the rest.
+DASHBOARD_ORDER: tuple[Purpose, ...] = (
+    *AI_OPT_OUT,
+    *(purpose for purpose in PURPOSES if purpose not in AI_OPT_OUT),
+)
+
+# The dashboard's filter for tracks with choices of their own (`?own=on`).
+OWN_CHOICES_FILTER = "own"
+
 
 class DashboardFilterForm(forms.Form):
     """GET filters of the dashboard; purpose fields are named by purpose (`?train-genai=deny`)."""
@@ -418,23 +431,35 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for purpose in PURPOSES:
+        for purpose in DASHBOARD_ORDER:
             self.fields[purpose.value] = forms.ChoiceField(
                 label=SHORT_LABELS[purpose],
                 required=False,
                 choices=[("", "Any"), *((v.value, VALUE_LABELS[v]) for v in Value)],
             )
-        self.order_fields(["q", *(p.value for p in PURPOSES), "disputed"])
+        self.fields[OWN_CHOICES_FILTER] = forms.BooleanField(
+            label="Only tracks with their own choices",
+            required=False,
+            help_text="Choices you made for a track come before your catalogue's.",
+        )
+        self.order_fields(
+            ["q", *(p.value for p in DASHBOARD_ORDER), OWN_CHOICES_FILTER, "disputed"]
+        )
 
     def purpose_fields(self) -> list[forms.BoundField]:
-        return [self[p.value] for p in PURPOSES]
+        return [self[p.value] for p in DASHBOARD_ORDER]
+
+    @property
+    def own_choices(self) -> forms.BoundField:
+        return self[OWN_CHOICES_FILTER]
 
     @property
     def active(self) -> bool:
         return self.is_valid() and any(self.cleaned_data.values())
 
-    def apply(self, tracks: QuerySet[Track]) -> QuerySet[Track]:
-        """Narrow a queryset of tracks (with their policy) to what the filters ask for."""
+    def apply(self, tracks: QuerySet[Track], creator: Creator) -> QuerySet[Track]:
+        """Narrow a queryset of `creator`'s tracks (with their policy) to what the filters ask
+        for."""
         if not self.is_valid():
             return tracks
         text = self.cleaned_data["q"].strip()
@@ -450,4 +475,6 @@ class DashboardFilterForm(forms.Form):
                 tracks = tracks.filter(**{f"policy__{POLICY_FIELDS[purpose]}": value})
         if self.cleaned_data["disputed"]:
             tracks = tracks.filter(policy__disputed=True)
+        if self.cleaned_data[OWN_CHOICES_FILTER]:
+            tracks = tracks.filter(has_own_choices(creator))
         return tracks

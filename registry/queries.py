@@ -8,6 +8,7 @@ a 404, never a glimpse of their data.
 from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Subquery, When
 
 from consent.models import Claim, Creator, Declaration, Dispute, EffectivePolicy, Track
+from consent.purposes import Value
 
 
 def active_claims(creator: Creator) -> QuerySet[Claim]:
@@ -17,6 +18,45 @@ def active_claims(creator: Creator) -> QuerySet[Claim]:
 def claimed_tracks(creator: Creator) -> QuerySet[Track]:
     """Every track the creator has an active claim on, each once."""
     return Track.objects.filter(Exists(active_claims(creator).filter(track=OuterRef("pk"))))
+
+
+def owner_count(track: Track) -> int:
+    """How many creators hold an active claim on the track: one artist who owns both the
+    recording and the composition is one owner, not two."""
+    return Claim.objects.active().filter(track=track).values("creator").distinct().count()
+
+
+def own_track_choices(creator: Creator) -> QuerySet[Declaration]:
+    """The creator's track-level choices still in force: no later declaration for the same track
+    and purpose, and not "inherit" (an `unset` declaration gives the purpose back to the
+    catalogue)."""
+    later = Declaration.objects.filter(
+        creator=OuterRef("creator"),
+        track=OuterRef("track"),
+        purpose=OuterRef("purpose"),
+        id__gt=OuterRef("id"),
+    )
+    return (
+        Declaration.objects.filter(creator=creator, track__isnull=False)
+        .exclude(value=Value.UNSET.value)
+        .filter(~Exists(later))
+    )
+
+
+def has_own_choices(creator: Creator) -> Exists:
+    """A condition on tracks: the creator has a choice of their own for it, which comes before
+    their catalogue's."""
+    return Exists(own_track_choices(creator).filter(track=OuterRef("pk")))
+
+
+def catalogue_declarations(creator: Creator) -> QuerySet[Declaration]:
+    """Every catalogue-wide declaration of the creator, oldest first: the history of their
+    catalogue's choices."""
+    return (
+        Declaration.objects.filter(creator=creator, track__isnull=True)
+        .order_by("id")
+        .only("id", "purpose", "value", "terms_url", "contact_email", "declared_at")
+    )
 
 
 def policy_of(track: Track) -> EffectivePolicy | None:

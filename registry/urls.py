@@ -10,6 +10,7 @@ from django.urls import include, path
 
 from registry import (
     views_artist,
+    views_catalogue,
     views_disputes,
     views_feeds,
     views_import,
@@ -38,9 +39,9 @@ artist = [
     path("dashboard/", views_artist.dashboard, name="dashboard"),
     path("tracks/new/", views_artist.track_new, name="track_new"),
     path("tracks/<uuid:public_id>/", views_artist.track_detail, name="track_detail"),
-    path("permissions/", views_artist.catalogue_permissions, name="catalogue_permissions"),
-    path("permissions/opt-out-ai/", views_artist.opt_out_ai, name="opt_out_ai"),
-    path("history/", views_artist.history, name="history"),
+    path("permissions/", views_catalogue.catalogue_permissions, name="catalogue_permissions"),
+    path("permissions/opt-out-ai/", views_catalogue.opt_out_ai, name="opt_out_ai"),
+    path("history/", views_catalogue.history, name="history"),
     path(
         "tracks/<uuid:public_id>/verification/",
         views_trust.verification_request,

@@ -1,7 +1,9 @@
 """The signed-in artist's pages: parse the request, call `consent.services`/`links`, render.
 
-Guards are in registry.decorators, the artist's claims, tracks and disputes in
-registry.queries, and what the pages show is built by registry.presenters.
+The profile, the dashboard, registering a track and one track's page; the whole catalogue and
+the history are in registry.views_catalogue. Guards are in registry.decorators, the artist's
+claims, tracks and disputes in registry.queries, what the pages show is built by
+registry.presenters, and what is in force on a track, in words, by registry.in_force.
 """
 
 from uuid import UUID
@@ -10,44 +12,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import (
-    Count,
-    Exists,
-    OuterRef,
-    Prefetch,
-)
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from consent.identifiers import InvalidIdentifier
 from consent.links import add_links, remove_link
-from consent.models import (
-    POLICIES,
-    TRACK_POLICIES,
-    Claim,
-    Creator,
-    Declaration,
-    EffectivePolicy,
-    Track,
-    TrackLink,
-)
+from consent.models import TRACK_POLICIES, Claim, Creator, Track, TrackLink
 from consent.platforms import applied_by, applied_counts
 from consent.policies import latest_statements
-from consent.purposes import AI_OPT_OUT, LABELS, PURPOSES, VALUE_LABELS
-from consent.resolution import resolve_claim
-from consent.services import (
-    ConsentError,
-    TrackData,
-    declare,
-    opt_out_of_ai_training,
-    register_track,
-    withdraw_claim,
-)
+from consent.purposes import AI_OPT_OUT, LABELS
+from consent.services import ConsentError, TrackData, declare, register_track, withdraw_claim
 from consent.text import LineBreakError
 from registry.decorators import CreatorRequest, creator_required, safe_next
 from registry.forms import (
+    DASHBOARD_ORDER,
     SHORT_LABELS,
     AddLinksForm,
     DashboardFilterForm,
@@ -55,32 +36,32 @@ from registry.forms import (
     PurposesForm,
     TrackForm,
 )
-from registry.policy_rows import owner_rows
+from registry.in_force import INHERIT, explain_track
 from registry.presenters import (
-    CataloguePurpose,
-    HistoryBatch,
     dashboard_row,
     describe_dispute,
     describe_saved,
     format_duration,
     join_words,
-    opt_out_message,
+    opt_out_state,
+    own_choices_url,
     registration_message,
     sentence_label,
 )
 from registry.queries import (
     active_claims,
+    catalogue_declarations,
     claimed_tracks,
+    has_own_choices,
     open_disputes,
+    owner_count,
     policy_of,
-    previous_value,
     registered_first,
 )
 from registry.uploads import AudioHashUploadHandler, HashedAudioFile
 from registry.verification_ui import (
     loosens,
     track_context,
-    unverified_catalogue_notice,
     unverified_track_notice,
     with_notice,
     with_verification,
@@ -89,8 +70,6 @@ from registry.verification_ui import (
 PAGE_SIZE = 50
 # Open disputes listed on the dashboard; the "Disputed only" filter shows every disputed track.
 DISPUTES_SHOWN = 20
-INHERIT_LABEL = "Inherit from catalogue"
-NO_RESERVATION_LABEL = "No reservation"
 
 
 # --- Profile --------------------------------------------------------------------------------
@@ -151,10 +130,11 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
         ai_denied=Count("pk", filter=TRACK_POLICIES.opted_out_of_ai()),
         licensed=Count("pk", filter=TRACK_POLICIES.licensing()),
         disputed=Count("pk", filter=TRACK_POLICIES.disputed()),
+        own=Count("pk", filter=has_own_choices(creator)),
     )
     filters = DashboardFilterForm(request.GET)
     tracks = (
-        filters.apply(claimed)
+        filters.apply(claimed, creator)
         .select_related("policy")
         .prefetch_related(
             Prefetch(
@@ -185,7 +165,11 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
             "disputes": [describe_dispute(d, creator) for d in disputes[:DISPUTES_SHOWN]],
             "more_disputes": len(disputes) > DISPUTES_SHOWN,
             "opt_out_purposes": join_words([sentence_label(p) for p in AI_OPT_OUT]),
-            "columns": [(SHORT_LABELS[p], LABELS[p]) for p in PURPOSES],
+            "opt_out": opt_out_state(catalogue_declarations(creator)),
+            "columns": [(SHORT_LABELS[p], LABELS[p]) for p in DASHBOARD_ORDER],
+            "ai_columns": len(AI_OPT_OUT),
+            "other_columns": len(DASHBOARD_ORDER) - len(AI_OPT_OUT),
+            "own_choices_url": own_choices_url(),
         },
     )
 
@@ -246,27 +230,21 @@ def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
     creator = request.creator
     track = get_object_or_404(claimed_tracks(creator).select_related("policy"), public_id=public_id)
     my_claims = list(active_claims(creator).filter(track=track).order_by("role"))
-    statements = latest_statements([creator.id], [track.id])
-    in_force = statements.get((creator.id, track.id), {})
-    inherited = resolve_claim({}, statements.get((creator.id, None), {}))
-    # "Inherit" says what it inherits, so nobody has to open the catalogue page to find out.
-    labels = {
-        purpose: f"{INHERIT_LABEL} ({VALUE_LABELS[resolved.value]})"
-        for purpose, resolved in inherited.items()
-    }
+    in_force = latest_statements([creator.id], [track.id]).get((creator.id, track.id), {})
+    policy = policy_of(track)
+    # "Inherit" says what it leads to and where that comes from, as the API resolves it, so
+    # nobody has to work out the rule to know what a track is answered with.
+    explained = explain_track(creator, track, policy, my_claims)
+    labels = explained.inherit_labels()
     permissions_form = PurposesForm(
-        initial=PurposesForm.initial_from(in_force),
-        unset_label=INHERIT_LABEL,
-        unset_labels=labels,
+        initial=PurposesForm.initial_from(in_force), unset_label=INHERIT, unset_labels=labels
     )
     links_form = AddLinksForm()
 
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "permissions":
-            permissions_form = PurposesForm(
-                request.POST, unset_label=INHERIT_LABEL, unset_labels=labels
-            )
+            permissions_form = PurposesForm(request.POST, unset_label=INHERIT, unset_labels=labels)
             if _save_track_permissions(request, track, permissions_form):
                 return redirect("track_detail", public_id=track.public_id)
         elif action == "add-links":
@@ -281,13 +259,13 @@ def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
         else:
             return HttpResponseBadRequest("This form sent an action the page does not know.")
 
-    policy = policy_of(track)
     disputes = open_disputes(creator).filter(track=track)
     context = {
         "track": track,
         "roles": [claim.get_role_display() for claim in my_claims],
         "my_claims": my_claims,
-        "cells": owner_rows(policy, {claim.public_id for claim in my_claims}),
+        "owners": owner_count(track),
+        "cells": explained.rows,
         "disputed": bool(policy and policy.disputed),
         "disputes": [describe_dispute(dispute, creator) for dispute in disputes],
         "policy": policy,
@@ -368,116 +346,3 @@ def _withdraw(request: CreatorRequest, track: Track, my_claims: list[Claim]) -> 
     if len(my_claims) > 1:
         return redirect("track_detail", public_id=track.public_id)
     return redirect("dashboard")
-
-
-# --- The whole catalogue --------------------------------------------------------------------
-
-
-@creator_required
-@require_http_methods(["GET", "POST"])
-def catalogue_permissions(request: CreatorRequest) -> HttpResponse:
-    creator = request.creator
-    in_force = latest_statements([creator.id], []).get((creator.id, None), {})
-    form = PurposesForm(
-        request.POST if request.method == "POST" else None,
-        initial=PurposesForm.initial_from(in_force),
-        unset_label=NO_RESERVATION_LABEL,
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = declare(creator, form.choices())
-        except ConsentError as exc:
-            form.add_error(None, str(exc))
-        else:
-            if saved:
-                text = describe_saved(saved, "your whole catalogue", track_level=False)
-                if loosens(saved):
-                    text = with_notice(text, unverified_catalogue_notice(creator))
-                messages.success(request, text)
-            else:
-                messages.info(request, "Nothing changed: these were already your choices.")
-            return redirect("catalogue_permissions")
-    # What each purpose resolves to at catalogue level, broader purposes included.
-    current = [
-        CataloguePurpose(
-            label=LABELS[purpose],
-            value=resolved.value.value,
-            broader=LABELS[resolved.declared_for]
-            if resolved.declared_for not in (None, purpose)
-            else "",
-        )
-        for purpose, resolved in resolve_claim({}, in_force).items()
-    ]
-    return render(
-        request,
-        "registry/artist/catalogue_permissions.html",
-        {
-            "form": form,
-            "current": current,
-            "track_count": claimed_tracks(creator).count(),
-            "opt_out_purposes": join_words([sentence_label(p) for p in AI_OPT_OUT]),
-        },
-    )
-
-
-@require_POST
-@creator_required
-def opt_out_ai(request: CreatorRequest) -> HttpResponse:
-    creator = request.creator
-    try:
-        saved = opt_out_of_ai_training(creator)
-    except ConsentError as exc:
-        messages.error(request, str(exc))
-        return redirect("dashboard")
-    policies = EffectivePolicy.objects.filter(
-        Exists(active_claims(creator).filter(track=OuterRef("track")))
-    )
-    counts = policies.aggregate(
-        total=Count("pk"), denying=Count("pk", filter=POLICIES.opted_out_of_ai())
-    )
-    messages.success(request, opt_out_message(bool(saved), counts["total"], counts["denying"]))
-    return redirect("dashboard")
-
-
-# --- History --------------------------------------------------------------------------------
-
-
-HISTORY_PAGE_SIZE = 100
-
-
-@creator_required
-@require_http_methods(["GET"])
-def history(request: CreatorRequest) -> HttpResponse:
-    creator = request.creator
-    # Paged by declaration, not by save: one import can be a single save of 50,000 rows, and a
-    # page must stay small whatever the artist did. A save cut by a page break simply continues.
-    declarations = (
-        Declaration.objects.filter(creator=creator)
-        .select_related("track")
-        .annotate(previous_value=previous_value())
-        .order_by("-id")
-    )
-    page = Paginator(declarations, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    grouped: dict = {}
-    for row in reversed(rows):  # within a save, in the order it was written
-        grouped.setdefault(row.batch, []).append(row)
-    grouped = dict(reversed(grouped.items()))  # saves newest first
-    claimed_ids = set(
-        active_claims(creator)
-        .filter(track_id__in={row.track_id for row in rows if row.track_id})
-        .values_list("track_id", flat=True)
-    )
-    return render(
-        request,
-        "registry/artist/history.html",
-        {
-            "page_obj": page,
-            "batches": [
-                HistoryBatch(declared_at=group[0].declared_at, rows=group)
-                for group in grouped.values()
-                if group
-            ],
-            "claimed_ids": claimed_ids,
-        },
-    )

@@ -26,6 +26,7 @@ from consent.standards.agents import agents_checked
 from consent.standards.carriers import carriers
 from registry.feeds import TrackSignals
 from registry.policy_rows import public_rows
+from registry.queries import owner_count
 
 HOME_NUMBERS_KEY = "public:home-numbers"
 # The home page is the most visited page; its counts scan whole tables, so they are shared
@@ -130,7 +131,7 @@ def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
         # A track row without a policy is mid-registration or broken; either way there is
         # nothing public to show yet.
         raise Http404("This track has no published policy.") from None
-    owners = Claim.objects.active().filter(track=track).count()
+    owners = owner_count(track)
     # The page states its owners' choices to machines too: headers for crawlers that read only
     # HTTP, and the same signals as <meta>/<link> tags for tools that keep only the HTML.
     signals = TrackSignals(track, policy)

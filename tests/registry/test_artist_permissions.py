@@ -106,7 +106,8 @@ def test_the_opt_out_button_denies_every_ai_use_on_every_track_of_the_dashboard(
         values = {cell.purpose: cell.value for cell in row.cells}
         assert all(values[purpose] == Value.DENY for purpose in AI_OPT_OUT)
         assert values[Purpose.SEARCH] == Value.UNSET
-    assert page.count('<span class="badge badge-deny">Not allowed</span>') == 9
+    # Three per track, and the opt-out card's three catalogue values.
+    assert page.count('<span class="badge badge-deny">Not allowed</span>') == 9 + 3
     assert response.context["summary"]["ai_denied"] == 3
 
 

@@ -57,15 +57,21 @@ def test_a_track_override_beats_the_catalogue_and_says_where_it_comes_from(
     assert f"Saved: training generative AI is now Allowed for “{track.title}”." in page
     cells = {cell.purpose: cell for cell in response.context["cells"]}
     assert cells[Purpose.TRAIN_GENAI].value == "allow"
-    assert cells[Purpose.TRAIN_GENAI].origin == "this track"
+    assert cells[Purpose.TRAIN_GENAI].origin == "your choice for this track"
     assert response.context["permissions_form"]["train_genai"].value() == "allow"
+    # Inheriting again would give the catalogue's value back, and the choice says so.
+    assert "Inherit: would be Not allowed (from your catalogue)" in page
 
 
 def test_inherit_says_which_catalogue_value_it_leads_to(owner_client, artist, track):
     declare(artist, {Purpose.TDM: PurposeChoice(Value.DENY)})
     page = owner_client.get(url(track)).content.decode()
-    assert page.count("Inherit from catalogue (Not allowed)") == 4  # tdm and its narrower ones
-    assert "Inherit from catalogue (No reservation)" in page  # search
+    assert page.count("Inherit: Not allowed (from your catalogue)") == 1  # tdm
+    broader = (
+        "Inherit: Not allowed (from your catalogue&#x27;s broader choice “Text and data mining”)"
+    )
+    assert page.count(broader) == 3  # its narrower purposes
+    assert "Inherit: No reservation (no choice covers it)" in page  # search
 
 
 def test_choosing_inherit_restores_the_catalogue_default(owner_client, artist, track):
@@ -75,7 +81,7 @@ def test_choosing_inherit_restores_the_catalogue_default(owner_client, artist, t
     assert in_force(track)["train-genai"] == "deny"
     assert "training generative AI now inherits from your catalogue" in response.content.decode()
     cells = {cell.purpose: cell for cell in response.context["cells"]}
-    assert cells[Purpose.TRAIN_GENAI].origin == "catalogue default"
+    assert cells[Purpose.TRAIN_GENAI].origin == "your catalogue"
 
 
 def test_a_broader_choice_is_named_as_the_source_of_a_narrower_value(owner_client, artist, track):
@@ -84,7 +90,11 @@ def test_a_broader_choice_is_named_as_the_source_of_a_narrower_value(owner_clien
     cells = {cell.purpose: cell for cell in response.context["cells"]}
     assert cells[Purpose.TRAIN_GENAI].value == "deny"
     assert cells[Purpose.TRAIN_GENAI].broader == "Text and data mining"
-    assert "through the choice for Text and data mining" in response.content.decode()
+    assert cells[Purpose.TRAIN_GENAI].origin == (
+        "your catalogue's broader choice “Text and data mining”"
+    )
+    page = response.content.decode()
+    assert "Your catalogue&#x27;s broader choice “Text and data mining”, since" in page
 
 
 def test_saving_the_same_choices_again_says_nothing_changed(owner_client, track):
@@ -132,7 +142,7 @@ def test_a_co_owners_stricter_choice_is_shown_as_coming_from_their_claim(
     response = owner_client.get(url(track))
     cells = {cell.purpose: cell for cell in response.context["cells"]}
     assert cells[Purpose.AI_INPUT].value == "deny"
-    assert cells[Purpose.AI_INPUT].origin == "from a co-owner's claim"
+    assert cells[Purpose.AI_INPUT].origin == "a co-owner's claim (songwriter or publisher)"
 
 
 def test_links_can_be_added_and_removed(owner_client, track):
