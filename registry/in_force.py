@@ -16,9 +16,11 @@ from consent.policies import compute_policies, latest_statements
 from consent.provenance import Source
 from consent.purposes import LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
 from consent.resolution import TRACK, Statement, resolve_claim
-from registry.policy_rows import ROLE_LABELS, PurposeRow, purpose_rows
+from registry.policy_rows import PurposeRow, purpose_rows
 
 INHERIT = "Inherit"
+# What a claim is on, inside a sentence: "a co-owner's claim on the composition".
+CLAIMED = {role: str(label).lower() for role, label in Claim.Role.choices}
 
 
 def level_words(level: str | None, declared_for: Purpose | None, purpose: Purpose) -> str:
@@ -37,8 +39,8 @@ def level_words(level: str | None, declared_for: Purpose | None, purpose: Purpos
 def source_words(source: Source, my_claims: set[UUID]) -> str:
     """Where a value in force comes from, as an owner of the track reads it."""
     if source.claim not in my_claims:
-        role = ROLE_LABELS.get(source.role)
-        return f"a co-owner's claim ({role})" if role else "a co-owner's claim"
+        role = CLAIMED.get(source.role)
+        return f"a co-owner's claim on the {role}" if role else "a co-owner's claim"
     return level_words(source.level, source.declared_for, source.purpose)
 
 

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from consent.models import Declaration
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from tests.conftest import make_artist
@@ -124,3 +125,108 @@ def test_an_invalid_filter_value_is_reported_and_all_tracks_are_shown(owner_clie
     response = owner_client.get(reverse("dashboard"), {"train-genai": "maybe"})
     assert len(response.context["rows"]) == 2
     assert "Select a valid choice." in response.content.decode()
+
+
+def test_the_own_choices_filter_finds_exactly_the_tracks_with_a_choice_of_their_own(
+    owner_client, artist
+):
+    tracks = register(artist, count=5, **SONGS)
+    declare(artist, {Purpose.TDM: PurposeChoice(Value.DENY)})  # catalogue: not a track's own
+    declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.ALLOW)}, track=tracks[1])
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.DENY)}, track=tracks[3])
+    # Given back to the catalogue: no choice of its own any more.
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.DENY)}, track=tracks[4])
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.UNSET)}, track=tracks[4])
+    # A co-owner's choice on a track is theirs, not the artist's.
+    songwriter = make_artist("Song Writer", "song-writer")
+    register_track(
+        songwriter,
+        TrackData(title="x", artist_credit="x", roles=["composition"], isrc=tracks[2].isrc),
+    )
+    declare(songwriter, {Purpose.SEARCH: PurposeChoice(Value.DENY)}, track=tracks[2])
+
+    response = owner_client.get(reverse("dashboard"), {"own": "on"})
+    assert titles(response) == ["Song 01", "Song 03"]
+    assert response.context["summary"]["own"] == 2
+    assert response.context["filtering"]
+    page = owner_client.get(reverse("dashboard")).content.decode()
+    assert "2 tracks have choices of their own, which come before your catalogue" in page
+    assert 'href="/dashboard/?own=on"' in page
+
+
+def test_the_columns_put_what_the_opt_out_covers_first(owner_client, artist):
+    register(artist, count=1, **SONGS)
+    response = owner_client.get(reverse("dashboard"))
+    shorts = [short for short, _ in response.context["columns"]]
+    assert shorts == [
+        "Any AI training",
+        "Generative AI training",
+        "AI input",
+        "Data mining",
+        "Search",
+    ]
+    (row,) = response.context["rows"]
+    assert [cell.purpose for cell in row.columns] == [
+        Purpose.TRAIN_AI,
+        Purpose.TRAIN_GENAI,
+        Purpose.AI_INPUT,
+        Purpose.TDM,
+        Purpose.SEARCH,
+    ]
+    page = response.content.decode()
+    assert "Covered by “Opt out of all AI training”" in page
+    # Each cell is labelled for the narrow layout, where the header row is not shown.
+    assert '<span class="cell-label">Training generative AI</span>' in page
+
+
+def test_the_opt_out_card_says_it_is_not_in_force_before_any_choice(owner_client, artist):
+    register(artist, count=1, **SONGS)
+    opt_out = owner_client.get(reverse("dashboard")).context["opt_out"]
+    assert not opt_out.opted_out
+    assert opt_out.since is None
+    page = owner_client.get(reverse("dashboard")).content.decode()
+    assert "Not opted out" in page
+    assert "Your catalogue has no choice for these uses yet" in page
+
+
+def test_the_opt_out_card_shows_the_state_in_force_and_since_when(owner_client, artist):
+    register(artist, count=1, **SONGS)
+    owner_client.post(reverse("opt_out_ai"))
+    opted_out_at = Declaration.objects.filter(creator=artist).latest("id").declared_at
+    # Later changes that leave the three denied do not move the date: search, and a narrower
+    # denial already covered by a broader one.
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
+    declare(
+        artist,
+        {Purpose.TRAIN_AI: PurposeChoice(Value.UNSET), Purpose.TDM: PurposeChoice(Value.DENY)},
+    )
+
+    response = owner_client.get(reverse("dashboard"))
+    opt_out = response.context["opt_out"]
+    assert opt_out.opted_out
+    assert opt_out.since == opted_out_at
+    page = response.content.decode()
+    assert "Opted out" in page
+    shown = f"{opted_out_at:%-d %B %Y, %H:%M} UTC"
+    assert f'In force since <time datetime="{opted_out_at.isoformat()}">{shown}' in page
+    assert 'action="/permissions/opt-out-ai/"' not in page  # nothing left for the button to do
+
+
+def test_the_opt_out_card_dates_the_change_that_undid_it(owner_client, artist):
+    register(artist, count=1, **SONGS)
+    owner_client.post(reverse("opt_out_ai"))
+    declare(artist, {Purpose.AI_INPUT: PurposeChoice(Value.ALLOW)})
+    allowed_at = Declaration.objects.filter(creator=artist).latest("id").declared_at
+    response = owner_client.get(reverse("dashboard"))
+    opt_out = response.context["opt_out"]
+    assert not opt_out.opted_out
+    assert opt_out.since == allowed_at
+    values = {item.label: item.value for item in opt_out.items}
+    assert values == {
+        "Training any AI model": "deny",
+        "Training generative AI": "deny",
+        "AI input (RAG, grounding)": "allow",
+    }
+    page = response.content.decode()
+    assert "What your catalogue says since" in page
+    assert 'action="/permissions/opt-out-ai/"' in page

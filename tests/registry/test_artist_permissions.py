@@ -1,14 +1,19 @@
 """Catalogue-wide choices and the one-click opt-out of AI training."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
 from consent.models import Declaration, EffectivePolicy
 from consent.purposes import AI_OPT_OUT, Purpose, Value
+from consent.resolution import TRACK, Statement, resolve_claim
 from consent.services import PurposeChoice, declare
 from tests.factories import register
 
 pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 # Numbered songs whose owner has proven the claims.
@@ -135,3 +140,55 @@ def test_opting_out_before_registering_anything_covers_future_tracks(owner_clien
     assert "Every track you register will deny them too." in response.content.decode()
     (track,) = register(artist, count=1, **SONGS)
     assert EffectivePolicy.objects.get(track=track).train_genai == "deny"
+
+
+def test_the_opt_out_message_links_to_the_tracks_with_choices_of_their_own(owner_client, artist):
+    first, second, _ = register(artist, count=3, **SONGS)
+    declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.ALLOW)}, track=first)
+    declare(artist, {Purpose.AI_INPUT: PurposeChoice(Value.ALLOW)}, track=second)
+    response = owner_client.post(reverse("opt_out_ai"), follow=True)
+    page = response.content.decode()
+    assert (
+        "The other 2 keep choices you made for them: "
+        '<a href="/dashboard/?own=on">show the tracks with choices of their own</a>.'
+    ) in page
+    assert "filter the dashboard" not in page
+
+
+def test_the_catalogue_page_states_the_rule_that_resolution_applies(owner_client, artist):
+    response = owner_client.get(reverse("catalogue_permissions"))
+    page = response.content.decode()
+    assert "A narrower choice always wins" not in page
+    assert (
+        "any choice you make on a track, even for a broader purpose, comes before every "
+        "catalogue choice"
+    ) in page
+    # The example is resolved by the rule itself, and the page says what it gave.
+    example = response.context["example"]
+    catalogue = {example.catalogue: Statement(example.catalogue_value, 1, NOW)}
+    track = {example.track: Statement(example.track_value, 2, NOW, contact_email="x@y.example")}
+    resolved = resolve_claim(track, catalogue)[example.purpose]
+    assert (resolved.value, resolved.level, resolved.declared_for) == (
+        example.result.value,
+        TRACK,
+        Purpose.TRAIN_AI,
+    )
+    assert (
+        "On that track, training generative AI is “Only under licence”: the value comes from "
+        "this track&#x27;s broader choice “Training any AI model”"
+    ) in page
+    # Which purposes are broader, as resolution walks them.
+    assert (
+        "Text and data mining covers training any AI model and AI input (RAG, grounding); "
+        "Training any AI model covers training generative AI."
+    ) in page
+
+
+def test_the_catalogue_page_counts_the_tracks_with_choices_of_their_own(owner_client, artist):
+    first, _ = register(artist, count=2, **SONGS)
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.DENY)}, track=first)
+    response = owner_client.get(reverse("catalogue_permissions"))
+    assert response.context["own_count"] == 1
+    page = response.content.decode()
+    assert "1 of your tracks has a choice of its own, which comes before these" in page
+    assert '<a href="/dashboard/?own=on">review it on your dashboard</a>' in page

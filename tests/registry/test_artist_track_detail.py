@@ -142,7 +142,7 @@ def test_a_co_owners_stricter_choice_is_shown_as_coming_from_their_claim(
     response = owner_client.get(url(track))
     cells = {cell.purpose: cell for cell in response.context["cells"]}
     assert cells[Purpose.AI_INPUT].value == "deny"
-    assert cells[Purpose.AI_INPUT].origin == "a co-owner's claim (songwriter or publisher)"
+    assert cells[Purpose.AI_INPUT].origin == "a co-owner's claim on the composition"
 
 
 def test_links_can_be_added_and_removed(owner_client, track):
