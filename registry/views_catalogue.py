@@ -25,11 +25,18 @@ from registry.presenters import (
     describe_saved,
     join_words,
     opt_out_message,
+    opt_out_state,
     own_choices_url,
     resolution_example,
     sentence_label,
 )
-from registry.queries import active_claims, claimed_tracks, has_own_choices, previous_value
+from registry.queries import (
+    active_claims,
+    catalogue_declarations,
+    claimed_tracks,
+    has_own_choices,
+    previous_value,
+)
 from registry.verification_ui import loosens, unverified_catalogue_notice, with_notice
 
 NO_RESERVATION_LABEL = "No reservation"
@@ -77,6 +84,7 @@ def catalogue_permissions(request: CreatorRequest) -> HttpResponse:
             "covers": covers(),
             "example": resolution_example(),
             "opt_out_purposes": join_words([sentence_label(p) for p in AI_OPT_OUT]),
+            "opt_out": opt_out_state(catalogue_declarations(creator)),
         },
     )
 

@@ -115,6 +115,9 @@ def test_a_broader_choice_on_a_track_beats_the_catalogue_opt_out_and_says_so(
         "this track's broader choice “Training any AI model”"
     )
     expect(page.get_by_text("A narrower choice always wins")).to_have_count(0)
+    expect(page.get_by_role("region", name="Opt out of all AI training")).to_contain_text(
+        "Opted out"
+    )
     expect(rule.get_by_role("link", name="review it on your dashboard")).to_be_visible()
     assert_accessible(page)
 
