@@ -3,8 +3,10 @@ every page that lists a track with its policy (the artist's dashboard and track 
 page of a track).
 
 Rows are read from the policy's typed sources (`EffectivePolicy.sources()`); only the words for
-where a value comes from depend on who reads the page: the artist sees "this track", "catalogue
-default" or "from a co-owner's claim", the public the level and who declared it.
+where a value comes from depend on who reads the page: the artist's dashboard says "this track",
+"catalogue default" or "from a co-owner's claim", the artist's track page says it in full
+(registry.in_force: "this track's broader choice “Training any AI model”"), the public the level
+and who declared it.
 """
 
 from collections.abc import Callable
