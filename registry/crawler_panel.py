@@ -10,7 +10,8 @@ the headers and files themselves: `TrackSignals.headers()` for the page's respon
 Some formats have fewer switches than the registry has purposes. TDMRep has one for all text and
 data mining; RSL's `ai-train` covers every kind of training; a crawler that serves two purposes
 is kept out when either is refused. Where such a format reserves more than the choice for a
-purpose, `beyond_choice` says so, purpose by purpose, instead of letting a page contradict it.
+purpose, `registry.crawler_words.beyond_choice` says so, purpose by purpose, instead of letting
+a page contradict it.
 """
 
 from dataclasses import dataclass, field
@@ -47,8 +48,6 @@ from registry.crawler_words import (
     summary,
 )
 from registry.feeds import POLICY_COLUMNS, TrackSignals, policy_from_row, site_url
-
-P = Purpose
 
 # --- The panel ------------------------------------------------------------------------------
 
@@ -300,9 +299,11 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
     if LINK_HEADER in headers:
         rsl_says += " The page's Link header points to it."
     beyond = beyond_choice(policy)
-    rsl_note = " ".join(
-        note for p in (P.TRAIN_AI, P.TRAIN_GENAI) for note in beyond[p] if "RSL" in note
-    )
+
+    def notes_of(signal: str) -> str:
+        texts = [note.text for p in PURPOSES for note in beyond[p] if note.signal == signal]
+        return " ".join(dict.fromkeys(texts))
+
     signal_list = [
         Signal(
             "robots",
@@ -310,7 +311,7 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
             robots_says,
             tuple(robots_lines),
             (robots, *(p for p in host_places if p.kind == "robots.txt")),
-            " ".join(note for p in PURPOSES for note in beyond[p] if "robots.txt" in note),
+            notes_of("robots"),
         ),
         Signal(
             "ai-txt",
@@ -358,7 +359,7 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
                 Place("rsl.xml", "this track's licence", rsl_url),
                 *(p for p in host_places if p.kind == "rsl.xml"),
             ),
-            rsl_note,
+            notes_of("rsl"),
         ),
         Signal(
             "cawg",
@@ -382,8 +383,3 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
         links,
         stating=not policy.is_unset,
     )
-
-
-def purpose_notes(policy: Policy) -> dict[str, list[str]]:
-    """`beyond_choice` keyed by purpose code, for templates."""
-    return {p.value: notes for p, notes in beyond_choice(policy).items()}

@@ -5,7 +5,7 @@ Every verdict is read from `consent.standards.rules`, the functions the files ar
 `registry.crawler_panel` puts these words beside the lines as sent.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from consent.purposes import LABELS, PURPOSES, VALUE_LABELS, Purpose, Value
@@ -50,7 +50,7 @@ def agent_kind(agent: AiAgent) -> str:
     return AI_TRAINERS
 
 
-def and_list(words: Sequence[str]) -> str:
+def and_list(words: Iterable[str]) -> str:
     words = list(words)
     if len(words) <= 1:
         return "".join(words)
@@ -133,13 +133,24 @@ def crawler_kinds(policy: Policy) -> list[CrawlerKind]:
 # --- Where a format says more than the choice ---------------------------------------------
 
 
-def beyond_choice(policy: Policy) -> dict[Purpose, list[str]]:
+@dataclass(frozen=True)
+class Note:
+    """One signal that says more than the choice for a purpose: which signal, and why."""
+
+    signal: str  # the key of the panel's row: "tdmrep", "robots", "rsl"
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def beyond_choice(policy: Policy) -> dict[Purpose, list[Note]]:
     """Per purpose the artist did not reserve, each signal that reserves it all the same, and why.
 
     The formats decide (`rules`); this only reads their answers back for purposes whose own
     value is `allow` or unset.
     """
-    notes: dict[Purpose, list[str]] = {p: [] for p in PURPOSES}
+    notes: dict[Purpose, list[Note]] = {p: [] for p in PURPOSES}
     reservation = rules.tdm_reservation(policy)
     reasons = [p for p in rules.TDM_FAMILY if policy.reserved(p)]
     usage = rules.rsl_usage(policy)
@@ -147,18 +158,29 @@ def beyond_choice(policy: Policy) -> dict[Purpose, list[str]]:
         if policy.value(purpose) == Value.LICENSE:
             for token, purposes in rules.RSL_TOKENS:
                 if purpose in purposes and usage.get(token) == Value.DENY:
+                    offer = (
+                        " The TDMRep licence offer still points to the terms."
+                        if rules.tdm_policy_applies(policy)
+                        else ""
+                    )
                     notes[purpose].append(
-                        f"The RSL licence cannot offer it: its one “{token}” usage covers "
-                        f"{and_list(LABELS[p] for p in purposes)} and takes the stricter choice, "
-                        "so it refuses it. The TDMRep licence offer still points to the terms."
+                        Note(
+                            "rsl",
+                            f"The RSL licence cannot offer it: its one “{token}” usage covers "
+                            f"{and_list(LABELS[p] for p in purposes)} and takes the stricter "
+                            f"choice, so it refuses it.{offer}",
+                        )
                     )
         if policy.reserved(purpose):
             continue
         if purpose in rules.TDM_FAMILY and reservation == 1:
             because = and_list(choice_words(policy, p) for p in reasons)
             notes[purpose].append(
-                "TDMRep still reserves it (tdm-reservation: 1): that signal has one switch for "
-                f"all text and data mining, and it is on because of {because}."
+                Note(
+                    "tdmrep",
+                    "TDMRep still reserves it (tdm-reservation: 1): that signal has one switch "
+                    f"for all text and data mining, and it is on because of {because}.",
+                )
             )
         blocked: dict[tuple[Purpose, ...], list[str]] = {}
         for agent in ai_agents():
@@ -167,8 +189,11 @@ def beyond_choice(policy: Policy) -> dict[Purpose, list[str]]:
                 blocked.setdefault(others, []).append(agent.token)
         for others, tokens in blocked.items():
             notes[purpose].append(
-                f"robots.txt keeps {and_list(tokens)} out all the same, because they also serve "
-                f"{and_list(choice_words(policy, p) for p in others)}."
+                Note(
+                    "robots",
+                    f"robots.txt keeps {and_list(tokens)} out all the same, because they also "
+                    f"serve {and_list(choice_words(policy, p) for p in others)}.",
+                )
             )
         for token, purposes in rules.RSL_TOKENS:
             rsl_value = usage.get(token, Value.UNSET)
@@ -179,8 +204,11 @@ def beyond_choice(policy: Policy) -> dict[Purpose, list[str]]:
             ):
                 says = "refuses it" if rsl_value == Value.DENY else "offers it only under licence"
                 notes[purpose].append(
-                    f"The RSL licence {says}: its one “{token}” usage covers "
-                    f"{and_list(LABELS[p] for p in purposes)}, and takes the stricter choice."
+                    Note(
+                        "rsl",
+                        f"The RSL licence {says}: its one “{token}” usage covers "
+                        f"{and_list(LABELS[p] for p in purposes)}, and takes the stricter choice.",
+                    )
                 )
     return notes
 
