@@ -29,6 +29,7 @@ from consent.standards import (
     X_ROBOTS_TAG_HEADER,
     PathPolicy,
     Policy,
+    ai_agents,
     combine_policies,
     link_path,
     path_pattern,
@@ -222,6 +223,26 @@ def _link_policies(track: Track, policy: Policy) -> list[LinkFiles]:
     return result
 
 
+def _robots_note(policy: Policy) -> str:
+    """The crawlers kept out for a refused use although they also serve one left open: once,
+    however many of their purposes are open (the purpose rows say it purpose by purpose)."""
+    kept: list[str] = []
+    refused: list[Purpose] = []
+    for agent in ai_agents():
+        if rules.agent_disallowed(policy, agent.purposes) and any(
+            not policy.reserved(p) for p in agent.purposes
+        ):
+            kept.append(agent.token)
+            refused += [p for p in agent.purposes if policy.value(p) == Value.DENY]
+    if not kept:
+        return ""
+    reasons = and_list(choice_words(policy, p) for p in PURPOSES if p in refused)
+    return (
+        f"{and_list(kept)} also serve a use left open, but one refused use keeps a crawler out "
+        f"of the whole page: they serve {reasons} too."
+    )
+
+
 def track_panel(signals: TrackSignals) -> CrawlerPanel:
     """What crawlers receive for one track: its page's headers, the registry's files for its
     page, and the files of each host where it has a link."""
@@ -311,7 +332,7 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
             robots_says,
             tuple(robots_lines),
             (robots, *(p for p in host_places if p.kind == "robots.txt")),
-            notes_of("robots"),
+            _robots_note(policy),
         ),
         Signal(
             "ai-txt",

@@ -119,7 +119,9 @@ def test_the_panel_states_what_the_response_and_the_files_say(live_server, artis
     assert_accessible(page)
 
 
-def test_the_public_row_explains_a_reservation_wider_than_the_choice(live_server, artist_page):
+def test_the_public_row_explains_a_reservation_wider_than_the_choice(
+    live_server, artist_page, artifacts_dir
+):
     page, artist = artist_page
     track = register(artist, verified=True, choices=CASES["training-denied"])
 
@@ -132,6 +134,7 @@ def test_the_public_row_explains_a_reservation_wider_than_the_choice(live_server
     expect(tdm).to_contain_text("No choice made")
     expect(tdm).to_contain_text("TDMRep still reserves it (tdm-reservation: 1)")
     expect(tdm).not_to_contain_text("no reservation is expressed")
+    page.screenshot(path=str(artifacts_dir / "public-track-crawlers.png"), full_page=True)
 
 
 def test_the_artists_track_page_shows_the_panel_and_is_accessible(live_server, artist_page):
@@ -150,7 +153,7 @@ def test_the_artists_track_page_shows_the_panel_and_is_accessible(live_server, a
     assert_accessible(page)
 
 
-def test_the_publish_page_with_tracks_is_accessible(live_server, artist_page):
+def test_the_publish_page_with_tracks_is_accessible(live_server, artist_page, artifacts_dir):
     page, artist = artist_page
     declare(artist, {p: PurposeChoice(V.DENY) for p in AI_OPT_OUT})
     register(artist, LINK, verified=True)
@@ -165,3 +168,4 @@ def test_the_publish_page_with_tracks_is_accessible(live_server, artist_page):
     robots.focus()
     expect(robots).to_be_focused()
     assert_accessible(page)
+    page.screenshot(path=str(artifacts_dir / "publish-summary.png"), full_page=True)
