@@ -208,6 +208,27 @@ class TrackSignals:
         return Document(body, TDMREP_POLICY_MEDIA_TYPE, self.last_modified)
 
 
+def no_tdm_policy_reason(policy: Policy, licence_url: str) -> str:
+    """Why there is no TDMRep offer for a policy, in words that never deny a licence that exists.
+
+    TDMRep covers text and data mining only, and names only a licence someone can be asked for;
+    a licence for search alone, or one whose terms are withheld, is still a licence.
+    """
+    licensed = [p for p in PURPOSES if policy.value(p) == Value.LICENSE]
+    if not licensed:
+        return "The owners offer no licence for this music, so there is no TDMRep policy."
+    if policy.licence is None or any(p in rules.TDM_FAMILY for p in licensed):
+        return (
+            "The owners ask for a licence, but nobody is named to grant it yet: the claim that "
+            "reserves it is not verified, so its terms are not published. There is no TDMRep "
+            "policy until it is."
+        )
+    return (
+        "The owners offer a licence only for search indexing, which TDMRep does not cover, "
+        f"so there is no TDMRep policy. Their licence is at {licence_url}"
+    )
+
+
 def track_signals(public_id: UUID) -> TrackSignals | None:
     """None for an unknown track, or one still without a policy: nothing public yet."""
     track = Track.objects.select_related("policy").filter(public_id=public_id).first()

@@ -138,19 +138,20 @@ def track_cawg(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @require_safe
 def tdm_policy(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    """A TDMRep policy exists only where part of TDM is open under a licence."""
+    """The TDMRep offer, wherever part of text and data mining is open under a licence; the 404
+    says why there is none, and never that no licence exists when one does."""
     signals = feeds.track_signals(public_id)
     if signals is not None:
-        document = signals.tdm_policy()
+        document, policy = signals.tdm_policy(), signals.policy
     else:
         creator = Creator.objects.filter(public_id=public_id).first()
         if creator is None:
             return problem_not_found(NO_SUCH_ID)
-        document = creator_kit(creator).tdm_policy()
+        kit = creator_kit(creator)
+        document, policy = kit.tdm_policy(), kit.policy
     if document is None:
-        return problem_not_found(
-            "The owners offer no licence for text and data mining here, so there is no policy."
-        )
+        reason = feeds.no_tdm_policy_reason(policy, feeds.licence_url(public_id))
+        return problem_not_found(reason)
     return feed_response(request, document)
 
 

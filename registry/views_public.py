@@ -24,6 +24,7 @@ from consent.purposes import (
 from consent.standards import head_tags
 from consent.standards.agents import agents_checked
 from consent.standards.carriers import carriers
+from registry.crawler_panel import track_panel
 from registry.feeds import TrackSignals
 from registry.policy_rows import public_rows
 from registry.queries import owner_count
@@ -135,6 +136,7 @@ def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
     # The page states its owners' choices to machines too: headers for crawlers that read only
     # HTTP, and the same signals as <meta>/<link> tags for tools that keep only the HTML.
     signals = TrackSignals(track, policy)
+    crawlers = track_panel(signals)
     response = render(
         request,
         "registry/public/track.html",
@@ -145,6 +147,10 @@ def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "links": list(track.links.all()),
             "owners": owners,
             "signal_tags": head_tags(signals.policy, **signals.signal_options()),
+            # Where a single-switch format reserves more than the choice for a purpose, the row
+            # says so instead of contradicting the headers the same response carries.
+            "beyond": {p.value: notes for p, notes in crawlers.beyond.items()},
+            "crawlers": crawlers,
         },
     )
     for name, value in signals.headers().items():

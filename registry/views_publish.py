@@ -7,10 +7,18 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from consent.models import EffectivePolicy
 from consent.purposes import Purpose
+from consent.standards import Policy
+from registry.crawler_words import summary
 from registry.decorators import CreatorRequest, creator_required
+from registry.feeds import POLICY_COLUMNS, policy_from_row
 from registry.kit import InvalidKitOption, KitOptions, creator_kit
+from registry.queries import claimed_tracks
 from registry.views_public import carriers_context
+
+# The tracks with a choice of their own the page names; the count says how many more.
+OWN_CHOICE_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,31 @@ class KitFile:
     where: str
     body: str
     download_url: str
+
+
+@dataclass(frozen=True)
+class OwnChoice:
+    """A track whose choice in force differs from the catalogue-wide one the kit publishes."""
+
+    title: str
+    public_id: str
+
+
+def tracks_with_own_choice(creator, catalogue: Policy) -> tuple[list[OwnChoice], int]:
+    """The creator's tracks whose policy in force is not the kit's (a track-level choice, or a
+    co-owner's), the first few by title, and how many there are."""
+    rows = (
+        EffectivePolicy.objects.filter(track__in=claimed_tracks(creator))
+        .order_by("track__title", "track_id")
+        .values("track__title", "track__public_id", *POLICY_COLUMNS)
+    )
+    found, count = [], 0
+    for row in rows.iterator(chunk_size=2000):
+        if policy_from_row(row).values != catalogue.values:
+            count += 1
+            if len(found) < OWN_CHOICE_SHOWN:
+                found.append(OwnChoice(row["track__title"], str(row["track__public_id"])))
+    return found, count
 
 
 @creator_required
@@ -89,10 +122,15 @@ def publish_kit(request: CreatorRequest) -> HttpResponse:
             download("creator_rsl"),
         ),
     ]
+    own_choices, own_choice_count = tracks_with_own_choice(creator, kit.policy)
     return render(
         request,
         "registry/publish/kit.html",
         {
+            # In plain words, from the same verdicts the files are written with.
+            "summary": summary(kit.policy, "your whole site"),
+            "own_choices": own_choices,
+            "own_choice_count": own_choice_count,
             "creator": creator,
             "files": files,
             "servers": kit.server_lines(),

@@ -44,10 +44,11 @@ def response_headers(
 ) -> dict[str, str]:
     """Every header a page about this policy carries; headers with nothing to say are absent.
 
-    `tdm-policy` accompanies a reservation only when `rules.tdm_policy_applies` (a licence and
-    no denial in the TDM family); the RSL `Link` is written when the policy has any RSL usage to
-    state and a licence document exists. `nosnippet` is an opt-in of the artist's own site
-    (`rules.nosnippet_applies`): Google's AI Overviews read no other signal.
+    `tdm-policy` accompanies a reservation only when `rules.tdm_policy_applies` (a licence in
+    the TDM family that names someone to obtain it from); the RSL `Link` is written when the
+    policy has any RSL usage to state and a licence document exists. `nosnippet` is an opt-in
+    of the artist's own site (`rules.nosnippet_applies`): Google's AI Overviews read no other
+    signal.
     """
     headers: dict[str, str] = {}
     reservation = rules.tdm_reservation(policy)

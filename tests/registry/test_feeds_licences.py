@@ -190,3 +190,70 @@ def test_an_unproven_creators_kit_publishes_no_licence_offer_until_a_claim_is_ve
     assert "pay.example" not in headers
     verify_claims_of(other_artist)
     assert "pay.example" in client.get(f"/policies/{other_artist.public_id}.json").content.decode()
+
+
+def test_a_training_licence_beside_a_denial_of_ai_input_is_offered_and_pointed_to(client, artist):
+    """The trial's case: training under licence, answer-time use refused. The offer's duty to
+    obtain consent grants nothing refused, and it is how TDMRep readers find the licence."""
+    declare(artist, {Purpose.AI_INPUT: PurposeChoice(Value.DENY)})
+    licence_only(artist, terms_url=TERMS)
+    track = register(artist, verified=True)
+
+    policy = odrl(client, track.public_id)
+    page = client.get(f"/t/{track.public_id}/")
+
+    assert policy["assigner"]["vcard:hasURL"] == TERMS
+    assert [duty["action"] for duty in policy["permission"][0]["duty"]] == [
+        "obtainConsent",
+        "compensate",
+    ]
+    assert page["tdm-reservation"] == "1"
+    assert page["tdm-policy"] == f"{settings.SITE_URL}/policies/{track.public_id}.json"
+    assert page["Link"].startswith(f"<{settings.SITE_URL}/licenses/{track.public_id}.xml>")
+
+
+def test_a_licence_for_non_generative_training_only_still_has_a_pointer(client, artist):
+    """RSL's one `ai-train` token is refused when generative training is; the TDMRep offer is
+    then the pointer to the licence."""
+    licence_only(artist, terms_url=TERMS)
+    declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
+    track = register(artist, verified=True)
+
+    page = client.get(f"/t/{track.public_id}/")
+
+    assert "Link" not in page
+    assert page["tdm-policy"] == f"{settings.SITE_URL}/policies/{track.public_id}.json"
+    assert odrl(client, track.public_id)["assigner"]["vcard:hasURL"] == TERMS
+
+
+def test_the_404_never_says_there_is_no_licence_when_there_is_one(client, artist):
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.LICENSE, terms_url=TERMS)})
+    search_only = register(artist, title="Search only", verified=True)
+
+    response = client.get(f"/policies/{search_only.public_id}.json")
+
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert "only for search indexing" in detail
+    assert f"/licenses/{search_only.public_id}.xml" in detail
+    assert "offer no licence" not in detail
+
+
+def test_an_unverified_licence_is_named_as_waiting_for_proof_not_as_absent(client, other_artist):
+    licence_only(other_artist, terms_url="https://pay.example/me")
+    data = TrackData(title="Song", artist_credit="X", roles=["recording"], links=())
+    track = register_track(other_artist, data).tracks[0]
+
+    detail = client.get(f"/policies/{track.public_id}.json").json()["detail"]
+
+    assert "not verified" in detail
+    assert "offer no licence" not in detail
+
+
+def test_the_no_licence_wording_is_kept_for_an_opt_out(client, artist):
+    declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
+    track = register(artist, verified=True)
+
+    detail = client.get(f"/policies/{track.public_id}.json").json()["detail"]
+
+    assert detail == "The owners offer no licence for this music, so there is no TDMRep policy."

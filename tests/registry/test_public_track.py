@@ -73,9 +73,42 @@ def test_it_shows_each_value_in_words_with_its_badge(client, artist):
     assert '<span class="badge badge-allow">Allowed</span>' in search
     assert "The owners allow this use." in search
 
+    # Nobody chose for mining as a whole, but the page's TDMRep header reserves all of it
+    # because training is refused: the row says so instead of "no reservation".
+    tdm = purpose_section(body, Purpose.TDM)
+    assert '<span class="badge badge-unset">No choice made</span>' in tdm
+    assert "no reservation is expressed" not in tdm
+    assert "TDMRep still reserves it (tdm-reservation: 1)" in tdm
+    assert "because of Training any AI model (not allowed)" in tdm
+
+
+def test_a_purpose_nobody_chose_and_no_signal_reserves_says_no_reservation(client, artist):
+    track = register(artist, **BLUE_HOUR, choices={Purpose.SEARCH: PurposeChoice(Value.DENY)})
+
+    _, body = page(client, track)
+
     tdm = purpose_section(body, Purpose.TDM)
     assert '<span class="badge badge-unset">No reservation</span>' in tdm
     assert "no reservation is expressed" in tdm
+
+
+def test_an_allowed_use_says_which_crawlers_are_kept_out_all_the_same(client, artist):
+    track = register(
+        artist,
+        **BLUE_HOUR,
+        choices={
+            Purpose.SEARCH: PurposeChoice(Value.ALLOW),
+            Purpose.AI_INPUT: PurposeChoice(Value.DENY),
+        },
+    )
+
+    _, body = page(client, track)
+
+    search = purpose_section(body, Purpose.SEARCH)
+    assert "The owners allow this use." in search
+    assert "robots.txt keeps" in search
+    assert "OAI-SearchBot" in search
+    assert "because they also serve AI input (RAG, grounding) (not allowed)" in search
 
 
 def test_it_says_when_a_value_comes_from_a_broader_purpose_and_the_catalogue(client, artist):

@@ -4,9 +4,12 @@ button, a download link and where it goes."""
 import lxml.html
 import pytest
 from django.contrib.auth import get_user_model
+from protego import Protego
 
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, declare
+from consent.standards import ai_agents
+from tests.factories import register
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +172,67 @@ def test_keeping_out_of_ai_overviews_is_an_opt_in_offered_with_its_cost(owner_cl
     opted = lxml.html.fromstring(owner_client.get("/publish/", {"nosnippet": "1"}).content)
     netlify = opted.get_element_by_id("kit-headers-netlify").text_content()
     assert "X-Robots-Tag: noai, noimageai, nosnippet" in netlify
+
+
+def summary_of(tree) -> dict[str, str]:
+    (summary,) = tree.xpath("//dl[@aria-labelledby='kit-summary-title']")
+    terms = [dt.text_content().strip() for dt in summary.iter("dt")]
+    return dict(zip(terms, (dd.text_content().strip() for dd in summary.iter("dd")), strict=True))
+
+
+def test_the_page_starts_with_what_crawlers_will_receive_in_plain_words(owner_client, artist):
+    deny_all_ai(artist)
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
+
+    summary = summary_of(page(owner_client))
+
+    assert summary["AI training and data-mining crawlers"] == "Blocked from your whole site"
+    assert summary["Search engines"] == "Allowed"
+    assert summary["AI search and answer engines"] == "Blocked from your whole site"
+    assert summary["Dataset downloaders (ai.txt)"] == "Told not to download the audio"
+    # The words agree with the robots.txt the kit serves.
+    robots = Protego.parse(owner_client.get("/c/owner-band/robots.txt").content.decode())
+    for agent in ai_agents():
+        blocked = not robots.can_fetch("https://owner-band.example/song", agent.token)
+        assert blocked is (agent.purposes != (Purpose.SEARCH,)), agent.token
+
+
+def test_a_licence_only_catalogue_says_crawlers_may_fetch_but_need_a_licence(owner_client, artist):
+    declare(
+        artist,
+        {Purpose.TRAIN_GENAI: PurposeChoice(Value.LICENSE, terms_url="https://o.example/l")},
+    )
+
+    summary = summary_of(page(owner_client))
+
+    assert "told the use needs a licence" in summary["AI training and data-mining crawlers"]
+    assert "blocked" not in summary["AI training and data-mining crawlers"].lower()
+
+
+def test_it_names_the_tracks_whose_own_choice_the_files_do_not_carry(owner_client, artist):
+    deny_all_ai(artist)
+    register(artist, title="Follows the catalogue")
+    own = register(
+        artist, title="Open for search", choices={Purpose.SEARCH: PurposeChoice(Value.DENY)}
+    )
+
+    tree = page(owner_client)
+
+    (section,) = tree.xpath("//section[@aria-labelledby='kit-tracks-title']")
+    names = [a.text_content() for a in section.iter("a")]
+    assert names == ["Open for search"]
+    assert section.xpath(f".//a[@href='/tracks/{own.public_id}/#crawlers-title']")
+    assert "1 of your tracks has a choice in force" in " ".join(section.text_content().split())
+
+
+def test_every_code_block_can_be_reached_and_named_from_the_keyboard(owner_client, artist):
+    deny_all_ai(artist)
+
+    tree = page(owner_client)
+
+    blocks = tree.xpath("//pre")
+    assert len(blocks) >= len(FILES) + 4
+    for block in blocks:
+        assert block.get("tabindex") == "0", block.get("id")
+        assert block.get("role") == "region", block.get("id")
+        assert block.get("aria-label"), block.get("id")
