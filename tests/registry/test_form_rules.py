@@ -14,6 +14,8 @@ from django.urls import reverse
 from consent.importing.catalogue import parse_catalogue_csv
 from consent.models import Creator, Declaration, Track, TrackLink
 from consent.services import TrackData, register_track
+from registry.forms_disputes import EvidenceForm
+from registry.forms_verification import VerificationRequestForm
 
 pytestmark = pytest.mark.django_db
 
@@ -323,3 +325,22 @@ def test_an_iswc_refusal_names_the_problem_in_the_form_and_the_import(owner_clie
     assert message.startswith(f"“{typed}” is not a valid ISWC: ")
     assert problem in message
     assert import_error(iswc=typed) == message
+
+
+# --- Links in evidence and verification requests --------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "problem"), NOT_WEB_PAGES, ids=ids(NOT_WEB_PAGES))
+def test_an_evidence_link_that_is_no_web_page_is_refused_saying_what_it_is(typed, problem):
+    form = EvidenceForm(data={"links": f"https://label.example/release\n{typed}"})
+    assert not form.is_valid()
+    (message,) = form.errors["links"]
+    assert message.startswith(f"Line 2: “{typed}” {problem}")
+
+
+@pytest.mark.parametrize(("typed", "problem"), NOT_WEB_PAGES, ids=ids(NOT_WEB_PAGES))
+def test_a_verification_link_that_is_no_web_page_is_refused_saying_what_it_is(typed, problem):
+    form = VerificationRequestForm(data={"url": typed}, claims=[])
+    assert not form.is_valid()
+    (message,) = form.errors["url"]
+    assert message.startswith(f"“{typed}” {problem}")
