@@ -5,6 +5,7 @@ a person can act on.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -31,10 +32,54 @@ def normalize_isrc(raw: str) -> str:
     try:
         return stdnum_isrc.validate(raw.strip())
     except StdnumError as exc:
-        raise InvalidIdentifier(
-            f"“{raw.strip()}” is not a valid ISRC: expected 12 characters like "
-            "US-RC1-76-07839 (country, registrant, year, number)."
-        ) from exc
+        raise InvalidIdentifier(isrc_problem(raw.strip())) from exc
+
+
+ISRC_EXAMPLE = "like US-RC1-76-07839 (country, registrant, year, number)"
+
+
+def isrc_problem(text: str) -> str:
+    """What is wrong with an ISRC stdnum refused, in the order a person would fix it."""
+    compact = stdnum_isrc.compact(text)
+    prefix = f"“{text}” is not a valid ISRC"
+    bad = list(dict.fromkeys(ch for ch in compact if not (ch.isascii() and ch.isalnum())))
+    if bad:
+        shown = ", ".join(_shown(ch) for ch in bad)
+        return (
+            f"{prefix}: it contains {shown}. An ISRC has only letters and digits, with hyphens "
+            f"or spaces between its parts if you like, {ISRC_EXAMPLE}."
+        )
+    if len(compact) != 12:
+        return (
+            f"{prefix}: it has {len(compact)} letters and digits (hyphens and spaces aside), "
+            f"but an ISRC has 12, {ISRC_EXAMPLE}."
+        )
+    country, digits = compact[:2], compact[5:]
+    if not country.isalpha():
+        return (
+            f"{prefix}: it must start with a two-letter country code, but starts with "
+            f"“{country}”; an ISRC is written {ISRC_EXAMPLE}."
+        )
+    if not digits.isdigit():
+        return (
+            f"{prefix}: its last seven characters, the year and the number, must be digits, but "
+            f"they are “{digits}”; an ISRC is written {ISRC_EXAMPLE}."
+        )
+    if country not in _ISRC_COUNTRIES:
+        return (
+            f"{prefix}: “{country}” is not a country code ISRCs are issued under. The first two "
+            "letters name the country of the registrant, such as US, GB, DE or FR; check them "
+            "against the code your distributor gave you."
+        )
+    return f"{prefix}: write it {ISRC_EXAMPLE}."
+
+
+def _shown(ch: str) -> str:
+    """A character as a person can find it: visible ones quoted, invisible ones named."""
+    if ch.isprintable() and not ch.isspace():
+        return f"“{ch}”"
+    name = unicodedata.name(ch, "").lower() or "an invisible character"
+    return f"the {name} (U+{ord(ch):04X})"
 
 
 def format_isrc(compact: str) -> str:
@@ -52,20 +97,39 @@ def iswc_check_digit(digits: str) -> int:
 
 def normalize_iswc(raw: str) -> str:
     """`T-034.524.680-1` or `t0345246801` → `T0345246801`."""
-    compact = re.sub(r"[\s.\-]", "", raw.strip()).upper()
+    text = raw.strip()
+    compact = re.sub(r"[\s.\-]", "", text).upper()
     match = _ISWC_RE.match(compact)
     if not match:
-        raise InvalidIdentifier(
-            f"“{raw.strip()}” is not a valid ISWC: expected T followed by ten digits, "
-            "like T-034.524.680-1."
-        )
+        raise InvalidIdentifier(iswc_problem(text, compact))
     digits, check = match.groups()
     if iswc_check_digit(digits) != int(check):
         raise InvalidIdentifier(
-            f"“{raw.strip()}” is not a valid ISWC: its check digit does not match; "
-            "please copy it again from your society's records."
+            f"“{text}” is not a valid ISWC: its check digit does not match. The last digit is "
+            "computed from the nine before it, so one of them was probably mistyped; please copy "
+            "it again from your society's records."
         )
     return compact
+
+
+ISWC_EXAMPLE = "like T-034.524.680-1"
+
+
+def iswc_problem(text: str, compact: str) -> str:
+    prefix = f"“{text}” is not a valid ISWC"
+    if not compact.startswith("T"):
+        return f"{prefix}: an ISWC starts with the letter T, {ISWC_EXAMPLE}."
+    bad = list(dict.fromkeys(ch for ch in compact[1:] if not (ch.isascii() and ch.isdigit())))
+    if bad:
+        shown = ", ".join(_shown(ch) for ch in bad)
+        return (
+            f"{prefix}: it contains {shown}. After the T an ISWC has only digits, with dots or "
+            f"hyphens between them if you like, {ISWC_EXAMPLE}."
+        )
+    return (
+        f"{prefix}: it has {len(compact) - 1} digits after the T, but an ISWC is T followed by "
+        f"ten digits, {ISWC_EXAMPLE}."
+    )
 
 
 def format_iswc(compact: str) -> str:
@@ -87,6 +151,28 @@ def normalize_isni(raw: str) -> str:
 
 def format_isni(compact: str) -> str:
     return stdnum_isni.format(compact) if compact else ""
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def normalize_sha256(raw: str) -> str:
+    """An audio file's SHA-256, as 64 lowercase hexadecimal characters."""
+    text = raw.strip()
+    digest = text.lower()
+    prefix = f"“{text}” is not a valid SHA-256"
+    bad = list(dict.fromkeys(ch for ch in digest if ch not in _HEX))
+    if bad:
+        shown = ", ".join(_shown(ch) for ch in bad)
+        raise InvalidIdentifier(
+            f"{prefix}: it contains {shown}, but a SHA-256 has only the digits 0-9 and the "
+            "letters a-f."
+        )
+    if len(digest) != 64:
+        raise InvalidIdentifier(
+            f"{prefix}: it has {len(digest)} characters, but a SHA-256 has 64 (0-9 and a-f)."
+        )
+    return digest
 
 
 # Query parameters that only track where a click came from; they never identify content.
@@ -328,7 +414,10 @@ def _normalize_url_fully(raw: str, *, keep_scheme: bool = False) -> str:
         raise InvalidIdentifier(f"“{raw.strip()}” is not a web link: it must start with https://.")
     host = normalize_host(parts.hostname or "")
     if not host or "." not in host:
-        raise InvalidIdentifier(f"“{raw.strip()}” has no valid host name.")
+        raise InvalidIdentifier(
+            f"“{raw.strip()}” has no valid host name: write the full address of the page, "
+            "like https://example.com/music."
+        )
     default_port = port in (None, _DEFAULT_PORTS[scheme])
     if not keep_scheme:
         # `http://x:443` is `https://x` too: the port is the scheme's default once it is https.

@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consent import collisions
-from consent.identifiers import normalize_url, url_host
+from consent.addresses import normalize_web_link
+from consent.identifiers import url_host
 from consent.models import AuditEntry, Claim, ClaimVerification, Creator, Track, TrackLink
 from consent.policies import lock_consent_writes, refresh_policies
 from consent.ratelimits import limit_link_changes
@@ -44,7 +45,8 @@ def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[Track
         lock_consent_writes()
         claim = _active_claim(creator, track, "You can only add links to tracks you have claimed.")
         present = set(TrackLink.objects.filter(track=track).values_list("url", flat=True))
-        urls = [u for u in dict.fromkeys(normalize_url(u) for u in urls) if u not in present]
+        # Only web pages: a stored link is published, down to its host's robots.txt.
+        urls = [u for u in dict.fromkeys(normalize_web_link(u) for u in urls) if u not in present]
         check_link_caps(track, claim, len(urls))
         found = collisions.through_identifiers(
             creator.id, {track.id: [claim]}, {track.id: [("url", url) for url in urls]}

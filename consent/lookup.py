@@ -24,7 +24,13 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from consent.identifiers import InvalidIdentifier, normalize_isrc, normalize_iswc, normalize_url
+from consent.identifiers import (
+    InvalidIdentifier,
+    normalize_isrc,
+    normalize_iswc,
+    normalize_sha256,
+    normalize_url,
+)
 from consent.models import ChangeEvent, Track, TrackLink
 from consent.policies import combine_summaries, compute_policies, verification_summary
 from consent.provenance import UNSET_ANSWER, answer_policy
@@ -34,7 +40,6 @@ from consent.standards.policy import Policy
 KINDS = ("isrc", "iswc", "url", "sha256", "track")
 PURPOSE_NAMES = tuple(p.value for p in PURPOSES)
 _RANK = {v.value: rank for v, rank in RESTRICTIVENESS.items()}
-_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,7 @@ def parse_query(kind: str, raw: object) -> Query:
     if kind == "url":
         return Query(kind, normalize_url(text))
     if kind == "sha256":
-        digest = text.lower()
-        if len(digest) != 64 or not set(digest) <= _HEX:
-            raise InvalidIdentifier("A sha256 is 64 hexadecimal characters.")
-        return Query(kind, digest)
+        return Query(kind, normalize_sha256(text))
     try:
         return Query(kind, str(uuid.UUID(text)))
     except ValueError as exc:

@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consent import collisions, signals
-from consent.identifiers import normalize_url, url_host
+from consent.addresses import normalize_web_link
+from consent.identifiers import url_host
 from consent.models import (
     AuditEntry,
     Claim,
@@ -252,7 +253,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
             ):
                 on_track[track_id] += 1
         for item, track in zip(items, tracks, strict=True):
-            urls = list(dict.fromkeys(normalize_url(link) for link in item.links))
+            urls = list(dict.fromkeys(normalize_web_link(link) for link in item.links))
             claim = claims_by_track[track.id][0]
             check_link_caps(track, claim, len(urls), on_track=on_track[track.id], mine=0)
             for url in urls:

@@ -9,6 +9,7 @@ registry refuses such text where people type it (the website's forms, the CSV im
 """
 
 import re
+import unicodedata
 
 from django.conf import settings
 
@@ -17,6 +18,29 @@ from django.conf import settings
 # record separators (U+001C-U+001E), NEL (U+0085), and the Unicode line and paragraph separators.
 LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 _BREAK_RUN = re.compile("[" + re.escape("".join(sorted(LINE_BREAKS))) + "]+")
+_SPACE_RUN = re.compile("[ \t]+")
+
+# Invisible characters people cannot see they pasted, so the refusal names each one.
+_BREAK_NAMES = {
+    "\v": "a vertical tab (U+000B)",
+    "\f": "a form feed (U+000C)",
+    "\x1c": "a file separator (U+001C)",
+    "\x1d": "a group separator (U+001D)",
+    "\x1e": "a record separator (U+001E)",
+    "\x85": "a next-line character (U+0085)",
+    "\u2028": "a line separator (U+2028)",
+    "\u2029": "a paragraph separator (U+2029)",
+}
+
+# Format characters (Unicode category Cf) that belong to writing and stay allowed: the zero-width
+# non-joiner and joiner (Persian, Indic scripts, emoji sequences), the left-to-right,
+# right-to-left and Arabic letter marks (direction in a title mixing scripts, without reordering
+# what follows), the soft hyphen, and the tag characters of subdivision flags (Scotland, Wales).
+# Every other one (bidirectional overrides and isolates, zero-width spaces, byte order marks)
+# only hides or reorders what the line says.
+WRITING_FORMAT_CHARACTERS = frozenset("\u00ad\u061c\u200c\u200d\u200e\u200f") | frozenset(
+    chr(code) for code in range(0xE0020, 0xE0080)
+)
 
 
 class LineBreakError(ValueError):
@@ -27,17 +51,46 @@ def has_line_break(value: str) -> bool:
     return any(ch in LINE_BREAKS for ch in value)
 
 
+def _hidden(ch: str) -> bool:
+    """A control or format character a one-line text refuses (a tab counts as a space)."""
+    if ch == "\t":
+        return False
+    category = unicodedata.category(ch)
+    return category == "Cc" or (category == "Cf" and ch not in WRITING_FORMAT_CHARACTERS)
+
+
+def _character_name(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return (
+        f"“{name.lower()}” (U+{ord(ch):04X})" if name else f"the control character U+{ord(ch):04X}"
+    )
+
+
 def clean_single_line(value: str, field_label: str) -> str:
-    """`value` unchanged when it has no line break; otherwise LineBreakError naming the field.
+    """`value` with each run of spaces and tabs made one space; LineBreakError naming the
+    field and the character when it has a line break or an invisible control or format
+    character.
 
     `field_label` is the field as people know it, in lower case: "title", "artist credit".
+    The website's forms, the CSV import and `consent.services.register_tracks` all use this.
     """
-    if has_line_break(value):
+    found = next((ch for ch in value if ch in LINE_BREAKS), None)
+    if found is not None:
+        which = _BREAK_NAMES.get(found)
+        detail = f": it contains {which}, an invisible one" if which else ""
         raise LineBreakError(
-            f"The {field_label} cannot contain a line break. Write it on one line: it is copied "
-            "into emails and files that are read line by line, where a break would cut it in two."
+            f"The {field_label} cannot contain a line break{detail}. Write it on one line: it "
+            "is copied into emails and files that are read line by line, where a break would "
+            "cut it in two."
         )
-    return value
+    found = next((ch for ch in value if _hidden(ch)), None)
+    if found is not None:
+        raise LineBreakError(
+            f"The {field_label} cannot contain invisible control characters: it contains "
+            f"{_character_name(found)}, which hides or reorders what the text says. Type it "
+            "again rather than pasting it, with letters, digits, spaces and punctuation only."
+        )
+    return _SPACE_RUN.sub(" ", value)
 
 
 def check_track_texts(items) -> None:

@@ -1,20 +1,23 @@
 from urllib.parse import urlsplit
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
-
-SITE_NAME = "Music Consent Registry"
 
 
 def sync_site(sender, using: str = "default", **kwargs) -> None:
-    """Keep the Sites row (which account emails greet with) equal to SITE_URL after migrating."""
+    """Make the Sites row say SITE_NAME and SITE_URL's host after every migrate (and flush).
+
+    allauth and any other app that reads `Site.objects.get_current()` name the site from it;
+    left alone it says example.com, the row django.contrib.sites creates.
+    """
     from django.conf import settings
     from django.contrib.sites.models import Site
 
     domain = urlsplit(settings.SITE_URL).netloc or "localhost"
     Site.objects.using(using).update_or_create(
-        pk=settings.SITE_ID, defaults={"domain": domain, "name": SITE_NAME}
+        pk=settings.SITE_ID, defaults={"domain": domain, "name": settings.SITE_NAME}
     )
+    Site.objects.clear_cache()
 
 
 class RegistryConfig(AppConfig):
@@ -36,7 +39,11 @@ class RegistryConfig(AppConfig):
         from registry.platform_notifications import notify_platform_contact
         from registry.proof_notifications import notify_owner
 
-        post_migrate.connect(sync_site, sender=self)
+        # Sent for apps with models only, which this one is not: follow the sites app, right
+        # after its own handler has created the row.
+        post_migrate.connect(
+            sync_site, sender=apps.get_app_config("sites"), dispatch_uid="registry.sync_site"
+        )
         dispute_changed.connect(notify_parties, dispatch_uid="registry.notify_dispute_parties")
         platform_reviewed.connect(
             notify_platform_contact, dispatch_uid="registry.notify_platform_contact"

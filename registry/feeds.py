@@ -48,7 +48,6 @@ from consent.standards import (
     tdmrep_json,
     tdmrep_policy_json,
 )
-from registry.apps import SITE_NAME
 
 TEXT = "text/plain; charset=utf-8"
 JSON = "application/json"
@@ -286,7 +285,7 @@ def registry_robots_txt() -> Document:
         _registry_paths(),
         licence_url=site_url(reverse("registry_licence")),
         comments=[
-            f"{SITE_NAME}: each track page /t/<id>/ carries its owners' choices about AI.",
+            f"{settings.SITE_NAME}: each track page /t/<id>/ carries its owners' choices about AI.",
             "Track pages whose owners reserve a use are disallowed for the crawlers of that use;",
             "Content-Usage rules state the IETF AI preferences of every track page.",
         ],
@@ -331,8 +330,9 @@ class HostFeed:
     last_modified: datetime | None
 
     def _comments(self) -> list[str]:
+        site = settings.SITE_NAME
         return [
-            f"The choices of the owners of tracks registered at the {SITE_NAME}, for their pages",
+            f"The choices of the owners of tracks registered at the {site}, for their pages",
             f"on {self.host}. Published by the registry, not by {self.host}: apply it as that",
             "host's own file. Paths are exact, as the registry normalizes links (lowercase host,",
             "no trailing slash, sorted query without tracking parameters).",

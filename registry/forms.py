@@ -6,21 +6,20 @@ services receive clean values and every error can be shown next to the field it 
 
 import hashlib
 import re
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
 
+from consent.addresses import clean_contact_email, clean_terms_url, normalize_web_link
 from consent.identifiers import (
     InvalidIdentifier,
     format_isni,
     normalize_isni,
     normalize_isrc,
     normalize_iswc,
-    normalize_url,
 )
 from consent.models import POLICY_FIELDS, Creator, Track
 from consent.purposes import (
@@ -35,7 +34,6 @@ from consent.purposes import (
     licence_terms_missing,
 )
 from consent.resolution import Statement
-from consent.standards import breaks_lines
 from consent.text import LineBreakError, clean_single_line
 from consent.tracks import (
     DEFAULT_ROLE_CHOICE,
@@ -99,17 +97,10 @@ class ProfileForm(forms.ModelForm):
             self.initial["isni"] = format_isni(self.instance.isni)
 
     def clean_artist_name(self) -> str:
-        name = self.cleaned_data["artist_name"]
-        # The name is written into comments of robots.txt and ai.txt, where a line-breaking
-        # character would start a new line a crawler reads as a rule. Format characters (Cf)
-        # stay allowed: zero-width joiners belong to Persian spelling and emoji, and the
-        # serializers replace them with spaces in line-based files anyway.
-        if any(breaks_lines(ch) and unicodedata.category(ch) != "Cf" for ch in name):
-            raise forms.ValidationError(
-                "An artist name cannot contain line breaks or invisible control characters. "
-                "Please type it on one line, with letters, digits, spaces and punctuation only."
-            )
-        return name
+        # The name is written into emails and into comments of robots.txt and ai.txt, where a
+        # line-breaking character would start a new line a crawler reads as a rule: the same
+        # one-line rule as titles and credits (consent.text).
+        return single_line(self.cleaned_data["artist_name"], "artist name")
 
     def clean_handle(self) -> str:
         handle = self.cleaned_data["handle"]
@@ -122,12 +113,7 @@ class ProfileForm(forms.ModelForm):
 
     def clean_isni(self) -> str:
         raw = self.cleaned_data["isni"].strip()
-        if not raw:
-            return ""
-        try:
-            return normalize_isni(raw)
-        except InvalidIdentifier as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        return identifier(normalize_isni, raw) if raw else ""
 
 
 # --- Field types shared by the track forms --------------------------------------------------
@@ -152,7 +138,7 @@ class LinksField(forms.CharField):
         errors: list[forms.ValidationError] = []
         for number, line in lines:
             try:
-                links.append(normalize_url(line))
+                links.append(normalize_web_link(line))
             except InvalidIdentifier as exc:
                 errors.append(forms.ValidationError(f"Line {number}: {exc}"))
         if errors:
@@ -169,6 +155,15 @@ def single_line(value: str, field_label: str) -> str:
     try:
         return clean_single_line(value, field_label)
     except LineBreakError as exc:
+        raise forms.ValidationError(str(exc)) from exc
+
+
+def identifier(rule: Callable[[str], str], raw: str) -> str:
+    """The form's side of a rule of `consent.identifiers` or `consent.addresses`, which the CSV
+    import applies too: its refusal, word for word, shown at the field."""
+    try:
+        return rule(raw)
+    except InvalidIdentifier as exc:
         raise forms.ValidationError(str(exc)) from exc
 
 
@@ -238,21 +233,11 @@ class TrackForm(forms.Form):
 
     def clean_isrc(self) -> str | None:
         raw = self.cleaned_data["isrc"].strip()
-        if not raw:
-            return None
-        try:
-            return normalize_isrc(raw)
-        except InvalidIdentifier as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        return identifier(normalize_isrc, raw) if raw else None
 
     def clean_iswc(self) -> str:
         raw = self.cleaned_data["iswc"].strip()
-        if not raw:
-            return ""
-        try:
-            return normalize_iswc(raw)
-        except InvalidIdentifier as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        return identifier(normalize_iswc, raw) if raw else ""
 
     def clean_duration(self) -> int | None:
         raw = self.cleaned_data["duration"].strip()
@@ -316,19 +301,18 @@ class PurposesForm(forms.Form):
     apart.
     """
 
-    terms_url = forms.URLField(
+    # Checked by the rules the CSV import applies too (consent.addresses): only a web page,
+    # shown to the public and emitted in machine formats, and one email address.
+    terms_url = forms.CharField(
         label="Licence terms URL",
         required=False,
-        max_length=500,
-        assume_scheme="https",
-        # Only web pages: the address is shown to the public and emitted in machine formats.
-        validators=[URLValidator(schemes=["http", "https"])],
+        widget=forms.URLInput,
         help_text="A page describing how to license your music.",
     )
-    contact_email = forms.EmailField(
+    contact_email = forms.CharField(
         label="Licensing contact email",
         required=False,
-        max_length=254,
+        widget=forms.EmailInput,
         help_text="Where AI companies can ask for a licence.",
     )
 
@@ -373,6 +357,12 @@ class PurposesForm(forms.Form):
 
     def purpose_fields(self) -> list[forms.BoundField]:
         return [self[purpose_field_name(p)] for p in PURPOSES]
+
+    def clean_terms_url(self) -> str:
+        return identifier(clean_terms_url, self.cleaned_data["terms_url"])
+
+    def clean_contact_email(self) -> str:
+        return identifier(clean_contact_email, self.cleaned_data["contact_email"])
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -4,8 +4,10 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from consent.addresses import check_web_address
 from consent.contests import CONTEST_REASONS
 from consent.evidence import MAX_STATEMENT_CHARS, EvidenceFile, accepted_types_sentence
+from consent.identifiers import InvalidIdentifier
 from consent.models import Claim
 
 
@@ -50,6 +52,21 @@ class EvidenceFields(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["files"].help_text = evidence_help()
+
+    def clean_links(self) -> str:
+        """Each line a web page, refused like a track's links (consent.addresses) when it is an
+        email, a phone number or a path; the domain checks the rest (consent.evidence)."""
+        text = self.cleaned_data.get("links", "")
+        errors = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    check_web_address(line)
+                except InvalidIdentifier as exc:
+                    errors.append(forms.ValidationError(f"Line {number}: {exc}"))
+        if errors:
+            raise forms.ValidationError(errors)
+        return text
 
     def evidence_files(self) -> list[EvidenceFile]:
         return [

@@ -4,7 +4,9 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
+from consent.addresses import check_web_address
 from consent.evidence import MAX_STATEMENT_CHARS, EvidenceFile, accepted_types_sentence
+from consent.identifiers import InvalidIdentifier
 from consent.models import Claim, VerificationRequest
 
 
@@ -46,6 +48,17 @@ class VerificationRequestForm(forms.Form):
             f"{accepted_types_sentence()}, up to {filesizeformat(settings.EVIDENCE_MAX_BYTES)}. "
             "Only the registry's reviewers can open it."
         )
+
+    def clean_url(self) -> str:
+        # Refused like a track's link when it is no web page (consent.addresses), saying what
+        # it is instead; the domain checks the rest (consent.verification_requests).
+        url = self.cleaned_data.get("url", "").strip()
+        if url:
+            try:
+                check_web_address(url)
+            except InvalidIdentifier as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return url
 
     def chosen_claim(self) -> Claim:
         return self.claims[self.cleaned_data["claim"]]

@@ -12,6 +12,7 @@ from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import Max
 from django.urls import reverse
 
@@ -34,7 +35,6 @@ from consent.standards import (
     tdmrep_json,
     tdmrep_policy_json,
 )
-from registry.apps import SITE_NAME
 from registry.feeds import (
     CHUNK,
     JSON,
@@ -171,8 +171,9 @@ class CreatorKit:
 
     def _comments(self, name: str) -> list[str]:
         url = site_url(reverse(f"creator_{name}", args=[self.creator.handle])) + self.options.query
+        site = settings.SITE_NAME
         return [
-            f"The catalogue-wide choices of {self.creator.artist_name}, from the {SITE_NAME}.",
+            f"The catalogue-wide choices of {self.creator.artist_name}, from the {site}.",
             f"Current version: {url}",
         ]
 

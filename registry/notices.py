@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from consent.collisions import IDENTIFIER_LABELS
 from consent.identifiers import format_isrc, format_iswc
-from consent.mail import queue_email
+from consent.mail import queue_email, render_email
 from consent.models import Claim, ClaimVerification, Creator, Dispute, Notice, Track
 from consent.text import email_subject
 from registry.tasks import send_email
@@ -164,7 +163,7 @@ def email_notices(sender, notice_ids: list[int], **kwargs) -> None:
             continue
         notices = by_creator[creator.pk]
         views = describe(notices[:EMAIL_ITEMS])
-        body = render_to_string(
+        body = render_email(
             "registry/artist/email/notices.txt",
             {
                 "creator": creator,

@@ -8,9 +8,8 @@ own on the dispute page, and only the reviewers see both sides.
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 
-from consent.mail import queue_email
+from consent.mail import queue_email, render_email
 from consent.models import AuditEntry, Dispute
 from consent.text import email_subject
 from registry.tasks import send_email
@@ -32,7 +31,7 @@ def notify_parties(sender, dispute: Dispute, event: str, message: str = "", **kw
     for creator in dispute.parties().select_related("user"):
         if not creator.user.email:
             continue
-        body = render_to_string(
+        body = render_email(
             "registry/disputes/email/changed.txt",
             {
                 "event": event,

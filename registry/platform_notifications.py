@@ -6,10 +6,9 @@ queued only once that transaction commits, so a rolled-back review tells nobody 
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
-from consent.mail import queue_email
+from consent.mail import queue_email, render_email
 from consent.models import Platform
 from consent.text import email_subject
 from registry.tasks import send_email
@@ -25,7 +24,7 @@ def notify_platform_contact(sender, platform: Platform, event: str, **kwargs) ->
     if event not in SUBJECTS or not platform.contact_email:
         return
     subject = email_subject(SUBJECTS[event].format(name=platform.name))
-    body = render_to_string(
+    body = render_email(
         "registry/platforms/email/reviewed.txt",
         {
             "event": event,

@@ -8,11 +8,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from consent.identifiers import url_host
-from consent.mail import queue_email
+from consent.mail import queue_email, render_email
 from consent.models import ProfileProof
 from consent.text import email_subject
 from registry.tasks import send_email
@@ -34,7 +33,7 @@ def notify_owner(sender, proof: ProfileProof, event: str, **kwargs) -> None:
         if proof.failing_since
         else None
     )
-    body = render_to_string(
+    body = render_email(
         "registry/proofs/email/changed.txt",
         {
             "event": event,

@@ -29,6 +29,9 @@ ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DE
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # The absolute address of this site, used in emails and machine-readable outputs.
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# What the site calls itself: page titles, emails (greeting, signature, subject prefix), the
+# django.contrib.sites row (kept equal to SITE_NAME and SITE_URL at every migrate) and feeds.
+SITE_NAME = envstr("SITE_NAME", "Music Consent Registry")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -175,7 +178,7 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Consent Registry] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 # Links in emails use the scheme of SITE_URL, so a plain-HTTP trial gets links that work.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https://") else "http"
 ACCOUNT_ADAPTER = "registry.adapters.AccountAdapter"
@@ -214,7 +217,7 @@ EMAIL_PORT = envint("EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
-DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Consent Registry <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where artists and platforms write to a person (shown on the terms and privacy pages).
 CONTACT_EMAIL = envstr("CONTACT_EMAIL", "")

@@ -4,11 +4,10 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from api.models import WebhookEndpoint
-from consent.mail import queue_email
+from consent.mail import queue_email, render_email
 from consent.text import email_subject
 
 
@@ -27,7 +26,7 @@ def email_endpoint_disabled(endpoint_id: int) -> None:
     console_url = settings.SITE_URL + reverse(
         "platform_webhook_detail", args=[endpoint.platform.public_id, endpoint.public_id]
     )
-    body = render_to_string(
+    body = render_email(
         "api/email/webhook_disabled.txt", {"endpoint": endpoint, "console_url": console_url}
     )
     send_mail(

@@ -5,18 +5,14 @@ a row is only turned into a `TrackData` when it has none.
 """
 
 import re
-from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-
+from consent.addresses import clean_contact_email, clean_terms_url, normalize_web_link
 from consent.identifiers import (
     InvalidIdentifier,
     format_isrc,
     format_iswc,
     normalize_isrc,
     normalize_iswc,
-    normalize_url,
 )
 from consent.importing.columns import CELL_VALUES, PURPOSE_COLUMNS, RowError
 from consent.importing.reading import Header
@@ -27,8 +23,6 @@ from consent.tracks import DEFAULT_ROLE_CHOICE, ROLE_CHOICES, DurationError, par
 
 MAX_TITLE_LENGTH = 300
 MAX_CREDIT_LENGTH = 300
-MAX_TERMS_URL_LENGTH = 500
-MAX_EMAIL_LENGTH = 254
 
 
 # --- Cells ----------------------------------------------------------------------------------
@@ -75,25 +69,6 @@ def formula_problem(cell: str) -> str | None:
         f"This cell starts with “{first}”, so a spreadsheet would run it as a formula; "
         f"formulas are not accepted. Remove the leading “{first}” or reword the cell."
     )
-
-
-def web_link(text: str) -> str:
-    """A page address completed with https:// when written without a scheme.
-
-    Refuses what `normalize_url` would otherwise read as a host: an email address, or a
-    `mailto:` link, would become `https://mailto:name@host`.
-    """
-    url = text if "://" in text else f"https://{text}"
-    try:
-        has_user = urlsplit(url).username is not None
-    except ValueError:
-        has_user = False  # normalize_url reports what is wrong with it
-    if has_user:
-        raise InvalidIdentifier(
-            f"“{text}” is not a web link: write a page address starting with https://; "
-            "an email address belongs in contact_email."
-        )
-    return url
 
 
 # --- One row --------------------------------------------------------------------------------
@@ -155,13 +130,11 @@ class Row:
     def text(self, key: str, label: str, max_length: int) -> str:
         """A one-line text: a line break inside a quoted cell is refused, like on the website;
         other runs of spaces and tabs become one space."""
-        value = self.cell(key)
         try:
-            clean_single_line(value, label)
+            value = clean_single_line(self.cell(key), label)  # the website's rule too
         except LineBreakError as exc:
             self.error(key, str(exc))
             return ""
-        value = " ".join(value.split())
         if len(value) > max_length:
             self.error(
                 key, f"The {label} is {len(value):,} characters long; the limit is {max_length:,}."
@@ -218,7 +191,7 @@ def parse_row(row: Row, default_artist_credit: str) -> TrackData | None:
             row.error("links", problem)
             continue
         try:
-            links.append(normalize_url(web_link(link)))
+            links.append(normalize_web_link(link))
         except InvalidIdentifier as exc:
             row.error("links", str(exc))
 
@@ -283,28 +256,19 @@ def _refused(row: Row, *keys: str) -> bool:
 
 
 def _terms_url(row: Row, text: str) -> str:
-    if len(text) > MAX_TERMS_URL_LENGTH:
-        row.error("terms-url", f"The terms URL is longer than {MAX_TERMS_URL_LENGTH} characters.")
-        return ""
     try:
-        url = web_link(text)
-        normalize_url(url)
+        return clean_terms_url(text)  # the rule of the website's form too
     except InvalidIdentifier as exc:
         row.error("terms-url", str(exc))
         return ""
-    # Stored as written (the page may need every query parameter), only completed with a scheme.
-    return url
 
 
 def _contact_email(row: Row, text: str) -> str:
     try:
-        if len(text) > MAX_EMAIL_LENGTH:
-            raise ValidationError("too long")
-        validate_email(text)
-    except ValidationError:
-        row.error("contact-email", f"“{text}” is not a valid email address.")
+        return clean_contact_email(text)  # the rule of the website's form too
+    except InvalidIdentifier as exc:
+        row.error("contact-email", str(exc))
         return ""
-    return text
 
 
 def check_repeats(row: Row, first_isrc: dict[str, int], first_iswc: dict[str, int]) -> None:

@@ -89,7 +89,8 @@ def test_a_bad_link_names_its_line_and_nothing_is_created(owner_client):
     response = owner_client.post(reverse("track_new"), track_form(links=links))
     errors = response.context["form"].errors["links"]
     assert errors == [
-        "Line 3: “ftp://files.example.com/song” is not a web link: it must start with https://."
+        "Line 3: “ftp://files.example.com/song” is not a web link: ftp: addresses are for file "
+        "transfer. Write the full address of a web page, starting with https://."
     ]
     assert not Track.objects.exists()
     assert not TrackLink.objects.exists()

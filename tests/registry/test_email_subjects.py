@@ -43,7 +43,7 @@ def test_a_dispute_notice_over_a_title_with_line_breaks_is_sent_with_a_one_line_
     for email in mail.outbox:
         assert_one_line_without_injected_headers(email)
         assert email.subject == (
-            "[Consent Registry] A dispute was opened over “Night Bcc: everyone@example.org "
+            "[Music Consent Registry] A dispute was opened over “Night Bcc: everyone@example.org "
             "X-Injected: 1 Drive”"
         )
 
@@ -63,7 +63,7 @@ def test_a_platform_review_notice_has_a_one_line_subject(
     (email,) = mail.outbox
     assert_one_line_without_injected_headers(email)
     assert email.subject == (
-        "[Consent Registry] Acme Bcc: everyone@example.org can now use the registry's API"
+        "[Music Consent Registry] Acme Bcc: everyone@example.org can now use the registry's API"
     )
 
 
@@ -81,14 +81,14 @@ def test_a_disabled_webhook_notice_has_a_one_line_subject():
     (email,) = mail.outbox
     assert_one_line_without_injected_headers(email)
     assert email.subject == (
-        "[Consent Registry] A webhook endpoint of Acme Bcc: everyone@example.org is disabled"
+        "[Music Consent Registry] A webhook endpoint of Acme Bcc: everyone@example.org is disabled"
     )
 
 
 def test_account_email_subjects_get_the_prefix_on_one_line():
     adapter = AccountAdapter(RequestFactory().get("/"))
     assert adapter.format_email_subject("Confirm\u2028Bcc: x@example.org") == (
-        "[Consent Registry] Confirm Bcc: x@example.org"
+        "[Music Consent Registry] Confirm Bcc: x@example.org"
     )
 
 

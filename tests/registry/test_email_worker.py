@@ -92,6 +92,7 @@ def cut_the_broker_off() -> None:
     reset_connections()
 
 
+@pytest.mark.django_db  # an account email looks up the artist it greets
 def test_with_the_broker_down_the_email_is_sent_in_process(real_broker, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     cut_the_broker_off()

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-REFUSAL = "An artist name cannot contain line breaks or invisible control characters"
+REFUSAL = "The artist name cannot contain a line break"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,10 @@
 of DATABASE_URL's, applies the migrations, and then grants DATABASE_URL's role what the app
 needs and no more (registry/database_roles.py). With MIGRATION_DATABASE_URL unset, or naming
 the same role, it is Django's migrate and nothing else; on SQLite there are no roles.
+
+Every run, even one with nothing to apply, ends with the sites row (`django.contrib.sites`, read
+by the account emails) saying SITE_NAME and SITE_URL's host: `registry.apps.sync_site`, a
+post_migrate handler, so a flush between tests does the same.
 """
 
 from collections.abc import Iterator
