@@ -161,6 +161,11 @@ def confirm_update(request: CreatorRequest) -> HttpResponse:
     return redirect("catalogue_update_result", token=token)
 
 
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts) or "nothing changed"
+    return text[:1].upper() + text[1:] + "."
+
+
 @creator_required
 @require_GET
 def update_result(request: CreatorRequest, token: str) -> HttpResponse:
@@ -186,7 +191,7 @@ def update_result(request: CreatorRequest, token: str) -> HttpResponse:
         "registry/import/result.html",
         {
             "filename": result["filename"],
-            "sentence": "; ".join(parts)[:1].upper() + "; ".join(parts)[1:] + ".",
+            "sentence": _sentence(parts),
             "tracks": tracks[:RESULT_TRACKS_SHOWN],
             "tracks_hidden": max(0, len(tracks) - RESULT_TRACKS_SHOWN),
         },

@@ -27,13 +27,6 @@ class Column:
 TRACK_ID = "track_id"
 
 COLUMNS: tuple[Column, ...] = (
-    Column(
-        TRACK_ID,
-        "No",
-        "The registry's id of one of your tracks, as an exported sheet has it: the line "
-        "updates that track. Leave it empty for a new track.",
-        "",
-    ),
     Column("title", "Yes", "The track's title.", "Night Drive"),
     Column(
         "isrc",
@@ -84,6 +77,13 @@ COLUMNS: tuple[Column, ...] = (
         "With license",
         "Who to ask for a licence, for the license values on the same line.",
         "licensing@ownerband.example",
+    ),
+    Column(
+        TRACK_ID,
+        "No",
+        "The registry's id of one of your tracks, as an exported sheet has it: the line "
+        "updates that track. Leave it empty for a new track.",
+        "",
     ),
 )
 
