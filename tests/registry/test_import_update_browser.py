@@ -55,9 +55,7 @@ def edit(text: str, changes: dict[str, dict[str, str]]) -> bytes:
 def test_the_catalogue_is_exported_edited_previewed_and_updated(signed_in_page, live_server):
     page, artist = signed_in_page
     deny = PurposeChoice(Value.DENY)
-    night = register(
-        artist, title="Night Drive", isrc="QZES52400001", choices={Purpose.TRAIN_AI: deny}
-    )
+    register(artist, title="Night Drive", isrc="QZES52400001", choices={Purpose.TRAIN_AI: deny})
     cafe = register(artist, title="Café Noir", isrc="QZES52400002")
     register(artist, title="Harbour Lights", isrc="QZES52400003")
 
@@ -117,4 +115,3 @@ def test_the_catalogue_is_exported_edited_previewed_and_updated(signed_in_page, 
     for purpose in ("Training generative AI", re.compile("^AI input")):
         group = page.get_by_role("group", name=purpose)
         expect(group.get_by_label("Not allowed")).to_be_checked()
-
