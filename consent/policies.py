@@ -23,6 +23,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from consent import signals
+from consent.bulk import update_rows
 from consent.models import (
     POLICY_FIELDS,
     ChangeEvent,
@@ -382,7 +383,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
         "sequence",
         "updated_at",
     ]
-    EffectivePolicy.objects.bulk_update(to_update, fields, batch_size=1000)
+    update_rows(EffectivePolicy, to_update, fields)
     ChangeEvent.objects.bulk_create(events, batch_size=1000)
     if events:
         last = events[-1].sequence

@@ -12,12 +12,14 @@ from registry import (
     views_artist,
     views_catalogue,
     views_disputes,
+    views_export,
     views_feeds,
     views_import,
     views_proofs,
     views_public,
     views_publish,
     views_trust,
+    views_update,
 )
 
 # The admin has no password form of its own: /admin/login/ sends visitors to the site's login
@@ -51,9 +53,12 @@ artist = [
     path("notices/dismiss/", views_trust.dismiss_all_notices, name="dismiss_all_notices"),
 ]
 
-# --- The catalogue import page and its downloadable example ----------------------------------
+# --- The catalogue import page, its downloadable example, updates and the export --------------
 catalogue_import = [
     path("import/", views_import.catalogue_import, name="catalogue_import"),
+    path("import/confirm/", views_update.confirm_update, name="catalogue_update_confirm"),
+    path("import/result/<str:token>/", views_update.update_result, name="catalogue_update_result"),
+    path("export/catalogue.csv", views_export.catalogue_export, name="catalogue_export"),
     path(
         "import/example.csv",
         views_import.catalogue_import_example,

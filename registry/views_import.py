@@ -28,7 +28,20 @@ ERRORS_SHOWN = 200
 IDENTIFIER_COLUMNS = frozenset({"isrc", "iswc"})
 
 
+ADD, UPDATE = "add", "update"
+
+
 class CatalogueImportForm(forms.Form):
+    mode = forms.ChoiceField(
+        label="What the file does",
+        choices=[
+            (ADD, "Register new tracks"),
+            (UPDATE, "Update my tracks (from an exported sheet), with a preview first"),
+        ],
+        initial=ADD,
+        required=False,
+        widget=forms.RadioSelect,
+    )
     file = forms.FileField(
         label="Catalogue file (CSV)",
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
@@ -45,6 +58,9 @@ class CatalogueImportForm(forms.Form):
         if problem:
             raise ValidationError(problem)
         return upload
+
+    def clean_mode(self):
+        return self.cleaned_data.get("mode") or ADD
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -69,6 +85,10 @@ def catalogue_import(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             filename = upload.name
+            if form.cleaned_data["mode"] == UPDATE:
+                from registry.views_update import preview_update  # it uses this module's page
+
+                return preview_update(request, creator, upload.read(), filename)
             outcome = import_catalogue(
                 creator,
                 upload.read(),
@@ -83,7 +103,13 @@ def catalogue_import(request: HttpRequest) -> HttpResponse:
     else:
         form = CatalogueImportForm()
 
-    errors = outcome.errors if outcome else []
+    return import_page(request, form, outcome.errors if outcome else [], filename)
+
+
+def import_page(
+    request: HttpRequest, form: forms.Form, errors: list, filename: str = ""
+) -> HttpResponse:
+    """The import page, with the problems that stopped an import or an update, if any."""
     context = {
         "form": form,
         "filename": filename,

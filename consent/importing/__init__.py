@@ -7,8 +7,9 @@ catalogue would be worse than none.
 
 The file format (also shown on the import page, from `COLUMNS`):
 
-- UTF-8 text (a leading byte order mark, as spreadsheets write it, is fine), comma separated;
-  a semicolon or tab works too when the header row uses it.
+- UTF-8 text (a leading byte order mark, as spreadsheets write it, is fine), or Windows-1252
+  when the file is not valid UTF-8 (Excel's “CSV (comma delimited)”); comma separated, a
+  semicolon or tab works too when the header row uses it.
 - Line 1 is a header naming the columns, in any order. Names ignore case, and `-`, `_` and spaces
   in them are interchangeable (`Train AI`, `train_ai` and `train-ai` are the same column).
   Columns this import does not know are refused rather than silently ignored.
@@ -26,5 +27,9 @@ The import runs in stages, one module each, every one importing only the stages 
   the header row;
 - `consent.importing.rows`: one data row's cells into a `TrackData` and its choices;
 - `consent.importing.catalogue`: the whole file (`parse_catalogue_csv`), the rows the creator
-  already registered (`find_conflicts`), and the import itself (`import_catalogue`).
+  already registered (`find_conflicts`), and the import itself (`import_catalogue`);
+- `consent.importing.updating`: the update mode, for a sheet exported by `consent.exporting`:
+  which line is which of the creator's tracks, the changes (`plan_update`) and applying exactly
+  the plan previewed (`apply_update`); `consent.importing.staging` keeps the file between the
+  preview and the confirmation.
 """

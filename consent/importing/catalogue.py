@@ -5,15 +5,23 @@ The website's import page and the `import_catalogue` command both call `import_c
 file is judged the same way wherever it comes from; see `consent.importing` for the format.
 """
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
 from consent.identifiers import InvalidIdentifier, format_isrc, format_iswc
-from consent.importing.columns import RowError, plural
-from consent.importing.reading import EMPTY_FILE, FileProblem, decode, parse_header, read_records
-from consent.importing.rows import Row, check_repeats, parse_row
+from consent.importing.columns import TRACK_ID, RowError, header_key, plural
+from consent.importing.reading import (
+    EMPTY_FILE,
+    UTF8,
+    FileProblem,
+    decode_text,
+    parse_header,
+    read_records,
+)
+from consent.importing.rows import Row, check_repeats, formula_problem, parse_row
 from consent.models import Claim, Creator
 from consent.services import ConsentError, TrackData, register_tracks
 from consent.text import LineBreakError
@@ -25,8 +33,9 @@ Progress = Callable[[int, int], None]
 class ParseResult:
     """The rows a file describes and every problem found in it.
 
-    `rows` and `lines` run in parallel (the spreadsheet line each row came from). Rows are only
-    to be imported when `errors` is empty.
+    `rows`, `lines` (the spreadsheet line each row came from) and `track_ids` (the registry's id
+    from the track_id column, or None) run in parallel. Rows are only to be imported when
+    `errors` is empty.
     """
 
     rows: list[TrackData] = field(default_factory=list)
@@ -34,6 +43,8 @@ class ParseResult:
     errors: list[RowError] = field(default_factory=list)
     # Column key → the header as written in the file, to name columns the way the file does.
     columns: dict[str, str] = field(default_factory=dict)
+    track_ids: list[uuid.UUID | None] = field(default_factory=list)
+    encoding: str = UTF8
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,8 @@ def parse_catalogue_csv(
     `progress(done, total)` is called about a hundred times while rows are validated.
     """
     try:
-        records = read_records(decode(data, max_bytes))
+        text, encoding = decode_text(data, max_bytes)
+        records = read_records(text)
     except FileProblem as problem:
         return ParseResult(errors=[RowError(problem.line, "", str(problem))])
 
@@ -95,7 +107,7 @@ def parse_catalogue_csv(
         return ParseResult(errors=header_errors)
 
     body = records[1:]
-    result = ParseResult(columns=header.written)
+    result = ParseResult(columns=header.written, encoding=encoding)
     if not body:
         result.errors.append(
             RowError(None, "", "The file has a header row but no tracks below it.")
@@ -115,17 +127,50 @@ def parse_catalogue_csv(
     step = max(1, len(body) // 100)
     first_isrc: dict[str, int] = {}
     first_iswc: dict[str, int] = {}
+    first_id: dict[uuid.UUID, int] = {}
     for done, (line, cells) in enumerate(body, start=1):
         row = Row(line, cells, header)
         track = parse_row(row, default_artist_credit)
         check_repeats(row, first_isrc, first_iswc)
+        track_id = read_track_id(row, first_id)
         result.errors.extend(row.errors)
         if track is not None and not row.errors:
             result.rows.append(track)
             result.lines.append(line)
+            result.track_ids.append(track_id)
         if progress and (done % step == 0 or done == len(body)):
             progress(done, len(body))
     return result
+
+
+def read_track_id(row: Row, first_id: dict[uuid.UUID, int]) -> uuid.UUID | None:
+    """The registry's id of the track a line updates, from the track_id column of an export."""
+    key = header_key(TRACK_ID)
+    position = row.header.index.get(key)
+    if position is None or position >= len(row.cells):
+        return None
+    text = row.cells[position].strip()
+    if not text:
+        return None
+    try:
+        if formula_problem(row.cells[position]):
+            raise ValueError
+        track_id = uuid.UUID(text)
+    except ValueError:
+        row.error(
+            key,
+            f"“{text}” is not a track id. Keep the track_id cells as the export wrote them, "
+            "or leave the cell empty for a new track.",
+        )
+        return None
+    earlier = first_id.setdefault(track_id, row.line)
+    if earlier != row.line:
+        row.error(
+            key,
+            f"The track id {track_id} is also on line {earlier}; each track can be listed "
+            f"once, so keep line {earlier} or line {row.line}.",
+        )
+    return track_id
 
 
 # --- Against the registry -------------------------------------------------------------------
@@ -168,7 +213,8 @@ def find_conflicts(creator: Creator, parsed: ParseResult) -> list[RowError]:
                     parsed.lines[position],
                     parsed.columns.get("isrc", "isrc"),
                     f"You have already registered the {' and '.join(repeated)} of “{title}” "
-                    f"(ISRC {format_isrc(isrc)}); remove this line to import the rest.",
+                    f"(ISRC {format_isrc(isrc)}); remove this line to import the rest, or "
+                    "choose “Update my tracks” to change the choices of tracks you registered.",
                 )
             )
     iswcs = list(by_iswc)

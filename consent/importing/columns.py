@@ -24,6 +24,8 @@ class Column:
         return header_key(self.name)
 
 
+TRACK_ID = "track_id"
+
 COLUMNS: tuple[Column, ...] = (
     Column("title", "Yes", "The track's title.", "Night Drive"),
     Column(
@@ -75,6 +77,13 @@ COLUMNS: tuple[Column, ...] = (
         "With license",
         "Who to ask for a licence, for the license values on the same line.",
         "licensing@ownerband.example",
+    ),
+    Column(
+        TRACK_ID,
+        "No",
+        "The registry's id of one of your tracks, as an exported sheet has it: the line "
+        "updates that track. Leave it empty for a new track.",
+        "",
     ),
 )
 
@@ -138,6 +147,10 @@ EXAMPLE_COLUMNS: tuple[str, ...] = (
     "terms_url",
     "contact_email",
 )
+
+
+# What an export writes, in this order: every column the import reads.
+EXPORT_COLUMNS: tuple[str, ...] = (TRACK_ID, *EXAMPLE_COLUMNS)
 
 
 def example_csv() -> bytes:

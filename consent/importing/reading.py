@@ -44,8 +44,22 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
 
 
+UTF8 = "UTF-8"
+WINDOWS_1252 = "Windows-1252"
+
+
 def decode(data: bytes, max_bytes: int) -> str:
-    """The file's text; `FileProblem` says why a file is too large or not UTF-8 CSV text."""
+    """The file's text; see `decode_text`."""
+    return decode_text(data, max_bytes)[0]
+
+
+def decode_text(data: bytes, max_bytes: int) -> tuple[str, str]:
+    """The file's text and the encoding it was read as (`UTF8` or `WINDOWS_1252`).
+
+    UTF-8 first, with or without a byte order mark; only a file that is not valid UTF-8 is read
+    as Windows-1252, which is what Excel writes for “CSV (comma delimited)” on a European
+    Windows. `FileProblem` says why a file is too large or cannot be read as CSV text.
+    """
     too_large = size_problem(len(data), max_bytes)
     if too_large:
         raise FileProblem(too_large)
@@ -56,17 +70,23 @@ def decode(data: bytes, max_bytes: int) -> str:
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileProblem(
-            "The file is saved as UTF-16 text, but the import reads UTF-8. "
+            "The file is saved as UTF-16 text, but the import reads UTF-8 or Windows-1252. "
             "In your spreadsheet, save it again as “CSV UTF-8”."
         )
+    encoding = UTF8
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FileProblem(
-            f"The file is not UTF-8 text (the first character that cannot be read is on "
-            f"line {line} of the file). In your spreadsheet, save it again as “CSV UTF-8”.",
-        ) from exc
+    except UnicodeDecodeError as not_utf8:
+        encoding = WINDOWS_1252
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise FileProblem(
+                "The file is neither UTF-8 nor Windows-1252 text (the first character that "
+                f"cannot be read is on line {line} of the file). In your spreadsheet, save it "
+                "again as “CSV UTF-8”.",
+            ) from not_utf8
     if "\x00" in text:
         raise FileProblem(
             "The file contains NUL characters, so it is not a CSV text file (it may be "
@@ -74,7 +94,7 @@ def decode(data: bytes, max_bytes: int) -> str:
         )
     if not text.strip():
         raise FileProblem(EMPTY_FILE)
-    return text
+    return text, encoding
 
 
 def _delimiter(text: str) -> str:

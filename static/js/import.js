@@ -5,7 +5,8 @@
  *
  * The request asks for JSON: a successful import answers {"redirect": url} and the script goes
  * there (the success message is waiting in the session); a file with problems answers the
- * import page itself (status 400), whose <main> replaces the current one.
+ * import page itself (status 400), and an update its preview (status 200): either page's <main>
+ * replaces the current one.
  */
 (function () {
   "use strict";
@@ -76,7 +77,7 @@
       if (next) {
         enhance(next);
       }
-      var summary = main.querySelector("#import-errors");
+      var summary = main.querySelector("#import-errors") || main.querySelector("#import-preview");
       if (summary) {
         summary.focus();
       }
@@ -96,10 +97,15 @@
       var rows = null;
       var uploaded = false;
 
+      var mode = form.querySelector('input[name="mode"]:checked');
+      var action = mode && mode.value === "update"
+        ? "Checking what would change for"
+        : "Validating and importing";
+
       function showValidating() {
         status.textContent = rows === null
-          ? "Validating and importing your tracks…"
-          : "Validating and importing " + plural(rows, "row") + "…";
+          ? action + " your tracks…"
+          : action + " " + plural(rows, "row") + "…";
       }
 
       if (file.text) {

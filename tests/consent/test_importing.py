@@ -86,14 +86,21 @@ def test_a_utf8_byte_order_mark_as_spreadsheets_write_it_is_accepted():
     assert result.rows[0].title == "Café Noir"
 
 
-def test_a_file_that_is_not_utf8_is_refused_with_one_error_naming_its_line():
-    data = csv_bytes("title,isrc", f"Night Drive,{ISRC}").replace(b"Night", b"N\xe9ght") + (
-        "Caf\xe9,GBAYE2400001\n".encode("latin-1")
-    )
+def test_a_file_that_is_not_utf8_is_read_as_windows_1252():
+    data = csv_bytes("title,isrc", f"Café Noir,{ISRC}").decode().encode("cp1252")
+    result = parse(data)
+    assert result.errors == []
+    assert result.encoding == "Windows-1252"
+    assert result.rows[0].title == "Café Noir"
+
+
+def test_a_file_neither_utf8_nor_windows_1252_is_refused_with_one_error_naming_its_line():
+    # 0x81 has no character in Windows-1252.
+    data = csv_bytes("title,isrc", f"Night Drive,{ISRC}") + b"Caf\x81,GBAYE2400001\n"
     error = only_error(parse(data))
     assert error.line is None
-    assert "not UTF-8 text" in error.message
-    assert "on line 2 of the file" in error.message
+    assert "neither UTF-8 nor Windows-1252 text" in error.message
+    assert "on line 3 of the file" in error.message
     assert "CSV UTF-8" in error.message
 
 

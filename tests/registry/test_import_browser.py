@@ -56,7 +56,7 @@ def test_a_valid_file_is_uploaded_and_the_dashboard_shows_the_summary(signed_in_
     page, artist = signed_in_page
     lines = [f"Song {n},QZES52400{n:03d},deny" for n in range(500)]
     choose_file(page, "title,isrc,train-ai", *lines)
-    page.get_by_role("button", name="Check and import").click()
+    page.get_by_role("button", name="Check the file").click()
     expect(page).to_have_url(re.compile("/dashboard/$"))
     expect(
         page.get_by_text("Imported 500 tracks (500 new claims, 0 disputes opened).")
@@ -76,7 +76,7 @@ def test_a_file_with_errors_is_listed_in_place_and_nothing_is_imported(signed_in
         }"""
     )
     choose_file(page, "title,isrc", f"Good,{ISRC}", "<b>Bad</b>,not-an-isrc")
-    page.get_by_role("button", name="Check and import").click()
+    page.get_by_role("button", name="Check the file").click()
     summary = page.locator("#import-errors")
     expect(summary).to_contain_text("Nothing was imported: 1 problem")
     expect(summary).to_be_focused()
@@ -91,7 +91,7 @@ def test_a_file_with_errors_is_listed_in_place_and_nothing_is_imported(signed_in
 
     # The replaced form still uploads through the script.
     choose_file(page, "title,isrc", f"Good,{ISRC}")
-    page.get_by_role("button", name="Check and import").click()
+    page.get_by_role("button", name="Check the file").click()
     expect(page).to_have_url(re.compile("/dashboard/$"))
 
 
@@ -102,7 +102,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_uploaded(
     settings.IMPORT_MAX_BYTES = 20
     page.reload()
     choose_file(page, "title,isrc", f"A title long enough,{ISRC}")
-    page.get_by_role("button", name="Check and import").click()
+    page.get_by_role("button", name="Check the file").click()
     expect(page.get_by_role("alert")).to_contain_text("larger than the")
     expect(page).to_have_url(live_server.url + "/import/")
     assert Track.objects.count() == 0

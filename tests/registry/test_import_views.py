@@ -146,11 +146,12 @@ def test_only_the_first_200_problems_are_listed_with_the_total(owner_client):
 
 
 def test_a_problem_with_the_whole_file_is_shown_without_a_line(owner_client):
-    file = SimpleUploadedFile("latin1.csv", "title,isrc\nCafé,X\n".encode("latin-1"))
+    # 0x81 is neither UTF-8 nor a Windows-1252 character.
+    file = SimpleUploadedFile("binary.csv", b"title,isrc\nCaf\x81,X\n")
     response = post(owner_client, file)
     assert response.status_code == 400
     assert "Whole file" in response.content.decode()
-    assert "not UTF-8 text" in response.content.decode()
+    assert "neither UTF-8 nor Windows-1252 text" in response.content.decode()
 
 
 def test_a_file_over_the_size_limit_is_refused_from_its_declared_size(owner_client, settings):
