@@ -29,6 +29,7 @@ from playwright.sync_api import expect
 from api.webhooks import services as webhooks
 from consent import proofs
 from consent.contests import contest_claim
+from consent.links import add_links, hide_link
 from consent.models import SequenceCounter, VerificationRequest
 from consent.purposes import Purpose, PurposeChoice, Value
 from consent.services import declare, opt_out_of_ai_training
@@ -106,6 +107,9 @@ def build_world(many_tracks: bool = False) -> SimpleNamespace:
         url="https://distributor.example/statements/owner-band",
     )
     waiting_claim = waiting.claim
+    # The other artist adds a link to the owner's track; the verified owner hides it.
+    hidden_link = add_links(other, night, ["https://soundcloud.com/someone-else/night-drive"])[0]
+    hide_link(artist, hidden_link)
     proof = proofs.start(artist, "https://soundcloud.com/owner-band")
 
     reviewer = get_user_model().objects.create_user(
@@ -122,6 +126,8 @@ def build_world(many_tracks: bool = False) -> SimpleNamespace:
     give_second_factor(reviewer)
     RecoveryCodes.activate(reviewer)
 
+    # Signed up and confirmed, but no artist profile yet.
+    newcomer = make_platform_user("new.artist@example.org")
     member = make_platform_user("lead@acme.example")
     platform = make_platform("Acme AI", members=[member])
     make_key(platform, "Production crawler")
@@ -134,7 +140,8 @@ def build_world(many_tracks: bool = False) -> SimpleNamespace:
 @dataclass(frozen=True)
 class Page:
     name: str
-    # "anonymous", "artist", "reviewer" or "platform" (a member of the platform).
+    # "anonymous", "artist", "newcomer" (no artist profile yet), "reviewer" or "platform" (a
+    # member of the platform).
     who: str
     url: Callable[[SimpleNamespace], str]
     # Also checked at 375 px: the pages artists use, on their phones too.
@@ -195,12 +202,19 @@ def wrong_password(page) -> None:
 
 
 def mismatched_sign_up(page) -> None:
-    page.get_by_label("Email").fill("new.artist@example.org")
+    page.get_by_label("Email").fill("another.artist@example.org")
     page.get_by_label("Password", exact=True).fill("a long and unusual passphrase 42")
     page.get_by_label(re.compile("Password \\(again\\)|Confirm password|Password again")).fill(
         "a different passphrase 43"
     )
     page.get_by_role("button", name=re.compile("Create account|Sign up", re.I)).click()
+    expect(page.locator(".errorlist").first).to_be_visible()
+
+
+def bad_isrc(page) -> None:
+    page.get_by_label("Title").fill("Paper Boats")
+    page.get_by_label("ISRC").fill("not an isrc")
+    page.get_by_role("button", name=re.compile("Register", re.I)).click()
     expect(page.locator(".errorlist").first).to_be_visible()
 
 
@@ -248,7 +262,9 @@ PAGES = [
     Page("authenticator app", "artist", at("mfa_activate_totp"), reauthenticate=True),
     Page("security keys", "artist", at("mfa_list_webauthn")),
     Page("connected accounts", "artist", at("socialaccount_connections")),
+    Page("add a security key", "artist", at("mfa_add_webauthn"), reauthenticate=True),
     Page("two-factor, reviewer", "reviewer", at("mfa_index")),
+    Page("confirm it is you, code", "reviewer", at("mfa_reauthenticate")),
     Page("recovery codes", "reviewer", at("mfa_view_recovery_codes"), reauthenticate=True),
     Page("new recovery codes", "reviewer", at("mfa_generate_recovery_codes"), reauthenticate=True),
     Page("remove authenticator", "reviewer", at("mfa_deactivate_totp"), reauthenticate=True),
@@ -256,7 +272,9 @@ PAGES = [
     Page("dashboard", "artist", at("dashboard")),
     Page("dashboard, page 2", "artist", at("dashboard", query="?page=2"), many_tracks=True),
     Page("profile", "artist", at("profile")),
+    Page("profile, first visit", "newcomer", at("profile")),
     Page("new track", "artist", at("track_new")),
+    Page("new track, mistakes", "artist", at("track_new"), act=bad_isrc),
     Page("track, verified", "artist", at("track_detail", "night")),
     Page("track, unverified", "artist", at("track_detail", "lanterns")),
     Page("track, verification waiting", "artist", at("track_detail", "harbour")),
@@ -275,7 +293,12 @@ PAGES = [
     desk("dispute review", admin("consent_dispute_change", "against")),
     desk("claim desk", admin("consent_claim_changelist")),
     desk("claim review", admin("consent_claim_change", "waiting_claim")),
+    desk("creator", admin("consent_creator_change", "other")),
     desk("suspend creator", admin("consent_creator_suspend", "other")),
+    desk("track", admin("consent_track_change", "night")),
+    desk("hidden links", admin("consent_tracklink_changelist")),
+    desk("restore a link", admin("consent_tracklink_restore", "hidden_link")),
+    desk("audit log", admin("consent_auditentry_changelist")),
     desk("verification desk", admin("consent_verificationrequest_changelist")),
     # --- The platform console -------------------------------------------------------------------
     console("console", at("platform_console"), lands=r"/platform/[0-9a-f-]{36}/"),
@@ -331,7 +354,12 @@ def test_the_page_meets_wcag_21_aa(
 ):
     world = build_world(many_tracks=spec.many_tracks)
     page = browser_page
-    users = {"artist": world.artist.user, "reviewer": world.reviewer, "platform": world.member}
+    users = {
+        "artist": world.artist.user,
+        "newcomer": world.newcomer,
+        "reviewer": world.reviewer,
+        "platform": world.member,
+    }
     if spec.who in users:
         sign_in(page, live_server, client, settings, users[spec.who])
     if spec.before is not None:
