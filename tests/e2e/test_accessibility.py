@@ -302,6 +302,7 @@ PAGES = [
     desk("verification desk", admin("consent_verificationrequest_changelist")),
     # --- The platform console -------------------------------------------------------------------
     console("console", at("platform_console"), lands=r"/platform/[0-9a-f-]{36}/"),
+    console("API reference", at("api_docs")),
     console("console, apply", at("platform_apply")),
     console("console, platform", at("platform_detail", "platform")),
     console("console, webhooks", at("platform_webhooks", "platform")),
