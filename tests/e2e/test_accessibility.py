@@ -349,12 +349,17 @@ def resolvable_hosts(monkeypatch):
     resolve_example_hosts_publicly(monkeypatch)
 
 
+@pytest.fixture
+def page(browser_page):
+    yield browser_page
+    # While Playwright's event loop runs, Django opens a separate connection for this test;
+    # left open, it would stop the test database from being dropped at the end of the run.
+    connection.close()
+
+
 @pytest.mark.parametrize("spec", PAGES, ids=[spec.name for spec in PAGES])
-def test_the_page_meets_wcag_21_aa(
-    spec, live_server, browser_page, client, settings, resolvable_hosts
-):
+def test_the_page_meets_wcag_21_aa(spec, live_server, page, client, settings, resolvable_hosts):
     world = build_world(many_tracks=spec.many_tracks)
-    page = browser_page
     users = {
         "artist": world.artist.user,
         "newcomer": world.newcomer,
@@ -378,9 +383,6 @@ def test_the_page_meets_wcag_21_aa(
         visit(page, live_server, spec, path)
         if problems := violations(page):
             found[label] = describe(problems)
-    # While Playwright's event loop runs, Django opens a separate connection for this test;
-    # left open, it would stop the test database from being dropped at the end of the run.
-    connection.close()
     assert not found, f"{page.url} fails WCAG 2.1 AA:\n" + "\n".join(
         f"at {label}:\n{text}" for label, text in found.items()
     )
