@@ -105,9 +105,7 @@ def _assign(reviewer, dispute: Dispute, previous) -> None:
 def assign(reviewer, dispute: Dispute, *, take_over: bool = False) -> Dispute:
     """Claim a case for `reviewer`; another reviewer's case only with `take_over`."""
     with transaction.atomic():
-        dispute = (
-            Dispute.objects.select_for_update().select_related("assigned_to").get(pk=dispute.pk)
-        )
+        dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
         if not dispute.is_active:
             raise ConsentError(f"This dispute is already {dispute.get_status_display().lower()}.")
         if party_of(reviewer, dispute) is not None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from consent.models import AuditEntry, Claim, Dispute, Evidence
 
+
 class ViewFilter(admin.SimpleListFilter):
     """Which cases the list shows; "needs action" unless the reviewer picks another view."""
 
