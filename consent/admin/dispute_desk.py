@@ -121,6 +121,12 @@ class DisputeAdmin(DisputeReviewMixin, admin.ModelAdmin):
             return f"Waiting for {dispute.information_from.artist_name} until {_when(deadline)}"
         if dispute.status == Dispute.Status.DECIDED:
             return f"Decided: {dispute.get_outcome_display().lower()}"
+        if dispute.status == Dispute.Status.OPEN:
+            if dispute.answered_at:
+                return "Answered, back for review"
+            if dispute.information_requested_at:
+                return "Deadline passed, back for review"
+            return "New"
         return dispute.get_status_display()
 
     @admin.display(description="answered since the last request")
