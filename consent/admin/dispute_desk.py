@@ -25,23 +25,27 @@ from .dispute_review import DisputeReviewMixin
 from .records import ReadOnlyAdmin
 
 
+def _when(at) -> str:
+    return timezone.localtime(at).strftime("%-d %b %Y, %H:%M:%S") if at else "—"
+
+
 @admin.register(Notice)
 class NoticeAdmin(ReadOnlyAdmin):
     """What creators were told when someone else's claim touched their music."""
 
-    list_display = ["created_at", "creator", "kind", "track", "newcomer", "identifier", "dispute"]
+    list_display = ["sent", "creator", "kind", "track", "newcomer", "identifier", "dispute"]
     list_filter = ["kind", ("dismissed_at", admin.EmptyFieldListFilter)]
     search_fields = ["creator__artist_name", "track__title", "track__isrc", "identifier"]
     list_select_related = ["creator", "track", "claim__creator", "dispute__track"]
     date_hierarchy = "created_at"
 
+    @admin.display(description="sent", ordering="created_at")
+    def sent(self, notice: Notice) -> str:
+        return _when(notice.created_at)
+
     @admin.display(description="claim by")
     def newcomer(self, notice: Notice) -> str:
         return notice.claim.creator.artist_name
-
-
-def _when(at) -> str:
-    return timezone.localtime(at).strftime("%-d %b %Y, %H:%M:%S") if at else "—"
 
 
 @admin.register(Dispute)
@@ -261,15 +265,23 @@ class DisputeAdmin(DisputeReviewMixin, admin.ModelAdmin):
 
 @admin.register(DisputeStatement)
 class DisputeStatementAdmin(ReadOnlyAdmin):
-    list_display = ["dispute", "party", "creator", "created_at"]
+    list_display = ["dispute", "party", "creator", "written"]
     list_select_related = ["dispute__track", "creator"]
+
+    @admin.display(description="written", ordering="created_at")
+    def written(self, statement: DisputeStatement) -> str:
+        return _when(statement.created_at)
 
 
 @admin.register(Evidence)
 class EvidenceAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "dispute", "creator", "content_type", "size", "download"]
+    list_display = ["__str__", "dispute", "creator", "content_type", "size", "added", "download"]
     list_select_related = ["dispute__track", "creator"]
     exclude = ["file"]
+
+    @admin.display(description="added", ordering="created_at")
+    def added(self, evidence: Evidence) -> str:
+        return _when(evidence.created_at)
 
     @admin.display(description="file")
     def download(self, evidence: Evidence) -> str:

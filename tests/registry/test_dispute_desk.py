@@ -275,3 +275,12 @@ def test_the_bulk_rejection_leaves_a_case_another_reviewer_works_on(
     body = reviewer_client.post(QUEUE, form, follow=True).content.decode()
     assert "Rejected 4 disputes." in body and "Left undecided" in body
     assert Dispute.objects.get(pk=theirs[1].pk).status == Dispute.Status.OPEN
+
+
+def test_the_opener_s_other_disputes_are_one_click_away(reviewer_client, queue):
+    body = reviewer_client.get(QUEUE).content.decode()
+    opener = queue[0].opened_by
+    link = f"?view=undecided&amp;opener={opener.pk}"
+    assert link in body
+    theirs = shown(reviewer_client.get(QUEUE, {"view": "undecided", "opener": opener.pk}))
+    assert len(theirs) == 5 and {d.opened_by_id for d in theirs} == {opener.pk}
