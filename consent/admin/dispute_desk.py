@@ -54,7 +54,7 @@ class DisputeAdmin(DisputeReviewMixin, admin.ModelAdmin):
     goes through the domain."""
 
     list_display = [
-        "__str__",
+        "case",
         "parties",
         "status_line",
         "answered",
@@ -68,6 +68,7 @@ class DisputeAdmin(DisputeReviewMixin, admin.ModelAdmin):
         "opened",
         "age",
     ]
+    list_display_links = ["case"]
     list_filter = [ViewFilter, AgeFilter, "role", OpenerFilter]
     search_fields = [
         "track__title",
@@ -102,6 +103,10 @@ class DisputeAdmin(DisputeReviewMixin, admin.ModelAdmin):
 
     # --- Columns ----------------------------------------------------------------------------
 
+    @admin.display(description="dispute", ordering="track__title")
+    def case(self, dispute: Dispute) -> str:
+        return f"{dispute.track.title} ({dispute.get_role_display().lower()})"
+
     @admin.display(description="parties")
     def parties(self, dispute: Dispute) -> str:
         claims = list(dispute.claims.all())
@@ -133,7 +138,7 @@ class DisputeAdmin(DisputeReviewMixin, admin.ModelAdmin):
             return "New"
         return dispute.get_status_display()
 
-    @admin.display(description="answered since the last request")
+    @admin.display(description="answered since request")
     def answered(self, dispute: Dispute) -> str:
         if dispute.information_requested_at is None:
             return "No request"
@@ -197,6 +202,8 @@ class DisputeAdmin(DisputeReviewMixin, admin.ModelAdmin):
         extra_context = (extra_context or {}) | {
             "status_counts": status_counts,
             "needs_action": Dispute.objects.needs_action().count(),
+            # The queue is wide: it takes the whole page, the admin's menu stays one click away.
+            "is_nav_sidebar_enabled": False,
         }
         return super().changelist_view(request, extra_context)
 

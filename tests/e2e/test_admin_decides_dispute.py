@@ -67,7 +67,7 @@ def test_a_reviewer_rejects_a_contest_and_the_public_page_follows(
     expect(page).to_have_url(re.compile("/admin/$"))
     page.get_by_role("link", name="Disputes").first.click()
     assert_accessible(page)
-    page.get_by_role("link", name=re.compile("Dispute over the recording of Night Drive")).click()
+    page.get_by_role("link", name="Night Drive (recording)").click()
     expect(page.get_by_text("Someone Else (contester)")).to_be_visible()
     expect(page.get_by_text("It is mine.")).to_be_visible()
 

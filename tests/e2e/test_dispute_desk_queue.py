@@ -76,7 +76,7 @@ def test_a_reviewer_works_a_queue_of_fifty(live_server, browser_page, artifacts_
     search = page.get_by_role("textbox", name="Search")
     search.fill("DE-A4K-23-00417")
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("link", name="Dispute over the recording of Track 17")).to_be_visible()
+    expect(page.get_by_role("link", name="Track 17 (recording)")).to_be_visible()
     expect(page.get_by_text("1 result")).to_be_visible()
 
     search.fill(contester.artist_name)
@@ -84,7 +84,7 @@ def test_a_reviewer_works_a_queue_of_fifty(live_server, browser_page, artifacts_
     expect(page.get_by_text("5 results")).to_be_visible()
 
     # Assign, then ask the contester (only) for information.
-    page.get_by_role("link", name="Dispute over the recording of Track 17").click()
+    page.get_by_role("link", name="Track 17 (recording)").click()
     page.get_by_role("button", name="Assign to me").click()
     expect(page.get_by_text("The case is assigned to you.")).to_be_visible()
     assert_accessible(page)

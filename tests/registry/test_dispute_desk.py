@@ -42,7 +42,7 @@ def test_fifty_disputes_list_with_every_column_in_a_bounded_number_of_queries(
     for header in (
         "parties",
         "last activity",
-        "answered since the last request",
+        "answered since request",
         "evidence",
         "opener&#x27;s account age",
         "opener&#x27;s catalogue",
