@@ -138,7 +138,7 @@ class DisputeAdmin(DisputeReviewMixin, admin.ModelAdmin):
             return "New"
         return dispute.get_status_display()
 
-    @admin.display(description="answered since request")
+    @admin.display(description="answered")
     def answered(self, dispute: Dispute) -> str:
         if dispute.information_requested_at is None:
             return "No request"
@@ -159,18 +159,18 @@ class DisputeAdmin(DisputeReviewMixin, admin.ModelAdmin):
         who = dispute.opener_name or "—"
         return who if dispute.opened_by_id else f"{who} (registry, collision)"
 
-    @admin.display(description="opener's account age", ordering="-opener_joined")
+    @admin.display(description="opener's age", ordering="-opener_joined")
     def opener_account_age(self, dispute: Dispute) -> str:
         if dispute.opener_joined is None:
             return "—"
         return timesince(dispute.opener_joined, depth=1)
 
-    @admin.display(description="opener's catalogue", ordering="opener_catalogue")
+    @admin.display(description="opener's claims", ordering="opener_catalogue")
     def opener_catalogue_size(self, dispute: Dispute) -> str:
         n = dispute.opener_catalogue
         return f"{n} claim{'s' if n != 1 else ''}"
 
-    @admin.display(description="opener's other open disputes", ordering="opener_open_disputes")
+    @admin.display(description="opener's other open", ordering="opener_open_disputes")
     def opener_other_open(self, dispute: Dispute) -> str:
         n = dispute.opener_open_disputes
         if not n or dispute.opener_user is None:

@@ -42,11 +42,11 @@ def test_fifty_disputes_list_with_every_column_in_a_bounded_number_of_queries(
     for header in (
         "parties",
         "last activity",
-        "answered since request",
+        "answered",
         "evidence",
-        "opener&#x27;s account age",
-        "opener&#x27;s catalogue",
-        "opener&#x27;s other open disputes",
+        "opener&#x27;s age",
+        "opener&#x27;s claims",
+        "opener&#x27;s other open",
     ):
         assert header in body.lower(), header
     first = shown(response)[0]
