@@ -12,10 +12,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
+from consent.contests import add_evidence
 from consent.models import Claim, Dispute
 from consent.services import opt_out_of_ai_training
 from tests.conftest import give_second_factor, totp_code
-from tests.disputes_helpers import seed_queue
+from tests.disputes_helpers import PDF_BYTES, PNG_BYTES, seed_queue, upload
 from tests.e2e.accessibility import assert_accessible
 
 reviewer_group = importlib.import_module("consent.migrations.0005_reviewer_group")
@@ -51,12 +52,17 @@ def log_in(page, url: str, email: str, password: str, secret: str = "") -> None:
         page.get_by_role("button", name=re.compile("Log in", re.I)).click()
 
 
-def test_a_reviewer_works_a_queue_of_fifty(live_server, browser_page, artifacts_dir):
+def test_a_reviewer_works_a_queue_of_fifty(live_server, browser_page, artifacts_dir, private_media):
     queue = seed_queue(50)
     dispute = next(d for d in queue if d.track.title == "Track 17")
     owner = dispute.contested_claim.creator
     contester = dispute.contester_claim.creator
     opt_out_of_ai_training(contester)  # their denial counts while the dispute is open
+    add_evidence(
+        contester,
+        dispute,
+        files=[upload("studio.png", PNG_BYTES), upload("contract.pdf", PDF_BYTES)],
+    )
     secret = make_reviewer()
     page = browser_page
 
@@ -87,6 +93,9 @@ def test_a_reviewer_works_a_queue_of_fifty(live_server, browser_page, artifacts_
     page.get_by_role("link", name="Track 17 (recording)").click()
     page.get_by_role("button", name="Assign to me").click()
     expect(page.get_by_text("The case is assigned to you.")).to_be_visible()
+    expect(page.get_by_role("img", name="Evidence: studio.png")).to_be_visible()
+    expect(page.locator("iframe[sandbox][title='Evidence: contract.pdf']")).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "desk-review.png"), full_page=True)
     assert_accessible(page)
     page.get_by_label("Ask").select_option(label=contester.artist_name)
     page.get_by_label("Message to the party").fill("Send the session files you mention.")
