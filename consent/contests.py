@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from consent import signals
 from consent.disputes import party_of
@@ -204,14 +205,23 @@ def _active_for_party(creator: Creator, dispute: Dispute) -> Dispute:
 
 
 def _reopen_if_answered(dispute: Dispute, creator: Creator) -> None:
-    """A party's answer to a request for information puts the dispute back in the queue."""
-    if dispute.status == Dispute.Status.INFO_REQUESTED:
+    """The asked party's answer puts the dispute back in the queue; the other side's does not.
+
+    A reviewer asks one party at a time (consent.disputes.request_information); what the other
+    party adds meanwhile is recorded but leaves the case waiting for the answer it needs.
+    """
+    if (
+        dispute.status == Dispute.Status.INFO_REQUESTED
+        # A request from before requests named one party waits for either.
+        and dispute.information_from_id in (None, creator.id)
+    ):
         dispute.status = Dispute.Status.OPEN
-        dispute.save(update_fields=["status"])
+        dispute.answered_at = timezone.now()
+        dispute.save(update_fields=["status", "answered_at"])
         AuditEntry.objects.create(
             user=creator.user,
             action=Action.REOPENED,
-            reason="A party answered the request for information.",
+            reason="The party asked for information answered.",
             dispute=dispute,
             creator=creator,
         )

@@ -10,19 +10,29 @@ change.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from consent import collisions, signals
 from consent.evidence import required_text
-from consent.models import AuditEntry, Claim, Creator, Dispute, DisputeStatement, Evidence
+from consent.models import (
+    AuditEntry,
+    Claim,
+    Creator,
+    Dispute,
+    DisputeStatement,
+    Evidence,
+)
 from consent.policies import lock_consent_writes, refresh_policies
 from consent.services import (
     ConsentError,
     close_settled_disputes,
     end_claims,
 )
+from consent.times import rfc3339
 
 Action = AuditEntry.Action
 
@@ -54,23 +64,114 @@ def can_read_evidence(user, evidence: Evidence) -> bool:
 
 # --- Reviewers ------------------------------------------------------------------------------
 
+# Rejecting a contest is upholding the contested claim; callers may still name it so.
+REJECT_CONTEST = "rejected"
+
 
 def _reviewed(reviewer, dispute: Dispute) -> Dispute:
+    """The dispute, locked, if `reviewer` may act on it now; unassigned, it becomes theirs.
+
+    One reviewer works a case at a time: another reviewer's case must be taken over first
+    (`assign(..., take_over=True)`), which is on the record.
+    """
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
     if not dispute.is_active:
         raise ConsentError(f"This dispute is already {dispute.get_status_display().lower()}.")
     if party_of(reviewer, dispute) is not None:
         raise ConsentError("You are a party to this dispute, so another reviewer must decide it.")
+    if dispute.assigned_to_id is not None and dispute.assigned_to_id != reviewer.pk:
+        raise ConsentError(
+            f"{dispute.assigned_to.get_username()} is working on this case. Take it over first "
+            "if you need to act on it: they will see that you did."
+        )
+    if dispute.assigned_to_id is None:
+        _assign(reviewer, dispute, previous=None)
     return dispute
 
 
-def request_information(reviewer, dispute: Dispute, message: str) -> Dispute:
-    """Ask the parties for something; the dispute waits until one of them answers."""
-    message = required_text(message, "the message to the parties")
+def _assign(reviewer, dispute: Dispute, previous) -> None:
+    dispute.assigned_to = reviewer
+    dispute.assigned_at = timezone.now()
+    dispute.save(update_fields=["assigned_to", "assigned_at"])
+    AuditEntry.objects.create(
+        user=reviewer,
+        action=Action.ASSIGNED,
+        reason=f"Taken over from {previous.get_username()}." if previous else "",
+        dispute=dispute,
+        details={"previous": previous.pk if previous else None},
+    )
+
+
+def assign(reviewer, dispute: Dispute, *, take_over: bool = False) -> Dispute:
+    """Claim a case for `reviewer`; another reviewer's case only with `take_over`."""
+    with transaction.atomic():
+        dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if not dispute.is_active:
+            raise ConsentError(f"This dispute is already {dispute.get_status_display().lower()}.")
+        if party_of(reviewer, dispute) is not None:
+            raise ConsentError("You are a party to this dispute, so another reviewer must take it.")
+        previous = dispute.assigned_to
+        if previous is not None and previous.pk == reviewer.pk:
+            return dispute
+        if previous is not None and not take_over:
+            raise ConsentError(
+                f"{previous.get_username()} is already working on this case. Take it over "
+                "explicitly if you need to."
+            )
+        _assign(reviewer, dispute, previous)
+    return dispute
+
+
+def release(reviewer, dispute: Dispute) -> Dispute:
+    """Give a case of one's own back to the queue, for any reviewer to take."""
+    with transaction.atomic():
+        dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if dispute.assigned_to_id != reviewer.pk:
+            raise ConsentError("Only the reviewer working on this case can release it.")
+        dispute.assigned_to = None
+        dispute.assigned_at = None
+        dispute.save(update_fields=["assigned_to", "assigned_at"])
+        AuditEntry.objects.create(user=reviewer, action=Action.UNASSIGNED, dispute=dispute)
+    return dispute
+
+
+def request_information(
+    reviewer, dispute: Dispute, message: str, party: Creator, deadline=None
+) -> Dispute:
+    """Ask ONE party for something, by a deadline; the case waits for that party alone.
+
+    The case returns to the queue when that party answers (consent.contests) or when the
+    deadline passes (`expire_information_requests`), never when the other side adds something.
+    `deadline` defaults to DISPUTE_INFORMATION_DAYS from now; a reminder goes out
+    DISPUTE_REMINDER_HOURS before it (`remind_information_requests`).
+    """
+    message = required_text(message, "the message to the party")
+    now = timezone.now()
+    deadline = deadline or now + timedelta(days=settings.DISPUTE_INFORMATION_DAYS)
+    if deadline <= now:
+        raise ConsentError("Choose a deadline in the future.")
     with transaction.atomic():
         dispute = _reviewed(reviewer, dispute)
+        if not dispute.claims.active().filter(creator=party).exists():
+            raise ConsentError(
+                f"{party.artist_name} has no active claim in this dispute, so they cannot answer."
+            )
         dispute.status = Dispute.Status.INFO_REQUESTED
-        dispute.save(update_fields=["status"])
+        dispute.information_from = party
+        dispute.information_requested_at = now
+        dispute.information_deadline = deadline
+        dispute.information_reminded_at = None
+        dispute.answered_at = None
+        dispute.save(
+            update_fields=[
+                "status",
+                "information_from",
+                "information_requested_at",
+                "information_deadline",
+                "information_reminded_at",
+                "answered_at",
+            ]
+        )
         written = DisputeStatement.objects.create(
             dispute=dispute, party=DisputeStatement.Party.ADMIN, author=reviewer, text=message
         )
@@ -79,12 +180,73 @@ def request_information(reviewer, dispute: Dispute, message: str) -> Dispute:
             action=Action.INFO_REQUESTED,
             reason=message,
             dispute=dispute,
-            details={"statement": written.pk},
+            creator=party,
+            details={"statement": written.pk, "deadline": rfc3339(deadline)},
         )
         signals.dispute_changed.send(
             sender=Dispute, dispute=dispute, event=Action.INFO_REQUESTED, message=message
         )
     return dispute
+
+
+def remind_information_requests(now=None) -> int:
+    """Remind each asked party once, DISPUTE_REMINDER_HOURS before the deadline; run by beat."""
+    now = now or timezone.now()
+    due = Dispute.objects.filter(
+        status=Dispute.Status.INFO_REQUESTED,
+        information_reminded_at__isnull=True,
+        information_deadline__gt=now,
+        information_deadline__lte=now + timedelta(hours=settings.DISPUTE_REMINDER_HOURS),
+    )
+    sent = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            dispute = (
+                Dispute.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, information_reminded_at__isnull=True)
+                .filter(status=Dispute.Status.INFO_REQUESTED)
+                .first()
+            )
+            if dispute is None:
+                continue
+            dispute.information_reminded_at = now
+            dispute.save(update_fields=["information_reminded_at"])
+            AuditEntry.objects.create(
+                action=Action.REMINDED, dispute=dispute, creator=dispute.information_from
+            )
+            signals.dispute_changed.send(
+                sender=Dispute, dispute=dispute, event=Action.REMINDED, message=""
+            )
+            sent += 1
+    return sent
+
+
+def expire_information_requests(now=None) -> int:
+    """Return to the queue every case whose asked party let the deadline pass; run by beat."""
+    now = now or timezone.now()
+    due = Dispute.objects.filter(
+        status=Dispute.Status.INFO_REQUESTED, information_deadline__lte=now
+    ).values_list("pk", flat=True)
+    returned = 0
+    for pk in due:
+        with transaction.atomic():
+            dispute = (
+                Dispute.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=Dispute.Status.INFO_REQUESTED)
+                .first()
+            )
+            if dispute is None:
+                continue
+            dispute.status = Dispute.Status.OPEN
+            dispute.save(update_fields=["status"])
+            AuditEntry.objects.create(
+                action=Action.DEADLINE_PASSED,
+                reason="The party asked for information did not answer by the deadline.",
+                dispute=dispute,
+                creator=dispute.information_from,
+            )
+            returned += 1
+    return returned
 
 
 def decide(
@@ -111,6 +273,8 @@ def decide(
     with transaction.atomic():
         lock_consent_writes()
         dispute = _reviewed(reviewer, dispute)
+        if outcome == REJECT_CONTEST:
+            outcome, upheld_claim = Dispute.Outcome.UPHELD, _contested_claim(dispute)
         active = list(dispute.claims.active().select_related("creator"))
         revoke: list[Claim] = []
         if outcome == Dispute.Outcome.UPHELD:
@@ -118,20 +282,6 @@ def decide(
                 raise ConsentError("Choose which of the dispute's active claims is upheld.")
             revoke = [c for c in active if c.pk != upheld_claim.pk]
             dispute.upheld_claim = upheld_claim
-        elif outcome == Dispute.Outcome.REJECTED:
-            if dispute.contester_claim_id is None:
-                raise ConsentError(
-                    "The registry opened this dispute itself, so there is no contest to reject. "
-                    "Uphold one of the claims instead."
-                )
-            if dispute.contested_claim_id not in {c.pk for c in active}:
-                raise ConsentError(
-                    "The contested claim is no longer active, so rejecting the contest would "
-                    "leave nobody's claim standing. Uphold one of the remaining claims instead."
-                )
-            # Everyone who joined competes with the contested claim, not only the first
-            # contester: rejecting the contest rejects them all.
-            revoke = [c for c in active if c.pk != dispute.contested_claim_id]
         elif outcome == Dispute.Outcome.DUPLICATE:
             duplicate_of = _decided_duplicate_target(dispute, duplicate_of)
             dispute.duplicate_of = duplicate_of
@@ -143,7 +293,7 @@ def decide(
                 )
             revoke = [c for c in active if c.pk not in stood]
         else:
-            raise ConsentError("Choose an outcome: uphold a claim, reject, or duplicate.")
+            raise ConsentError("Choose an outcome: uphold a claim, or mark as a duplicate.")
 
         # Only claims on the disputed track and role are at stake; the verified claims that a
         # collision was weighed against (another role, another track) are never revoked here.
@@ -199,6 +349,22 @@ def decide(
             sender=Dispute, dispute=dispute, event=Action.DECIDED, message=reason
         )
     return dispute
+
+
+def _contested_claim(dispute: Dispute) -> Claim:
+    """The claim that rejecting the contest upholds."""
+    if dispute.contester_claim_id is None:
+        raise ConsentError(
+            "The registry opened this dispute itself, so there is no contest to reject. "
+            "Uphold one of the claims instead."
+        )
+    claim = dispute.claims.active().filter(pk=dispute.contested_claim_id).first()
+    if claim is None:
+        raise ConsentError(
+            "The contested claim is no longer active, so rejecting the contest would leave "
+            "nobody's claim standing. Uphold one of the remaining claims instead."
+        )
+    return claim
 
 
 def _decided_duplicate_target(dispute: Dispute, other: Dispute | None) -> Dispute:

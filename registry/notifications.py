@@ -8,6 +8,7 @@ own on the dispute page, and only the reviewers see both sides.
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from consent.mail import queue_email, render_email
 from consent.models import AuditEntry, Dispute
@@ -18,9 +19,13 @@ SUBJECTS = {
     AuditEntry.Action.OPENED: "A dispute was opened over “{title}”",
     AuditEntry.Action.JOINED: "Another claim joined the dispute over “{title}”",
     AuditEntry.Action.INFO_REQUESTED: "The registry needs information about “{title}”",
+    AuditEntry.Action.REMINDED: "Reminder: the registry needs your answer about “{title}”",
     AuditEntry.Action.DECIDED: "The dispute over “{title}” is decided",
     AuditEntry.Action.CLOSED: "The dispute over “{title}” is closed",
 }
+
+
+ASKED_PARTY_ONLY = {AuditEntry.Action.INFO_REQUESTED, AuditEntry.Action.REMINDED}
 
 
 def notify_parties(sender, dispute: Dispute, event: str, message: str = "", **kwargs) -> None:
@@ -28,7 +33,11 @@ def notify_parties(sender, dispute: Dispute, event: str, message: str = "", **kw
         return
     subject = email_subject(SUBJECTS[event].format(title=dispute.track.title))
     url = settings.SITE_URL + dispute.get_absolute_url()
-    for creator in dispute.parties().select_related("user"):
+    recipients = dispute.parties().select_related("user")
+    if event in ASKED_PARTY_ONLY:
+        # A request for information is addressed to one party; the other is not asked.
+        recipients = recipients.filter(pk=dispute.information_from_id)
+    for creator in recipients:
         if not creator.user.email:
             continue
         body = render_email(
@@ -41,6 +50,8 @@ def notify_parties(sender, dispute: Dispute, event: str, message: str = "", **kw
                 "url": url,
                 "upheld_is_yours": dispute.upheld_claim_id is not None
                 and dispute.upheld_claim.creator_id == creator.id,
+                "still_claims": dispute.claims.active().filter(creator=creator).exists(),
+                "terms_url": settings.SITE_URL + reverse("terms") + "#contact",
             },
         )
         args = (subject, body, settings.DEFAULT_FROM_EMAIL, [creator.user.email])

@@ -275,6 +275,10 @@ EVIDENCE_DAILY_MAX_ITEMS = envint("EVIDENCE_DAILY_MAX_ITEMS", 100, minimum=1)
 EVIDENCE_DAILY_MAX_BYTES = envint("EVIDENCE_DAILY_MAX_BYTES", 400 * 1024 * 1024, minimum=1)
 # Contests one account may open per day: an abuse limit, counted in the shared cache.
 DISPUTES_PER_DAY = envint("DISPUTES_PER_DAY", 5, minimum=1)
+# The dispute desk: days a party has to answer a request for information by default, and hours
+# before that deadline when they are reminded (once) by the beat task below.
+DISPUTE_INFORMATION_DAYS = envint("DISPUTE_INFORMATION_DAYS", 7, minimum=1)
+DISPUTE_REMINDER_HOURS = envint("DISPUTE_REMINDER_HOURS", 48, minimum=1)
 # Links a track may carry in all, and links one claimant may add to one track.
 LINKS_PER_TRACK = envint("LINKS_PER_TRACK", 50, minimum=1)
 LINKS_PER_CLAIM = envint("LINKS_PER_CLAIM", 20, minimum=1)
@@ -441,6 +445,12 @@ CELERY_BEAT_SCHEDULE["recheck-proofs"] = {
     "task": "registry.tasks.recheck_proofs",
     "schedule": 3600.0,
     "options": {"expires": 3600.0},
+}
+
+CELERY_BEAT_SCHEDULE["chase-information-requests"] = {
+    "task": "registry.tasks.chase_information_requests",
+    "schedule": 900.0,
+    "options": {"expires": 900.0},
 }
 
 # --- Connected accounts (allauth.socialaccount) ---------------------------------------------------

@@ -33,3 +33,15 @@ def recheck_proofs() -> dict[str, int]:
     from consent.proofs import recheck_due
 
     return recheck_due()
+
+
+@shared_task(acks_late=True)
+def chase_information_requests() -> dict[str, int]:
+    """Remind parties asked for information before their deadline, and return to the reviewers'
+    queue every case whose deadline passed (consent.disputes); run by beat."""
+    from consent.disputes import expire_information_requests, remind_information_requests
+
+    return {
+        "reminded": remind_information_requests(),
+        "returned": expire_information_requests(),
+    }

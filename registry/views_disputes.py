@@ -112,6 +112,8 @@ def dispute_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
             "dispute": dispute,
             "claims": claims,
             "my_active_claims": [c for c in claims if c.creator_id == creator.id and c.is_active],
+            # A request for information is addressed to one party; only they are asked.
+            "asked_me": dispute.information_from_id in (None, creator.id),
             "timeline": timeline(dispute, viewer=creator),
             "evidence": list(dispute.evidence.filter(creator=creator)),
             "statement_form": statement_form,

@@ -17,6 +17,15 @@ class DisputeQuerySet(QuerySet):
         """Disputes still under way: open, or waiting for information (Dispute.ACTIVE)."""
         return self.filter(status__in=Dispute.ACTIVE)
 
+    def needs_action(self, now=None) -> "DisputeQuerySet":
+        """Undecided cases waiting for a reviewer: new, answered since the last request for
+        information, or waiting for an answer whose deadline has passed."""
+        now = now or timezone.now()
+        return self.filter(
+            Q(status=Dispute.Status.OPEN)
+            | Q(status=Dispute.Status.INFO_REQUESTED, information_deadline__lte=now)
+        )
+
     def in_force_at(self, at) -> "DisputeQuerySet":
         """Disputes that were under way at the instant `at`."""
         return self.filter(Q(opened_at__lte=at) & (Q(closed_at__isnull=True) | Q(closed_at__gt=at)))
@@ -36,8 +45,9 @@ class Dispute(models.Model):
         CLOSED = "closed", "Closed (a claim was withdrawn)"
 
     class Outcome(models.TextChoices):
+        # Rejecting a contest is upholding the contested claim: one outcome, one effect
+        # (migration 0016 turned the former "rejected" rows into this one).
         UPHELD = "upheld", "One claim upheld"
-        REJECTED = "rejected", "Contest rejected"
         DUPLICATE = "duplicate", "Duplicate of another dispute"
 
     ACTIVE = (Status.OPEN, Status.INFO_REQUESTED)
@@ -80,6 +90,24 @@ class Dispute(models.Model):
         related_name="disputes_decided",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The one reviewer working the case; another reviewer must take it over before acting.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disputes_assigned",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    # The last request for information: the one party asked, by when, whether they were
+    # reminded and when they answered. The case waits only for that party.
+    information_from = models.ForeignKey(
+        Creator, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    information_requested_at = models.DateTimeField(null=True, blank=True)
+    information_deadline = models.DateTimeField(null=True, blank=True)
+    information_reminded_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
 
     objects = DisputeQuerySet.as_manager()
 
@@ -251,6 +279,10 @@ class AuditEntry(models.Model):
         LINK_RESTORED = "link-restored", "Hidden link restored"
         REVIEW_REQUESTED = "review-requested", "Verification by review requested"
         REVIEW_DECLINED = "review-declined", "Verification request declined"
+        ASSIGNED = "assigned", "Reviewer assigned"
+        UNASSIGNED = "unassigned", "Reviewer released the case"
+        REMINDED = "reminded", "Reminder sent"
+        DEADLINE_PASSED = "deadline-passed", "Deadline for information passed"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -274,4 +306,4 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.get_action_display()}"

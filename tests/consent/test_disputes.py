@@ -6,6 +6,7 @@ from django.core import mail
 
 from consent.contests import add_evidence, add_statement, contest_claim
 from consent.disputes import (
+    REJECT_CONTEST,
     can_read_evidence,
     decide,
     request_information,
@@ -79,11 +80,12 @@ def test_the_whole_flow_from_contest_to_decision_is_recorded_and_delivered(
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        request_information(reviewer, dispute, "Please send the distribution contract.")
+        request_information(reviewer, dispute, "Please send the distribution contract.", artist)
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.INFO_REQUESTED
     assert EffectivePolicy.objects.get(track=track).disputed  # still active while waiting
-    assert len(mail.outbox) == 2
+    # The request is addressed to one party: only they are emailed.
+    assert [m.to[0] for m in mail.outbox] == [artist.user.email]
     assert "Please send the distribution contract." in mail.outbox[0].body
 
     add_statement(artist, dispute, "Contract attached by post.")
@@ -120,6 +122,7 @@ def test_the_whole_flow_from_contest_to_decision_is_recorded_and_delivered(
         "opened",
         "statement",
         "statement",
+        "assigned",  # the first reviewer to act on the case takes it
         "info-requested",
         "statement",
         "reopened",
@@ -134,7 +137,7 @@ def test_the_whole_flow_from_contest_to_decision_is_recorded_and_delivered(
 def test_rejecting_a_contest_revokes_the_contesters_claim(artist, other_artist, reviewer):
     track = owned_track(artist)
     dispute = contest(other_artist, claim_of(artist, track))
-    decide(reviewer, dispute, Dispute.Outcome.REJECTED, "No evidence of ownership.")
+    decide(reviewer, dispute, REJECT_CONTEST, "No evidence of ownership.")
     assert claim_of(other_artist, track).status == Claim.Status.REVOKED
     assert claim_of(artist, track).status == Claim.Status.ACTIVE
     # A revoked claim cannot come back by contesting someone else's claim on the same role.
@@ -149,7 +152,7 @@ def test_rejecting_a_contest_revokes_every_contesters_claim(artist, other_artist
     dispute = contest(other_artist, claim_of(artist, track))
     third = make_artist()
     assert contest(third, claim_of(artist, track)).pk == dispute.pk
-    decide(reviewer, dispute, Dispute.Outcome.REJECTED, "Neither contest holds.")
+    decide(reviewer, dispute, REJECT_CONTEST, "Neither contest holds.")
     assert claim_of(other_artist, track).status == Claim.Status.REVOKED
     assert claim_of(third, track).status == Claim.Status.REVOKED
     assert claim_of(artist, track).status == Claim.Status.ACTIVE
@@ -165,7 +168,7 @@ def test_rejecting_is_refused_once_the_contested_claim_is_gone(artist, other_art
     contest(third, claim_of(artist, track))
     withdraw_claim(claim_of(artist, track))
     with pytest.raises(ConsentError, match="contested claim is no longer active"):
-        decide(reviewer, dispute, Dispute.Outcome.REJECTED, "No.")
+        decide(reviewer, dispute, REJECT_CONTEST, "No.")
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.OPEN
     assert claim_of(other_artist, track).status == Claim.Status.ACTIVE
@@ -178,7 +181,7 @@ def test_a_duplicate_repeats_a_decided_dispute_and_that_decision_stands(
     track = owned_track(artist)
     first = contest(other_artist, claim_of(artist, track))
     third = make_artist()
-    decide(reviewer, first, Dispute.Outcome.REJECTED, "Not theirs.")
+    decide(reviewer, first, REJECT_CONTEST, "Not theirs.")
     second = contest(third, claim_of(artist, track))
     with pytest.raises(ConsentError, match="earlier, decided dispute"):
         decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Itself.", duplicate_of=second)
@@ -188,7 +191,7 @@ def test_a_duplicate_repeats_a_decided_dispute_and_that_decision_stands(
     with pytest.raises(ConsentError, match="not decided"):
         # An open question has no answer yet to repeat.
         decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Same.", duplicate_of=elsewhere)
-    decide(reviewer, elsewhere, Dispute.Outcome.REJECTED, "Not theirs either.")
+    decide(reviewer, elsewhere, REJECT_CONTEST, "Not theirs either.")
     with pytest.raises(ConsentError, match="another track or role"):
         decide(reviewer, second, Dispute.Outcome.DUPLICATE, "Other.", duplicate_of=elsewhere)
 
@@ -216,7 +219,7 @@ def test_a_reviewer_who_is_a_party_can_neither_decide_nor_ask(artist, other_arti
             upheld_claim=claim_of(artist, track),
         )
     with pytest.raises(ConsentError, match=message):
-        request_information(artist.user, dispute, "Prove it.")
+        request_information(artist.user, dispute, "Prove it.", artist)
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.OPEN
     assert claim_of(other_artist, track).status == Claim.Status.ACTIVE
@@ -243,7 +246,7 @@ def test_a_party_whose_claim_is_no_longer_active_cannot_add_to_the_dispute(
 def test_an_answer_to_a_request_for_information_is_recorded(artist, other_artist, reviewer):
     track = owned_track(artist)
     dispute = contest(other_artist, claim_of(artist, track))
-    request_information(reviewer, dispute, "Send the contract.")
+    request_information(reviewer, dispute, "Send the contract.", artist)
     add_evidence(artist, dispute, links=["https://label.example/contract"])
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.OPEN
@@ -263,7 +266,7 @@ def test_each_party_reads_only_its_own_statements_and_evidence(
         files=[upload("contract.pdf", b"%PDF-1.4 contract")],
     )
     add_statement(artist, dispute, "I hold the masters.")
-    request_information(reviewer, dispute, "Send the contract.")
+    request_information(reviewer, dispute, "Send the contract.", other_artist)
     # Anyone can join by registering the same ISRC; joining opens nothing already submitted.
     newcomer = make_artist()
     owned_track(newcomer)
@@ -295,7 +298,7 @@ def test_a_decision_needs_a_written_reason(artist, other_artist, reviewer):
     track = owned_track(artist)
     dispute = contest(other_artist, claim_of(artist, track))
     with pytest.raises(ConsentError, match="reason"):
-        decide(reviewer, dispute, Dispute.Outcome.REJECTED, "   ")
+        decide(reviewer, dispute, REJECT_CONTEST, "   ")
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.OPEN
     assert claim_of(other_artist, track).status == Claim.Status.ACTIVE
@@ -304,7 +307,7 @@ def test_a_decision_needs_a_written_reason(artist, other_artist, reviewer):
 def test_a_decided_dispute_cannot_be_decided_again(artist, other_artist, reviewer):
     track = owned_track(artist)
     dispute = contest(other_artist, claim_of(artist, track))
-    decide(reviewer, dispute, Dispute.Outcome.REJECTED, "Not theirs.")
+    decide(reviewer, dispute, REJECT_CONTEST, "Not theirs.")
     with pytest.raises(ConsentError, match="already decided"):
         decide(
             reviewer,
@@ -387,7 +390,7 @@ def test_an_automatic_dispute_has_no_contest_to_reject(artist, other_artist, rev
     track = owned_track(other_artist)
     dispute = Dispute.objects.get(track=track)
     with pytest.raises(ConsentError, match="no contest to reject"):
-        decide(reviewer, dispute, Dispute.Outcome.REJECTED, "No.")
+        decide(reviewer, dispute, REJECT_CONTEST, "No.")
 
 
 def test_suspension_keeps_the_creators_denials_in_force(artist, other_artist, reviewer):

@@ -1,5 +1,5 @@
 """A reviewer signs in to the admin (password, then authenticator code), opens a contested
-track's dispute and rejects the contest."""
+track's dispute and rejects the contest by upholding the contested claim, after a preview."""
 
 import importlib
 import re
@@ -14,6 +14,7 @@ from consent.contests import contest_claim
 from consent.services import opt_out_of_ai_training
 from tests.conftest import give_second_factor, make_artist, totp_code
 from tests.disputes_helpers import claim_of, owned_track
+from tests.e2e.accessibility import assert_accessible
 
 reviewer_group = importlib.import_module("consent.migrations.0005_reviewer_group")
 
@@ -65,14 +66,24 @@ def test_a_reviewer_rejects_a_contest_and_the_public_page_follows(
     page.get_by_role("button", name=re.compile("Log in", re.I)).click()
     expect(page).to_have_url(re.compile("/admin/$"))
     page.get_by_role("link", name="Disputes").first.click()
-    page.get_by_role("link", name=re.compile("Dispute over the recording of Night Drive")).click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Night Drive (recording)").click()
     expect(page.get_by_text("Someone Else (contester)")).to_be_visible()
     expect(page.get_by_text("It is mine.")).to_be_visible()
 
-    page.get_by_label("Reject the contest").fill("The contester sent no evidence of ownership.")
-    page.get_by_role("button", name="Reject the contest").click()
+    assert_accessible(page)
+
+    # Rejecting the contest is upholding the contested claim: one button, previewed first.
+    page.get_by_label("Uphold the claim of Owner Band (rejects the contest)").fill(
+        "The contester sent no evidence of ownership."
+    )
+    page.get_by_role("button", name="Preview: uphold Owner Band").click()
+    effect = page.get_by_role("row", name=re.compile("Training any AI model"))
+    expect(effect).to_contain_text("Not allowed → Allowed")
+    assert_accessible(page)
+    page.get_by_role("button", name="Confirm the decision").click()
     expect(page.get_by_text("The dispute is decided.")).to_be_visible()
-    expect(page.get_by_text("Contest rejected")).to_be_visible()
+    expect(page.get_by_text("One claim upheld")).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "admin-dispute-decided.png"), full_page=True)
 
     page.goto(live_server.url + track.get_absolute_url())

@@ -44,7 +44,9 @@ def test_the_review_page_shows_both_claims_and_the_timeline(reviewer_client, dis
     assert response.status_code == 200
     assert "Owner Band (contested)" in body and "Someone Else (contester)" in body
     assert "Dispute opened" in body and "Mine." in body
-    assert "Uphold Owner Band" in body and "Reject the contest" in body
+    assert "Uphold the claim of Owner Band (rejects the contest)" in body
+    assert "Uphold the claim of Someone Else" in body
+    assert "Reject the contest<" not in body, "one outcome per effect: no second button for it"
 
 
 def test_a_reviewer_decides_through_the_desk_and_the_policy_changes(
@@ -56,19 +58,31 @@ def test_a_reviewer_decides_through_the_desk_and_the_policy_changes(
     assert "Write the reason for the decision" in refused.content.decode()
     assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.OPEN
 
-    response = reviewer_client.post(url, {"outcome": "rejected", "reason": "No evidence."})
+    owner = str(claim_of(artist, dispute.track).public_id)
+    chosen = {"outcome": "upheld", "claim": owner, "reason": "No evidence."}
+    preview = reviewer_client.post(url, chosen)
+    assert preview.status_code == 200 and "Confirm the decision" in preview.content.decode()
+    assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.OPEN, (
+        "a preview decides nothing"
+    )
+    response = reviewer_client.post(url, chosen | {"confirmed": "on"})
     assert response.status_code == 302
     dispute.refresh_from_db()
-    assert dispute.outcome == "rejected" and dispute.decided_by == reviewer
+    assert dispute.outcome == "upheld" and dispute.decided_by == reviewer
+    assert dispute.upheld_claim == claim_of(artist, dispute.track)
     assert EffectivePolicy.objects.get(track=dispute.track).train_ai == Value.ALLOW
     assert AuditEntry.objects.filter(action="decided", user=reviewer).exists()
 
 
-def test_a_reviewer_requests_information(reviewer_client, dispute):
+def test_a_reviewer_requests_information_from_one_party(reviewer_client, dispute, other_artist):
     url = reverse("admin:consent_dispute_request_information", args=[dispute.pk])
-    reviewer_client.post(url, {"message": "Send the contract."})
+    deadline = (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S")
+    data = {"party": other_artist.pk, "deadline": deadline, "message": "Send the contract."}
+    reviewer_client.post(url, data)
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.INFO_REQUESTED
+    assert dispute.information_from == other_artist
+    assert dispute.information_deadline.strftime("%S") == deadline[-2:]
 
 
 def test_a_reviewer_can_view_what_a_decision_rests_on(reviewer_client, dispute):
@@ -163,13 +177,18 @@ def test_a_repeat_of_a_decided_dispute_is_marked_duplicate_from_the_desk(
 ):
     page = reviewer_client.get(reverse("admin:consent_dispute_change", args=[dispute.pk]))
     assert "Mark as duplicate" not in page.content.decode(), "nothing decided to repeat yet"
-    disputes.decide(reviewer, dispute, Dispute.Outcome.REJECTED, "Not theirs.")
+    disputes.decide(reviewer, dispute, disputes.REJECT_CONTEST, "Not theirs.")
     repeater = make_artist()
     again = contest_claim(repeater, claim_of(artist, dispute.track), "Mine", "Mine.")
     response = reviewer_client.get(reverse("admin:consent_dispute_change", args=[again.pk]))
     assert list(response.context["other_disputes"]) == [dispute]
     url = reverse("admin:consent_dispute_decide", args=[again.pk])
-    data = {"outcome": "duplicate", "duplicate_of": str(dispute.public_id), "reason": "Same."}
+    data = {
+        "outcome": "duplicate",
+        "duplicate_of": str(dispute.public_id),
+        "reason": "Same.",
+        "confirmed": "on",
+    }
     reviewer_client.post(url, data, follow=True)
     again.refresh_from_db()
     assert (again.status, again.duplicate_of) == (Dispute.Status.DECIDED, dispute)
