@@ -107,7 +107,7 @@ def test_the_catalogue_is_exported_edited_previewed_and_updated(signed_in_page, 
 
     page.get_by_role("link", name="Night Drive").click()
     training = page.get_by_role("group", name="Training any AI model")
-    expect(training.get_by_label(re.compile("^Inherit from catalogue"))).to_be_checked()
+    expect(training.get_by_label(re.compile("^Inherit"))).to_be_checked()
     expect(
         page.get_by_role("group", name=re.compile("^Search indexing")).get_by_label("Not allowed")
     ).to_be_checked()
