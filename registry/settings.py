@@ -224,6 +224,9 @@ CONTACT_EMAIL = envstr("CONTACT_EMAIL", "")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
+# Dates and times printed without a format of their own (the admin's lists and fields) read to
+# the second (registry/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["registry.formats"]
 USE_I18N = True
 USE_TZ = True
 

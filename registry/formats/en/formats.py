@@ -1,0 +1,3 @@
+DATETIME_FORMAT = "j M Y, H:i:s"
+SHORT_DATETIME_FORMAT = "Y-m-d H:i:s"
+TIME_FORMAT = "H:i:s"
