@@ -3,6 +3,9 @@ queue of disputes."""
 
 import io
 
+import pypdfium2
+from PIL import Image
+
 from consent.contests import contest_claim
 from consent.evidence import EvidenceFile
 from consent.models import Claim, Dispute, Track
@@ -13,6 +16,23 @@ from tests.conftest import make_artist, verify_claims_of
 ISRC = "USRC17607839"
 PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def real_pdf(pages: int = 2) -> bytes:
+    """A PDF that opens, of `pages` A4 pages (PDF_BYTES only starts like one)."""
+    document = pypdfium2.PdfDocument.new()
+    for _ in range(pages):
+        document.new_page(595, 842)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def real_png() -> bytes:
+    """A small PNG that decodes (PNG_BYTES only starts like one)."""
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def owned_track(

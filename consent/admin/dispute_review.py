@@ -17,13 +17,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from consent import disputes
+from consent import disputes, pdf_pages
 from consent.decision_preview import preview_decision
 from consent.models import Declaration, Dispute, Evidence
 from consent.services import ConsentError
 
-# Evidence types shown inline, in an <img> or a sandboxed frame; only ever for a type the upload
-# check recognised from the file's bytes (settings.EVIDENCE_TYPES). Others are download-only.
+# Evidence types shown inline, as images (a PDF page by page, drawn by consent.pdf_pages); only
+# ever for a type the upload check recognised from the file's bytes (settings.EVIDENCE_TYPES).
+# Others are download-only.
 INLINE_IMAGES = ("image/png", "image/jpeg")
 INLINE_DOCUMENTS = ("application/pdf",)
 EVIDENCE_CSP = (
@@ -105,6 +106,8 @@ class DisputeReviewMixin:
         evidence = list(dispute.evidence.select_related("creator"))
         for piece in evidence:
             piece.inline = inline_kind(piece)
+            if piece.inline == "document":
+                _count_pages(piece)
         sides = [
             {
                 "claim": claim,
@@ -260,14 +263,24 @@ class DisputeReviewMixin:
         evidence = dispute.evidence.filter(public_id=evidence_id).first()
         if evidence is None or not disputes.can_read_evidence(request.user, evidence):
             raise Http404("No evidence here.")
-        if not inline_kind(evidence):
+        kind = inline_kind(evidence)
+        if not kind:
             raise Http404("This evidence can only be downloaded.")
-        response = FileResponse(
-            evidence.file.open("rb"),
-            as_attachment=False,
-            filename=evidence.original_name or "evidence",
-            content_type=evidence.content_type,
-        )
+        if kind == "document":
+            try:
+                number = int(request.GET.get("page", "1"))
+                with evidence.file.open("rb") as stream:
+                    png = pdf_pages.render_page(stream.read(), number)
+            except (ValueError, pdf_pages.UnreadablePdf) as exc:
+                raise Http404("This page of the evidence cannot be shown.") from exc
+            response = HttpResponse(png, content_type="image/png")
+        else:
+            response = FileResponse(
+                evidence.file.open("rb"),
+                as_attachment=False,
+                filename=evidence.original_name or "evidence",
+                content_type=evidence.content_type,
+            )
         response["Content-Security-Policy"] = EVIDENCE_CSP
         response["X-Content-Type-Options"] = "nosniff"
         response["X-Frame-Options"] = "SAMEORIGIN"
@@ -275,6 +288,18 @@ class DisputeReviewMixin:
         response["Cache-Control"] = "private, no-store"
         response["Referrer-Policy"] = "no-referrer"
         return response
+
+
+def _count_pages(evidence: Evidence) -> None:
+    """Set `pages` (numbers shown inline) and `page_count` on PDF evidence; `unreadable` when
+    the renderer cannot open it."""
+    evidence.unreadable = False
+    try:
+        with evidence.file.open("rb") as stream:
+            evidence.page_count = pdf_pages.page_count(stream.read())
+    except (OSError, pdf_pages.UnreadablePdf):
+        evidence.unreadable, evidence.page_count = True, 0
+    evidence.pages = range(1, min(evidence.page_count, pdf_pages.MAX_PAGES) + 1)
 
 
 def _decision_label(dispute: Dispute, upheld, duplicate_of) -> str:

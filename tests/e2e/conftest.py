@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM_FLAGS = [
@@ -53,6 +54,9 @@ def browser_page(chromium_path, settings, monkeypatch):
         finally:
             context.close()
             browser.close()
+            # While Playwright's event loop runs, Django opens a separate connection for the
+            # test; left open, it would stop the test database from being dropped after the run.
+            connections.close_all()
 
 
 @pytest.fixture

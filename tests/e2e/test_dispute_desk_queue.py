@@ -16,7 +16,7 @@ from consent.contests import add_evidence
 from consent.models import Claim, Dispute
 from consent.services import opt_out_of_ai_training
 from tests.conftest import give_second_factor, totp_code
-from tests.disputes_helpers import PDF_BYTES, PNG_BYTES, seed_queue, upload
+from tests.disputes_helpers import real_pdf, real_png, seed_queue, upload
 from tests.e2e.accessibility import assert_accessible
 
 reviewer_group = importlib.import_module("consent.migrations.0005_reviewer_group")
@@ -61,7 +61,7 @@ def test_a_reviewer_works_a_queue_of_fifty(live_server, browser_page, artifacts_
     add_evidence(
         contester,
         dispute,
-        files=[upload("studio.png", PNG_BYTES), upload("contract.pdf", PDF_BYTES)],
+        files=[upload("studio.png", real_png()), upload("contract.pdf", real_pdf(pages=2))],
     )
     secret = make_reviewer()
     page = browser_page
@@ -94,7 +94,16 @@ def test_a_reviewer_works_a_queue_of_fifty(live_server, browser_page, artifacts_
     page.get_by_role("button", name="Assign to me").click()
     expect(page.get_by_text("The case is assigned to you.")).to_be_visible()
     expect(page.get_by_role("img", name="Evidence: studio.png")).to_be_visible()
-    expect(page.locator("iframe[sandbox][title='Evidence: contract.pdf']")).to_be_visible()
+    for number in (1, 2):
+        drawn = page.get_by_role("img", name=f"Evidence: contract.pdf, page {number} of 2")
+        expect(drawn).to_be_visible()
+        drawn.scroll_into_view_if_needed()
+        expect(drawn).to_have_js_property("complete", True)
+        assert drawn.evaluate("img => img.naturalWidth") == 1000
+    assert (
+        page.get_by_role("img", name="Evidence: studio.png").evaluate("img => img.naturalWidth")
+        == 40
+    )
     page.screenshot(path=str(artifacts_dir / "desk-review.png"), full_page=True)
     assert_accessible(page)
     page.get_by_label("Ask").select_option(label=contester.artist_name)

@@ -2,6 +2,7 @@
 cost, search by any printed identifier or party, assignment, preview before a decision, the
 sandboxed evidence viewer and the bulk rejection of one account's disputes."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -9,12 +10,21 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from consent import disputes
 from consent.contests import add_evidence
 from consent.models import Claim, Dispute, Evidence
 from tests.conftest import give_second_factor
-from tests.disputes_helpers import PDF_BYTES, PNG_BYTES, claim_of, seed_queue, upload
+from tests.disputes_helpers import (
+    PDF_BYTES,
+    PNG_BYTES,
+    claim_of,
+    real_pdf,
+    real_png,
+    seed_queue,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -190,29 +200,56 @@ def evidence_of(dispute, name: str, content: bytes) -> Evidence:
     return dispute.evidence.get(original_name=name)
 
 
-def test_images_and_pdfs_are_shown_inline_under_a_locked_down_policy(
+def locked_down(response) -> None:
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "img-src 'self'" in csp
+    assert csp.rstrip().endswith("sandbox")
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_images_and_pdf_pages_are_shown_inline_as_images_under_a_locked_down_policy(
     reviewer_client, queue, private_media
 ):
     dispute = queue[0]
-    for name, content, kind in (
-        ("shot.png", PNG_BYTES, "image/png"),
-        ("deal.pdf", PDF_BYTES, "application/pdf"),
-    ):
-        evidence = evidence_of(dispute, name, content)
-        url = reverse("admin:consent_dispute_evidence", args=[dispute.pk, evidence.public_id])
-        response = reviewer_client.get(url)
+    image = evidence_of(dispute, "shot.png", real_png())
+    pdf = evidence_of(dispute, "deal.pdf", real_pdf(pages=2))
+
+    url = reverse("admin:consent_dispute_evidence", args=[dispute.pk, image.public_id])
+    response = reviewer_client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("inline")
+    assert b"".join(response.streaming_content) == real_png()
+    locked_down(response)
+
+    url = reverse("admin:consent_dispute_evidence", args=[dispute.pk, pdf.public_id])
+    for number in (1, 2):
+        response = reviewer_client.get(url, {"page": number})
         assert response.status_code == 200
-        assert response["Content-Type"] == kind
-        csp = response["Content-Security-Policy"]
-        assert "default-src 'none'" in csp and "img-src 'self'" in csp
-        assert csp.rstrip().endswith("sandbox")
-        assert response["X-Content-Type-Options"] == "nosniff"
-        assert response["Content-Disposition"].startswith("inline")
-        assert b"".join(response.streaming_content) == content
+        assert response["Content-Type"] == "image/png"
+        drawn = Image.open(io.BytesIO(response.content))
+        assert drawn.format == "PNG" and drawn.width == 1000
+        locked_down(response)
+    assert reviewer_client.get(url, {"page": 3}).status_code == 404
+    assert reviewer_client.get(url, {"page": "one"}).status_code == 404
+
     page = reviewer_client.get(reverse("admin:consent_dispute_change", args=[dispute.pk]))
     body = page.content.decode()
-    assert '<img class="evidence-preview"' in body and 'alt="Evidence: shot.png"' in body
-    assert '<iframe class="evidence-preview" sandbox' in body
+    assert 'alt="Evidence: shot.png"' in body
+    assert 'alt="Evidence: deal.pdf, page 1 of 2"' in body
+    assert 'alt="Evidence: deal.pdf, page 2 of 2"' in body
+    assert "<iframe" not in body
+
+
+def test_a_pdf_that_does_not_open_is_offered_for_download_only(
+    reviewer_client, queue, private_media
+):
+    dispute = queue[0]
+    broken = evidence_of(dispute, "broken.pdf", PDF_BYTES)
+    page = reviewer_client.get(reverse("admin:consent_dispute_change", args=[dispute.pk]))
+    assert "This PDF cannot be drawn here" in page.content.decode()
+    url = reverse("admin:consent_dispute_evidence", args=[dispute.pk, broken.public_id])
+    assert reviewer_client.get(url, {"page": 1}).status_code == 404
 
 
 def test_other_types_stay_download_only_and_parties_cannot_use_the_viewer(
