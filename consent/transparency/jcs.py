@@ -1,0 +1,84 @@
+"""RFC 8785 JSON Canonicalization Scheme for the values the log's records use.
+
+Records hold only strings, integers, booleans, null, lists and objects, so the number rules of
+RFC 8785 §3.2.2.3 reduce to integers written in decimal; an integer outside the IEEE 754 exact
+range (±2**53) is refused, as is a float, because an I-JSON reader could not read it back exactly.
+Object members are sorted by the UTF-16 code units of their names (§3.2.3) and strings are
+escaped as §3.2.2.2 says: only `"`, `\\` and the controls below U+0020, with the short forms for
+\\b \\f \\n \\r \\t and `\\u00xx` in lower-case hex for the others; everything else is UTF-8.
+"""
+
+MAX_SAFE = 2**53 - 1
+
+_SHORT = {
+    0x08: "\\b",
+    0x09: "\\t",
+    0x0A: "\\n",
+    0x0C: "\\f",
+    0x0D: "\\r",
+    0x22: '\\"',
+    0x5C: "\\\\",
+}
+
+
+def canonical(value) -> bytes:
+    """The canonical UTF-8 bytes of `value`."""
+    parts: list[str] = []
+    _write(value, parts)
+    return "".join(parts).encode("utf-8")
+
+
+def _string(text: str) -> str:
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if code in _SHORT:
+            out.append(_SHORT[code])
+        elif code < 0x20:
+            out.append(f"\\u{code:04x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            raise ValueError("A lone surrogate cannot be written as UTF-8 JSON.")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def _utf16_key(name: str) -> bytes:
+    return name.encode("utf-16-be")
+
+
+def _write(value, parts: list[str]) -> None:
+    if value is None:
+        parts.append("null")
+    elif value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    elif isinstance(value, int):
+        if abs(value) > MAX_SAFE:
+            raise ValueError(f"{value} is outside the range RFC 8785 numbers keep exactly.")
+        parts.append(str(int(value)))
+    elif isinstance(value, str):
+        parts.append(_string(value))
+    elif isinstance(value, list | tuple):
+        parts.append("[")
+        for position, item in enumerate(value):
+            if position:
+                parts.append(",")
+            _write(item, parts)
+        parts.append("]")
+    elif isinstance(value, dict):
+        for name in value:
+            if not isinstance(name, str):
+                raise TypeError("Object member names must be strings.")
+        parts.append("{")
+        for position, name in enumerate(sorted(value, key=_utf16_key)):
+            if position:
+                parts.append(",")
+            parts.append(_string(name))
+            parts.append(":")
+            _write(value[name], parts)
+        parts.append("}")
+    else:
+        raise TypeError(f"{type(value).__name__} has no place in a log record.")
