@@ -21,7 +21,13 @@ PROFILE ?=
 # DATABASE_URL's role, which the server, worker and beat connect as, what the app needs.
 # Links the site writes (emails, feeds, API answers) name the address it is served on, so
 # `make run PORT=8123` gives links that work; an explicit SITE_URL wins.
+# The transparency log's checkpoints are signed with a development key that the first `make run`
+# writes to DEV_LOG_KEY (git-ignored); a LOG_SIGNING_KEY or LOG_SIGNING_KEY_FILE set in the
+# environment wins.
+DEV_LOG_KEY := .dev-log-signing-key
 RUN_ENV := DJANGO_DEBUG=true SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"
+RUN_KEY_ENV := $$( [ -n "$${LOG_SIGNING_KEY:-}$${LOG_SIGNING_KEY_FILE:-}" ] || \
+	echo LOG_SIGNING_KEY_FILE=$(DEV_LOG_KEY) )
 
 # Tests run with debug off so they exercise the production settings; only the HTTPS redirect is
 # turned off, because the test client speaks plain HTTP. The suite connects as PG_URL's role,
@@ -32,6 +38,8 @@ RUN_ENV := DJANGO_DEBUG=true SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"
 # workers), so TEST_REDIS_URL's database and the next TEST_WORKERS-1 must be free to flush.
 # `make test-fast` is the inner loop: the same, without the tests marked slow, browser or
 # subprocess (pyproject.toml lists the markers). Both take PYTEST_ARGS, e.g. a file to run.
+# A key that signs only the tests' checkpoints; it is public, so it must never sign a real log.
+TEST_LOG_SIGNING_KEY := PRIVATE+KEY+test-only.invalid/consent-log+0da45ce8+AS9z35GOzNRARzYVjd61uedbynw9wcwi6vd8rdcBdtyA
 TEST_ENV := DJANGO_DEBUG=false \
 	DJANGO_SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
 	DJANGO_ALLOWED_HOSTS=testserver,127.0.0.1,localhost \
@@ -40,7 +48,8 @@ TEST_ENV := DJANGO_DEBUG=false \
 	MIGRATION_DATABASE_URL= \
 	REDIS_URL=$(TEST_REDIS_URL) \
 	CELERY_BROKER_URL= \
-	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
+	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend \
+	LOG_SIGNING_KEY=$(TEST_LOG_SIGNING_KEY)
 
 .PHONY: run test test-fast lint bench
 
@@ -57,9 +66,11 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime-installed
 
 run: $(VENV)/.runtime-installed
-	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
-	$(RUN_ENV) $(BIN)/python manage.py load_demo
-	@$(RUN_ENV) BIN=$(BIN) ADDRESS=$(HOST):$(PORT) bash scripts/serve.sh
+	@[ -n "$${LOG_SIGNING_KEY:-}$${LOG_SIGNING_KEY_FILE:-}" ] || [ -s $(DEV_LOG_KEY) ] || \
+		$(RUN_ENV) $(BIN)/python manage.py create_signing_key --output $(DEV_LOG_KEY)
+	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py load_demo
+	@$(RUN_ENV) $(RUN_KEY_ENV) BIN=$(BIN) ADDRESS=$(HOST):$(PORT) bash scripts/serve.sh
 
 TEST_SELECTION :=
 test-fast: TEST_SELECTION := -m "not slow and not browser and not subprocess"

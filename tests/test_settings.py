@@ -62,6 +62,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "a-valid-secret-key-used-only-in-these-tests-" + "k" * 30,
     "DJANGO_ALLOWED_HOSTS": "registry.example.org",
+    "LOG_SIGNING_KEY": os.environ["LOG_SIGNING_KEY"],
 }
 
 
@@ -77,6 +78,10 @@ PRODUCTION = {
         ("DATABASE_URL", "notadatabase://somewhere"),
         ("MIGRATION_DATABASE_URL", "postgres://registry@127.0.0.1:5432/registry"),
         ("DJANGO_SECRET_KEY_FILE", "/nonexistent/secret-key"),
+        ("LOG_SIGNING_KEY", "PRIVATE+KEY+log+00000000+AAAA"),
+        ("LOG_SIGNING_KEY_FILE", "/nonexistent/log-key"),
+        ("LOG_WITNESSES", "witness.example+00000000+AAAA"),
+        ("LOG_CHECKPOINT_SECONDS", "0"),
     ],
 )
 def test_a_bad_value_stops_start_up_and_names_the_variable(name, value):
@@ -92,6 +97,15 @@ def test_a_missing_secret_key_with_debug_off_stops_start_up():
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_a_missing_log_signing_key_with_debug_off_stops_start_up():
+    variables = {k: v for k, v in PRODUCTION.items() if k != "LOG_SIGNING_KEY"}
+    result = run(["-c", SETUP], **variables)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "LOG_SIGNING_KEY is not set" in result.stderr
+    assert "create_signing_key" in result.stderr
 
 
 def test_the_secret_key_can_come_from_a_file(tmp_path):
@@ -147,6 +161,7 @@ def test_a_production_configuration_passes_the_deployment_checks_without_warning
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="registry.example.org",
+        LOG_SIGNING_KEY=os.environ["LOG_SIGNING_KEY"],
         DATABASE_URL=database_url,
         REDIS_URL=os.environ.get("REDIS_URL", ""),
     )
