@@ -46,6 +46,7 @@ from consent.resolution import (
     resolve_claim,
     unverified,
 )
+from consent.transparency import records
 
 CHUNK = 2000
 
@@ -385,6 +386,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
     ]
     update_rows(EffectivePolicy, to_update, fields)
     ChangeEvent.objects.bulk_create(events, batch_size=1000)
+    records.log_changes(events)
     if events:
         last = events[-1].sequence
         transaction.on_commit(

@@ -42,6 +42,7 @@ from consent.purposes import (
 from consent.ratelimits import limit_declarations
 from consent.text import check_track_texts
 from consent.tracks import DurationError, check_duration
+from consent.transparency import records
 
 
 class ConsentError(Exception):
@@ -148,6 +149,7 @@ def declare(
         if not rows:
             return []
         Declaration.objects.bulk_create(rows)
+        records.log_declarations(rows)
         if track is not None:
             affected = [track.id]
         else:
@@ -215,6 +217,7 @@ def declare_for_tracks(
         if not rows:
             return []
         Declaration.objects.bulk_create(rows, batch_size=1000)
+        records.log_declarations(rows)
         refresh_policies(sorted({row.track_id for row in rows}), cause="declaration")
         return rows
 
@@ -367,6 +370,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                     )
                 )
         Declaration.objects.bulk_create(declarations, batch_size=1000)
+        records.log_declarations(declarations)
         refresh_policies([t.id for t in tracks], cause="claim")
         from consent import proofs  # links under a proven profile verify their claims at once
 

@@ -30,6 +30,8 @@ APPEND_ONLY_MODELS = (
     ("consent", "DisputeStatement"),
     ("consent", "Evidence"),
     ("consent", "ChangeEvent"),
+    ("consent", "LogEntry"),
+    ("consent", "LogHash"),
 )
 # The trigger function of the append-only tables (consent migration 0002): a table that has it
 # is append-only for the runtime role too, even if it is missing from APPEND_ONLY_MODELS.

@@ -133,6 +133,15 @@ def test_the_app_role_may_not_update_delete_or_truncate_an_append_only_table(
     assert refused(as_runtime, on(statement, table))
 
 
+@pytest.mark.parametrize("table", ("consent_logentry", "consent_loghash"))
+@pytest.mark.parametrize(
+    "statement",
+    ['UPDATE {table} SET "index" = "index"', "DELETE FROM {table}", "TRUNCATE {table}"],
+)
+def test_the_app_role_may_not_rewrite_the_transparency_log(as_runtime, statement, table):
+    assert refused(as_runtime, on(statement, table))
+
+
 @pytest.mark.parametrize(
     "statement",
     [

@@ -13,7 +13,8 @@ import Claim` is the one way to reach them:
 - `disputes`: Dispute, Notice, DisputeStatement, Evidence, and the AuditEntry log;
 - `policies`: Declaration, EffectivePolicy, ChangeEvent, SequenceCounter;
 - `questions`: the policy questions (PolicyQuestions, POLICIES, TRACK_POLICIES, POLICY_FIELDS);
-- `platforms`: Platform, Acknowledgement.
+- `platforms`: Platform, Acknowledgement;
+- `transparency`: the public log's LogEntry, LogHash, Checkpoint and Cosignature.
 """
 
 from .catalogue import (
@@ -45,6 +46,7 @@ from .policies import (
     SequenceCounter,
 )
 from .questions import POLICIES, POLICY_FIELDS, TRACK_POLICIES, AsksPolicies, PolicyQuestions
+from .transparency import Checkpoint, Cosignature, LogEntry, LogHash
 from .trust import (
     ClaimVerification,
     ClaimVerificationQuerySet,
@@ -53,6 +55,10 @@ from .trust import (
 )
 
 __all__ = [
+    "Checkpoint",
+    "Cosignature",
+    "LogEntry",
+    "LogHash",
     "POLICIES",
     "POLICY_FIELDS",
     "PURPOSE_CHOICES",

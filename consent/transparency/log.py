@@ -1,0 +1,151 @@
+"""The registry's transparency log, stored in LogEntry and LogHash (docs/log.md).
+
+Entries are appended inside the transaction that records the fact they describe, after
+`consent.policies.lock_consent_writes()`: that row lock orders every writer, so indexes are
+gap-free and each append sees every earlier one. Appending record n writes its entry and the
+1 + (trailing one bits of n) stored hashes it completes (`merkle.stored_hashes`); nothing is ever
+rebuilt or rewritten (the tables are append-only in the database, migration 0017).
+
+Reads (`root`, `inclusion`, `consistency`, tiles) only ever read stored hashes, so they work
+for any size the log has reached, and full tiles never change once written.
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, transaction
+from django.db.models import Max
+
+from consent.models import LogEntry, LogHash
+
+from . import merkle
+from .jcs import canonical
+
+TILE_HEIGHT = 8
+TILE_WIDTH = 1 << TILE_HEIGHT
+MAX_ENTRY = 0xFFFF  # entry bundles prefix each entry with a big-endian uint16 length
+
+
+def _read(indexes: Sequence[int]) -> list[bytes]:
+    found: dict[int, bytes] = {}
+    wanted = list(indexes)
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        for index, value in LogHash.objects.filter(index__in=chunk).values_list("index", "hash"):
+            found[index] = bytes(value)
+    missing = [index for index in wanted if index not in found]
+    if missing:
+        raise LookupError(f"The log has no stored hash {missing[0]}.")
+    return [found[index] for index in wanted]
+
+
+def size() -> int:
+    """How many entries the log holds."""
+    last = LogEntry.objects.aggregate(last=Max("index"))["last"]
+    return 0 if last is None else last + 1
+
+
+def _check_writing() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("Log entries are appended inside the transaction that records them.")
+    # Callers hold the lock already; taking it again in the same transaction costs one indexed
+    # row read and makes a forgotten lock impossible (the index below must not race).
+    from consent.policies import lock_consent_writes
+
+    lock_consent_writes()
+
+
+def append(record: dict) -> int:
+    """Append one record; its index. Inside the transaction holding the consent write lock."""
+    return append_many([record]).start
+
+
+def append_many(records: Iterable[dict]) -> range:
+    """Append records in order with two bulk inserts; the range of their indexes."""
+    _check_writing()
+    datas = [canonical(record) for record in records]
+    for data in datas:
+        if len(data) > MAX_ENTRY:
+            raise ValueError("A log entry is limited to 65535 bytes.")
+    first = size()
+    if not datas:
+        return range(first, first)
+    written: dict[int, bytes] = {}
+
+    def read(indexes: Sequence[int]) -> list[bytes]:
+        earlier = [index for index in indexes if index not in written]
+        from_db = dict(zip(earlier, _read(earlier), strict=True)) if earlier else {}
+        return [written[index] if index in written else from_db[index] for index in indexes]
+
+    for offset, data in enumerate(datas):
+        n = first + offset
+        start = merkle.stored_hash_index(0, n)
+        for position, value in enumerate(merkle.stored_hashes(n, data, read)):
+            written[start + position] = value
+    with transaction.atomic():
+        LogEntry.objects.bulk_create(
+            [LogEntry(index=first + i, data=data) for i, data in enumerate(datas)],
+            batch_size=1000,
+        )
+        LogHash.objects.bulk_create(
+            [LogHash(index=index, hash=value) for index, value in sorted(written.items())],
+            batch_size=1000,
+        )
+    return range(first, first + len(datas))
+
+
+def _within(tree_size: int) -> None:
+    if not 0 <= tree_size <= size():
+        raise ValueError(f"The log has no tree of size {tree_size}.")
+
+
+def root(tree_size: int | None = None) -> bytes:
+    """The RFC 6962 root hash of the first `tree_size` entries (default: all of them)."""
+    if tree_size is None:
+        tree_size = size()
+    _within(tree_size)
+    return merkle.tree_hash(tree_size, _read)
+
+
+def inclusion(index: int, tree_size: int) -> list[bytes]:
+    _within(tree_size)
+    return merkle.inclusion_proof(index, tree_size, _read)
+
+
+def consistency(old: int, new: int) -> list[bytes]:
+    _within(new)
+    return merkle.consistency_proof(old, new, _read)
+
+
+def entries(start: int, end: int) -> list[bytes]:
+    """The bytes of entries start … end − 1."""
+    if not 0 <= start <= end or end > size():
+        raise ValueError(f"The log has no entries {start}..{end}.")
+    rows = LogEntry.objects.filter(index__gte=start, index__lt=end).order_by("index")
+    return [bytes(data) for data in rows.values_list("data", flat=True)]
+
+
+def _check_tile(level: int, index: int, width: int) -> None:
+    if level < 0 or index < 0 or not 1 <= width <= TILE_WIDTH:
+        raise ValueError("No such tile.")
+
+
+def hash_tile(level: int, index: int, width: int) -> bytes:
+    """C2SP tlog-tiles hash tile `level`/`index` with `width` hashes: the concatenated hashes
+    of tree level 8·`level`, nodes 256·`index` … 256·`index` + `width` − 1."""
+    _check_tile(level, index, width)
+    first = index * TILE_WIDTH
+    if (first + width) << (TILE_HEIGHT * level) > size():
+        raise ValueError("That tile is beyond the tree.")
+    tree_level = TILE_HEIGHT * level
+    indexes = [merkle.stored_hash_index(tree_level, first + i) for i in range(width)]
+    return b"".join(_read(indexes))
+
+
+def entry_bundle(index: int, width: int) -> bytes:
+    """C2SP tlog-tiles entry bundle `index` with `width` entries, each prefixed by its length
+    as a big-endian uint16."""
+    _check_tile(0, index, width)
+    first = index * TILE_WIDTH
+    if first + width > size():
+        raise ValueError("That entry bundle is beyond the tree.")
+    return b"".join(len(data).to_bytes(2, "big") + data for data in entries(first, first + width))

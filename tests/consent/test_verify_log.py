@@ -1,0 +1,118 @@
+"""`manage.py verify_log` accepts the log the write paths build and names the first thing that
+no longer matches: a declaration rewritten behind the triggers, a stored hash, a checkpoint."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from consent.models import ChangeEvent, Checkpoint, Declaration, LogEntry
+from consent.purposes import Purpose, Value
+from consent.services import PurposeChoice, TrackData, declare, register_track
+from consent.transparency import log
+from tests.conftest import verify_claims_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history(artist):
+    track = register_track(
+        artist, TrackData(title="Night Drive", artist_credit="Owner Band", roles=["recording"])
+    ).tracks[0]
+    verify_claims_of(artist)
+    declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
+    declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)}, track=track)
+    return track
+
+
+def run() -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("verify_log", stdout=out)
+    return out.getvalue()
+
+
+def test_every_declaration_and_change_event_is_logged_in_order(history, artist):
+    assert "match the database" in run()
+    records = [json.loads(data) for data in log.entries(0, log.size())]
+    declarations = [r for r in records if r["type"] == "declaration"]
+    assert [r["declaration"] for r in declarations] == list(
+        Declaration.objects.order_by("id").values_list("id", flat=True)
+    )
+    assert declarations[-1] == {
+        "v": 1,
+        "type": "declaration",
+        "declaration": declarations[-1]["declaration"],
+        "batch": declarations[-1]["batch"],
+        "creator": str(artist.public_id),
+        "track": str(history.public_id),
+        "purpose": "tdm",
+        "value": "allow",
+        "at": declarations[-1]["at"],
+    }
+    sequences = [r["sequence"] for r in records if r["type"] == "policy"]
+    assert sequences == list(ChangeEvent.objects.values_list("sequence", flat=True))
+    assert "@" not in json.dumps(records) and "Night Drive" not in json.dumps(records)
+
+
+def owner_sql(*statements, pk=None):
+    # The test database's connection is the owner: it may disable the triggers (once the
+    # deferred foreign-key checks of the test's transaction have run).
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for statement in statements:
+            cursor.execute(statement, [pk] if "%s" in statement else None)
+
+
+def test_a_declaration_rewritten_behind_the_triggers_is_named(history):
+    row = Declaration.objects.get(track=history, purpose="tdm")
+    owner_sql(
+        "ALTER TABLE consent_declaration DISABLE TRIGGER ALL",
+        "UPDATE consent_declaration SET value = 'deny' WHERE id = %s",
+        "ALTER TABLE consent_declaration ENABLE TRIGGER ALL",
+        pk=row.pk,
+    )
+    with pytest.raises(CommandError, match=f"declaration {row.pk} as the database holds it"):
+        run()
+
+
+def test_a_declaration_slipped_in_without_an_entry_is_named(history, artist):
+    row = Declaration.objects.get(track=history, purpose="tdm")
+    owner_sql(
+        "INSERT INTO consent_declaration (creator_id, track_id, purpose, value, terms_url, "
+        "contact_email, batch, declared_at) SELECT creator_id, track_id, purpose, 'deny', "
+        "'', '', batch, declared_at FROM consent_declaration WHERE id = %s",
+        pk=row.pk,
+    )
+    with pytest.raises(CommandError, match="no entry for declaration"):
+        run()
+
+
+def test_a_rewritten_entry_or_hash_is_named(history):
+    owner_sql(
+        "ALTER TABLE consent_loghash DISABLE TRIGGER ALL",
+        "UPDATE consent_loghash SET hash = decode(repeat('00', 32), 'hex') WHERE index = 2",
+        "ALTER TABLE consent_loghash ENABLE TRIGGER ALL",
+    )
+    with pytest.raises(CommandError, match="Stored hash 2 "):
+        run()
+
+
+def test_a_checkpoint_with_another_root_is_named(history):
+    size = log.size()
+    with transaction.atomic():
+        Checkpoint.objects.create(size=size - 1, root_hash=log.root(size - 1), note="n")
+    assert "1 checkpoints" in run()
+    Checkpoint.objects.create(size=size, root_hash=b"\x00" * 32, note="n")
+    with pytest.raises(CommandError, match=f"Checkpoint at size {size} "):
+        run()
+
+
+def test_an_entry_for_a_row_that_is_gone_is_named(history):
+    with transaction.atomic():
+        log.append({"v": 1, "type": "declaration", "declaration": 10**9})
+    with pytest.raises(CommandError, match=f"Entry {LogEntry.objects.count() - 1} records"):
+        run()
