@@ -8,7 +8,7 @@ other path under /api/ with a problem document instead of the website's 404 page
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from api import views, views_console
+from api import views, views_console, views_log
 from api.webhooks import console as webhooks_console
 from api.webhooks import views as webhooks_views
 
@@ -21,6 +21,19 @@ consent_api = [
     path("v1/changes", views.ChangesView.as_view(), name="api_changes"),
     path("v1/snapshot", views.SnapshotView.as_view(), name="api_snapshot"),
     path("v1/acks", views.AcknowledgementView.as_view(), name="api_acks"),
+]
+
+# --- The transparency log's proofs and entries (/api/v1/log/), public like its tiles ----------
+log_api = [
+    path(
+        "v1/log/proof/inclusion", views_log.InclusionProofView.as_view(), name="api_log_inclusion"
+    ),
+    path(
+        "v1/log/proof/consistency",
+        views_log.ConsistencyProofView.as_view(),
+        name="api_log_consistency",
+    ),
+    path("v1/log/entries", views_log.EntriesView.as_view(), name="api_log_entries"),
 ]
 
 # --- Webhook endpoints (/api/v1/webhooks/), with keys that have the `webhooks` scope -----------
@@ -100,6 +113,7 @@ urlpatterns = [
         include(
             [
                 *consent_api,
+                *log_api,
                 path("v1/webhooks/", include(webhooks_api)),
                 *spawning_api,
                 *api_docs,

@@ -6,7 +6,7 @@ api/urls.py. Django tries the patterns in the order of `urlpatterns`.
 
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from registry import (
     views_artist,
@@ -15,6 +15,7 @@ from registry import (
     views_export,
     views_feeds,
     views_import,
+    views_log,
     views_proofs,
     views_public,
     views_publish,
@@ -118,6 +119,20 @@ proofs = [
     path("c/<slug:handle>/", views_proofs.creator_page, name="creator_page"),
 ]
 
+# --- The transparency log: its page, checkpoint and tiles (C2SP formats), witnesses' cosignatures
+TILE = r"(?P<path>(?:x[0-9]{3}/)*[0-9]{3}(?:\.p/[0-9]+)?)"
+transparency_log = [
+    path("log/", views_log.log_page, name="log"),
+    path("log/checkpoint", views_log.checkpoint, name="log_checkpoint"),
+    path(
+        "log/checkpoint/<int:size>/cosignatures",
+        views_log.add_cosignatures,
+        name="log_cosignatures",
+    ),
+    re_path(rf"^log/tile/entries/{TILE}$", views_log.entry_bundle, name="log_entry_bundle"),
+    re_path(rf"^log/tile/(?P<level>[0-9]+)/{TILE}$", views_log.hash_tile, name="log_hash_tile"),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
@@ -129,4 +144,5 @@ urlpatterns = [
     *publish,
     *disputes,
     *proofs,
+    *transparency_log,
 ]
