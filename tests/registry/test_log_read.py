@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from consent.models.transparency import Checkpoint, Cosignature
 from consent.transparency import checkpoints, keys, log, merkle
 from registry.celery import app as celery_app
+from tests.factories import register
 from tests.registry import log_verifier as v
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,8 @@ def test_the_verifier_key_is_the_configured_one():
     assert keys.verifier().to_string() == VERIFIER_KEY
 
 
-def test_the_checkpoint_is_a_signed_note_of_the_current_tree(client):
+def test_the_checkpoint_is_a_signed_note_of_the_current_tree(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a beat runs beside a broker: reads only read
     assert client.get("/log/checkpoint").status_code == 404
     append(5)
     checkpoint = checkpoints.sign_checkpoint()
@@ -292,6 +294,24 @@ def test_a_commit_that_appends_signs_a_checkpoint_after_it(django_capture_on_com
             checkpoints.schedule_checkpoint()
         assert not Checkpoint.objects.exists()  # nothing is signed before the commit
     assert Checkpoint.objects.get().size == 1
+
+
+def test_a_registration_is_covered_by_a_checkpoint_signed_after_its_commit(
+    artist, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        register(artist, "https://example.com/night-drive")
+    size = log.size()
+    assert size > 0
+    assert Checkpoint.objects.get().size == size
+
+
+def test_without_a_broker_reading_the_checkpoint_signs_a_grown_tree(client):
+    append(3)
+    assert signed(client)[1] == 3
+    append(2, start=3)
+    assert signed(client)[1] == 5
+    assert list(Checkpoint.objects.values_list("size", flat=True)) == [3, 5]
 
 
 def test_beat_signs_checkpoints_on_the_configured_interval():
