@@ -26,8 +26,8 @@ PROFILE ?=
 # environment wins.
 DEV_LOG_KEY := .dev-log-signing-key
 RUN_ENV := DJANGO_DEBUG=true SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"
-RUN_KEY_ENV := $$( [ -n "$${LOG_SIGNING_KEY:-}$${LOG_SIGNING_KEY_FILE:-}" ] || \
-	echo LOG_SIGNING_KEY_FILE=$(DEV_LOG_KEY) )
+RUN_KEY_ENV := LOG_SIGNING_KEY_FILE="$${LOG_SIGNING_KEY_FILE:-$$( [ -n "$${LOG_SIGNING_KEY:-}" ] || \
+	echo $(DEV_LOG_KEY) )}"
 
 # Tests run with debug off so they exercise the production settings; only the HTTPS redirect is
 # turned off, because the test client speaks plain HTTP. The suite connects as PG_URL's role,
