@@ -56,19 +56,35 @@ def _tree_problems(hashes: dict[int, bytes]) -> Iterator[str]:
         yield f"The log stores {seen} hashes; its {expected} entries give {len(hashes)}."
 
 
-def _row_records() -> Iterator[tuple[tuple, bytes, str]]:
-    """(key, expected entry bytes, description) for every row the log records."""
+def _declarations() -> Iterator[tuple[tuple, dict]]:
     rows = Declaration.objects.order_by("id")
     for start in range(0, rows.count(), BATCH):
         chunk = list(rows[start : start + BATCH])
         for row, record in zip(chunk, records.declaration_records(chunk), strict=True):
-            yield ("declaration", row.pk), canonical(record), f"declaration {row.pk}"
+            yield ("declaration", row.pk), record
+
+
+def _change_events() -> Iterator[tuple[tuple, dict]]:
     events = ChangeEvent.objects.order_by("sequence")
     for start in range(0, events.count(), BATCH):
         chunk = list(events[start : start + BATCH])
         for event, record in zip(chunk, records.change_records(chunk), strict=True):
-            key = ("policy", event.sequence)
-            yield key, canonical(record), f"change event {event.sequence}"
+            yield ("policy", event.sequence), record
+
+
+def subjects() -> list[Iterator[tuple[tuple, dict]]]:
+    """Per kind of row the log records: (key, record its current values give), in row order."""
+    return [_declarations(), _change_events()]
+
+
+DESCRIPTIONS = {"declaration": "declaration", "policy": "change event"}
+
+
+def _row_records() -> Iterator[tuple[tuple, bytes, str]]:
+    """(key, expected entry bytes, description) for every row the log records."""
+    for stream in subjects():
+        for key, record in stream:
+            yield key, canonical(record), f"{DESCRIPTIONS[key[0]]} {key[1]}"
 
 
 def _key(data: bytes) -> tuple | None:
