@@ -31,7 +31,7 @@ def backfill() -> int:
         lock_consent_writes()
         done = logged_keys()
         streams = [
-            ((record["at"], rank, key[1]), record)
+            ((_time(record), rank, str(key[1]).zfill(20)), record)
             for rank, stream in enumerate(subjects())
             for key, record in stream
             if key not in done
@@ -40,6 +40,13 @@ def backfill() -> int:
         for start in range(0, len(missing), BATCH):
             log.append_many(missing[start : start + BATCH])
         return len(missing)
+
+
+def _time(record: dict) -> str:
+    for field in ("at", "created_at", "started_at"):
+        if record.get(field):
+            return record[field]
+    raise ValueError(f"A {record['type']} record has no time.")
 
 
 def _order(item):
