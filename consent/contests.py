@@ -31,6 +31,7 @@ from consent.services import (
     refuse_if_suspended,
     renew_claim,
 )
+from consent.transparency import records
 
 CONTEST_REASONS = [
     "I own this recording",
@@ -109,6 +110,7 @@ def contest_claim(
             own = Claim.objects.filter(track=track, creator=creator, role=claim.role).first()
             if own is None:
                 own = Claim.objects.create(track=track, creator=creator, role=claim.role)
+                records.log_claims([own])
             else:
                 own.track = track  # loaded already; a refusal names its title
                 renew_claim(own, ", so you cannot contest it again.")

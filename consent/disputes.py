@@ -33,6 +33,7 @@ from consent.services import (
     end_claims,
 )
 from consent.times import rfc3339
+from consent.transparency import records
 
 Action = AuditEntry.Action
 
@@ -329,6 +330,7 @@ def decide(
         dispute.decided_at = now
         dispute.closed_at = now
         dispute.save()
+        records.log_decision(dispute)
         AuditEntry.objects.create(
             user=reviewer,
             action=Action.DECIDED,
@@ -405,6 +407,7 @@ def suspend_creator(reviewer, creator: Creator, reason: str) -> None:
             raise ConsentError(f"{creator.artist_name} is already suspended.")
         creator.suspended_at = timezone.now()
         creator.save(update_fields=["suspended_at"])
+        records.log_suspension(creator)
         AuditEntry.objects.create(
             user=reviewer, action=Action.CREATOR_SUSPENDED, reason=reason, creator=creator
         )

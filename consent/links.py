@@ -18,6 +18,7 @@ from consent.models import AuditEntry, Claim, ClaimVerification, Creator, Track,
 from consent.policies import lock_consent_writes, refresh_policies
 from consent.ratelimits import limit_link_changes
 from consent.services import ConsentError, check_link_caps, refuse_if_suspended
+from consent.transparency import records
 
 
 def _active_claim(creator: Creator, track: Track, refusal: str) -> Claim:
@@ -61,6 +62,7 @@ def add_links(creator: Creator, track: Track, urls: Iterable[str]) -> list[Track
                 for url in urls
             ]
         )
+        records.log_links(links)
         # One event for the new links, and for the dispute they opened if they did.
         disputes = collisions.settle(found)
         refresh_policies([track.id], cause="dispute-opened" if disputes else "links-added")
@@ -98,9 +100,12 @@ def remove_link(creator: Creator, link: TrackLink) -> None:
 
 
 def _hide(link_ids: Iterable[int], reason: str, by: Creator | None = None) -> int:
-    return TrackLink.objects.filter(pk__in=list(link_ids)).update(
+    link_ids = list(link_ids)
+    hidden = TrackLink.objects.filter(pk__in=link_ids).update(
         hidden_at=timezone.now(), hidden_reason=reason, hidden_by=by
     )
+    records.log_links(link_ids)
+    return hidden
 
 
 def hide_link(creator: Creator, link: TrackLink) -> None:
@@ -163,6 +168,7 @@ def restore_link(reviewer, link: TrackLink, reason: str) -> None:
         TrackLink.all_objects.filter(pk=link.pk).update(
             hidden_at=None, hidden_reason="", hidden_by=None
         )
+        records.log_links([link.pk])
         refresh_policies([link.track_id], cause="link-restored")
         AuditEntry.objects.create(
             user=reviewer,

@@ -305,6 +305,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                 claims_by_track[track.id].append(claim)
         Claim.objects.bulk_create(new_claims, batch_size=1000)
         Claim.objects.bulk_update(renewed, RENEWED_FIELDS)
+        records.log_claims(new_claims + renewed)
 
         links: list[TrackLink] = []
         identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
@@ -346,7 +347,17 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
             collisions.check_allowance(creator.user_id, found)
         except collisions.CollisionRefused as exc:
             raise ConsentError(str(exc)) from exc
+        links_before = set()
+        for chunk in chunks([t.id for t in tracks]):
+            links_before.update(
+                TrackLink.all_objects.filter(track_id__in=chunk).values_list("pk", flat=True)
+            )
         TrackLink.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
+        added: list[int] = []
+        for chunk in chunks([t.id for t in tracks]):
+            rows = TrackLink.all_objects.filter(track_id__in=chunk).values_list("pk", flat=True)
+            added += [pk for pk in rows if pk not in links_before]
+        records.log_links(added)
         disputes = collisions.settle(found)
 
         now = timezone.now()
@@ -401,6 +412,7 @@ def renew_claim(claim: Claim, refused: str, *, save: bool = True) -> Claim:
         claim.ended_at = None
         if save:
             claim.save(update_fields=RENEWED_FIELDS)
+            records.log_claims([claim])
     return claim
 
 
@@ -438,13 +450,19 @@ def end_claims(claim_ids: Iterable[int], status: str, now=None) -> None:
     `refresh_policies` for the claims' tracks: its event carries the hidden links too."""
     claim_ids = list(claim_ids)
     now = now or timezone.now()
+    hidden = list(TrackLink.objects.filter(claim_id__in=claim_ids).values_list("pk", flat=True))
+    ended = ClaimVerification.objects.in_force().filter(claim_id__in=claim_ids)
+    ended_ids = list(ended.values_list("pk", flat=True))
     Claim.objects.filter(pk__in=claim_ids).update(status=status, ended_at=now)
-    TrackLink.objects.filter(claim_id__in=claim_ids).update(
+    TrackLink.objects.filter(pk__in=hidden).update(
         hidden_at=now, hidden_reason=TrackLink.Hidden.CLAIM_ENDED
     )
-    ClaimVerification.objects.in_force().filter(claim_id__in=claim_ids).update(
+    ClaimVerification.objects.filter(pk__in=ended_ids).update(
         ended_at=now, ended_reason=f"The claim was {status}."
     )
+    records.log_claims(claim_ids)
+    records.log_links(hidden)
+    records.log_verifications(ended_ids)
     # A request for review of a claim that no longer counts has nothing left to decide.
     VerificationRequest.objects.filter(
         claim_id__in=claim_ids, status=VerificationRequest.Status.OPEN

@@ -15,6 +15,7 @@ from django.utils import timezone
 from consent.models import AuditEntry, Claim, ClaimVerification, VerificationRequest
 from consent.policies import lock_consent_writes, refresh_policies
 from consent.services import ConsentError
+from consent.transparency import records
 
 Method = ClaimVerification.Method
 
@@ -43,6 +44,7 @@ def verify_claims(
         if c.pk not in already
     ]
     ClaimVerification.objects.bulk_create(rows)
+    records.log_verifications(rows)
     for row in rows:
         AuditEntry.objects.create(
             user=by,
@@ -78,6 +80,7 @@ def end_verifications(
     ClaimVerification.objects.filter(pk__in=[v.pk for v in ended]).update(
         ended_at=now, ended_reason=reason[:300]
     )
+    records.log_verifications(ended)
     for verification in ended:
         AuditEntry.objects.create(
             user=by,

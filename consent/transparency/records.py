@@ -87,3 +87,158 @@ def log_declarations(rows: Sequence[Declaration]) -> range:
 def log_changes(events: Sequence[ChangeEvent]) -> range:
     """Append an entry per change event just written (in the same locked transaction)."""
     return log.append_many(change_records(events))
+
+
+# --- Rows whose state changes: an entry each time it does; the latest one is the row now ----
+
+
+def _at(value) -> str | None:
+    return rfc3339(value) if value is not None else None
+
+
+def claim_state(claim, creator_id: str, track_id: str) -> dict:
+    """A claim registered, renewed, withdrawn or revoked: its status and when it ended."""
+    return {
+        "v": VERSION,
+        "type": "claim",
+        "claim": str(claim.public_id),
+        "track": track_id,
+        "creator": creator_id,
+        "role": claim.role,
+        "status": claim.status,
+        "created_at": rfc3339(claim.created_at),
+        "ended_at": _at(claim.ended_at),
+    }
+
+
+def verification_state(verification, claim_id: str) -> dict:
+    """A verification of a claim started (and, once it has, ended); method, not detail."""
+    return {
+        "v": VERSION,
+        "type": "verification",
+        "verification": verification.pk,
+        "claim": claim_id,
+        "method": verification.method,
+        "started_at": rfc3339(verification.started_at),
+        "ended_at": _at(verification.ended_at),
+    }
+
+
+def link_state(link, track_id: str, creator_id: str, claim_id: str | None) -> dict:
+    """A link added to a track, and whether (and why, from a fixed list) it is hidden."""
+    return {
+        "v": VERSION,
+        "type": "link",
+        "link": link.pk,
+        "track": track_id,
+        "url": link.url,
+        "added_by": creator_id,
+        "claim": claim_id,
+        "created_at": rfc3339(link.created_at),
+        "hidden_at": _at(link.hidden_at),
+        "hidden_reason": link.hidden_reason or None,
+    }
+
+
+def dispute_decision(dispute, track_id: str, upheld: str | None) -> dict:
+    """A reviewer's decision on a dispute: the outcome and the claim it kept (no reasons)."""
+    return {
+        "v": VERSION,
+        "type": "dispute-decision",
+        "dispute": str(dispute.public_id),
+        "track": track_id,
+        "role": dispute.role,
+        "outcome": dispute.outcome,
+        "upheld_claim": upheld,
+        "at": rfc3339(dispute.decided_at),
+    }
+
+
+def suspension(creator) -> dict:
+    """A creator's account suspended after a review (their denials stay in force)."""
+    return {
+        "v": VERSION,
+        "type": "suspension",
+        "creator": str(creator.public_id),
+        "at": rfc3339(creator.suspended_at),
+    }
+
+
+def _ids(rows) -> list[int]:
+    return sorted({row if isinstance(row, int) else row.pk for row in rows})
+
+
+def _fetch(model, ids: list[int], related: tuple = ()) -> list:
+    found = []
+    for start in range(0, len(ids), 1000):
+        query = model._base_manager.filter(pk__in=ids[start : start + 1000])
+        found += list(query.select_related(*related).order_by("pk"))
+    return found
+
+
+def claim_records(claims) -> list[dict]:
+    from consent.models import Creator, Track
+
+    creators = _public_ids(Creator, (c.creator_id for c in claims))
+    tracks = _public_ids(Track, (c.track_id for c in claims))
+    return [claim_state(c, creators[c.creator_id], tracks[c.track_id]) for c in claims]
+
+
+def verification_records(rows) -> list[dict]:
+    from consent.models import Claim
+
+    claims = _public_ids(Claim, (v.claim_id for v in rows))
+    return [verification_state(v, claims[v.claim_id]) for v in rows]
+
+
+def link_records(links) -> list[dict]:
+    from consent.models import Claim, Creator, Track
+
+    tracks = _public_ids(Track, (link.track_id for link in links))
+    creators = _public_ids(Creator, (link.added_by_id for link in links))
+    claims = _public_ids(Claim, (link.claim_id for link in links))
+    return [
+        link_state(
+            link, tracks[link.track_id], creators[link.added_by_id], claims.get(link.claim_id)
+        )
+        for link in links
+    ]
+
+
+def decision_records(disputes) -> list[dict]:
+    from consent.models import Claim, Track
+
+    tracks = _public_ids(Track, (d.track_id for d in disputes))
+    claims = _public_ids(Claim, (d.upheld_claim_id for d in disputes))
+    return [
+        dispute_decision(d, tracks[d.track_id], claims.get(d.upheld_claim_id)) for d in disputes
+    ]
+
+
+def log_claims(claims) -> range:
+    """Append the state of these claims (rows or ids) as they are now in the transaction."""
+    from consent.models import Claim
+
+    return log.append_many(claim_records(_fetch(Claim, _ids(claims))))
+
+
+def log_verifications(rows) -> range:
+    from consent.models import ClaimVerification
+
+    return log.append_many(verification_records(_fetch(ClaimVerification, _ids(rows))))
+
+
+def log_links(links) -> range:
+    from consent.models import TrackLink
+
+    return log.append_many(link_records(_fetch(TrackLink, _ids(links))))
+
+
+def log_decision(dispute) -> range:
+    from consent.models import Dispute
+
+    return log.append_many(decision_records(_fetch(Dispute, _ids([dispute]))))
+
+
+def log_suspension(creator) -> range:
+    return log.append_many([suspension(creator)])

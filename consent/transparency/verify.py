@@ -16,7 +16,18 @@ from collections.abc import Callable, Iterator
 
 from django.utils.module_loading import import_string
 
-from consent.models import ChangeEvent, Checkpoint, Declaration, LogEntry, LogHash
+from consent.models import (
+    ChangeEvent,
+    Checkpoint,
+    Claim,
+    ClaimVerification,
+    Creator,
+    Declaration,
+    Dispute,
+    LogEntry,
+    LogHash,
+    TrackLink,
+)
 
 from . import merkle, records
 from .jcs import canonical
@@ -56,29 +67,82 @@ def _tree_problems(hashes: dict[int, bytes]) -> Iterator[str]:
         yield f"The log stores {seen} hashes; its {expected} entries give {len(hashes)}."
 
 
-def _row_records() -> Iterator[tuple[tuple, bytes, str]]:
-    """(key, expected entry bytes, description) for every row the log records."""
+def _declarations() -> Iterator[tuple[tuple, dict]]:
     rows = Declaration.objects.order_by("id")
     for start in range(0, rows.count(), BATCH):
         chunk = list(rows[start : start + BATCH])
         for row, record in zip(chunk, records.declaration_records(chunk), strict=True):
-            yield ("declaration", row.pk), canonical(record), f"declaration {row.pk}"
+            yield ("declaration", row.pk), record
+
+
+def _change_events() -> Iterator[tuple[tuple, dict]]:
     events = ChangeEvent.objects.order_by("sequence")
     for start in range(0, events.count(), BATCH):
         chunk = list(events[start : start + BATCH])
         for event, record in zip(chunk, records.change_records(chunk), strict=True):
-            key = ("policy", event.sequence)
-            yield key, canonical(record), f"change event {event.sequence}"
+            yield ("policy", event.sequence), record
+
+
+def _states(query, build, key: str, public: bool) -> Iterator[tuple[tuple, dict]]:
+    query = query.order_by("pk")
+    for start in range(0, query.count(), BATCH):
+        chunk = list(query[start : start + BATCH])
+        for row, record in zip(chunk, build(chunk), strict=True):
+            yield (key, str(row.public_id) if public else row.pk), record
+
+
+def subjects() -> list[Iterator[tuple[tuple, dict]]]:
+    """Per kind of row the log records: (key, record its current values give), in row order."""
+    return [
+        _declarations(),
+        _change_events(),
+        _states(Claim.objects.all(), records.claim_records, "claim", True),
+        _states(
+            ClaimVerification.objects.all(), records.verification_records, "verification", False
+        ),
+        _states(TrackLink.all_objects.all(), records.link_records, "link", False),
+        _states(
+            Dispute.objects.filter(decided_at__isnull=False),
+            records.decision_records,
+            "dispute-decision",
+            True,
+        ),
+        _states(
+            Creator.objects.filter(suspended_at__isnull=False),
+            lambda rows: [records.suspension(row) for row in rows],
+            "suspension",
+            True,
+        ),
+    ]
+
+
+# Kinds of which only one entry per row may exist; of the others the latest entry is the row now.
+ONCE = {"declaration", "policy", "dispute-decision", "suspension"}
+KEYS = {
+    "declaration": "declaration",
+    "policy": "sequence",
+    "claim": "claim",
+    "verification": "verification",
+    "link": "link",
+    "dispute-decision": "dispute",
+    "suspension": "creator",
+}
+DESCRIPTIONS = {"policy": "change event", "dispute-decision": "decision on dispute"}
+
+
+def _row_records() -> Iterator[tuple[tuple, bytes, str]]:
+    """(key, expected entry bytes, description) for every row the log records."""
+    for stream in subjects():
+        for key, record in stream:
+            yield key, canonical(record), f"{DESCRIPTIONS.get(key[0], key[0])} {key[1]}"
 
 
 def _key(data: bytes) -> tuple | None:
     record = json.loads(data)
     kind = record.get("type")
-    if kind == "declaration":
-        return ("declaration", record.get("declaration"))
-    if kind == "policy":
-        return ("policy", record.get("sequence"))
-    return None
+    if kind not in KEYS:
+        return None
+    return (kind, record.get(KEYS[kind]))
 
 
 def _row_problems() -> Iterator[str]:
@@ -90,7 +154,7 @@ def _row_problems() -> Iterator[str]:
         key = _key(data)
         if key is None:
             continue
-        if key in logged:
+        if key in logged and key[0] in ONCE:
             yield f"Entries {logged[key][0]} and {index} both record {key[0]} {key[1]}."
             return
         logged[key] = (index, data)
@@ -100,7 +164,10 @@ def _row_problems() -> Iterator[str]:
             yield f"The log has no entry for {description}."
             return
         if found[1] != expected:
-            yield f"Entry {found[0]} does not match {description} as the database holds it."
+            yield (
+                f"Entry {found[0]}, the latest for {description}, does not match it as the "
+                "database holds it."
+            )
             return
     for key, (index, _) in sorted(logged.items(), key=lambda item: item[1][0]):
         yield f"Entry {index} records {key[0]} {key[1]}, which the database does not hold."

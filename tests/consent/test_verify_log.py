@@ -2,6 +2,7 @@
 no longer matches: a declaration rewritten behind the triggers, a stored hash, a checkpoint."""
 
 import json
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -11,6 +12,7 @@ from consent.models import ChangeEvent, Checkpoint, Declaration, LogEntry
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from consent.transparency import log
+from consent.transparency.backfill import _time
 from tests.conftest import verify_claims_of
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +30,6 @@ def history(artist):
 
 
 def run() -> str:
-    from io import StringIO
 
     out = StringIO()
     call_command("verify_log", stdout=out)
@@ -75,7 +76,7 @@ def test_a_declaration_rewritten_behind_the_triggers_is_named(history):
         "ALTER TABLE consent_declaration ENABLE TRIGGER ALL",
         pk=row.pk,
     )
-    with pytest.raises(CommandError, match=f"declaration {row.pk} as the database holds it"):
+    with pytest.raises(CommandError, match=f"latest for declaration {row.pk}, does not match"):
         run()
 
 
@@ -116,3 +117,26 @@ def test_an_entry_for_a_row_that_is_gone_is_named(history):
         log.append({"v": 1, "type": "declaration", "declaration": 10**9})
     with pytest.raises(CommandError, match=f"Entry {LogEntry.objects.count() - 1} records"):
         run()
+
+
+def test_backfill_logs_rows_written_before_the_log_in_a_fixed_order(history, artist):
+    before = log.entries(0, log.size())
+    owner_sql(
+        "ALTER TABLE consent_logentry DISABLE TRIGGER ALL",
+        "ALTER TABLE consent_loghash DISABLE TRIGGER ALL",
+        "DELETE FROM consent_logentry",
+        "DELETE FROM consent_loghash",
+        "ALTER TABLE consent_logentry ENABLE TRIGGER ALL",
+        "ALTER TABLE consent_loghash ENABLE TRIGGER ALL",
+    )
+    with pytest.raises(CommandError, match="no entry for declaration"):
+        run()
+    call_command("backfill_log", stdout=StringIO())
+    assert "match the database" in run()
+    # The same rows give the same entries; the order is by time, declarations first.
+    assert sorted(log.entries(0, log.size())) == sorted(before)
+    times = [_time(json.loads(data)) for data in log.entries(0, log.size())]
+    assert times == sorted(times)
+    out = StringIO()
+    call_command("backfill_log", stdout=out)
+    assert "Appended 0" in out.getvalue()
