@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import connection, transaction
+from django.test import Client
 
 from consent.models.transparency import Checkpoint, Cosignature
 from consent.transparency import checkpoints, keys, log, merkle
@@ -243,7 +244,8 @@ def _cosign(body: str, name, private, key_id, timestamp=1_800_000_000) -> str:
     return f"— {name} {base64.b64encode(blob).decode()}\n"
 
 
-def test_a_witness_cosignature_is_accepted_and_served(client, settings):
+def test_a_witness_cosignature_is_accepted_and_served(settings):
+    client = Client(enforce_csrf_checks=True)  # a witness is a machine: no CSRF token
     name, private, key_id, vkey = _witness()
     settings.LOG_WITNESSES = [vkey]
     append(3)
