@@ -140,3 +140,54 @@ def test_backfill_logs_rows_written_before_the_log_in_a_fixed_order(history, art
     out = StringIO()
     call_command("backfill_log", stdout=out)
     assert "Appended 0" in out.getvalue()
+
+
+def test_every_kind_of_change_leaves_a_log_verify_log_accepts(artist, other_artist, reviewer):
+    from consent.contests import contest_claim
+    from consent.disputes import decide, suspend_creator
+    from consent.links import add_links, hide_link, remove_link, restore_link
+    from consent.models import Claim, Dispute, TrackLink
+    from consent.services import withdraw_claim
+    from tests.disputes_helpers import claim_of, owned_track
+
+    track = owned_track(artist)
+    second = register_track(
+        artist, TrackData(title="B-side", artist_credit="Owner Band", roles=["recording"])
+    ).tracks[0]
+    [mine] = add_links(artist, second, ["https://soundcloud.com/owner/b-side"])
+    remove_link(artist, mine)
+    withdraw_claim(claim_of(artist, second))
+    other = register_track(
+        other_artist, TrackData(title="Night Drive", artist_credit="X", roles=["composition"])
+    ).tracks[0]
+    [theirs] = add_links(other_artist, other, ["https://soundcloud.com/x/night"])
+    dispute = contest_claim(other_artist, claim_of(artist, track), "Mine", "I made it.")
+    decide(
+        reviewer, dispute, "upheld", "The owner proved it.", upheld_claim=claim_of(artist, track)
+    )
+    suspend_creator(reviewer, other_artist, "Repeated false claims.")
+    assert "match the database" in run()
+
+    kinds = {json.loads(data)["type"] for data in log.entries(0, log.size())}
+    assert kinds == {
+        "declaration",
+        "policy",
+        "claim",
+        "verification",
+        "link",
+        "dispute-decision",
+        "suspension",
+    }
+    latest = {}
+    for data in log.entries(0, log.size()):
+        record = json.loads(data)
+        if record["type"] == "claim":
+            latest[record["claim"]] = record
+    withdrawn = Claim.objects.get(track=second)
+    assert latest[str(withdrawn.public_id)]["status"] == "withdrawn"
+    decided = Dispute.objects.get(pk=dispute.pk)
+    assert decided.decided_at is not None
+    text = b"".join(log.entries(0, log.size()))
+    assert b"Repeated false claims" not in text and b"proved it" not in text
+    assert TrackLink.all_objects.filter(pk=theirs.pk).exists()
+    del hide_link, restore_link
