@@ -233,6 +233,7 @@ PAGES = [
     Page("how it works", "anonymous", at("how_it_works")),
     Page("privacy", "anonymous", at("privacy")),
     Page("terms", "anonymous", at("terms")),
+    Page("the public log", "anonymous", at("log")),
     Page("creator page", "anonymous", lambda world: reverse("creator_page", args=["owner-band"])),
     Page("public track page", "anonymous", at("track_public", "night")),
     Page("public track page, disputed", "anonymous", at("track_public", "theirs")),
