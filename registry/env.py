@@ -5,8 +5,11 @@ deployment stops the process at start-up instead of silently running with a defa
 """
 
 import os
+import sys
 
 from django.core.exceptions import ImproperlyConfigured
+
+from consent.transparency.note import COSIGNATURE_V1, NoteError, Signer, Verifier
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -56,3 +59,36 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def signer_key(text: str, *, required: bool) -> str:
+    """LOG_SIGNING_KEY: a C2SP signer key, or "" when none is `required` (debug on).
+
+    With debug off a key is required, because a log whose checkpoints nobody can verify proves
+    nothing; only `manage.py create_signing_key` runs without one, to make the first.
+    """
+    if text:
+        try:
+            Signer.from_string(text)
+        except NoteError as exc:
+            raise ImproperlyConfigured(f"LOG_SIGNING_KEY is not a signer key: {exc}") from exc
+    elif required and sys.argv[1:2] != ["create_signing_key"]:
+        raise ImproperlyConfigured(
+            "LOG_SIGNING_KEY is not set. The transparency log signs its checkpoints with it: run "
+            "`python manage.py create_signing_key --output /path/to/key` and set "
+            "LOG_SIGNING_KEY_FILE to that path (or LOG_SIGNING_KEY to the key), or set "
+            "DJANGO_DEBUG=true for local development."
+        )
+    return text
+
+
+def witness_keys(texts: list[str]) -> list[str]:
+    """LOG_WITNESSES: C2SP verifier keys of type 0x04 (tlog-cosignature/v1)."""
+    for text in texts:
+        try:
+            key = Verifier.from_string(text)
+        except NoteError as exc:
+            raise ImproperlyConfigured(f"LOG_WITNESSES: {text!r}: {exc}") from exc
+        if key.key_type != COSIGNATURE_V1:
+            raise ImproperlyConfigured(f"LOG_WITNESSES: {text!r} is not a cosignature/v1 key.")
+    return texts

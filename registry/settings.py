@@ -6,15 +6,12 @@ variable read here.
 """
 
 import ipaddress
-import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from consent.transparency.note import COSIGNATURE_V1, NoteError, Signer, Verifier
-from registry.env import envbool, envint, envlist, envstr
+from registry.env import envbool, envint, envlist, envstr, signer_key, witness_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -459,37 +456,12 @@ CELERY_BEAT_SCHEDULE["chase-information-requests"] = {
     "options": {"expires": 900.0},
 }
 
-# --- The transparency log (consent/transparency/) ------------------------------------------------
-# The log's name in every checkpoint: by default this site's host followed by /consent-log.
-LOG_ORIGIN = envstr("LOG_ORIGIN", urlsplit(SITE_URL).netloc + "/consent-log")
-# The Ed25519 key that signs the log's checkpoints, as a C2SP signer key string
-# (PRIVATE+KEY+<name>+<hash>+<key>); `python manage.py create_signing_key` makes one. Read from
-# LOG_SIGNING_KEY_FILE or LOG_SIGNING_KEY; required with debug off, because a log whose
-# checkpoints nobody can verify proves nothing.
-LOG_SIGNING_KEY = envstr("LOG_SIGNING_KEY")
-if LOG_SIGNING_KEY:
-    try:
-        Signer.from_string(LOG_SIGNING_KEY)
-    except NoteError as exc:
-        raise ImproperlyConfigured(f"LOG_SIGNING_KEY is not a signer key: {exc}") from exc
-elif not DEBUG and sys.argv[1:2] != ["create_signing_key"]:  # the command that makes one
-    raise ImproperlyConfigured(
-        "LOG_SIGNING_KEY is not set. The transparency log signs its checkpoints with it: run "
-        "`python manage.py create_signing_key --output /path/to/key` and set "
-        "LOG_SIGNING_KEY_FILE to that path (or LOG_SIGNING_KEY to the key), or set "
-        "DJANGO_DEBUG=true for local development."
-    )
-# Witnesses whose cosignatures (C2SP tlog-cosignature/v1) the log accepts: their verifier keys
-# (<name>+<key id>+<base64 of 0x04 and the public key>), comma-separated.
-LOG_WITNESSES = envlist("LOG_WITNESSES", [])
-for _witness in LOG_WITNESSES:
-    try:
-        _witness_key = Verifier.from_string(_witness)
-    except NoteError as exc:
-        raise ImproperlyConfigured(f"LOG_WITNESSES: {_witness!r}: {exc}") from exc
-    if _witness_key.key_type != COSIGNATURE_V1:
-        raise ImproperlyConfigured(f"LOG_WITNESSES: {_witness!r} is not a cosignature/v1 key.")
-# Seconds between two looks at the tree by the beat task that signs a checkpoint when it grew.
+# --- The transparency log (consent/transparency/, docs/operations.md) ----------------------------
+# The log's name (default: SITE_URL's host and /consent-log, consent.transparency.keys.origin),
+# its signing key (required with debug off), its witnesses, and beat's interval in seconds.
+LOG_ORIGIN = envstr("LOG_ORIGIN")
+LOG_SIGNING_KEY = signer_key(envstr("LOG_SIGNING_KEY"), required=not DEBUG)
+LOG_WITNESSES = witness_keys(envlist("LOG_WITNESSES", []))
 LOG_CHECKPOINT_SECONDS = envint("LOG_CHECKPOINT_SECONDS", 10, minimum=1)
 CELERY_BEAT_SCHEDULE["sign-checkpoint"] = {
     "task": "consent.transparency.checkpoints.sign_checkpoint_task",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from consent.models.transparency import Checkpoint, Cosignature
@@ -49,7 +48,7 @@ def sign_checkpoint() -> Checkpoint | None:
     if latest is not None and latest.size >= size:
         return None
     root = log.root(size)
-    note = sign_note(checkpoint_text(settings.LOG_ORIGIN, size, root), keys.signer())
+    note = sign_note(checkpoint_text(keys.origin(), size, root), keys.signer())
     try:
         with transaction.atomic():
             return Checkpoint.objects.create(size=size, root_hash=root, note=note)

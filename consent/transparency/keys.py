@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -31,6 +32,12 @@ def verifier() -> Verifier | None:
         return signer().verifier()
     except NoSigningKey:
         return None
+
+
+def origin() -> str:
+    """The log's name, the first line of every checkpoint: LOG_ORIGIN, by default SITE_URL's
+    host followed by /consent-log."""
+    return settings.LOG_ORIGIN or urlsplit(settings.SITE_URL).netloc + "/consent-log"
 
 
 def witnesses() -> list[Verifier]:

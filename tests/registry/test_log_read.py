@@ -44,6 +44,13 @@ def test_the_verifier_key_is_the_configured_one():
     assert keys.verifier().to_string() == VERIFIER_KEY
 
 
+def test_the_origin_is_configured_or_the_site_host(settings):
+    settings.SITE_URL = "https://registry.example.org"
+    assert keys.origin() == "registry.example.org/consent-log"
+    settings.LOG_ORIGIN = "example.com/behind-the-sofa"
+    assert keys.origin() == "example.com/behind-the-sofa"
+
+
 def test_the_checkpoint_is_a_signed_note_of_the_current_tree(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False  # a beat runs beside a broker: reads only read
     assert client.get("/log/checkpoint").status_code == 404
@@ -55,7 +62,7 @@ def test_the_checkpoint_is_a_signed_note_of_the_current_tree(client, settings):
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert "max-age=" in response["Cache-Control"] and "immutable" not in response["Cache-Control"]
     origin, size, root, _ = signed(client)
-    assert origin == settings.LOG_ORIGIN == "127.0.0.1:8000/consent-log"
+    assert origin == keys.origin() == "127.0.0.1:8000/consent-log"  # SITE_URL's host
     assert size == 5
     leaves = [v.leaf(f'{{"event":"test","n":{i},"v":1}}'.encode()) for i in range(5)]
     assert root == v.mth_of_leaf_hashes(leaves)

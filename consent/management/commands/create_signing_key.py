@@ -6,9 +6,9 @@ which is public and which everyone checks the log with, is printed.
 
 import os
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from consent.transparency import keys
 from consent.transparency.note import NoteError, Signer
 
 
@@ -22,12 +22,12 @@ class Command(BaseCommand):
             help="File to write the signer key to (mode 0600); an existing file is never replaced.",
         )
         parser.add_argument(
-            "--name", default="", help="The key's name (default: LOG_ORIGIN, the log's origin)."
+            "--name", default="", help="The key's name (default: the log's origin, LOG_ORIGIN)."
         )
 
     def handle(self, *args, output, name, **options):
         try:
-            signer = Signer.generate(name or settings.LOG_ORIGIN)
+            signer = Signer.generate(name or keys.origin())
         except NoteError as exc:
             raise CommandError(str(exc)) from exc
         try:
