@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from consent.models.transparency import Checkpoint
 from consent.transparency import checkpoints, keys, log
@@ -69,7 +69,7 @@ def _tile_response(data: bytes, width: int) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def hash_tile(request: HttpRequest, level: str, path: str) -> HttpResponse:
     if level != str(int(level)) or int(level) > 63:
         raise Http404("No such level.")
@@ -81,7 +81,7 @@ def hash_tile(request: HttpRequest, level: str, path: str) -> HttpResponse:
     return _tile_response(data, width)
 
 
-@require_GET
+@require_safe
 def entry_bundle(request: HttpRequest, path: str) -> HttpResponse:
     index, width = parse_tile_path(path)
     try:
@@ -99,7 +99,7 @@ def _newest() -> Checkpoint | None:
     return checkpoints.newest()
 
 
-@require_GET
+@require_safe
 def checkpoint(request: HttpRequest) -> HttpResponse:
     newest = _newest()
     if newest is None:

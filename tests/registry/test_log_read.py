@@ -87,6 +87,7 @@ def test_tiles_rehash_to_the_signed_root(client):
     partial = client.get("/log/tile/0/001.p/44")
     assert full.status_code == partial.status_code == 200
     assert full["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert client.head("/log/tile/0/000").status_code == 200  # CDNs may ask with HEAD
     assert "immutable" not in partial["Cache-Control"]
     level0 = full.content + partial.content
     assert len(level0) == 300 * 32
