@@ -8,6 +8,8 @@ escaped as §3.2.2.2 says: only `"`, `\\` and the controls below U+0020, with th
 \\b \\f \\n \\r \\t and `\\u00xx` in lower-case hex for the others; everything else is UTF-8.
 """
 
+import json
+
 MAX_SAFE = 2**53 - 1
 
 _SHORT = {
@@ -23,9 +25,39 @@ _SHORT = {
 
 def canonical(value) -> bytes:
     """The canonical UTF-8 bytes of `value`."""
+    if _plain(value):
+        # For these values Python's encoder writes exactly RFC 8785: members sorted by code
+        # point (the same order as UTF-16 units while no name leaves the BMP), the same short
+        # escapes and lower-case `\u00xx`, integers in decimal. It runs in C; a lone surrogate
+        # fails in `encode` as it must.
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text.encode("utf-8")
     parts: list[str] = []
     _write(value, parts)
     return "".join(parts).encode("utf-8")
+
+
+def _plain(value) -> bool:
+    """True when `value` holds only what the fast path writes canonically; raises for what no
+    path may write (a float, an integer beyond ±2**53, a name that is not a string)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if not isinstance(name, str):
+                raise TypeError("Object member names must be strings.")
+            if not name.isascii() and max(map(ord, name)) > 0xFFFF:
+                return False
+            if not _plain(item):
+                return False
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    if value is None or isinstance(value, bool | str):
+        return True
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE:
+            raise ValueError(f"{value} is outside the range RFC 8785 numbers keep exactly.")
+        return True
+    raise TypeError(f"{type(value).__name__} has no place in a log record.")
 
 
 def _string(text: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from consent.models import LogEntry, LogHash
 
@@ -81,16 +82,31 @@ def append_many(records: Iterable[dict]) -> range:
         start = merkle.stored_hash_index(0, n)
         for position, value in enumerate(merkle.stored_hashes(n, data, read)):
             written[start + position] = value
+    now = timezone.now()
+    rows = [(first + i, data, now) for i, data in enumerate(datas)]
+    hashes = sorted(written.items())
     with transaction.atomic():
-        LogEntry.objects.bulk_create(
-            [LogEntry(index=first + i, data=data) for i, data in enumerate(datas)],
-            batch_size=1000,
-        )
-        LogHash.objects.bulk_create(
-            [LogHash(index=index, hash=value) for index, value in sorted(written.items())],
-            batch_size=1000,
-        )
+        if connection.vendor == "postgresql":
+            _copy(LogEntry, ("index", "data", "created_at"), rows)
+            _copy(LogHash, ("index", "hash"), hashes)
+        else:
+            LogEntry.objects.bulk_create([LogEntry(index=i, data=d) for i, d, _ in rows])
+            LogHash.objects.bulk_create([LogHash(index=i, hash=h) for i, h in hashes])
     return range(first, first + len(datas))
+
+
+def _copy(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows with COPY: a batch of thousands costs about what one INSERT does."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {table} ({names}) FROM STDIN"  # noqa: S608 (names from the model, not input)
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def _within(tree_size: int) -> None:

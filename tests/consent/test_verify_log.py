@@ -191,3 +191,46 @@ def test_every_kind_of_change_leaves_a_log_verify_log_accepts(artist, other_arti
     assert b"Repeated false claims" not in text and b"proved it" not in text
     assert TrackLink.all_objects.filter(pk=theirs.pk).exists()
     del hide_link, restore_link
+
+
+def test_the_demo_data_is_logged_through_the_write_paths():
+    call_command("load_demo", force=True, stdout=StringIO())
+    kinds = {json.loads(data)["type"] for data in log.entries(0, log.size())}
+    assert {"declaration", "policy", "claim", "verification", "link"} <= kinds
+    assert "match the database" in run()
+
+
+def test_an_import_update_is_logged_and_accepted(artist):
+    from consent.exporting import export_lines
+    from consent.importing.catalogue import parse_catalogue_csv
+    from consent.importing.updating import apply_update, plan_update
+
+    for n in range(3):
+        register_track(
+            artist,
+            TrackData(
+                title=f"Track {n}",
+                artist_credit="Owner Band",
+                roles=["recording"],
+                isrc=f"QZES5{n:07d}",
+            ),
+        )
+    text = "".join(export_lines(artist)).replace("\ufeff", "")
+    lines = text.splitlines()
+    header = lines[0].split(",")
+    column = header.index("search")
+    rows = []
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[column] = "deny"
+        rows.append(",".join(cells))
+    data = "\r\n".join([lines[0], *rows]).encode()
+
+    def parse():
+        return parse_catalogue_csv(
+            data, max_rows=100, max_bytes=100_000, default_artist_credit="Owner Band"
+        )
+
+    apply_update(artist, parse(), plan_update(artist, parse()).digest())
+    assert Declaration.objects.filter(purpose="search", value="deny").count() == 3
+    assert "match the database" in run()
