@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from consent.transparency.jcs import canonical
+from consent.transparency.jcs import _write, canonical
 
 
 def test_rfc_8785_sorting_example():
@@ -46,3 +48,26 @@ def test_controls_use_short_forms_or_lower_case_hex():
 def test_values_with_no_exact_canonical_form_are_refused(bad):
     with pytest.raises((TypeError, ValueError)):
         canonical(bad)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text(st.characters(exclude_categories=["Cs"])),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"])), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_the_fast_path_writes_what_the_rfc_rules_write(value):
+    # `_write` spells out RFC 8785's rules one by one; `canonical` may take Python's encoder.
+    parts: list[str] = []
+    _write(value, parts)
+    assert canonical(value) == "".join(parts).encode("utf-8")
+    assert json.loads(canonical(value)) == value
