@@ -234,3 +234,12 @@ def test_an_import_update_is_logged_and_accepted(artist):
     apply_update(artist, parse(), plan_update(artist, parse()).digest())
     assert Declaration.objects.filter(purpose="search", value="deny").count() == 3
     assert "match the database" in run()
+
+
+def test_a_claim_changed_without_its_entry_is_named(history, artist):
+    from consent.models import Claim
+
+    claim = Claim.objects.get(track=history, creator=artist)
+    Claim.objects.filter(pk=claim.pk).update(status="withdrawn")
+    with pytest.raises(CommandError, match=f"latest for claim {claim.public_id}, does not match"):
+        run()
