@@ -145,7 +145,7 @@ def test_backfill_logs_rows_written_before_the_log_in_a_fixed_order(history, art
 def test_every_kind_of_change_leaves_a_log_verify_log_accepts(artist, other_artist, reviewer):
     from consent.contests import contest_claim
     from consent.disputes import decide, suspend_creator
-    from consent.links import add_links, hide_link, remove_link, restore_link
+    from consent.links import add_links, remove_link
     from consent.models import Claim, Dispute, TrackLink
     from consent.services import withdraw_claim
     from tests.disputes_helpers import claim_of, owned_track
@@ -190,7 +190,6 @@ def test_every_kind_of_change_leaves_a_log_verify_log_accepts(artist, other_arti
     text = b"".join(log.entries(0, log.size()))
     assert b"Repeated false claims" not in text and b"proved it" not in text
     assert TrackLink.all_objects.filter(pk=theirs.pk).exists()
-    del hide_link, restore_link
 
 
 def test_the_demo_data_is_logged_through_the_write_paths():
