@@ -242,3 +242,35 @@ def test_a_claim_changed_without_its_entry_is_named(history, artist):
     Claim.objects.filter(pk=claim.pk).update(status="withdrawn")
     with pytest.raises(CommandError, match=f"latest for claim {claim.public_id}, does not match"):
         run()
+
+
+def test_a_hidden_and_restored_link_is_logged_each_time(artist, other_artist, reviewer):
+    from consent.links import hide_link, restore_link
+    from consent.models import TrackLink
+
+    isrc = "USRC17607839"
+    register_track(
+        artist,
+        TrackData(title="Night Drive", artist_credit="Owner Band", roles=["recording"], isrc=isrc),
+    )
+    verify_claims_of(artist)
+    register_track(
+        other_artist,
+        TrackData(
+            title="Night Drive",
+            artist_credit="Owner Band",
+            roles=["composition"],
+            isrc=isrc,
+            links=["https://soundcloud.com/writer/night-drive"],
+        ),
+    )
+    link = TrackLink.objects.get(url="https://soundcloud.com/writer/night-drive")
+    hide_link(artist, link)
+    restore_link(reviewer, link, "The songwriter's own upload.")
+    states = [
+        json.loads(data)
+        for data in log.entries(0, log.size())
+        if json.loads(data)["type"] == "link" and json.loads(data)["link"] == link.pk
+    ]
+    assert [state["hidden_reason"] for state in states] == [None, "by-owner", None]
+    assert "match the database" in run()
