@@ -69,6 +69,7 @@ run: $(VENV)/.runtime-installed
 	@[ -n "$${LOG_SIGNING_KEY:-}$${LOG_SIGNING_KEY_FILE:-}" ] || [ -s $(DEV_LOG_KEY) ] || \
 		$(RUN_ENV) $(BIN)/python manage.py create_signing_key --output $(DEV_LOG_KEY)
 	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py backfill_log
 	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py load_demo
 	@$(RUN_ENV) $(RUN_KEY_ENV) BIN=$(BIN) ADDRESS=$(HOST):$(PORT) bash scripts/serve.sh
 

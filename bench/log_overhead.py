@@ -46,6 +46,7 @@ def main() -> None:
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         LOG_LEVEL="WARNING",
         DECLARATIONS_PER_HOUR="100000",
+        CATALOGUE_CHANGES_PER_HOUR="100000",
     )
     import django
 

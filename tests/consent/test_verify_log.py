@@ -145,7 +145,7 @@ def test_backfill_logs_rows_written_before_the_log_in_a_fixed_order(history, art
 def test_every_kind_of_change_leaves_a_log_verify_log_accepts(artist, other_artist, reviewer):
     from consent.contests import contest_claim
     from consent.disputes import decide, suspend_creator
-    from consent.links import add_links, hide_link, remove_link, restore_link
+    from consent.links import add_links, remove_link
     from consent.models import Claim, Dispute, TrackLink
     from consent.services import withdraw_claim
     from tests.disputes_helpers import claim_of, owned_track
@@ -190,7 +190,6 @@ def test_every_kind_of_change_leaves_a_log_verify_log_accepts(artist, other_arti
     text = b"".join(log.entries(0, log.size()))
     assert b"Repeated false claims" not in text and b"proved it" not in text
     assert TrackLink.all_objects.filter(pk=theirs.pk).exists()
-    del hide_link, restore_link
 
 
 def test_the_demo_data_is_logged_through_the_write_paths():
@@ -233,4 +232,45 @@ def test_an_import_update_is_logged_and_accepted(artist):
 
     apply_update(artist, parse(), plan_update(artist, parse()).digest())
     assert Declaration.objects.filter(purpose="search", value="deny").count() == 3
+    assert "match the database" in run()
+
+
+def test_a_claim_changed_without_its_entry_is_named(history, artist):
+    from consent.models import Claim
+
+    claim = Claim.objects.get(track=history, creator=artist)
+    Claim.objects.filter(pk=claim.pk).update(status="withdrawn")
+    with pytest.raises(CommandError, match=f"latest for claim {claim.public_id}, does not match"):
+        run()
+
+
+def test_a_hidden_and_restored_link_is_logged_each_time(artist, other_artist, reviewer):
+    from consent.links import hide_link, restore_link
+    from consent.models import TrackLink
+
+    isrc = "USRC17607839"
+    register_track(
+        artist,
+        TrackData(title="Night Drive", artist_credit="Owner Band", roles=["recording"], isrc=isrc),
+    )
+    verify_claims_of(artist)
+    register_track(
+        other_artist,
+        TrackData(
+            title="Night Drive",
+            artist_credit="Owner Band",
+            roles=["composition"],
+            isrc=isrc,
+            links=["https://soundcloud.com/writer/night-drive"],
+        ),
+    )
+    link = TrackLink.objects.get(url="https://soundcloud.com/writer/night-drive")
+    hide_link(artist, link)
+    restore_link(reviewer, link, "The songwriter's own upload.")
+    states = [
+        json.loads(data)
+        for data in log.entries(0, log.size())
+        if json.loads(data)["type"] == "link" and json.loads(data)["link"] == link.pk
+    ]
+    assert [state["hidden_reason"] for state in states] == [None, "by-owner", None]
     assert "match the database" in run()
