@@ -107,7 +107,15 @@ def test_the_web_health_check_probes_the_health_endpoint(services):
 
 def test_migrations_are_applied_once_before_web_worker_and_beat_start(services):
     migrate = services[MIGRATE]
-    assert " ".join(command_words(migrate)) == "python manage.py migrate --noinput"
+    # The same commands `make run` runs before loading demo data and serving.
+    assert " ".join(command_words(migrate)) == (
+        "python manage.py migrate --noinput && python manage.py backfill_log"
+    )
+    makefile = (BASE_DIR / "Makefile").read_text()
+    run_recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert run_recipe.index("manage.py migrate --noinput") < run_recipe.index(
+        "manage.py backfill_log"
+    )
     assert migrate["build"] == services["web"]["build"]
     assert migrate["image"] == services["web"]["image"]
     # A one-off: restarting it after it succeeded would run it forever.
