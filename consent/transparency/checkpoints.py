@@ -24,10 +24,12 @@ from consent.transparency.note import (
     Signature,
     Verifier,
     checkpoint_text,
+    parse_checkpoint,
     parse_signature_line,
     sign_note,
     split_note,
     verify_cosignature,
+    verify_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -156,3 +158,21 @@ def add_cosignature(checkpoint: Checkpoint, line: str) -> tuple[Cosignature, boo
             signature_line=signature.line(),
         )
         return row, True
+
+
+def signature_problem(checkpoint: Checkpoint) -> str | None:
+    """None when the stored note is the log's signature over exactly this checkpoint; else what
+    is wrong, in a sentence (`verify_log` names it)."""
+    verifier = keys.verifier()
+    if verifier is None:
+        return "no LOG_SIGNING_KEY is configured to check its signature against."
+    try:
+        text, _ = verify_note(checkpoint.note, [verifier])
+        body = parse_checkpoint(text)
+    except NoteError as exc:
+        return f"its signed note does not verify with the log's key ({exc})"
+    if body.origin != keys.origin():
+        return f"its note names the origin {body.origin!r}, not this log's {keys.origin()!r}."
+    if body.size != checkpoint.size or body.root_hash != bytes(checkpoint.root_hash):
+        return "its signed note states a different size or root hash than the stored checkpoint."
+    return None

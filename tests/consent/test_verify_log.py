@@ -11,8 +11,9 @@ from django.db import connection, transaction
 from consent.models import ChangeEvent, Checkpoint, Declaration, LogEntry
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from consent.transparency import log
+from consent.transparency import keys, log
 from consent.transparency.backfill import _time
+from consent.transparency.note import Signer, checkpoint_text, sign_note
 from tests.conftest import verify_claims_of
 
 pytestmark = pytest.mark.django_db
@@ -102,14 +103,35 @@ def test_a_rewritten_entry_or_hash_is_named(history):
         run()
 
 
+def signed(size: int, root: bytes, signer=None) -> str:
+    return sign_note(checkpoint_text(keys.origin(), size, root), signer or keys.signer())
+
+
 def test_a_checkpoint_with_another_root_is_named(history):
     size = log.size()
     with transaction.atomic():
-        Checkpoint.objects.create(size=size - 1, root_hash=log.root(size - 1), note="n")
+        root = log.root(size - 1)
+        Checkpoint.objects.create(size=size - 1, root_hash=root, note=signed(size - 1, root))
     assert "1 checkpoints" in run()
-    Checkpoint.objects.create(size=size, root_hash=b"\x00" * 32, note="n")
+    Checkpoint.objects.create(size=size, root_hash=b"\x00" * 32, note=signed(size, b"\x00" * 32))
     with pytest.raises(CommandError, match=f"Checkpoint at size {size} "):
         run()
+
+
+def test_a_checkpoint_not_signed_by_the_log_or_not_saying_its_row_is_named(history):
+    size = log.size()
+    root = log.root(size)
+    stranger = Signer.generate("stranger.example/log")
+    checkpoint = Checkpoint.objects.create(
+        size=size, root_hash=root, note=signed(size, root, stranger)
+    )
+    with pytest.raises(CommandError, match="does not verify with the log's key"):
+        run()
+    Checkpoint.objects.filter(pk=checkpoint.pk).update(note=signed(size - 1, log.root(size - 1)))
+    with pytest.raises(CommandError, match="different size or root hash"):
+        run()
+    Checkpoint.objects.filter(pk=checkpoint.pk).update(note=signed(size, root))
+    assert "1 checkpoints" in run()
 
 
 def test_an_entry_for_a_row_that_is_gone_is_named(history):
