@@ -103,6 +103,32 @@ def changes(before, choice: PurposeChoice) -> bool:
     )
 
 
+def changed_declarations(
+    creator: Creator,
+    track_id: int | None,
+    choices: Mapping[Purpose, PurposeChoice],
+    in_force: Mapping[Purpose, object],
+    batch: uuid.UUID,
+    now,
+) -> list[Declaration]:
+    """The unsaved declarations of the choices that differ from those in force (`changes`), in
+    purpose order, as one save (`batch`) at `now`."""
+    return [
+        Declaration(
+            creator=creator,
+            track_id=track_id,
+            purpose=purpose.value,
+            value=choices[purpose].value.value,
+            terms_url=choices[purpose].terms_url,
+            contact_email=choices[purpose].contact_email,
+            batch=batch,
+            declared_at=now,
+        )
+        for purpose in PURPOSES
+        if purpose in choices and changes(in_force.get(purpose), choices[purpose])
+    ]
+
+
 def declare(
     creator: Creator,
     choices: Mapping[Purpose, PurposeChoice],
@@ -125,27 +151,9 @@ def declare(
             raise ConsentError("You can only declare choices for tracks you have claimed.")
         current = latest_statements([creator.id], [track.id] if track else [])
         in_force = current.get((creator.id, track.id if track else None), {})
-        now = timezone.now()
-        batch = None
-        rows: list[Declaration] = []
-        for purpose in PURPOSES:
-            if purpose not in choices:
-                continue
-            choice = choices[purpose]
-            if not changes(in_force.get(purpose), choice):
-                continue
-            row = Declaration(
-                creator=creator,
-                track=track,
-                purpose=purpose.value,
-                value=choice.value.value,
-                terms_url=choice.terms_url,
-                contact_email=choice.contact_email,
-                declared_at=now,
-            )
-            batch = batch or row.batch
-            row.batch = batch
-            rows.append(row)
+        rows = changed_declarations(
+            creator, track.id if track else None, choices, in_force, uuid.uuid4(), timezone.now()
+        )
         if not rows:
             return []
         Declaration.objects.bulk_create(rows)
@@ -193,27 +201,13 @@ def declare_for_tracks(
         current = latest_statements([creator.id], track_ids)
         now = timezone.now()
         batch = uuid.uuid4()
-        rows: list[Declaration] = []
-        for track_id, choices in choices_by_track.items():
-            in_force = current.get((creator.id, track_id), {})
-            for purpose in PURPOSES:
-                if purpose not in choices:
-                    continue
-                choice = choices[purpose]
-                if not changes(in_force.get(purpose), choice):
-                    continue
-                rows.append(
-                    Declaration(
-                        creator=creator,
-                        track_id=track_id,
-                        purpose=purpose.value,
-                        value=choice.value.value,
-                        terms_url=choice.terms_url,
-                        contact_email=choice.contact_email,
-                        batch=batch,
-                        declared_at=now,
-                    )
-                )
+        rows = [
+            row
+            for track_id, choices in choices_by_track.items()
+            for row in changed_declarations(
+                creator, track_id, choices, current.get((creator.id, track_id), {}), batch, now
+            )
+        ]
         if not rows:
             return []
         Declaration.objects.bulk_create(rows, batch_size=1000)
@@ -365,21 +359,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
         declarations: list[Declaration] = []
         for item, track in zip(items, tracks, strict=True):
             check_choices(item.choices)
-            for purpose, choice in item.choices.items():
-                if choice.value == Value.UNSET:
-                    continue
-                declarations.append(
-                    Declaration(
-                        creator=creator,
-                        track=track,
-                        purpose=purpose.value,
-                        value=choice.value.value,
-                        terms_url=choice.terms_url,
-                        contact_email=choice.contact_email,
-                        batch=batch,
-                        declared_at=now,
-                    )
-                )
+            declarations += changed_declarations(creator, track.id, item.choices, {}, batch, now)
         Declaration.objects.bulk_create(declarations, batch_size=1000)
         records.log_declarations(declarations)
         refresh_policies([t.id for t in tracks], cause="claim")
