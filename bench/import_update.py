@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench_env import production
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789-import-update"  # noqa: S105
 DEFAULT_DB_URL = "postgres://postgres@127.0.0.1:5432/registry_bench_import"
@@ -73,8 +75,7 @@ def main() -> None:
     recreate_database(db_url)
     os.environ.update(
         DJANGO_SETTINGS_MODULE="registry.settings",
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=SECRET_KEY,
+        **production(SECRET_KEY),
         DATABASE_URL=db_url,
         REDIS_URL=os.environ.get("BENCH_IMPORT_REDIS_URL", "redis://127.0.0.1:6379/7"),
         CACHE_KEY_PREFIX="bench-import",

@@ -22,6 +22,8 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_env import production  # noqa: E402
+
 from bench.import_update import SECRET_KEY, recreate_database  # noqa: E402
 
 DEFAULT_DB_URL = "postgres://postgres@127.0.0.1:5432/registry_bench_log"
@@ -37,8 +39,7 @@ def main() -> None:
     recreate_database(db_url)
     os.environ.update(
         DJANGO_SETTINGS_MODULE="registry.settings",
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=SECRET_KEY,
+        **production(SECRET_KEY),
         DATABASE_URL=db_url,
         REDIS_URL=os.environ.get("BENCH_LOG_REDIS_URL", "redis://127.0.0.1:6379/7"),
         CACHE_KEY_PREFIX="bench-log",

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import psycopg
+from bench_env import production
 from psycopg.types.json import set_json_loads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +58,7 @@ def serving_env(db_url: str, redis_url: str) -> dict[str, str]:
     """Production settings (debug off, every protection on) except the HTTPS redirect."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=SECRET,
+        **production(SECRET),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="false",
         DATABASE_URL=db_url,

@@ -35,6 +35,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench_env import production
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_URL = "postgres://postgres@127.0.0.1:5432/registry_bench_hooks"
 CREATORS = 50
@@ -195,8 +197,7 @@ def configure(db_url: str, redis_base: str) -> None:
     """Production settings (debug off) for this process and the worker it starts."""
     os.environ.update(
         DJANGO_SETTINGS_MODULE="registry.settings",
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY=SECRET_KEY,
+        **production(SECRET_KEY),
         DATABASE_URL=db_url,
         CELERY_BROKER_URL=f"{redis_base}/0",
         REDIS_URL=f"{redis_base}/1",
