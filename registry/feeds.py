@@ -216,6 +216,14 @@ def no_tdm_policy_reason(policy: Policy, licence_url: str) -> str:
     licensed = [p for p in PURPOSES if policy.value(p) == Value.LICENSE]
     if not licensed:
         return "The owners offer no licence for this music, so there is no TDMRep policy."
+    denied = [p for p in rules.TDM_FAMILY if policy.value(p) == Value.DENY]
+    if policy.licence is not None and denied and any(p in rules.TDM_FAMILY for p in licensed):
+        return (
+            "The owners offer a licence for part of text and data mining and refuse the rest ("
+            + ", ".join(p.value for p in denied)
+            + "). A TDMRep policy offers all mining at once, so it would offer what they refuse:"
+            f" there is none. Their licence, and what it covers, is at {licence_url}"
+        )
     if policy.licence is None or any(p in rules.TDM_FAMILY for p in licensed):
         return (
             "The owners ask for a licence, but nobody is named to grant it yet: the claim that "

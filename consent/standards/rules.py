@@ -66,21 +66,22 @@ def tdm_reservation(policy: Policy) -> int | None:
 def tdm_policy_applies(policy: Policy) -> bool:
     """Whether a `tdm-policy` is published (and named) with the reservation.
 
-    When at least one purpose of the family is `license` with someone named to obtain it from.
-    The TDMRep policy offers the single action `tdm:mine` for the whole family and cannot say
-    "training under licence, answer-time use never"; but its permission carries the duty
-    `obtainConsent`, so it grants nothing before the owners agree, and what they sell is in the
-    terms the offer names (`vcard:hasURL`). Beside a denial the offer is therefore still true,
-    and without it a reader of TDMRep would find no way to the licence the artist offers; the
-    page's other signals (Content-Usage, robots.txt, RSL, CAWG) say which part is refused.
+    Only when at least one purpose of the family is `license` (with someone named to obtain it
+    from) and none is `deny`. The TDMRep policy offers the single action `tdm:mine` for the whole
+    family; it cannot say "training under licence, text and data mining never", so beside a
+    denial an offer for a fee would offer the denied use too. The reservation (`1`) then stands
+    alone, and the page's other signals (Content-Usage, robots.txt, RSL, CAWG) say which part is
+    licensable and which is refused; `/policies/<id>.json` says so and names the licence.
     Every output (headers, meta tags, tdmrep.json, the policy document itself) asks this.
     A licence whose terms are withheld (an unverified claim's) offers nothing: the offer would
     name as the party to pay someone who has not proven they own the music.
     """
-    return any(
+    values = [policy.value(p) for p in TDM_FAMILY]
+    offered = any(
         policy.value(p) == Value.LICENSE and not getattr(policy.licences.get(p), "withheld", False)
         for p in TDM_FAMILY
     )
+    return offered and Value.DENY not in values
 
 
 def content_usage(policy: Policy) -> dict[str, str]:

@@ -65,9 +65,8 @@ def tdmrep_policy(
     do: the track's public page for a track's policy, the creator's public page for their
     catalogue. It is never a licence document; the terms are the assigner's `vcard:hasURL`.
 
-    Publish it only where `rules.tdm_policy_applies`. Its one action covers the whole TDM family;
-    the `obtainConsent` duty is what keeps it true beside a denial of part of it: nothing is
-    granted before the owners agree.
+    Publish it only where `rules.tdm_policy_applies`. Its one action covers the whole TDM family,
+    so it is never published beside a denial of part of it.
 
     Its one permission is `tdm:mine` with two duties: `obtainConsent`, because a licence is an
     agreement made first, and `compensate`, because "only under licence" means no free use (the

@@ -396,9 +396,10 @@ def check_track_page(client, scene: Scene, track: Track, expected: dict, step: s
     else:
         assert "tdm-reservation" not in response, where
     assert ("X-Robots-Tag" in response) == (expected[TGEN][0] in RESERVED), where
-    # A TDMRep offer only for a verified owner's licence (beside a denial too: its duty to
-    # obtain consent grants nothing the owners refuse).
-    offered = any(expected[p] == ("license", OWNER) for p in (T, TAI, TGEN, AIN))
+    # A TDMRep offer only for a verified owner's licence, and never beside a denial.
+    offered = "deny" not in family and any(
+        expected[p] == ("license", OWNER) for p in (T, TAI, TGEN, AIN)
+    )
     assert ("tdm-policy" in response) == offered, where
     if not offered:
         assert client.get(f"/policies/{track.public_id}.json").status_code == 404, where

@@ -99,9 +99,8 @@ def test_the_html_head_says_what_the_headers_say():
     assert tags["link"] == {"rel": "license", "type": "application/rsl+xml", "href": RSL_URL}
 
 
-# Training denied, answer-time use under licence: TDMRep's single `tdm:mine` offer carries the
-# duty to obtain consent, so it grants no training; it is named so TDMRep readers find the
-# licence, and the other signals carry the denial.
+# Training denied, answer-time use under licence: TDMRep's single `tdm:mine` offer would offer
+# training for a fee, so no output names a TDMRep policy; the other signals carry the denial.
 DENY_AND_LICENCE = Policy(
     {Purpose.TRAIN_GENAI: Value.DENY, Purpose.AI_INPUT: Value.LICENSE},
     {Purpose.AI_INPUT: TERMS},
@@ -109,11 +108,11 @@ DENY_AND_LICENCE = Policy(
 ANSWERS_UNDER_LICENCE = Policy({Purpose.AI_INPUT: Value.LICENSE}, {Purpose.AI_INPUT: TERMS})
 
 
-def test_a_denial_beside_a_licence_still_names_the_tdm_policy_in_headers_and_tags():
+def test_a_denial_beside_a_licence_names_no_tdm_policy_in_headers_or_tags():
     headers = headers_of(DENY_AND_LICENCE)
     assert headers["tdm-reservation"] == "1"
-    assert headers["tdm-policy"] == POLICY_URL
-    assert tags_of(DENY_AND_LICENCE)["tdm-policy"]["content"] == POLICY_URL
+    assert "tdm-policy" not in headers
+    assert "tdm-policy" not in tags_of(DENY_AND_LICENCE)
     assert content_usage(headers) == {"train-ai": "n", "ai-use": "n"}
 
 

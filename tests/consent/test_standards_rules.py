@@ -70,17 +70,17 @@ def test_tdm_reservation_follows_the_table(given, expected):
         (policy(train_ai=L), True),
         (policy(ai_input=L), True),
         (policy(tdm=A, train_genai=L), True),
-        # Beside a denial the offer still applies: its `obtainConsent` duty grants nothing the
-        # owners have not agreed to, and it is TDMRep's only way to the licence they offer.
-        (policy(train_ai=D, ai_input=L), True),
-        (policy(train_genai=D, ai_input=L), True),
-        (policy(tdm=D, train_ai=L, train_genai=L, ai_input=L), True),
+        # TDMRep's one `tdm:mine` action cannot offer one part and refuse another: beside a
+        # denial, an offer for a fee would offer the denied use too.
+        (policy(train_ai=D, ai_input=L), False),
+        (policy(train_genai=D, ai_input=L), False),
+        (policy(tdm=D, train_ai=L, train_genai=L, ai_input=L), False),
         (policy(train_ai=D), False),
         (policy(search=L), False),
         (policy(), False),
     ],
 )
-def test_a_tdm_policy_is_named_whenever_part_of_the_reservation_is_licensable(given, expected):
+def test_a_tdm_policy_is_named_only_when_part_of_the_reservation_is_licensable(given, expected):
     assert tdm_policy_applies(given) is expected
 
 

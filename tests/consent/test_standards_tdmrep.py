@@ -148,9 +148,7 @@ def test_a_policy_url_is_attached_only_where_part_of_the_reservation_is_licensab
     assert by_location == {"/deny$": None, "/lic$": POLICY_URL}
 
 
-def test_a_denial_beside_a_licence_still_points_to_the_offer():
-    """The offer's `obtainConsent` duty grants nothing the owners have not agreed to, so it stays
-    true beside a denial, and it is the only way a TDMRep reader finds the licence."""
+def test_a_denial_beside_a_licence_gets_a_reservation_without_a_policy():
     deny_and_licence = Policy(
         {Purpose.TRAIN_GENAI: Value.DENY, Purpose.AI_INPUT: Value.LICENSE},
         {Purpose.AI_INPUT: TERMS},
@@ -165,7 +163,7 @@ def test_a_denial_beside_a_licence_still_points_to_the_offer():
         )
     )
     jsonschema.validate(rules, TDMREP_FILE_SCHEMA)
-    assert verdict(rules, "/mixed") == (1, POLICY_URL)
+    assert verdict(rules, "/mixed") == (1, None)
     assert verdict(rules, "/answers") == (1, POLICY_URL)
 
 

@@ -28,6 +28,7 @@ CASES = {
         P.TRAIN_AI: PurposeChoice(V.LICENSE, terms_url=TERMS),
         P.AI_INPUT: PurposeChoice(V.DENY),
     },
+    "training-licence": {P.TRAIN_AI: PurposeChoice(V.LICENSE, terms_url=TERMS)},
     "everything-allowed": {P.TDM: PurposeChoice(V.ALLOW), P.SEARCH: PurposeChoice(V.ALLOW)},
     "nothing-chosen": {},
 }
@@ -139,7 +140,7 @@ def test_the_public_row_explains_a_reservation_wider_than_the_choice(
 
 def test_the_artists_track_page_shows_the_panel_and_is_accessible(live_server, artist_page):
     page, artist = artist_page
-    track = register(artist, LINK, verified=True, choices=CASES["training-licence-input-denied"])
+    track = register(artist, LINK, verified=True, choices=CASES["training-licence"])
 
     response = page.goto(f"{live_server.url}/tracks/{track.public_id}/")
 

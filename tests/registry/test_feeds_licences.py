@@ -192,38 +192,45 @@ def test_an_unproven_creators_kit_publishes_no_licence_offer_until_a_claim_is_ve
     assert "pay.example" in client.get(f"/policies/{other_artist.public_id}.json").content.decode()
 
 
-def test_a_training_licence_beside_a_denial_of_ai_input_is_offered_and_pointed_to(client, artist):
-    """The trial's case: training under licence, answer-time use refused. The offer's duty to
-    obtain consent grants nothing refused, and it is how TDMRep readers find the licence."""
+def test_a_training_licence_beside_a_denial_of_ai_input_offers_no_mining_but_names_the_licence(
+    client, artist
+):
+    """The trial's case: training under licence, answer-time use refused. TDMRep's one offer is
+    for all mining, so it would offer the refused use too: no `tdm-policy` is published, and the
+    policy address says why and where the licence is, instead of "no licence"."""
     declare(artist, {Purpose.AI_INPUT: PurposeChoice(Value.DENY)})
     licence_only(artist, terms_url=TERMS)
     track = register(artist, verified=True)
 
-    policy = odrl(client, track.public_id)
+    response = client.get(f"/policies/{track.public_id}.json")
     page = client.get(f"/t/{track.public_id}/")
 
-    assert policy["assigner"]["vcard:hasURL"] == TERMS
-    assert [duty["action"] for duty in policy["permission"][0]["duty"]] == [
-        "obtainConsent",
-        "compensate",
-    ]
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert "refuse the rest (ai-input)" in detail
+    assert f"/licenses/{track.public_id}.xml" in detail
+    assert "offer no licence" not in detail
     assert page["tdm-reservation"] == "1"
-    assert page["tdm-policy"] == f"{settings.SITE_URL}/policies/{track.public_id}.json"
-    assert page["Link"].startswith(f"<{settings.SITE_URL}/licenses/{track.public_id}.xml>")
+    assert "tdm-policy" not in page
 
 
-def test_a_licence_for_non_generative_training_only_still_has_a_pointer(client, artist):
-    """RSL's one `ai-train` token is refused when generative training is; the TDMRep offer is
-    then the pointer to the licence."""
+def test_a_licence_for_non_generative_training_beside_a_refusal_offers_nothing_refused(
+    client, artist
+):
+    """Training under licence, generative training refused: RSL's one `ai-train` token takes the
+    refusal and TDMRep's one offer would sell generative training too, so neither offers; the
+    policy address names the licence and the refusal."""
     licence_only(artist, terms_url=TERMS)
     declare(artist, {Purpose.TRAIN_GENAI: PurposeChoice(Value.DENY)})
     track = register(artist, verified=True)
 
     page = client.get(f"/t/{track.public_id}/")
+    response = client.get(f"/policies/{track.public_id}.json")
 
     assert "Link" not in page
-    assert page["tdm-policy"] == f"{settings.SITE_URL}/policies/{track.public_id}.json"
-    assert odrl(client, track.public_id)["assigner"]["vcard:hasURL"] == TERMS
+    assert "tdm-policy" not in page
+    assert response.status_code == 404
+    assert "refuse the rest (train-genai)" in response.json()["detail"]
 
 
 def test_the_404_never_says_there_is_no_licence_when_there_is_one(client, artist):
