@@ -61,18 +61,23 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# `manage.py` commands that never sign a checkpoint, so run with debug off and no key.
+KEYLESS_COMMANDS = (["create_signing_key"], ["collectstatic"])
+
+
 def signer_key(text: str, *, required: bool) -> str:
     """LOG_SIGNING_KEY: a C2SP signer key, or "" when none is `required` (debug on).
 
     With debug off a key is required, because a log whose checkpoints nobody can verify proves
-    nothing; only `manage.py create_signing_key` runs without one, to make the first.
+    nothing; only the commands that never sign run without one (KEYLESS_COMMANDS): making the
+    first key, and collecting static files while an image is built.
     """
     if text:
         try:
             Signer.from_string(text)
         except NoteError as exc:
             raise ImproperlyConfigured(f"LOG_SIGNING_KEY is not a signer key: {exc}") from exc
-    elif required and sys.argv[1:2] != ["create_signing_key"]:
+    elif required and sys.argv[1:2] not in KEYLESS_COMMANDS:
         raise ImproperlyConfigured(
             "LOG_SIGNING_KEY is not set. The transparency log signs its checkpoints with it: run "
             "`python manage.py create_signing_key --output /path/to/key` and set "

@@ -108,6 +108,15 @@ def test_a_missing_log_signing_key_with_debug_off_stops_start_up():
     assert "create_signing_key" in result.stderr
 
 
+def test_collecting_static_files_needs_no_log_signing_key_as_the_image_build_runs_it():
+    variables = {k: v for k, v in PRODUCTION.items() if k != "LOG_SIGNING_KEY"}
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    assert "LOG_SIGNING_KEY" not in dockerfile and "manage.py collectstatic" in dockerfile
+    result = run(["manage.py", "collectstatic", "--help"], **variables)
+    assert result.returncode == 0, result.stderr
+    assert run(["manage.py", "check"], **variables).returncode != 0
+
+
 def test_the_secret_key_can_come_from_a_file(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text("from-a-file-" + secrets.token_urlsafe(48) + "\n")
