@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from consent import collisions, signals
@@ -191,23 +192,25 @@ def request_information(
 
 
 def remind_information_requests(now=None) -> int:
-    """Remind each asked party once, DISPUTE_REMINDER_HOURS before the deadline; run by beat."""
+    """Remind each asked party once, DISPUTE_REMINDER_HOURS before the deadline; run by beat.
+
+    A request whose whole time to answer is shorter than that gets no reminder: its own email,
+    minutes old, already says the deadline.
+    """
     now = now or timezone.now()
+    window = timedelta(hours=settings.DISPUTE_REMINDER_HOURS)
     due = Dispute.objects.filter(
         status=Dispute.Status.INFO_REQUESTED,
         information_reminded_at__isnull=True,
         information_deadline__gt=now,
-        information_deadline__lte=now + timedelta(hours=settings.DISPUTE_REMINDER_HOURS),
+        information_deadline__lte=now + window,
+        information_requested_at__lte=F("information_deadline") - window,
     )
     sent = 0
     for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
-            dispute = (
-                Dispute.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, information_reminded_at__isnull=True)
-                .filter(status=Dispute.Status.INFO_REQUESTED)
-                .first()
-            )
+            # Again under the row lock: the request may have been answered or made anew since.
+            dispute = due.select_for_update(skip_locked=True).filter(pk=pk).first()
             if dispute is None:
                 continue
             dispute.information_reminded_at = now

@@ -51,7 +51,12 @@ class RequestInformationForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
     )
     message = forms.CharField(
-        label="Message to the party", widget=forms.Textarea(attrs={"rows": 3})
+        label="Message to the party",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "Only the party asked is emailed and must answer, but every party reads the "
+            "reviewers' messages on the dispute page: do not quote one side's case to the other."
+        ),
     )
 
     def __init__(self, *args, parties=(), **kwargs):

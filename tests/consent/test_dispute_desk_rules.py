@@ -129,9 +129,26 @@ def test_the_reminder_goes_once_to_the_asked_party_before_the_deadline(
     assert dispute.audit_entries.filter(action=AuditEntry.Action.REMINDED).count() == 1
 
 
+def test_a_request_shorter_than_the_reminder_window_gets_no_reminder(
+    dispute, reviewer, artist, settings
+):
+    settings.DISPUTE_REMINDER_HOURS = 48
+    now = timezone.now()
+    disputes.request_information(
+        reviewer, dispute, "Send it.", artist, deadline=now + timedelta(hours=24)
+    )
+    for later in (now + timedelta(minutes=15), now + timedelta(hours=23)):
+        assert disputes.remind_information_requests(later) == 0
+    assert not dispute.audit_entries.filter(action=AuditEntry.Action.REMINDED).exists()
+
+
 def test_the_beat_task_reminds_and_returns(dispute, reviewer, artist, settings):
     disputes.request_information(
         reviewer, dispute, "Send it.", artist, deadline=timezone.now() + timedelta(hours=1)
+    )
+    # Asked three days ago, an hour left: due for its reminder.
+    Dispute.objects.filter(pk=dispute.pk).update(
+        information_requested_at=timezone.now() - timedelta(days=3)
     )
     assert chase_information_requests() == {"reminded": 1, "returned": 0}
     Dispute.objects.filter(pk=dispute.pk).update(
