@@ -26,11 +26,13 @@ def _int(params, name: str, minimum: int = 0) -> int:
     raw = params.get(name)
     if raw in (None, ""):
         raise invalid(f"{name} is required.", field=name)
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit, not to int
         raise invalid(f"{name} must be a non-negative integer.", field=name)
     value = int(raw)
-    if not minimum <= value <= BIGINT_MAX:
+    if value < minimum:
         raise invalid(f"{name} must be at least {minimum:,}.", field=name)
+    if value > BIGINT_MAX:
+        raise invalid(f"{name} must be at most {BIGINT_MAX:,}.", field=name)
     return value
 
 

@@ -205,6 +205,8 @@ def test_a_rewritten_history_fails_the_consistency_proof(client):
         ("/api/v1/log/entries?start=0&end=4", "end"),
         ("/api/v1/log/entries?start=-1&end=2", "start"),
         ("/api/v1/log/entries?start=0&end=1001", "end"),
+        ("/api/v1/log/entries?start=%C2%B2&end=1", "start"),
+        ("/api/v1/log/proof/inclusion?index=0&tree_size=99999999999999999999", "tree_size"),
     ],
 )
 def test_bad_parameters_are_problems(client, path, field):
