@@ -222,7 +222,8 @@ def plan_update(creator: Creator, parsed: ParseResult) -> UpdatePlan:
                     else INHERIT
                 )
                 line_plan.changes.append(Change(purpose.value, was, after))
-        line_plan.notes = _notes(data, track, links.get(track.id), parsed)
+        track_links = links.get(track.id, []) if "links" in parsed.columns else None
+        line_plan.notes = _notes(data, track, track_links, parsed)
     plan.errors.sort(key=lambda error: error.line or 0)
     return plan
 

@@ -303,6 +303,14 @@ def test_a_title_or_links_that_differ_are_noted_not_changed(artist, catalogue):
     assert "1 link in the file is not on the track" in line.notes[1]
 
 
+def test_links_in_the_file_are_noted_for_a_track_that_has_none_too(artist, catalogue):
+    harbour = catalogue[1]  # registered without links
+    text = edited(exported(artist), {harbour: {"links": "https://new.example/harbour"}})
+    [line] = [line for line in plan(artist, text).lines if line.notes]
+    assert line.kind == "unchanged"
+    assert "1 link in the file is not on the track" in line.notes[0]
+
+
 def test_a_windows_1252_sheet_with_accented_titles(artist, catalogue):
     cafe = catalogue[2]
     rows = rows_of(edited(exported(artist), {cafe: {"train-ai": "deny"}}))
