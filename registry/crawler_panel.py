@@ -303,14 +303,25 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
 
     usage_map = rules.content_usage(policy)
     noai = headers.get(X_ROBOTS_TAG_HEADER, "")
-    ai_txt = rules.ai_txt_disallowed(policy)
+    # The lines as sent follow each link's policy, which is the strictest of every track at
+    # that address; the sentence follows the same lines, and says when a shared link is why.
+    disallowed = [
+        link for link in links if link.policy is not None and rules.ai_txt_disallowed(link.policy)
+    ]
     if not links:
         ai_txt_says = (
             "Not written for this track: ai.txt files list links on each host, and the track "
             "has none yet."
         )
-    elif ai_txt:
+    elif disallowed and rules.ai_txt_disallowed(policy):
         ai_txt_says = "Dataset downloaders are told not to download this track at its links."
+    elif disallowed:
+        ai_txt_says = (
+            "Dataset downloaders are told not to download "
+            + ("this track's link" if len(disallowed) == 1 else "some of this track's links")
+            + ": another track at the same address reserves it, and the strictest choice there "
+            "applies. This track's own choice would not list it."
+        )
     else:
         ai_txt_says = "Not listed: ai.txt says nothing about this track's links."
     cawg_says, cawg_lines, cawg_note = _cawg_words(policy)
@@ -338,11 +349,7 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
             "ai-txt",
             "ai.txt",
             ai_txt_says,
-            tuple(
-                f"Disallow: {link.pattern}"
-                for link in links
-                if link.policy is not None and rules.ai_txt_disallowed(link.policy)
-            ),
+            tuple(f"Disallow: {link.pattern}" for link in disallowed),
             tuple(p for p in host_places if p.kind == "ai.txt"),
         ),
         Signal(

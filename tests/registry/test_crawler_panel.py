@@ -154,6 +154,23 @@ def test_the_panel_says_what_the_hosts_ai_txt_says(case, client):
         assert line in ai_txt.splitlines()
 
 
+def test_on_a_link_shared_with_a_stricter_track_the_ai_txt_sentence_follows_the_lines(
+    client, artist, other_artist
+):
+    open_track = register(artist, LINK, verified=True, choices={P.TDM: choice(V.ALLOW)})
+    register(other_artist, LINK, verified=True, choices={P.TRAIN_GENAI: choice(V.DENY)})
+
+    panel = Panel(client.get(f"/t/{open_track.public_id}/").content)
+    ai_txt = client.get("/hosts/soundcloud.com/ai.txt").content.decode()
+
+    assert not Protego.parse(ai_txt).can_fetch(LINK, "img2dataset")
+    assert panel.lines("ai-txt") and all(
+        line in ai_txt.splitlines() for line in panel.lines("ai-txt")
+    )
+    assert "told not to download" in panel.says("ai-txt")
+    assert "another track at the same address" in panel.says("ai-txt")
+
+
 def test_the_panel_says_what_tdmrep_says_in_the_files_and_the_header(case, client):
     track, page, panel = case
     registry = json.loads(client.get("/.well-known/tdmrep.json").content)
