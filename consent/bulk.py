@@ -6,11 +6,13 @@ minute. On PostgreSQL, `update_rows` sends `UPDATE … FROM (VALUES …)` instea
 once, each cast to its column's type, matched on the primary key.
 """
 
+import re
 from collections.abc import Sequence
 
 from django.db import connection, models
 
 CHUNK = 1000
+_UNBOUNDED = re.compile(r"(?<=^varchar)\(\d+\)$")
 
 
 def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: list[str]) -> None:
@@ -24,7 +26,10 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
     quote = connection.ops.quote_name
     key = meta.pk
     columns = [meta.get_field(name) for name in fields]
-    casts = [key.db_type(connection)] + [column.db_type(connection) for column in columns]
+    # An explicit cast to varchar(n) would cut a longer value short where an UPDATE of the
+    # column itself refuses it ("value too long"); cast to the unbounded type and let the column
+    # check the length, as bulk_update's statement does.
+    casts = [_UNBOUNDED.sub("", field.db_type(connection)) for field in [key, *columns]]
     row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
     names = ", ".join(quote(column.column) for column in [key, *columns])
     assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns)

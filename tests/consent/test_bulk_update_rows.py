@@ -1,6 +1,7 @@
 """`consent.bulk.update_rows` saves each row's own values, as `bulk_update` would."""
 
 import pytest
+from django.db import DataError, transaction
 
 from consent.bulk import update_rows
 from consent.models import EffectivePolicy
@@ -37,3 +38,12 @@ def test_every_row_gets_its_own_values_of_every_type(artist):
         untouched.sequence,
         untouched.links,
     )
+
+
+def test_a_value_longer_than_its_column_is_refused_not_cut_short(artist):
+    [track] = register(artist, title="Song", isrc="QZES52400009", count=1)
+    policy = EffectivePolicy.objects.get(track=track)
+    policy.train_ai = "x" * 100
+    with pytest.raises(DataError), transaction.atomic():
+        update_rows(EffectivePolicy, [policy], ["train_ai"])
+    assert EffectivePolicy.objects.get(pk=policy.pk).train_ai != "x" * 100
