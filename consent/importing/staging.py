@@ -1,11 +1,10 @@
 """An uploaded sheet kept on the server between its preview and the artist's confirmation.
 
 The confirmation form carries only a random token and the digest of the previewed plan; the
-file itself stays here (in the shared cache, for `STAGED_SECONDS`), with its SHA-256 to prove
-it is the bytes that were checked. Applying re-reads these bytes, never a second upload.
+file itself stays here (in the shared cache, for `STAGED_SECONDS`). Applying re-plans these
+bytes, never a second upload, and the plan's digest proves it is the change that was previewed.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -34,7 +33,6 @@ def stage(creator_id: int, data: bytes, filename: str, digest: str) -> str:
         {
             "creator": creator_id,
             "data": data,
-            "sha256": hashlib.sha256(data).hexdigest(),
             "filename": filename,
             "digest": digest,
         },
@@ -49,8 +47,6 @@ def load(token: str, creator_id: int) -> Staged | None:
         return None
     entry = cache.get(_key(token))
     if not entry or entry["creator"] != creator_id:
-        return None
-    if hashlib.sha256(entry["data"]).hexdigest() != entry["sha256"]:
         return None
     return Staged(token, creator_id, entry["data"], entry["filename"], entry["digest"])
 
