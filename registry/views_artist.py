@@ -230,6 +230,21 @@ def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
     creator = request.creator
     track = get_object_or_404(claimed_tracks(creator).select_related("policy"), public_id=public_id)
     my_claims = list(active_claims(creator).filter(track=track).order_by("role"))
+    action = request.POST.get("action") if request.method == "POST" else None
+    # Actions that only redirect are done before the page's explanations are worked out.
+    if action == "remove-link":
+        _remove_link(request, track)
+        return redirect("track_detail", public_id=track.public_id)
+    if action == "withdraw":
+        return _withdraw(request, track, my_claims)
+    if request.method == "POST" and action not in ("permissions", "add-links"):
+        return HttpResponseBadRequest("This form sent an action the page does not know.")
+    links_form = AddLinksForm()
+    if action == "add-links":
+        links_form = AddLinksForm(request.POST)
+        if _add_links(request, track, links_form):
+            return redirect("track_detail", public_id=track.public_id)
+
     in_force = latest_statements([creator.id], [track.id]).get((creator.id, track.id), {})
     policy = policy_of(track)
     # "Inherit" says what it leads to and where that comes from, as the API resolves it, so
@@ -239,25 +254,10 @@ def track_detail(request: CreatorRequest, public_id: UUID) -> HttpResponse:
     permissions_form = PurposesForm(
         initial=PurposesForm.initial_from(in_force), unset_label=INHERIT, unset_labels=labels
     )
-    links_form = AddLinksForm()
-
-    if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "permissions":
-            permissions_form = PurposesForm(request.POST, unset_label=INHERIT, unset_labels=labels)
-            if _save_track_permissions(request, track, permissions_form):
-                return redirect("track_detail", public_id=track.public_id)
-        elif action == "add-links":
-            links_form = AddLinksForm(request.POST)
-            if _add_links(request, track, links_form):
-                return redirect("track_detail", public_id=track.public_id)
-        elif action == "remove-link":
-            _remove_link(request, track)
+    if action == "permissions":
+        permissions_form = PurposesForm(request.POST, unset_label=INHERIT, unset_labels=labels)
+        if _save_track_permissions(request, track, permissions_form):
             return redirect("track_detail", public_id=track.public_id)
-        elif action == "withdraw":
-            return _withdraw(request, track, my_claims)
-        else:
-            return HttpResponseBadRequest("This form sent an action the page does not know.")
 
     disputes = open_disputes(creator).filter(track=track)
     context = {
