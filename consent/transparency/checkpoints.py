@@ -59,6 +59,26 @@ def sign_checkpoint() -> Checkpoint | None:
         return None
 
 
+def covering(size: int) -> Checkpoint:
+    """The newest signed checkpoint if it covers the first `size` entries, else one signed now.
+
+    Receipts and downloadable proofs need a checkpoint that includes what they vouch for; the
+    beat signs every LOG_CHECKPOINT_SECONDS, so this signs on the request path at most once per
+    growth of the tree (a concurrent signer of the same size wins, and its row is read back).
+    NoSigningKey when no key is configured.
+    """
+    latest = newest()
+    if latest is not None and latest.size >= size:
+        return latest
+    signed = sign_checkpoint()
+    if signed is not None:
+        return signed
+    latest = newest()
+    if latest is None or latest.size < size:  # pragma: no cover - sign_checkpoint signs size()
+        raise LookupError(f"No checkpoint covers the first {size} entries.")
+    return latest
+
+
 @shared_task(name="consent.transparency.checkpoints.sign_checkpoint_task", acks_late=True)
 def sign_checkpoint_task() -> int | None:
     """Beat's task (and the after-commit one): the size signed, or None if nothing grew."""
