@@ -9,6 +9,7 @@ import sys
 
 from django.core.exceptions import ImproperlyConfigured
 
+from consent.transparency.jws import JWKError, PrivateKey
 from consent.transparency.note import COSIGNATURE_V1, NoteError, Signer, Verifier
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -61,7 +62,7 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-# `manage.py` commands that never sign a checkpoint, so run with debug off and no key.
+# `manage.py` commands that never sign a checkpoint or a receipt, so run with debug off and no key.
 KEYLESS_COMMANDS = (["create_signing_key"], ["collectstatic"])
 
 
@@ -82,6 +83,30 @@ def signer_key(text: str, *, required: bool) -> str:
             "LOG_SIGNING_KEY is not set. The transparency log signs its checkpoints with it: run "
             "`python manage.py create_signing_key --output /path/to/key` and set "
             "LOG_SIGNING_KEY_FILE to that path (or LOG_SIGNING_KEY to the key), or set "
+            "DJANGO_DEBUG=true for local development."
+        )
+    return text
+
+
+def receipt_key(text: str, *, required: bool) -> str:
+    """RECEIPT_SIGNING_KEY: an Ed25519 private JWK (RFC 8037), or "" when none is `required`.
+
+    Receipts on the API's answers are signed with it (consent.transparency.receipts); like the
+    log's key it is required with debug off, but for the commands that never sign
+    (KEYLESS_COMMANDS).
+    """
+    if text:
+        try:
+            PrivateKey.from_json(text)
+        except JWKError as exc:
+            raise ImproperlyConfigured(
+                f"RECEIPT_SIGNING_KEY is not an Ed25519 private JWK: {exc}"
+            ) from exc
+    elif required and sys.argv[1:2] not in KEYLESS_COMMANDS:
+        raise ImproperlyConfigured(
+            "RECEIPT_SIGNING_KEY is not set. Receipts on the API's answers are signed with it: "
+            "run `python manage.py create_signing_key --receipt --output /path/to/key` and set "
+            "RECEIPT_SIGNING_KEY_FILE to that path (or RECEIPT_SIGNING_KEY to the key), or set "
             "DJANGO_DEBUG=true for local development."
         )
     return text

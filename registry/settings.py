@@ -11,7 +11,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from registry.env import envbool, envint, envlist, envstr, signer_key, witness_keys
+from registry.env import (
+    envbool,
+    envint,
+    envlist,
+    envstr,
+    receipt_key,
+    signer_key,
+    witness_keys,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -468,6 +476,9 @@ CELERY_BEAT_SCHEDULE["sign-checkpoint"] = {
     "schedule": float(LOG_CHECKPOINT_SECONDS),
     "options": {"expires": float(LOG_CHECKPOINT_SECONDS)},
 }
+# The key that signs receipts on the API's answers (an Ed25519 private JWK, required with debug
+# off; consent.transparency.receipts), kept apart from the log's so each can be rotated alone.
+RECEIPT_SIGNING_KEY = receipt_key(envstr("RECEIPT_SIGNING_KEY"), required=not DEBUG)
 
 # --- Connected accounts (allauth.socialaccount) ---------------------------------------------------
 # A connected account proves the profile it belongs to. Each provider is off unless both its

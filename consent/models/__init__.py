@@ -14,7 +14,8 @@ import Claim` is the one way to reach them:
 - `policies`: Declaration, EffectivePolicy, ChangeEvent, SequenceCounter;
 - `questions`: the policy questions (PolicyQuestions, POLICIES, TRACK_POLICIES, POLICY_FIELDS);
 - `platforms`: Platform, Acknowledgement;
-- `transparency`: the public log's LogEntry, LogHash, Checkpoint and Cosignature.
+- `transparency`: the public log's LogEntry, LogHash, Checkpoint and Cosignature, and the
+  ReceiptKey of every key that signed receipts.
 """
 
 from .catalogue import (
@@ -46,7 +47,7 @@ from .policies import (
     SequenceCounter,
 )
 from .questions import POLICIES, POLICY_FIELDS, TRACK_POLICIES, AsksPolicies, PolicyQuestions
-from .transparency import Checkpoint, Cosignature, LogEntry, LogHash
+from .transparency import Checkpoint, Cosignature, LogEntry, LogHash, ReceiptKey
 from .trust import (
     ClaimVerification,
     ClaimVerificationQuerySet,
@@ -84,6 +85,7 @@ __all__ = [
     "Platform",
     "PolicyQuestions",
     "ProfileProof",
+    "ReceiptKey",
     "SequenceCounter",
     "Track",
     "TrackLink",

@@ -70,3 +70,21 @@ class Cosignature(models.Model):
 
     def __str__(self):
         return f"cosignature by {self.name}"
+
+
+class ReceiptKey(models.Model):
+    """A public key that has signed receipts (`consent.transparency.receipts`), kept for ever.
+
+    Recorded the first time the key signs, so /.well-known/jwks.json still lists it after the
+    operator has moved on to a new RECEIPT_SIGNING_KEY and its receipts still verify.
+    """
+
+    kid = models.CharField(max_length=64, unique=True)
+    public_jwk = models.JSONField()
+    first_used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-first_used_at", "kid"]
+
+    def __str__(self):
+        return f"receipt key {self.kid}"
