@@ -22,12 +22,16 @@ PROFILE ?=
 # Links the site writes (emails, feeds, API answers) name the address it is served on, so
 # `make run PORT=8123` gives links that work; an explicit SITE_URL wins.
 # The transparency log's checkpoints are signed with a development key that the first `make run`
-# writes to DEV_LOG_KEY (git-ignored); a LOG_SIGNING_KEY or LOG_SIGNING_KEY_FILE set in the
-# environment wins.
+# writes to DEV_LOG_KEY, and the API's receipts with one it writes to DEV_RECEIPT_KEY (both
+# git-ignored); a LOG_SIGNING_KEY or LOG_SIGNING_KEY_FILE (RECEIPT_SIGNING_KEY or
+# RECEIPT_SIGNING_KEY_FILE) set in the environment wins.
 DEV_LOG_KEY := .dev-log-signing-key
+DEV_RECEIPT_KEY := .dev-receipt-key
 RUN_ENV := DJANGO_DEBUG=true SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"
 RUN_KEY_ENV := LOG_SIGNING_KEY_FILE="$${LOG_SIGNING_KEY_FILE:-$$( [ -n "$${LOG_SIGNING_KEY:-}" ] || \
-	echo $(DEV_LOG_KEY) )}"
+	echo $(DEV_LOG_KEY) )}" \
+	RECEIPT_SIGNING_KEY_FILE="$${RECEIPT_SIGNING_KEY_FILE:-$$( [ -n "$${RECEIPT_SIGNING_KEY:-}" ] || \
+	echo $(DEV_RECEIPT_KEY) )}"
 
 # Tests run with debug off so they exercise the production settings; only the HTTPS redirect is
 # turned off, because the test client speaks plain HTTP. The suite connects as PG_URL's role,
@@ -40,6 +44,8 @@ RUN_KEY_ENV := LOG_SIGNING_KEY_FILE="$${LOG_SIGNING_KEY_FILE:-$$( [ -n "$${LOG_S
 # subprocess (pyproject.toml lists the markers). Both take PYTEST_ARGS, e.g. a file to run.
 # A key that signs only the tests' checkpoints; it is public, so it must never sign a real log.
 TEST_LOG_SIGNING_KEY := PRIVATE+KEY+test-only.invalid/consent-log+0da45ce8+AS9z35GOzNRARzYVjd61uedbynw9wcwi6vd8rdcBdtyA
+# The same for the tests' receipts: public, test-only, never to sign a real answer.
+TEST_RECEIPT_SIGNING_KEY := {"kty":"OKP","crv":"Ed25519","d":"HAFdmk7c0J28Ui7jSnAici4uLiR8ouTIIkRyD6HemFY","x":"-cJwA-S-m4hT7HXYE5SKvcIp_tjf0nXmudae4vd0D84"}
 TEST_ENV := DJANGO_DEBUG=false \
 	DJANGO_SECRET_KEY=test-only-secret-key-that-is-long-enough-for-django-checks-0123456789 \
 	DJANGO_ALLOWED_HOSTS=testserver,127.0.0.1,localhost \
@@ -49,7 +55,8 @@ TEST_ENV := DJANGO_DEBUG=false \
 	REDIS_URL=$(TEST_REDIS_URL) \
 	CELERY_BROKER_URL= \
 	EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend \
-	LOG_SIGNING_KEY=$(TEST_LOG_SIGNING_KEY)
+	LOG_SIGNING_KEY=$(TEST_LOG_SIGNING_KEY) \
+	RECEIPT_SIGNING_KEY='$(TEST_RECEIPT_SIGNING_KEY)'
 
 .PHONY: run test test-fast lint bench
 
@@ -68,6 +75,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime-installed
 	@[ -n "$${LOG_SIGNING_KEY:-}$${LOG_SIGNING_KEY_FILE:-}" ] || [ -s $(DEV_LOG_KEY) ] || \
 		$(RUN_ENV) $(BIN)/python manage.py create_signing_key --output $(DEV_LOG_KEY)
+	@[ -n "$${RECEIPT_SIGNING_KEY:-}$${RECEIPT_SIGNING_KEY_FILE:-}" ] || [ -s $(DEV_RECEIPT_KEY) ] || \
+		$(RUN_ENV) $(BIN)/python manage.py create_signing_key --receipt --output $(DEV_RECEIPT_KEY)
 	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py backfill_log
 	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py load_demo
