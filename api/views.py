@@ -28,6 +28,7 @@ from api.auth import ApiKeyAuthentication, SpawningKeyAuthentication
 from api.errors import PROBLEMS, ProblemError, invalid, problem_response
 from api.events import read_page as events_page
 from api.parsers import JSONBodyParser, PlainTextParser
+from api.receipts import ReceiptMixin, answered
 from api.renderers import dumps
 from consent import platforms
 from consent.identifiers import InvalidIdentifier
@@ -166,8 +167,8 @@ def with_normalized(answer: dict, query: Query) -> dict:
 # --- Lookups -----------------------------------------------------------------------------------
 
 
-class ConsentView(APIView):
-    """GET /api/v1/consent?isrc=… (or iswc, url, sha256, track) [&as_of=…]."""
+class ConsentView(ReceiptMixin, APIView):
+    """GET /api/v1/consent?isrc=… (or iswc, url, sha256, track) [&as_of=…] [&receipt=true]."""
 
     @schema.consent_lookup
     def get(self, request):
@@ -194,17 +195,18 @@ class ConsentView(APIView):
         headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization"}
         if etag in _etags(request.headers.get("If-None-Match", "")):
             return Response(status=304, headers=headers)
-        as_of = dumps(rfc3339(at or timezone.now()))
+        answered_at = timezone.now()
+        as_of = dumps(rfc3339(at or answered_at))
         response = HttpResponse(encoded[:-1] + b',"as_of":' + as_of + b"}", headers=headers)
         response["Content-Type"] = "application/json"
-        return response
+        return answered(response, answered_at, at)
 
 
 def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-class ConsentBatchView(APIView):
+class ConsentBatchView(ReceiptMixin, APIView):
     """POST /api/v1/consent/batch {"items": [{"isrc": …}, {"url": …}, …], "as_of": …}."""
 
     parser_classes = [JSONBodyParser]
@@ -253,14 +255,16 @@ class ConsentBatchView(APIView):
             else:
                 answer = with_normalized(next(answers), query)
                 results.append({"index": index, "query": item} | answer)
-        return Response(
+        answered_at = timezone.now()
+        response = Response(
             {
-                "as_of": rfc3339(at or timezone.now()),
+                "as_of": rfc3339(at or answered_at),
                 "count": len(results),
                 "errors": len(errors) + len(unrecognised),
                 "results": results,
             }
         )
+        return answered(response, answered_at, at)
 
 
 # --- The change log, snapshots and acknowledgements --------------------------------------------
@@ -419,7 +423,7 @@ def _ack_state(platform) -> dict:
 # --- Compatibility with the de-facto opt-out query API -----------------------------------------
 
 
-class SpawningQueryView(APIView):
+class SpawningQueryView(ReceiptMixin, APIView):
     """POST /api/v2/query/urls/: newline-separated URLs in, `{"urls": [...]}` out, in order."""
 
     parser_classes = [PlainTextParser]
@@ -449,7 +453,7 @@ class SpawningQueryView(APIView):
             else:
                 result["status"] = "registered" if link in found else "unregistered"
             results.append(result)
-        return Response({"urls": results})
+        return answered(Response({"urls": results}), timezone.now())
 
 
 class SpawningQueryWithoutSlashView(SpawningQueryView):

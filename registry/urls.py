@@ -119,7 +119,8 @@ proofs = [
     path("c/<slug:handle>/", views_proofs.creator_page, name="creator_page"),
 ]
 
-# --- The transparency log: its page, checkpoint and tiles (C2SP formats), witnesses' cosignatures
+# --- The transparency log: its page, checkpoint and tiles (C2SP formats), witnesses' cosignatures,
+# and the keys the API's receipts are signed with
 TILE = r"(?P<path>(?:x[0-9]{3}/)*[0-9]{3}(?:\.p/[0-9]+)?)"
 transparency_log = [
     path("log/", views_log.log_page, name="log"),
@@ -131,6 +132,7 @@ transparency_log = [
     ),
     re_path(rf"^log/tile/entries/{TILE}$", views_log.entry_bundle, name="log_entry_bundle"),
     re_path(rf"^log/tile/(?P<level>[0-9]+)/{TILE}$", views_log.hash_tile, name="log_hash_tile"),
+    path(".well-known/jwks.json", views_log.jwks, name="receipt_keys"),
 ]
 
 urlpatterns = [

@@ -6,12 +6,15 @@
   a full tile never changes, so it is served as immutable;
 - POST /log/checkpoint/<size>/cosignatures: a configured witness adds its cosignature
   (c2sp.org/tlog-cosignature) to a stored checkpoint;
-- /log/: what the log is and how to check it, in plain words.
+- /log/: what the log is and how to check it, in plain words;
+- /.well-known/jwks.json: the JWK Set of every key that has signed the API's receipts (current
+  first), to verify them with (consent.transparency.receipts).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 from django.conf import settings
@@ -21,13 +24,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from consent.models.transparency import Checkpoint
-from consent.transparency import checkpoints, keys, log
+from consent.transparency import checkpoints, keys, log, receipts
 from consent.transparency.note import split_note
 
 TILE_WIDTH = 256
 # How long a checkpoint or a partial tile may be cached: both are replaced as the log grows.
 SHORT_CACHE = "public, max-age=5"
 IMMUTABLE = "public, max-age=31536000, immutable"
+# The receipt keys: a rotation must reach verifiers within a minute.
+KEY_SET_CACHE = "public, max-age=60"
 # The most a cosignature submission may hold: a few signature lines.
 MAX_COSIGNATURE_BYTES = 8192
 
@@ -108,6 +113,15 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
         checkpoints.served_note(newest), content_type="text/plain; charset=utf-8"
     )
     response["Cache-Control"] = SHORT_CACHE
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def jwks(request: HttpRequest) -> HttpResponse:
+    """Every receipt key, current first: retired keys stay, so their receipts still verify."""
+    response = HttpResponse(json.dumps(receipts.key_set()), content_type="application/jwk-set+json")
+    response["Cache-Control"] = KEY_SET_CACHE
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
