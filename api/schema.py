@@ -342,6 +342,41 @@ AS_OF = OpenApiParameter(
     "append-only declarations. Default: now.",
 )
 
+RECEIPT_HELP = (
+    "A signed receipt of this answer: a compact JWS (RFC 7515) signed `EdDSA` (RFC 8037) with "
+    "the key /.well-known/jwks.json lists under its `kid`, whose payload binds the request, the "
+    "SHA-256 of the exact body sent and a signed checkpoint of the transparency log "
+    '(docs/log.md, "Receipts"). Only when asked, on 200 answers.'
+)
+
+# Asking for a receipt, and the receipt: on every answer that can carry one.
+RECEIPT = [
+    OpenApiParameter(
+        "receipt",
+        str,
+        enum=["true", "1", "false", "0"],
+        description="`true` or `1`: sign a receipt of the answer, in the `Registry-Receipt` "
+        "header. The body is the same bytes as without it.",
+    ),
+    OpenApiParameter(
+        "Prefer",
+        str,
+        OpenApiParameter.HEADER,
+        description="`receipt` (RFC 7240) asks for a receipt too; the answer then says "
+        "`Preference-Applied: receipt`.",
+    ),
+    OpenApiParameter(
+        "Registry-Receipt", str, OpenApiParameter.HEADER, description=RECEIPT_HELP, response=[200]
+    ),
+    OpenApiParameter(
+        "Preference-Applied",
+        str,
+        OpenApiParameter.HEADER,
+        description="`receipt` when `Prefer: receipt` was honoured.",
+        response=[200],
+    ),
+]
+
 consent_lookup = extend_schema(
     operation_id="consent_lookup",
     summary="What a track's owners allow",
@@ -352,6 +387,7 @@ consent_lookup = extend_schema(
         ),
         AS_OF,
         OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER),
+        *RECEIPT,
     ],
     responses={200: Answer, 304: OpenApiResponse(description="Not modified")}
     | problems(400, 401, 403, 429),
@@ -360,6 +396,7 @@ consent_lookup = extend_schema(
 consent_batch = extend_schema(
     operation_id="consent_batch",
     summary="Up to 10,000 lookups of mixed kinds, answered in order",
+    parameters=RECEIPT,
     request=BatchRequest,
     responses={200: BatchResponse} | problems(400, 401, 403, 413, 415, 429),
 )
@@ -406,6 +443,7 @@ spawning = extend_schema(
     summary="Compatibility: the de-facto opt-out query API",
     description="Newline-separated URLs (at most 10,000); answers in request order. "
     "`optOut` is true when any AI-training use is reserved, `optIn` when both are allowed.",
+    parameters=RECEIPT,
     request={"text/plain": OpenApiTypes.STR},
     responses={
         200: inline_serializer("SpawningAnswer", {"urls": SpawningResult(many=True)}),
