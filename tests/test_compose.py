@@ -211,3 +211,19 @@ def test_the_image_runs_as_a_non_root_user_and_collects_static_files_at_build():
     assert users and users[-1] not in ("root", "0"), "the last USER must not be root"
     assert "pip install -r requirements.txt" in dockerfile
     assert "manage.py collectstatic --noinput" in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("variable", "command"),
+    [
+        ("LOG_SIGNING_KEY", "create_signing_key"),
+        ("RECEIPT_SIGNING_KEY", "create_signing_key --receipt"),
+    ],
+)
+def test_every_signing_key_is_required_and_says_how_to_make_one(services, variable, command):
+    """With debug off the app refuses to start without either key: compose stops earlier, with
+    the command that makes it, and .env.example has the line to fill in."""
+    for name in (*APP_SERVICES, MIGRATE):
+        value = environment_of(services[name])[variable]
+        assert value.startswith(f"${{{variable}:?") and f"manage.py {command})" in value, name
+    assert re.search(rf"^{variable}=$", (BASE_DIR / ".env.example").read_text(), re.M)

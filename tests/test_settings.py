@@ -4,6 +4,7 @@ Each case runs Django in a fresh subprocess, because settings are read once per 
 """
 
 import ast
+import json
 import os
 import secrets
 import subprocess
@@ -63,6 +64,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "a-valid-secret-key-used-only-in-these-tests-" + "k" * 30,
     "DJANGO_ALLOWED_HOSTS": "registry.example.org",
     "LOG_SIGNING_KEY": os.environ["LOG_SIGNING_KEY"],
+    "RECEIPT_SIGNING_KEY": os.environ["RECEIPT_SIGNING_KEY"],
 }
 
 
@@ -82,6 +84,9 @@ PRODUCTION = {
         ("LOG_SIGNING_KEY_FILE", "/nonexistent/log-key"),
         ("LOG_WITNESSES", "witness.example+00000000+AAAA"),
         ("LOG_CHECKPOINT_SECONDS", "0"),
+        ("RECEIPT_SIGNING_KEY", '{"kty":"OKP","crv":"Ed25519","x":"AAAA","d":"AAAA"}'),
+        ("RECEIPT_SIGNING_KEY", "PRIVATE+KEY+log+00000000+AAAA"),
+        ("RECEIPT_SIGNING_KEY_FILE", "/nonexistent/receipt-key"),
     ],
 )
 def test_a_bad_value_stops_start_up_and_names_the_variable(name, value):
@@ -108,10 +113,37 @@ def test_a_missing_log_signing_key_with_debug_off_stops_start_up():
     assert "create_signing_key" in result.stderr
 
 
-def test_collecting_static_files_needs_no_log_signing_key_as_the_image_build_runs_it():
-    variables = {k: v for k, v in PRODUCTION.items() if k != "LOG_SIGNING_KEY"}
+def test_a_missing_receipt_signing_key_with_debug_off_stops_start_up():
+    variables = {k: v for k, v in PRODUCTION.items() if k != "RECEIPT_SIGNING_KEY"}
+    result = run(["-c", SETUP], **variables)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "RECEIPT_SIGNING_KEY is not set" in result.stderr
+    assert "create_signing_key --receipt" in result.stderr
+
+
+def test_a_receipt_key_whose_public_half_is_not_its_private_ones_stops_start_up():
+    other = json.loads(os.environ["RECEIPT_SIGNING_KEY"]) | {"x": "A" * 43}
+    result = run(["-c", SETUP], **(PRODUCTION | {"RECEIPT_SIGNING_KEY": json.dumps(other)}))
+    assert result.returncode != 0
+    assert "RECEIPT_SIGNING_KEY is not an Ed25519 private JWK" in result.stderr
+
+
+def test_the_receipt_key_can_come_from_a_file(tmp_path):
+    path = tmp_path / "receipt-key"
+    path.write_text(os.environ["RECEIPT_SIGNING_KEY"] + "\n")
+    variables = {k: v for k, v in PRODUCTION.items() if k != "RECEIPT_SIGNING_KEY"}
+    code = SETUP + "; from django.conf import settings; print(settings.RECEIPT_SIGNING_KEY)"
+    result = run(["-c", code], **variables, RECEIPT_SIGNING_KEY_FILE=str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == os.environ["RECEIPT_SIGNING_KEY"]
+
+
+@pytest.mark.parametrize("key", ["LOG_SIGNING_KEY", "RECEIPT_SIGNING_KEY"])
+def test_collecting_static_files_needs_no_signing_key_as_the_image_build_runs_it(key):
+    variables = {k: v for k, v in PRODUCTION.items() if k != key}
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
-    assert "LOG_SIGNING_KEY" not in dockerfile and "manage.py collectstatic" in dockerfile
+    assert key not in dockerfile and "manage.py collectstatic" in dockerfile
     result = run(["manage.py", "collectstatic", "--help"], **variables)
     assert result.returncode == 0, result.stderr
     assert run(["manage.py", "check"], **variables).returncode != 0
@@ -171,6 +203,7 @@ def test_a_production_configuration_passes_the_deployment_checks_without_warning
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="registry.example.org",
         LOG_SIGNING_KEY=os.environ["LOG_SIGNING_KEY"],
+        RECEIPT_SIGNING_KEY=os.environ["RECEIPT_SIGNING_KEY"],
         DATABASE_URL=database_url,
         REDIS_URL=os.environ.get("REDIS_URL", ""),
     )

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import json
 import stat
 from io import StringIO
 
@@ -44,3 +45,39 @@ def test_the_app_signs_with_the_configured_key(settings):
     with pytest.raises(keys.NoSigningKey):
         keys.signer()
     assert keys.verifier() is None
+
+
+def test_create_signing_key_receipt_writes_a_private_jwk_and_prints_its_public_jwk(tmp_path):
+    path = tmp_path / "receipt-key"
+    out = StringIO()
+    call_command("create_signing_key", "--receipt", output=str(path), stdout=out)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    private = json.loads(path.read_text())
+    assert set(private) == {"kty", "crv", "d", "x"}
+    assert (private["kty"], private["crv"]) == ("OKP", "Ed25519")
+    d = base64.urlsafe_b64decode(private["d"] + "=")
+    x = (
+        Ed25519PrivateKey.from_private_bytes(d)
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
+    )
+    assert private["x"] == base64.urlsafe_b64encode(x).rstrip(b"=").decode()
+    assert "=" not in private["d"] + private["x"]
+    public = json.loads(out.getvalue())
+    members = '{"crv":"Ed25519","kty":"OKP","x":"' + private["x"] + '"}'
+    kid = base64.urlsafe_b64encode(hashlib.sha256(members.encode()).digest()).rstrip(b"=")
+    assert public == {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": private["x"],
+        "kid": kid.decode(),
+        "use": "sig",
+        "alg": "EdDSA",
+    }
+    with pytest.raises(CommandError, match="never overwritten"):
+        call_command("create_signing_key", "--receipt", output=str(path), stdout=StringIO())
+    assert json.loads(path.read_text()) == private
+    with pytest.raises(CommandError, match="kid"):
+        call_command(
+            "create_signing_key", "--receipt", output=str(tmp_path / "b"), name="x", stdout=out
+        )
