@@ -106,6 +106,7 @@ class ReceiptMixin:
             # Whether a cache may hand this answer to a request that asked differently.
             patch_vary_headers(response, ["Prefer"])
             how = getattr(request, "receipt_asked", None)
-            if how:
+            # A HEAD answer sends no body for a receipt to bind.
+            if how and request.method in ("GET", "POST"):
                 attach(request, response, how)
         return response

@@ -1,5 +1,6 @@
 """Run inside `manage.py shell` on a fresh SQLite database (see test_sqlite_fallback.py)."""
 
+import base64
 import json
 
 from django.core.management import call_command
@@ -29,7 +30,8 @@ platform = Platform.objects.create(
 )
 client = Client(HTTP_AUTHORIZATION=f"Bearer {create_key(platform, 'k')[1]}")
 
-lookup = client.get("/api/v1/consent", {"isrc": "USRC17607839"})
+lookup = client.get("/api/v1/consent", {"isrc": "USRC17607839", "receipt": "true"})
+receipt = json.loads(base64.urlsafe_b64decode(lookup["Registry-Receipt"].split(".")[1] + "=="))
 by_id = client.get("/api/v1/consent", {"track": str(Track.objects.get().public_id)})
 batch = client.post(
     "/api/v1/consent/batch",
@@ -53,6 +55,7 @@ print(
             "snapshot": [json.loads(line) for line in snapshot_lines],
             "sequence": snapshot["X-Registry-Sequence"],
             "compat": compat.json(),
+            "receipt": receipt,
         }
     )
 )

@@ -23,7 +23,9 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consent.models import ChangeEvent, LogEntry
@@ -384,3 +386,20 @@ def test_the_receipt_answers_as_of_the_instant_it_states(api, track):
     _, claims = verify(response["Registry-Receipt"])
     at = datetime.fromisoformat(claims["at"])
     assert timezone.now() - timedelta(minutes=1) < at <= datetime.now(UTC)
+
+
+def test_a_receipt_costs_one_more_statement_once_the_key_is_recorded(api, track):
+    api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})  # records the key, signs
+    api.get("/api/v1/consent", {"isrc": ISRC})
+    with CaptureQueriesContext(connection) as plain:
+        api.get("/api/v1/consent", {"isrc": ISRC})
+    with CaptureQueriesContext(connection) as signed:
+        response = api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
+    assert "Registry-Receipt" in response
+    assert len(signed) == len(plain) + 1, [q["sql"] for q in signed]
+
+
+def test_a_head_request_gets_no_receipt(api, track):
+    response = api.head("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
+    assert response.status_code == 200
+    assert "Registry-Receipt" not in response

@@ -38,6 +38,10 @@ def test_the_api_answers_on_sqlite(tmp_path):
     assert lookup["policy"]["train-genai"]["source"]["level"] == "catalogue"
     assert out["by_id"] == "registered"
     assert out["batch"] == ["registered", "unregistered"]
+    receipt = out["receipt"]  # read in one statement written for both databases
+    assert receipt["sequence"] == 2
+    assert receipt["log"]["size"] >= 1 and receipt["log"]["checkpoint"]
+    assert receipt["as_of"] == lookup["as_of"]
     events = out["changes"]["events"]
     assert [e["sequence"] for e in events] == [1, 2]
     assert events[1]["policy"]["train-genai"] == "deny"
