@@ -102,11 +102,12 @@ class ReceiptMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if response.status_code == 200:
-            # Whether a cache may hand this answer to a request that asked differently.
+        if response.status_code in (200, 304):
+            # A cache must not hand an answer to a request that asked differently (a 304 names
+            # what its 200 would, RFC 9110 §15.4.5).
             patch_vary_headers(response, ["Prefer"])
-            how = getattr(request, "receipt_asked", None)
-            # A HEAD answer sends no body for a receipt to bind.
-            if how and request.method in ("GET", "POST"):
-                attach(request, response, how)
+        how = getattr(request, "receipt_asked", None)
+        # Only a 200 has an answer to sign; a HEAD answer sends no body for it to bind.
+        if how and response.status_code == 200 and request.method in ("GET", "POST"):
+            attach(request, response, how)
         return response

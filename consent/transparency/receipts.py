@@ -1,4 +1,4 @@
-"""Signed receipts: what the registry answered, to whom it can be shown later (docs/log.md,
+"""Signed receipts: proof, for whoever keeps one, of what the registry answered (docs/log.md,
 "Receipts").
 
 A receipt is a compact JWS (RFC 7515) signed `EdDSA` (RFC 8037) with RECEIPT_SIGNING_KEY, a key

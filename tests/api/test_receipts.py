@@ -230,6 +230,7 @@ def test_a_not_modified_answer_carries_no_receipt(api, track):
     )
     assert again.status_code == 304
     assert "Registry-Receipt" not in again
+    assert "Prefer" in again["Vary"] and "Prefer" in first["Vary"]
 
 
 def test_errors_carry_no_receipt(api, track):
