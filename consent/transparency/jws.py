@@ -19,8 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -34,10 +33,6 @@ _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
 class JWKError(ValueError):
     """A JWK that is not an Ed25519 key as RFC 8037 writes one."""
-
-
-class JWSError(ValueError):
-    """A compact JWS that is malformed or whose signature does not verify."""
 
 
 def b64url(data: bytes) -> str:
@@ -96,27 +91,6 @@ class PublicKey:
         if len(raw) != 32:
             raise JWKError('"x" must be the 32 bytes of an Ed25519 public key.')
         return cls(raw)
-
-    def verify(self, token: str) -> tuple[dict, bytes]:
-        """(protected header, payload bytes) of a compact JWS this key signed; JWSError if not."""
-        parts = token.split(".") if isinstance(token, str) else []
-        if len(parts) != 3:
-            raise JWSError("A compact JWS has three parts separated by dots.")
-        try:
-            header = json.loads(b64url_decode(parts[0]))
-            payload = b64url_decode(parts[1])
-            signature = b64url_decode(parts[2])
-        except ValueError as exc:
-            raise JWSError(f"A part of the JWS cannot be decoded: {exc}.") from exc
-        if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
-            raise JWSError('The JWS is not signed with "EdDSA".')
-        try:
-            Ed25519PublicKey.from_public_bytes(self.raw).verify(
-                signature, f"{parts[0]}.{parts[1]}".encode("ascii")
-            )
-        except InvalidSignature as exc:
-            raise JWSError("The signature does not verify with this key.") from exc
-        return header, payload
 
 
 class PrivateKey:
