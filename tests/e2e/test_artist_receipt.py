@@ -51,6 +51,7 @@ def test_an_artist_downloads_a_receipt_that_the_standalone_verifier_accepts(
 
     page.goto(live_server.url + "/history/")
     expect(page.get_by_role("heading", name="History of your choices")).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "history-receipts.png"), full_page=True)
     download_link = page.get_by_role("link", name=re.compile("Download receipt \\(JSON\\)")).first
     with page.expect_download() as downloaded:
         download_link.click()
