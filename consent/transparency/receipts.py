@@ -42,7 +42,8 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def _where() -> tuple[str, str]:
+def lookup_sql() -> tuple[str, str]:
+    """(the indexed expression, the index's predicate) for this database, as 0018 built them."""
     if connection.vendor == "postgresql":
         return _PG_KEY, _PG_PREDICATE
     return _SQLITE_KEY, _SQLITE_PREDICATE
@@ -61,7 +62,7 @@ def logged_declarations(numbers: Iterable[int]) -> dict[int, int]:
     wanted = sorted({int(n) for n in numbers})
     if not wanted:
         return {}
-    key, predicate = _where()
+    key, predicate = lookup_sql()
     found: dict[int, int] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]

@@ -179,7 +179,7 @@ def test_the_entry_of_a_declaration_is_found_among_other_records(artist):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the plan of PostgreSQL")
 def test_finding_the_entry_reads_the_index_not_the_log(artist):
     declared(artist)
-    key, predicate = receipts._where()
+    key, predicate = receipts.lookup_sql()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
