@@ -16,7 +16,7 @@ from consent.models import POLICIES, Declaration, EffectivePolicy
 from consent.policies import latest_statements
 from consent.purposes import AI_OPT_OUT
 from consent.services import ConsentError, declare, opt_out_of_ai_training
-from consent.transparency.receipts import logged_declarations
+from consent.transparency.declaration_receipts import logged_declarations
 from registry.decorators import CreatorRequest, creator_required
 from registry.forms import PurposesForm
 from registry.presenters import (

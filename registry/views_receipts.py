@@ -18,7 +18,8 @@ from django.views.decorators.http import require_safe
 
 from consent.models import Declaration
 from consent.purposes import Value
-from consent.transparency import keys, receipts
+from consent.transparency import declaration_receipts as receipts
+from consent.transparency import keys
 from registry.staff_access import has_second_factor
 
 VERIFIER_SCRIPT = "verifier/consent_verify.py"

@@ -6,7 +6,7 @@ rewritten, so the append-only triggers of 0017 stay as they are and entries writ
 migration are indexed like the new ones. On PostgreSQL the index is built CONCURRENTLY, so a large
 log keeps taking entries while it is built; `consent_log_declaration(data)` is the number of a
 `declaration` record, NULL for any other entry, and the index holds declaration entries only.
-`consent.transparency.receipts` queries it with exactly this expression and predicate.
+`consent.transparency.declaration_receipts` queries it with exactly this expression and predicate.
 """
 
 from django.db import migrations

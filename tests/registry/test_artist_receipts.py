@@ -18,7 +18,8 @@ from django.utils import timezone
 from consent.models import Declaration
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, declare
-from consent.transparency import keys, receipts
+from consent.transparency import declaration_receipts as receipts
+from consent.transparency import keys
 from tests.conftest import give_second_factor
 from tests.factories import register
 from tests.registry import log_verifier as v
