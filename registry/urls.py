@@ -19,6 +19,7 @@ from registry import (
     views_proofs,
     views_public,
     views_publish,
+    views_receipts,
     views_trust,
     views_update,
 )
@@ -45,6 +46,16 @@ artist = [
     path("permissions/", views_catalogue.catalogue_permissions, name="catalogue_permissions"),
     path("permissions/opt-out-ai/", views_catalogue.opt_out_ai, name="opt_out_ai"),
     path("history/", views_catalogue.history, name="history"),
+    path(
+        "history/<int:number>/receipt.json",
+        views_receipts.declaration_receipt,
+        name="declaration_receipt",
+    ),
+    path(
+        "history/<int:number>/receipt/",
+        views_receipts.declaration_receipt_page,
+        name="declaration_receipt_page",
+    ),
     path(
         "tracks/<uuid:public_id>/verification/",
         views_trust.verification_request,

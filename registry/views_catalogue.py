@@ -16,6 +16,7 @@ from consent.models import POLICIES, Declaration, EffectivePolicy
 from consent.policies import latest_statements
 from consent.purposes import AI_OPT_OUT
 from consent.services import ConsentError, declare, opt_out_of_ai_training
+from consent.transparency.declaration_receipts import logged_declarations
 from registry.decorators import CreatorRequest, creator_required
 from registry.forms import PurposesForm
 from registry.presenters import (
@@ -149,5 +150,7 @@ def history(request: CreatorRequest) -> HttpResponse:
                 if group
             ],
             "claimed_ids": claimed_ids,
+            # Declarations with a log entry have a receipt; older ones wait for the backfill.
+            "logged_ids": set(logged_declarations(row.pk for row in rows)),
         },
     )

@@ -218,6 +218,12 @@ def bad_isrc(page) -> None:
     expect(page.locator(".errorlist").first).to_be_visible()
 
 
+def receipt_page(world) -> str:
+    """The printable receipt of the artist's latest declaration."""
+    latest = world.artist.declarations.order_by("-pk").first()
+    return reverse("declaration_receipt_page", args=[latest.pk])
+
+
 def reviewer_password_step(page, live_server) -> None:
     """The reviewer's password is right: the login asks for the authenticator code next."""
     page.goto(live_server.url + reverse("account_login"))
@@ -281,6 +287,7 @@ PAGES = [
     Page("track, verification waiting", "artist", at("track_detail", "harbour")),
     Page("catalogue permissions", "artist", at("catalogue_permissions")),
     Page("history", "artist", at("history")),
+    Page("printable receipt", "artist", receipt_page),
     Page("proofs", "artist", at("proofs")),
     Page("verification request", "artist", at("verification_request", "lanterns")),
     Page("import", "artist", at("catalogue_import")),
