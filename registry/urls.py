@@ -136,6 +136,7 @@ TILE = r"(?P<path>(?:x[0-9]{3}/)*[0-9]{3}(?:\.p/[0-9]+)?)"
 transparency_log = [
     path("log/", views_log.log_page, name="log"),
     path("log/checkpoint", views_log.checkpoint, name="log_checkpoint"),
+    path("log/consent_verify.py", views_log.verifier_script, name="log_verifier_script"),
     path(
         "log/checkpoint/<int:size>/cosignatures",
         views_log.add_cosignatures,

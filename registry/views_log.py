@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 
@@ -169,6 +170,30 @@ def add_cosignatures(request: HttpRequest, size: int) -> HttpResponse:
     )
 
 
+VERIFIER_SCRIPT = settings.BASE_DIR / "verifier" / "consent_verify.py"
+
+
+@require_safe
+def verifier_script(request: HttpRequest) -> HttpResponse:
+    """The standalone verifier (verifier/consent_verify.py) as a download, so an artist or a
+    platform without the source code can check receipts; its SHA-256 is on /log/."""
+    try:
+        data = VERIFIER_SCRIPT.read_bytes()
+    except FileNotFoundError as exc:
+        raise Http404("The verifier is not part of this installation.") from exc
+    response = HttpResponse(data, content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="consent_verify.py"'
+    response["Cache-Control"] = KEY_SET_CACHE
+    return response
+
+
+def _verifier_digest() -> str:
+    try:
+        return hashlib.sha256(VERIFIER_SCRIPT.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
 def log_page(request: HttpRequest) -> HttpResponse:
     newest = _newest()
     verifier = keys.verifier()
@@ -180,5 +205,6 @@ def log_page(request: HttpRequest) -> HttpResponse:
         "origin": split_note(newest.note)[0].split("\n", 1)[0] if newest else "",
         "witnesses": [w.name for w in keys.witnesses()],
         "signed_count": Checkpoint.objects.count(),
+        "verifier_sha256": _verifier_digest(),
     }
     return render(request, "registry/public/log.html", context)

@@ -22,7 +22,7 @@ from consent.transparency import declaration_receipts as receipts
 from consent.transparency import keys
 from registry.staff_access import has_second_factor
 
-VERIFIER_SCRIPT = "verifier/consent_verify.py"
+VERIFIER_SCRIPT = "consent_verify.py"  # as /log/consent_verify.py downloads it
 
 
 def receipt_filename(number: int) -> str:

@@ -7,6 +7,7 @@ never with the code under test.
 """
 
 import base64
+import hashlib
 import json
 
 import pytest
@@ -125,7 +126,7 @@ def test_the_printable_receipt_says_the_same_facts_in_plain_words(owner_client, 
     assert f"{size} entr" in text
     assert document["entry"]["leaf_hash"] in text
     assert keys.verifier().to_string() in text
-    assert "verifier/consent_verify.py declaration" in text
+    assert "python consent_verify.py declaration" in text
     assert "— " + keys.verifier().name in text  # the checkpoint's signature line
 
 
@@ -188,3 +189,14 @@ def test_finding_the_entry_reads_the_index_not_the_log(artist):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "consent_logentry_declaration" in plan, plan
+
+
+def test_the_verifier_downloads_from_the_site_as_in_the_source_and_its_digest_is_shown(client):
+    source = (settings.BASE_DIR / "verifier" / "consent_verify.py").read_bytes()
+    response = client.get("/log/consent_verify.py")
+    assert response.status_code == 200
+    assert response.content == source
+    assert response["Content-Disposition"] == 'attachment; filename="consent_verify.py"'
+    page = client.get(reverse("log")).content.decode()
+    assert hashlib.sha256(source).hexdigest() in page
+    assert 'href="/log/consent_verify.py"' in page
