@@ -18,9 +18,11 @@ UNITS = (("seconds", 1), ("minutes", 60), ("hours", 3600), ("days", 86400))
 
 
 def human_duration(seconds: float | None) -> str:
-    """42 seconds, 3 minutes, 2.5 hours, 1.4 days; an em dash when there is nothing."""
+    """Under a second, 42 seconds, 3 minutes, 2.5 hours, 1.4 days; a dash for nothing."""
     if seconds is None:
         return "—"
+    if seconds < 1:
+        return "under a second"
     if seconds < 90:
         value, unit = seconds, "second"
     elif seconds < 90 * 60:

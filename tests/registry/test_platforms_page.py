@@ -183,6 +183,7 @@ def test_the_chart_describes_its_bars_in_words():
     ("seconds", "words"),
     [
         (None, "—"),
+        (0.4, "under a second"),
         (1, "1 second"),
         (42, "42 seconds"),
         (150, "2.5 minutes"),
