@@ -15,7 +15,11 @@ The period is the last 30 days, as whole UTC days ending today: changes recorded
 hours" is judged only where it is known: every applied change, and the pending ones recorded more
 than 24 hours ago (which missed it); pending changes younger than that are not counted either way.
 
-The page is read by anyone, so its data is computed at most once a minute (`page_data`).
+The page is read by anyone, so its data is shared between visitors. With a Celery beat running,
+`refresh_platforms_page` (api/tasks.py) recomputes it every PLATFORMS_PAGE_SECONDS and keeps it
+cached a little longer than that, so no visitor waits for the computation (a month of a few
+million changes takes seconds); without one (`make run`), the first visitor after the figures
+expire computes them, and they are kept CACHE_SECONDS.
 """
 
 import math
@@ -23,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, Q
@@ -358,8 +363,15 @@ def compute(now: datetime | None = None) -> PageData:
     )
 
 
+def refresh() -> PageData:
+    """Compute the figures now and keep them until well after the next refresh is due."""
+    data = compute()
+    cache.set(CACHE_KEY, data, 3 * settings.PLATFORMS_PAGE_SECONDS)
+    return data
+
+
 def page_data() -> PageData:
-    """The page's figures, shared between visitors for CACHE_SECONDS."""
+    """The page's figures: as the last refresh left them, or computed now and kept briefly."""
     data = cache.get(CACHE_KEY)
     if data is None:
         data = compute()

@@ -258,3 +258,17 @@ def test_both_track_pages_and_the_home_page_lead_to_it(owner_client, artist):
     public = owner_client.get(reverse("track_public", args=[track.public_id])).content.decode()
     assert link in public and "0 of 1 approved platform" in public
     assert link in owner_client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.django_db
+def test_beat_refreshes_the_figures_so_visitors_read_them_from_the_cache(client, settings):
+    from api.tasks import refresh_platforms_page
+
+    assert settings.CELERY_BEAT_SCHEDULE["refresh-platforms-page"]["task"] == (
+        "api.tasks.refresh_platforms_page"
+    )
+    cache.delete(CACHE_KEY)
+    build()
+    assert refresh_platforms_page() == 1
+    assert cache.get(CACHE_KEY).platforms[0].name == "Acme AI"
+    assert "Acme AI" in client.get(reverse("platforms")).content.decode()
