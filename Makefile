@@ -7,6 +7,8 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/registry
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
+# `make manage ARGS=...`: the manage.py command and its arguments.
+ARGS ?=
 # Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 # `make bench`: its own database (seeded once, reused) and Redis database; see bench/README.md.
@@ -27,6 +29,9 @@ PROFILE ?=
 # RECEIPT_SIGNING_KEY_FILE) set in the environment wins.
 DEV_LOG_KEY := .dev-log-signing-key
 DEV_RECEIPT_KEY := .dev-receipt-key
+# The demo platform's API key, made once by load_demo_platform and printed at every start
+# (git-ignored: keys are stored hashed, so this file is the only place the secret is kept).
+DEV_PLATFORM_KEY := .dev-platform-key
 RUN_ENV := DJANGO_DEBUG=true SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"
 RUN_KEY_ENV := LOG_SIGNING_KEY_FILE="$${LOG_SIGNING_KEY_FILE:-$$( [ -n "$${LOG_SIGNING_KEY:-}" ] || \
 	echo $(DEV_LOG_KEY) )}" \
@@ -58,7 +63,7 @@ TEST_ENV := DJANGO_DEBUG=false \
 	LOG_SIGNING_KEY=$(TEST_LOG_SIGNING_KEY) \
 	RECEIPT_SIGNING_KEY='$(TEST_RECEIPT_SIGNING_KEY)'
 
-.PHONY: run test test-fast lint bench
+.PHONY: run manage test test-fast lint bench
 
 # Stamps record which requirements the virtualenv holds; editing a requirements file reinstalls.
 $(BIN)/python:
@@ -80,7 +85,15 @@ run: $(VENV)/.runtime-installed
 	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py backfill_log
 	$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py load_demo
+	@$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py load_demo_platform --key-file $(DEV_PLATFORM_KEY)
 	@$(RUN_ENV) $(RUN_KEY_ENV) BIN=$(BIN) ADDRESS=$(HOST):$(PORT) bash scripts/serve.sh
+
+# Any manage.py command in exactly the environment `make run` gives its own (debug on, its
+# database, its development keys): `make manage ARGS='create_platform "Acme AI"'`. A bare
+# `python manage.py` keeps the production defaults (no debug, a secret key required), so nothing
+# a development machine writes can loosen a deployment's settings.
+manage: $(VENV)/.runtime-installed
+	@$(RUN_ENV) $(RUN_KEY_ENV) $(BIN)/python manage.py $(ARGS)
 
 TEST_SELECTION :=
 test-fast: TEST_SELECTION := -m "not slow and not browser and not subprocess"

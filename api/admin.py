@@ -68,11 +68,20 @@ class PlatformAdmin(admin.ModelAdmin):
         "intended_use",
         "members",
         "rate_limit_per_minute",
+        "listed_on_platforms_page",
         "created_at",
         "reviewed_at",
         "reviewed_by",
     ]
-    readonly_fields = ["public_id", "status", "created_at", "reviewed_at", "reviewed_by"]
+    # Whether /platforms/ names the platform is the platform's own choice, made in its console.
+    readonly_fields = [
+        "public_id",
+        "status",
+        "listed_on_platforms_page",
+        "created_at",
+        "reviewed_at",
+        "reviewed_by",
+    ]
     raw_id_fields = ["members"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["approve", "refuse", "suspend"]

@@ -1,4 +1,5 @@
-"""The platforms' face: the API at /api/ and the platform console at /platform/.
+"""The platforms' face: the API at /api/, the platform console at /platform/ and the public page
+of how quickly platforms apply changes at /platforms/.
 
 One list per feature; `urlpatterns` mounts them, and registry/urls.py (the project's URLconf)
 includes this module. Django tries the patterns in order: the API's last pattern answers every
@@ -8,7 +9,7 @@ other path under /api/ with a problem document instead of the website's 404 page
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from api import views, views_console, views_log
+from api import views, views_console, views_log, views_platforms
 from api.webhooks import console as webhooks_console
 from api.webhooks import views as webhooks_views
 
@@ -87,6 +88,7 @@ console = [
     path("apply/", views_console.apply, name="platform_apply"),
     path("<uuid:public_id>/", views_console.platform_detail, name="platform_detail"),
     path("<uuid:public_id>/keys/", views_console.key_create, name="platform_key_create"),
+    path("<uuid:public_id>/listing/", views_console.listing, name="platform_listing"),
     path(
         "<uuid:public_id>/keys/<slug:prefix>/revoke/",
         views_console.key_revoke,
@@ -122,4 +124,6 @@ urlpatterns = [
         ),
     ),
     path("platform/", include([*console, *console_webhooks])),
+    # The public page of how quickly each platform applies changes.
+    path("platforms/", views_platforms.platforms, name="platforms"),
 ]

@@ -163,6 +163,31 @@ def key_revoke(request: HttpRequest, public_id: UUID, prefix: str) -> HttpRespon
     return redirect("platform_detail", public_id=platform.public_id)
 
 
+@console_login_required
+@require_POST
+def listing(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A member chooses whether the platform appears on the public page /platforms/."""
+    platform = member_platform(request, public_id)
+    listed = request.POST.get("listed") == "yes"
+    if platform.listed_on_platforms_page != listed:
+        platform.listed_on_platforms_page = listed
+        platform.save(update_fields=["listed_on_platforms_page"])
+    if listed:
+        messages.success(
+            request,
+            f"{platform.name} is listed on the public platforms page, with how quickly it "
+            "applies changes (it appears once it has acknowledged a change; the page is "
+            "updated every minute).",
+        )
+    else:
+        messages.success(
+            request,
+            f"{platform.name} is not listed on the public platforms page; the page counts it "
+            "among the unlisted platforms, without its name.",
+        )
+    return redirect("platform_detail", public_id=platform.public_id)
+
+
 def last_used_label(when: datetime | None, now: datetime) -> str:
     """ "Never", "Just now" or "3 hours ago": when a key was last used, at a glance."""
     if when is None:

@@ -437,6 +437,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     "prune-webhook-log": {"task": "api.tasks.prune_webhook_log", "schedule": 3600.0},
 }
+# Seconds between two computations of the public page /platforms/ (api/platform_figures.py).
+PLATFORMS_PAGE_SECONDS = envint("PLATFORMS_PAGE_SECONDS", 60, minimum=10)
+CELERY_BEAT_SCHEDULE["refresh-platforms-page"] = {
+    "task": "api.tasks.refresh_platforms_page",
+    "schedule": float(PLATFORMS_PAGE_SECONDS),
+    "options": {"expires": float(PLATFORMS_PAGE_SECONDS)},
+}
 
 # --- Proving claims (consent/proofs.py) -----------------------------------------------------------
 # Fetching an artist's proof page: seconds for the whole fetch (redirects within the host

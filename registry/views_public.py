@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from consent.models import POLICY_FIELDS, Claim, Creator, EffectivePolicy, Track
+from consent.platforms import applied_counts
 from consent.purposes import (
     AI_OPT_OUT,
     BROADER,
@@ -151,6 +152,8 @@ def track_public(request: HttpRequest, public_id: UUID) -> HttpResponse:
             # says so instead of contradicting the headers the same response carries.
             "beyond": {p.value: notes for p, notes in crawlers.beyond.items()},
             "crawlers": crawlers,
+            # How many approved platforms applied the latest change; /platforms/ has the detail.
+            "applied": applied_counts({track.pk: policy.sequence}).get(track.pk),
         },
     )
     for name, value in signals.headers().items():

@@ -32,6 +32,14 @@ class Platform(models.Model):
         blank=True,
         help_text="Requests per minute per key; empty means the default from settings.",
     )
+    # The public page /platforms/ lists every approved platform that follows the registry, with
+    # how quickly it applies changes, unless the platform chose (in its console) to stay off it;
+    # the page still counts the unlisted ones.
+    listed_on_platforms_page = models.BooleanField(
+        "listed on the public platforms page",
+        default=True,
+        help_text="Shown on /platforms/ with how quickly it applies changes.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(

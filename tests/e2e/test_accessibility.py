@@ -244,6 +244,7 @@ PAGES = [
     Page("public track page", "anonymous", at("track_public", "night")),
     Page("public track page, disputed", "anonymous", at("track_public", "theirs")),
     Page("hosts", "anonymous", at("hosts")),
+    Page("platforms", "anonymous", at("platforms")),
     Page("not found", "anonymous", lambda world: "/no-such-page/", status=404),
     # --- Accounts -------------------------------------------------------------------------------
     Page("log in", "anonymous", at("account_login")),

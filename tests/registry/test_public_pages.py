@@ -39,7 +39,9 @@ def test_it_shows_what_the_registry_is_on_the_home_page(client):
     assert "Say what AI may do with your music." in body
     assert "For artists" in body
     assert "For platforms and AI developers" in body
-    assert "machine-readable API" in body
+    # The API exists: the page says what platforms read, and announces nothing as coming.
+    assert "through the consent API" in body and "on the way" not in body
+    assert 'href="/platform/apply/"' in body and 'href="/platforms/"' in body
     assert 'href="/accounts/signup/"' in body
 
 
