@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -416,6 +417,9 @@ def sync(
     if bar is not None:
         bar.close()
     report["cursor"] = cursor
+    report["synced_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with mirror.transaction():
+        mirror._set_meta("synced_at", report["synced_at"])
     if ack:
         registry.acknowledge(cursor)
         report["acknowledged"] = cursor
