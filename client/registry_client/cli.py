@@ -81,7 +81,14 @@ def cmd_listen(args: argparse.Namespace) -> int:
             "caught up from the changes feed; run `sync` before listening.",
             file=sys.stderr,
         )
-    serve(args.directory, args.secret, port=args.port, host=args.host, registry=registry)
+    serve(
+        args.directory,
+        args.secret,
+        port=args.port,
+        host=args.host,
+        registry=registry,
+        ack=args.ack,
+    )
     return 0
 
 
@@ -120,7 +127,10 @@ def parser() -> argparse.ArgumentParser:
     listen.add_argument("directory", help="the mirror to apply events to")
     listen.add_argument("--port", type=int, default=8080)
     listen.add_argument("--host", default="127.0.0.1")
-    listen.add_argument("--secret", required=True, help="the endpoint's secret, whsec_…")
+    listen.add_argument(
+        "--secret", required=True, help="the endpoint's secret, whsec_… (two, comma-separated)"
+    )
+    listen.add_argument("--ack", action="store_true", help="acknowledge what was applied")
     listen.set_defaults(run=cmd_listen)
     return main
 
