@@ -77,7 +77,7 @@ class Row:
     queries: list[tuple[str, str]] = field(default_factory=list)
 
 
-def file_format(path: Path, given: str | None) -> str:
+def detect_format(path: Path, given: str | None) -> str:
     if given:
         return given
     suffixes = [s.lower() for s in path.suffixes]
@@ -267,7 +267,7 @@ def check_manifest(
     `<output>.audit.json`. Returns the audit record."""
     started = time.monotonic()
     path, output = Path(path), Path(output)
-    fmt = globals()["file_format"](path, file_format)
+    fmt = detect_format(path, file_format)
     if drop_reserved is not None and drop_reserved not in PURPOSES:
         raise ManifestError(f"unknown purpose {drop_reserved!r}; one of {', '.join(PURPOSES)}")
     names, rows = read_rows(path, fmt)
