@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from registry_client.api import Registry
+from registry_client.api import ApiError, Registry
 from registry_client.progress import Progress
 from registry_client.urls import InvalidIdentifier, normalize
 
@@ -385,8 +385,11 @@ def sync(
     applied sequence is acknowledged. Returns what was done."""
     report: dict[str, Any] = {"snapshot": None, "events": 0, "pages": 0}
     if full or mirror.cursor is None:
+        # The snapshot is streamed without a length; a mirror being reloaded knows roughly how
+        # many lines to expect, which gives the progress line an ETA.
+        expected = mirror.track_count() or None
         sequence, length, lines = registry.snapshot()
-        bar = Progress("snapshot", total=None, unit="lines", enabled=progress)
+        bar = Progress("snapshot", total=expected, unit="lines", enabled=progress)
 
         def counted(count: int) -> None:
             if count % 500 == 0:
@@ -400,7 +403,18 @@ def sync(
     cursor = mirror.cursor or 0
     bar = None
     while True:
-        page = registry.changes(cursor, page_size)
+        try:
+            page = registry.changes(cursor, page_size)
+        except ApiError as exc:
+            if exc.status == 400 and (exc.body or {}).get("field") == "after":
+                raise ApiError(
+                    400,
+                    f"the mirror's cursor ({cursor}) is past the registry's latest change: it "
+                    "was synced from another registry or the registry was restored from a "
+                    "backup. Reload it with `sync --full`.",
+                    exc.body,
+                ) from exc
+            raise
         events = page["events"]
         if events or page["next_after"] != cursor:
             report["events"] += mirror.apply_page(events, page["next_after"], None, before_commit)

@@ -2,9 +2,12 @@
 changes feed answers as the live lookup does, and survives a crash at any point."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from registry_client import Mirror, sync
+from registry_client import ApiError, Mirror, sync
 from registry_client.cli import main
 
 from consent.links import add_links, remove_link
@@ -89,3 +92,33 @@ def test_a_crash_mid_sync_resumes_without_skipping_or_repeating(live_registry, t
         assert_mirror_answers_as_live(mirror, registry, identifiers_of_registry())
         assert mirror.answer("isrc", "USRC17600001")["policy"]["search"]["value"] == "deny"
         assert mirror.answer("isrc", "USRC17600002")["policy"]["search"]["value"] == "license"
+
+
+def test_a_cursor_past_the_registry_says_to_reload(live_registry, tmp_path):
+    register(make_artist(), isrc="USRC17607839")
+    registry = live_registry.client()
+    with Mirror(tmp_path) as mirror:
+        sync(registry, mirror)
+        mirror.apply_page([], mirror.cursor + 100)
+        with pytest.raises(ApiError, match="sync --full"):
+            sync(registry, mirror)
+        assert sync(registry, mirror, full=True)["snapshot"]["tracks"] == 1
+
+
+@pytest.mark.subprocess
+def test_the_console_script_syncs_with_a_progress_line(live_registry, tmp_path):
+    register(make_artist(), "https://soundcloud.com/a/b", isrc="USRC17607839")
+    script = Path(sys.executable).with_name("registry-client")
+    env = {"REGISTRY_URL": live_registry.url, "REGISTRY_API_KEY": live_registry.key}
+    done = subprocess.run(
+        [str(script), "sync", str(tmp_path), "--ack"],
+        env=env | {"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "snapshot: 1 lines" in done.stderr and "lines/s" in done.stderr
+    report = json.loads(done.stdout)
+    assert report["tracks"] == 1 and report["acknowledged"] == report["cursor"]
+    assert live_registry.client().call("GET", "v1/acks")["sequence"] == report["cursor"]
