@@ -364,6 +364,10 @@ def check_manifest(
         "drop_reserved": drop_reserved,
         "identifiers": len(unique),
         "registered_identifiers": sum(a.get("status") == "registered" for a in answers.values()),
+        "rows_registered": sum(
+            any(answers[q].get("status") == "registered" for q in row.queries) for row in rows
+        ),
+        "rows_unjudged": len({m["line"] for m in malformed}),
         "counts": counts,
         "malformed": sorted(malformed, key=lambda m: m["line"]),
         "seconds": round(time.monotonic() - started, 3),
