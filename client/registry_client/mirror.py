@@ -103,6 +103,25 @@ def _policy_from_event(policy: dict) -> dict:
     return kept
 
 
+def combine_verification(summaries: Iterable[dict | None]) -> dict:
+    """How far the claims of several tracks sharing an identifier are proven, all together:
+    `verified` when every active claim is, `unverified` when none is, `partly-verified` in
+    between, `unclaimed` when nobody claims them (as the registry combines them)."""
+    verified = pending = 0
+    for summary in summaries:
+        verified += (summary or {}).get("verified_claims", 0)
+        pending += (summary or {}).get("unverified_claims", 0)
+    if not verified and not pending:
+        status = "unclaimed"
+    elif not pending:
+        status = "verified"
+    elif not verified:
+        status = "unverified"
+    else:
+        status = "partly-verified"
+    return {"status": status, "verified_claims": verified, "unverified_claims": pending}
+
+
 class Mirror:
     """The mirror in `directory` (created when missing). Safe to share between threads."""
 
@@ -348,7 +367,7 @@ class Mirror:
                 "status": "registered",
                 "track": states[0]["track"],
                 "disputed": any(s["disputed"] for s in states),
-                "verification": states[0]["verification"],
+                "verification": combine_verification(s["verification"] for s in states),
                 "policy": policy,
                 "sequence": max(s["sequence"] for s in states),
                 "matches": states,

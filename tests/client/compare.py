@@ -15,11 +15,18 @@ def essentials(answer: dict) -> dict:
         "status": answer["status"],
         "track": {k: track[k] for k in TRACK_FIELDS} if track else None,
         "disputed": answer["disputed"],
-        "policy": {p.value: answer["policy"][p.value]["value"] for p in PURPOSES},
+        "verification": answer["verification"],
+        "policy": {p.value: value_and_terms(answer["policy"][p.value]) for p in PURPOSES},
         "sequence": answer["sequence"],
         "normalized": answer.get("normalized"),
         "matches": sorted(m["track"]["id"] for m in answer.get("matches", [])),
     }
+
+
+def value_and_terms(item: dict) -> tuple:
+    """A purpose's value, and for a licence where to ask for it."""
+    terms = item.get("terms") or {}
+    return item["value"], terms.get("terms_url"), terms.get("contact_email")
 
 
 def identifiers_of_registry() -> list[tuple[str, str]]:
