@@ -2,10 +2,13 @@
 up from the changes feed."""
 
 import json
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from registry_client import Mirror, sync
@@ -151,3 +154,34 @@ def test_an_event_beyond_the_next_expected_catches_up_from_the_feed(live_registr
     assert status == 200 and answer["cursor"] == start + 3
     assert listening.stats["catch_ups"] == 1
     assert_mirror_answers_as_live(listening.mirror, registry, identifiers_of_registry())
+
+
+@pytest.mark.subprocess
+def test_the_console_script_listens(live_registry, tmp_path):
+    artist = make_artist()
+    track = register(artist, isrc="USRC17607839")
+    registry = live_registry.client()
+    with Mirror(tmp_path) as mirror:
+        sync(registry, mirror)
+        start = mirror.cursor
+    declare(artist, {Purpose.TDM: PurposeChoice(Value.DENY)}, track=track)
+    secret = signing.generate_secret()
+    script = Path(sys.executable).with_name("registry-client")
+    process = subprocess.Popen(
+        [str(script), *live_registry.argv(), "listen", "--port", "0", "--secret", secret]
+        + [str(tmp_path)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stderr.readline()
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        body, headers = message(registry, start, secret, "msg_cli")
+        status, answer = post(f"http://127.0.0.1:{port}/", body, headers)
+        assert (status, answer) == (200, {"applied": 1, "cursor": start + 1})
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()
+    with Mirror(tmp_path) as mirror:
+        assert mirror.answer("isrc", "USRC17607839")["policy"]["tdm"]["value"] == "deny"
