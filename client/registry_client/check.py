@@ -279,16 +279,23 @@ def check_manifest(
             continue
         unreadable = 0
         for column, kind in chosen:
-            value = row.data.get(column)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                continue
-            try:
-                row.queries.append((kind, normalize(kind, str(value))))
-            except InvalidIdentifier as exc:
-                unreadable += 1
-                malformed.append(
-                    {"line": row.line, "column": column, "value": str(value), "reason": str(exc)}
-                )
+            given = row.data.get(column)
+            # JSON Lines and Parquet may hold several identifiers in one cell, as a list.
+            for value in given if isinstance(given, list) else [given]:
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue
+                try:
+                    row.queries.append((kind, normalize(kind, str(value))))
+                except InvalidIdentifier as exc:
+                    unreadable += 1
+                    malformed.append(
+                        {
+                            "line": row.line,
+                            "column": column,
+                            "value": str(value),
+                            "reason": str(exc),
+                        }
+                    )
         if not row.queries and not unreadable:
             malformed.append(
                 {"line": row.line, "reason": f"no identifier in {', '.join(c for c, _ in chosen)}"}

@@ -419,7 +419,7 @@ def sync(
         bar.update(tracks)
         bar.close()
         report["snapshot"] = {"sequence": sequence, "tracks": tracks}
-    cursor = mirror.cursor or 0
+    cursor = start = mirror.cursor or 0
     bar = None
     while True:
         try:
@@ -441,7 +441,7 @@ def sync(
             cursor = page["next_after"]
             if progress and page["has_more"]:
                 if bar is None:
-                    bar = Progress("changes", total=page["last_sequence"] - cursor, unit="events")
+                    bar = Progress("changes", total=page["last_sequence"] - start, unit="events")
                 bar.update(report["events"])
             if on_page:
                 on_page(cursor)

@@ -127,6 +127,15 @@ def test_a_json_lines_manifest_keeps_unreadable_lines(catalogue, tmp_path):
     assert len(rows) == 8 and rows[3]["_malformed"] == "{not json"
     assert rows[3]["train-genai"] == "unset"
     assert [m["line"] for m in audit["malformed"]] == [4, 5, 6, 7]  # no header line
+    # Several links in one cell, as a list: the most restrictive answer among them.
+    listed = tmp_path / "listed.jsonl"
+    urls = ["https://example.org/x", "https://soundcloud.com/night-owls/song-0"]
+    listed.write_text(json.dumps({"urls": urls}) + "\n")
+    check_manifest(listed, tmp_path / "listed-out.jsonl", mirror=catalogue)
+    (judged,) = [
+        json.loads(line) for line in (tmp_path / "listed-out.jsonl").read_text().splitlines()
+    ]
+    assert judged["train-genai"] == "deny" and judged["urls"] == urls
     with pytest.raises(ManifestError, match="line 4"):
         check_manifest(manifest, out, mirror=catalogue, strict=True)
 
