@@ -73,8 +73,11 @@ $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+# The platforms' client (client/, its own package) is installed editable beside the tools: its
+# tests in tests/client run it against a live registry.
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt client/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./client
 	touch $@ $(VENV)/.runtime-installed
 
 run: $(VENV)/.runtime-installed
