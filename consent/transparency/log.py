@@ -92,6 +92,11 @@ def append_many(records: Iterable[dict]) -> range:
         else:
             LogEntry.objects.bulk_create([LogEntry(index=i, data=d) for i, d, _ in rows])
             LogHash.objects.bulk_create([LogHash(index=i, hash=h) for i, h in hashes])
+    # Every append leads to a signed checkpoint once its transaction commits (one per
+    # transaction, however many appends it made).
+    from .checkpoints import schedule_checkpoint
+
+    schedule_checkpoint()
     return range(first, first + len(datas))
 
 
