@@ -89,21 +89,17 @@ def append_many(records: Iterable[dict]) -> range:
     first = size()
     if not datas:
         return range(first, first)
-    written: dict[int, bytes] = {}
-
-    def read(indexes: Sequence[int]) -> list[bytes]:
-        earlier = [index for index in indexes if index not in written]
-        from_db = dict(zip(earlier, _read(earlier), strict=True)) if earlier else {}
-        return [written[index] if index in written else from_db[index] for index in indexes]
-
-    for offset, data in enumerate(datas):
-        n = first + offset
-        start = merkle.stored_hash_index(0, n)
-        for position, value in enumerate(merkle.stored_hashes(n, data, read)):
-            written[start + position] = value
+    # The tree's right edge (one stored hash per one bit of `first`), then every new leaf and
+    # the subtrees it completes, in stored-hash-index order.
+    frontier = merkle.Frontier.of(first, _read)
+    hash_index = merkle.stored_hash_index(0, first)
+    hashes = []
+    for data in datas:
+        for value in frontier.append(merkle.leaf_hash(data)):
+            hashes.append((hash_index, value))
+            hash_index += 1
     now = timezone.now()
     rows = [(first + i, data, now) for i, data in enumerate(datas)]
-    hashes = sorted(written.items())
     with transaction.atomic():
         if connection.vendor == "postgresql":
             _copy(LogEntry, ("index", "data", "created_at"), rows)

@@ -196,6 +196,21 @@ class Frontier:
         self.size = 0
         self._edge: list[tuple[int, bytes]] = []  # (level, hash), largest subtree first
 
+    @classmethod
+    def of(cls, size: int, read: Reader) -> "Frontier":
+        """The frontier of the stored tree of `size` records: its right edge, read with one call
+        to `read` (one stored hash per one bit of `size`)."""
+        frontier = cls()
+        edge, start = [], 0
+        for level in reversed(range(size.bit_length())):
+            if size >> level & 1:
+                edge.append((level, stored_hash_index(level, start >> level)))
+                start += 1 << level
+        values = read([index for _, index in edge]) if edge else []
+        frontier._edge = [(level, value) for (level, _), value in zip(edge, values, strict=True)]
+        frontier.size = size
+        return frontier
+
     def append(self, leaf: bytes) -> list[bytes]:
         edge = self._edge
         current, level = leaf, 0

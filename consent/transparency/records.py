@@ -9,6 +9,9 @@ text, so the log can be published in full for ever.
 from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
 from consent.models import ChangeEvent, Declaration
 from consent.purposes import PURPOSES
 from consent.times import rfc3339
@@ -49,13 +52,25 @@ def policy_change(event: ChangeEvent, track_id: str) -> dict:
     }
 
 
+def _in(ids: list[int]) -> list | RawSQL:
+    """`ids` for a `pk__in` lookup: on PostgreSQL one array parameter (a query of 10,000 ids
+    costs what one of ten does), elsewhere the list itself."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"])
+    return ids
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    step = 50_000 if connection.vendor == "postgresql" else 1000
+    for start in range(0, len(ids), step):
+        yield ids[start : start + step]
+
+
 def _public_ids(model, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     found: dict[int, str] = {}
-    ordered = sorted(wanted)
-    for start in range(0, len(ordered), 1000):
-        chunk = ordered[start : start + 1000]
-        for pk, public in model.objects.filter(pk__in=chunk).values_list("pk", "public_id"):
+    for chunk in _chunks(sorted(wanted)):
+        for pk, public in model.objects.filter(pk__in=_in(chunk)).values_list("pk", "public_id"):
             found[pk] = str(public)
     return found
 
@@ -222,8 +237,8 @@ def _states(model, ids: list[int], fields: tuple[str, ...], public: tuple[str, .
     model instances, keeps logging a 10,000-row import cheap."""
     found = []
     names = ("pk", *fields, *(name.replace("__public_id", "_public") for name in public))
-    for start in range(0, len(ids), 1000):
-        query = model._base_manager.filter(pk__in=ids[start : start + 1000]).order_by("pk")
+    for chunk in _chunks(ids):
+        query = model._base_manager.filter(pk__in=_in(chunk)).order_by("pk")
         for row in query.values_list("pk", *fields, *public):
             found.append(SimpleNamespace(**dict(zip(names, row, strict=True))))
     return found

@@ -114,6 +114,10 @@ def test_the_frontier_stores_and_roots_exactly_as_the_stored_tree():
         start = merkle.stored_hash_index(0, n)
         stored.update({start + k: value for k, value in enumerate(expected)})
         assert frontier.root() == merkle.tree_hash(n + 1, lambda w: [stored[i] for i in w])
+        # Read back from the stored hashes, it goes on exactly as the one that built them.
+        again = merkle.Frontier.of(n + 1, lambda w: [stored[i] for i in w])
+        assert again.root() == frontier.root() and again.size == n + 1
+        assert again._edge == frontier._edge
     assert len(stored) == merkle.stored_hash_count(300)
 
 
