@@ -96,8 +96,8 @@ def _binary(query) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _raw_pages(table: str, columns: str) -> Iterator[tuple]:
-    """(index, value) of a log table in index order, in pages, as the driver returns them."""
+def _raw_page_lists(table: str, columns: str) -> Iterator[list[tuple]]:
+    """Pages of (index, value) of a log table in index order, as lists."""
     quoted = connection.ops.quote_name(table)
     index = connection.ops.quote_name("index")
     sql = (
@@ -109,22 +109,12 @@ def _raw_pages(table: str, columns: str) -> Iterator[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql, [last])
             rows = cursor.fetchall()
-        yield from rows
+        if rows and type(rows[0][1]) is not bytes:  # memoryview on some drivers
+            rows = [(number, bytes(value)) for number, value in rows]
+        yield rows
         if len(rows) < PAGE:
             return
         last = rows[-1][0]
-
-
-def _entries() -> Iterator[tuple[int, bytes]]:
-    index = connection.ops.quote_name("index")
-    for number, data in _raw_pages(LogEntry._meta.db_table, f"{index}, data"):
-        yield number, bytes(data)
-
-
-def _stored_hashes() -> Iterator[tuple[int, bytes]]:
-    index = connection.ops.quote_name("index")
-    for number, value in _raw_pages(LogHash._meta.db_table, f"{index}, hash"):
-        yield number, bytes(value)
 
 
 _SCALARS = {str, bool, type(None)}
@@ -270,57 +260,82 @@ class _Logged:
                 yield index, (kind, _readable(key))
 
 
+def _hash_range(start: int, end: int) -> list[tuple[int, bytes]]:
+    table = connection.ops.quote_name(LogHash._meta.db_table)
+    index = connection.ops.quote_name("index")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {index}, hash FROM {table} "  # noqa: S608 (names, not input)
+            f"WHERE {index} >= %s AND {index} < %s ORDER BY {index}",
+            [start, end],
+        )
+        return cursor.fetchall()
+
+
 def _scan(logged: _Logged, frontier: merkle.Frontier) -> tuple[list[str], list[str]]:
     """One pass over entries and stored hashes: (tree problems, entry problems), each the first
-    found; fills `logged` and `frontier`."""
-    tree: list[str] = []
+    found; fills `logged` and `frontier`. Each page of entries gives the stored hashes of a
+    range of indexes, compared with that range as stored in one comparison."""
     entry_problem: list[str] = []
-    stored = _stored_hashes()
-    pending = next(stored, None)
     hash_index = 0
     missing = 0
+    seen = 0
     expected = 0
     sha256 = hashlib.sha256
     digests = logged.digests
-    for index, data in _entries():
-        if index != expected:
-            tree.append(f"The log skips from entry {expected - 1} to entry {index}.")
-            return tree, entry_problem
-        leaf = sha256(b"\x00" + data).digest()
-        digests += leaf[:DIGEST]
-        for value in frontier.append(leaf):
-            if pending is not None and pending[0] == hash_index:
-                if pending[1] != value and not tree:
-                    tree.append(_hash_problem(hash_index))
-                pending = next(stored, None)
-            else:
-                missing += 1
-            hash_index += 1
-        expected += 1
-        if entry_problem:
-            continue
-        try:
-            record = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            record = None
-        if not _is_canonical(data, record):
-            entry_problem.append(f"Entry {index} is not canonical JSON.")
-            continue
-        kind = record.get("type") if type(record) is dict else None
-        if kind not in KEYS:
-            continue
-        key = record.get(KEYS[kind])
-        earlier = logged.put(kind, key, index)
-        if earlier is not None and kind in ONCE:
-            entry_problem.append(f"Entries {earlier} and {index} both record {kind} {key}.")
-    if tree:
-        return tree, entry_problem
-    if pending is not None:
-        return [_hash_problem(pending[0])], entry_problem
+    append = frontier.append
+    index_column = connection.ops.quote_name("index")
+    for page in _raw_page_lists(LogEntry._meta.db_table, f"{index_column}, data"):
+        computed: list[bytes] = []
+        for index, data in page:
+            if index != expected:
+                return [f"The log skips from entry {expected - 1} to entry {index}."], []
+            leaf = sha256(b"\x00" + data).digest()
+            digests += leaf[:DIGEST]
+            computed += append(leaf)
+            expected += 1
+            if entry_problem:
+                continue
+            try:
+                record = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                record = None
+            if not _is_canonical(data, record):
+                entry_problem.append(f"Entry {index} is not canonical JSON.")
+                continue
+            kind = record.get("type") if type(record) is dict else None
+            if kind not in KEYS:
+                continue
+            key = record.get(KEYS[kind])
+            earlier = logged.put(kind, key, index)
+            if earlier is not None and kind in ONCE:
+                entry_problem.append(f"Entries {earlier} and {index} both record {kind} {key}.")
+        stored = _hash_range(hash_index, hash_index + len(computed))
+        seen += len(stored)
+        if len(stored) != len(computed) or b"".join(bytes(v) for _, v in stored) != b"".join(
+            computed
+        ):
+            found = {number: bytes(value) for number, value in stored}
+            for offset, value in enumerate(computed):
+                have = found.get(hash_index + offset)
+                if have is None:
+                    missing += 1
+                elif have != value:
+                    return [_hash_problem(hash_index + offset)], []
+        hash_index += len(computed)
+    table = connection.ops.quote_name(LogHash._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT min({index_column}), count(*) FROM {table} "  # noqa: S608 (names)
+            f"WHERE {index_column} >= %s",
+            [hash_index],
+        )
+        beyond, extra = cursor.fetchone()
+    if beyond is not None:
+        return [_hash_problem(beyond)], entry_problem
     if missing:
-        seen = hash_index - missing
         return [
-            f"The log stores {seen} hashes; its {expected} entries give {hash_index}."
+            f"The log stores {seen + extra} hashes; its {expected} entries give {hash_index}."
         ], entry_problem
     return [], entry_problem
 
