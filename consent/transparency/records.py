@@ -19,6 +19,7 @@ from consent.times import rfc3339
 from . import log
 
 VERSION = 1
+PURPOSE_VALUES = tuple(p.value for p in PURPOSES)
 
 
 def declaration(row: Declaration, creator_id: str, track_id: str | None) -> dict:
@@ -45,7 +46,7 @@ def policy_change(event: ChangeEvent, track_id: str) -> dict:
         "sequence": event.sequence,
         "track": track_id,
         "cause": event.cause,
-        "values": {p.value: after[p.value] for p in PURPOSES if p.value in after},
+        "values": {value: after[value] for value in PURPOSE_VALUES if value in after},
         "disputed": bool(event.disputed),
         "links": list(event.links) if event.links is not None else None,
         "at": rfc3339(event.created_at),

@@ -159,9 +159,11 @@ def _is_canonical(data: bytes, record) -> bool:
 
 
 def _digest(record: dict) -> bytes:
-    """The first DIGEST bytes of the leaf hash of canonical(record)."""
+    """The first DIGEST bytes of the leaf hash of the record's canonical bytes: orjson's, unless
+    they hold what RFC 8785 writes otherwise (non-ASCII, an escape). A float or an integer past
+    2**53, which no canonical entry can hold, then simply matches no entry."""
     data = orjson.dumps(record, option=_SORTED)
-    if not _plain(data, record):
+    if not data.isascii() or b"\\" in data:
         data = canonical(record)
     return hashlib.sha256(b"\x00" + data).digest()[:DIGEST]
 
