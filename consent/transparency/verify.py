@@ -106,9 +106,7 @@ def _raw_page_lists(table: str, columns: str) -> Iterator[list[tuple]]:
     )
     last = -1
     while True:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [last])
-            rows = cursor.fetchall()
+        rows = _fetch(sql, [last])
         if rows and type(rows[0][1]) is not bytes:  # memoryview on some drivers
             rows = [(number, bytes(value)) for number, value in rows]
         yield rows
@@ -265,12 +263,23 @@ class _Logged:
 def _hash_range(start: int, end: int) -> list[tuple[int, bytes]]:
     table = connection.ops.quote_name(LogHash._meta.db_table)
     index = connection.ops.quote_name("index")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {index}, hash FROM {table} "  # noqa: S608 (names, not input)
-            f"WHERE {index} >= %s AND {index} < %s ORDER BY {index}",
-            [start, end],
-        )
+    return _fetch(
+        f"SELECT {index}, hash FROM {table} "  # noqa: S608 (names, not input)
+        f"WHERE {index} >= %s AND {index} < %s ORDER BY {index}",
+        [start, end],
+    )
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    """All rows of `sql`; on PostgreSQL in the binary format, so bytea travels as its bytes
+    rather than as hexadecimal text that both sides must encode and decode."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
         return cursor.fetchall()
 
 
