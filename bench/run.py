@@ -1044,7 +1044,7 @@ class Bench:
     def verify(self) -> None:
         started = time.monotonic()
         result = subprocess.run(
-            ["/usr/bin/time", "-f", "maxrss_kb=%M", PYTHON, "manage.py", "verify_log"],
+            ["/usr/bin/time", "-f", "maxrss_kb=%M cpu=%U+%S", PYTHON, "manage.py", "verify_log"],
             cwd=ROOT,
             env=self.env,
             text=True,
@@ -1053,6 +1053,9 @@ class Bench:
         seconds = time.monotonic() - started
         rss = re.search(r"maxrss_kb=(\d+)", result.stderr)
         rss_text = f", peak RSS {int(rss.group(1)) / 1024:,.0f} MB" if rss else ""
+        cpu = re.search(r"cpu=([\d.]+)\+([\d.]+)", result.stderr)
+        if cpu:  # both processes' CPU time: what the load of the machine does not inflate
+            rss_text += f", CPU {float(cpu.group(1)) + float(cpu.group(2)):.0f} s"
         said = (result.stdout.strip() or result.stderr.strip()).splitlines()
         self.note(f"verify_log: {seconds:.1f} s, exit {result.returncode}: {said[-2:]}")
         ok = result.returncode == 0 and seconds <= 60
