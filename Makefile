@@ -16,6 +16,8 @@ BENCH_DB_URL ?= postgres://postgres@127.0.0.1:5432/registry_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/4
 RESEED ?=
 PROFILE ?=
+# Some measures only, e.g. BENCH_ONLY=tiles,verify (bench/run.py lists them).
+BENCH_ONLY ?=
 
 # `make run` is for development: debug on, SQLite and in-process tasks unless DATABASE_URL and
 # CELERY_BROKER_URL (and REDIS_URL for the cache) are set in the environment. With
@@ -122,5 +124,6 @@ bench: $(VENV)/.dev-installed
 		{ echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
 	@DATABASE_URL=$(BENCH_DB_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python scripts/check_services.py
 	MIGRATION_DATABASE_URL= BENCH_DB_URL=$(BENCH_DB_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
-	BENCH_COMMAND="make bench$(if $(RESEED), RESEED=1)$(if $(PROFILE), PROFILE=1)" \
+	BENCH_COMMAND="make bench$(if $(RESEED), RESEED=1)$(if $(PROFILE), PROFILE=1)$(if $(BENCH_ONLY), BENCH_ONLY=$(BENCH_ONLY))" \
+	BENCH_ONLY="$(BENCH_ONLY)" \
 	$(BIN)/python bench/run.py $(if $(RESEED),--reseed) $(if $(PROFILE),--profile)

@@ -1,6 +1,7 @@
-"""What the transparency log adds to a catalogue-wide opt-out of a large catalogue.
+"""What the transparency log adds to a catalogue-wide opt-out and to a catalogue import.
 
-    python bench/log_overhead.py [--tracks 2000] [--repeat 5]
+    python bench/log_overhead.py [--tracks 2000] [--repeat 5] [--import-rows 10000]
+                                 [--import-repeat 2] [--json]
 
 On its own database (BENCH_LOG_DB_URL, default
 postgres://postgres@127.0.0.1:5432/registry_bench_log, dropped, re-created and migrated on each
@@ -9,9 +10,17 @@ registers `--tracks` tracks, then alternately opts out of AI training for the wh
 and takes the opt-out back (each a change event per track). Pairs of rounds alternate between
 logging (one log entry per declaration and per change event, as in production) and the same
 write with the log's two calls replaced by nothing; the medians and their ratio are printed.
+
+Then the same artist imports `--import-rows` new tracks from a CSV (the import page's format: a
+title, an ISRC, the recording role and a deny of AI training on every other line) with
+`import_catalogue`, in one transaction as the page does; imports alternate log, no log, no log,
+log … (`--import-repeat` of each pair), the second kind with every `records.log_*` call (claims,
+links, declarations, change events, verifications) replaced by nothing. Each import is of new
+ISRCs, so each writes the same number of rows. `--json` prints the figures as one JSON line.
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -33,6 +42,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tracks", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument("--import-repeat", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
     db_url = os.environ.get("BENCH_LOG_DB_URL", DEFAULT_DB_URL)
@@ -56,6 +68,7 @@ def main() -> None:
     from django.core.cache import cache
     from django.core.management import call_command
 
+    from consent.importing.catalogue import import_catalogue
     from consent.models import ChangeEvent, Creator, LogEntry
     from consent.purposes import AI_OPT_OUT, PurposeChoice, Value
     from consent.services import TrackData, declare, register_tracks
@@ -109,10 +122,70 @@ def main() -> None:
         assert logged == (changed + len(AI_OPT_OUT) if logging else 0), logged
 
     with_log, without = statistics.median(times[True]), statistics.median(times[False])
-    print(f"{args.tracks} tracks, catalogue-wide opt-out, median of {2 * args.repeat} rounds each:")
-    print(f"  without the log: {without * 1000:.0f} ms")
-    print(f"  with the log:    {with_log * 1000:.0f} ms")
-    print(f"  ratio: {with_log / without:.2f}  (log size now {log.size()})")
+    cases = [
+        {
+            "label": f"Catalogue-wide opt-out of {args.tracks:,} tracks, log vs no log",
+            "with_ms": with_log * 1000,
+            "without_ms": without * 1000,
+            "ratio": with_log / without,
+            "rounds": 2 * args.repeat,
+        }
+    ]
+    if not args.json:
+        print(f"{args.tracks} tracks, catalogue-wide opt-out, median of {2 * args.repeat} rounds:")
+        print(f"  without the log: {without * 1000:.0f} ms")
+        print(f"  with the log:    {with_log * 1000:.0f} ms")
+        print(f"  ratio: {with_log / without:.2f}  (log size now {log.size()})")
+
+    if args.import_rows:
+        silenced = ("log_declarations", "log_changes", "log_claims", "log_links")
+        silenced += ("log_verifications", "log_written_claims")
+        imports: dict[bool, list[float]] = {True: [], False: []}
+        for round_number in range(4 * args.import_repeat):
+            logging = round_number % 4 in (0, 3)  # log, none, none, log: neither goes first
+            lines = ["title,isrc,role,train-ai"]
+            registrant = f"R{round_number:02d}"
+            for n in range(args.import_rows):
+                choice = "deny" if n % 2 else ""
+                isrc = f"QZ{registrant}26{n:05d}"
+                lines.append(f"Import {round_number} {n},{isrc},recording,{choice}")
+            data = ("\n".join(lines) + "\n").encode()
+            patches = [mock.patch.object(records, name, nothing) for name in silenced]
+            if logging:
+                patches = []
+            for patch in patches:
+                patch.start()
+            entries = LogEntry.objects.count()
+            start = time.perf_counter()
+            outcome = import_catalogue(
+                creator, data, max_rows=args.import_rows, max_bytes=50_000_000
+            )
+            imports[logging].append(time.perf_counter() - start)
+            for patch in patches:
+                patch.stop()
+            assert not outcome.errors, outcome.errors[:3]
+            logged = LogEntry.objects.count() - entries
+            assert (logged >= 2 * args.import_rows) if logging else logged == 0, logged
+        with_log = statistics.median(imports[True])
+        without = statistics.median(imports[False])
+        cases.append(
+            {
+                "label": f"Import of {args.import_rows:,} new tracks (CSV), log vs no log",
+                "with_ms": with_log * 1000,
+                "without_ms": without * 1000,
+                "ratio": with_log / without,
+                "rounds": 2 * args.import_repeat,
+                "runs_with_s": [round(t, 2) for t in imports[True]],
+                "runs_without_s": [round(t, 2) for t in imports[False]],
+            }
+        )
+        if not args.json:
+            print(f"Import of {args.import_rows} new tracks, median of {2 * args.import_repeat}:")
+            print(f"  without the log: {without:.2f} s")
+            print(f"  with the log:    {with_log:.2f} s")
+            print(f"  ratio: {with_log / without:.2f}  (log size now {log.size()})")
+    if args.json:
+        print(json.dumps({"cases": cases, "log_size": log.size()}))
 
 
 if __name__ == "__main__":

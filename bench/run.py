@@ -2,6 +2,9 @@
 
     python bench/run.py [--reseed] [--profile] [--only single,batch,...] [--tracks N] [--creators N]
 
+Measures (for --only): single, batch, compat, changes, snapshot, mixed, tiles (the log's read
+path), verify (`manage.py verify_log`), logging (bench/log_overhead.py), webhooks.
+
 Environment: BENCH_DB_URL (default postgres://postgres@127.0.0.1:5432/registry_bench),
 BENCH_REDIS_URL (default redis://127.0.0.1:6379/4), BENCH_WORKERS, BENCH_THREADS and
 BENCH_WORKER_CLASS (gunicorn), BENCH_REPEAT (repetitions of each measure, default 3),
@@ -178,6 +181,7 @@ class Samples:
     url_batches: list[list[str]]  # sets of 10,000 URLs
     tracks: int
     events: int
+    log_size: int = 0
 
 
 def pick_samples(db_url: str, repeat: int, seed: int = 7) -> Samples:
@@ -216,6 +220,9 @@ def pick_samples(db_url: str, repeat: int, seed: int = 7) -> Samples:
             url_batches=[urls(size) for _ in range(repeat)],
             tracks=conn.execute("SELECT count(*) FROM consent_track").fetchone()[0],
             events=events,
+            log_size=conn.execute(
+                'SELECT coalesce(max("index") + 1, 0) FROM consent_logentry'
+            ).fetchone()[0],
         )
 
 
@@ -429,6 +436,17 @@ def run_wrk(
 
 
 # --- The measures --------------------------------------------------------------------------------
+
+
+def encode_tile_index(n: int) -> str:
+    """N as tlog-tiles writes it in paths (registry/views_log.py): 1234067 → x001/x234/067."""
+    groups = []
+    while True:
+        groups.append(f"{n % 1000:03d}")
+        n //= 1000
+        if n == 0:
+            break
+    return "/".join(["x" + g for g in reversed(groups[1:])] + [groups[0]])
 
 
 def median(values):
@@ -956,6 +974,130 @@ class Bench:
             )
         )
 
+    # The transparency log's read path: full tiles against the single lookup, same run.
+    def tiles(self) -> None:
+        d, n = self.args.duration, self.args.repeat
+        full = self.samples.log_size // 256
+        if full < 1:
+            self.note("tiles: the seeded log holds no full tile")
+            return
+        rng = random.Random(11)
+        numbers = rng.sample(range(full), min(1000, full))
+        files = {}
+        for kind, prefix in (("hash", "/log/tile/0/"), ("entries", "/log/tile/entries/")):
+            files[kind] = self.tmp / f"tiles-{kind}.txt"
+            files[kind].write_text("".join(f"{prefix}{encode_tile_index(i)}\n" for i in numbers))
+        # Every path is read once, untimed, as a CDN or the cache would have it: full tiles never
+        # change, so the server caches them (consent/transparency/log.py); that first pass,
+        # which builds each tile from the database, is reported beside the runs.
+        cold = {}
+        for kind, file in files.items():
+            started = time.monotonic()
+            for path in file.read_text().split():
+                status, _, body = self.server.request("GET", path)
+                if status != 200:
+                    raise SystemExit(f"{path} answered {status}: {body[:300]!r}")
+            cold[kind] = len(numbers) / (time.monotonic() - started)
+        runs: dict[str, list[WrkResult]] = {"lookup": [], "hash": [], "entries": []}
+        for _ in range(n):  # interleaved, as in `single`
+            runs["lookup"].append(
+                run_wrk(f"{self.base}/api/v1/consent", 32, d, BENCH / "lookup.lua", self.wrk_env)
+            )
+            for kind, file in files.items():
+                env = dict(self.wrk_env, BENCH_TILES=str(file))
+                runs[kind].append(run_wrk(self.base, 32, d, BENCH / "tiles.lua", env))
+        lookup_rps = median([r.rps for r in runs["lookup"]])
+        self.note(
+            "tiles: "
+            + "; ".join(
+                f"{kind} runs (req/s): " + ", ".join(f"{r.rps:,.0f}" for r in results)
+                for kind, results in runs.items()
+            )
+            + f"; errors: {sum(r.errors for results in runs.values() for r in results)}"
+            + f"; {len(numbers):,} random full tiles of {full:,}, first read (one client, "
+            + ", ".join(f"{kind} {rate:,.0f}/s" for kind, rate in cold.items())
+            + ")"
+        )
+        labels = {
+            "hash": "Log hash tiles `/log/tile/0/<N>` (full), 32 connections",
+            "entries": "Log entry bundles `/log/tile/entries/<N>` (full), 32 connections",
+        }
+        for kind in ("hash", "entries"):
+            results = runs[kind]
+            rps = median([r.rps for r in results])
+            ratio = median([t.rps / lo.rps for lo, t in zip(runs["lookup"], results, strict=True)])
+            errors = sum(r.errors for r in results)
+            ok = ratio >= 1 and errors == 0
+            self.rows.append(
+                Row(
+                    labels[kind],
+                    f"{rps:,.0f} req/s ({ratio:.2f} × the single lookup's {lookup_rps:,.0f}), "
+                    f"p50 {median([r.p50 for r in results]):.1f} ms, "
+                    f"p99 {median([r.p99 for r in results]):.1f} ms",
+                    "≥ 1 × single lookup",
+                    verdict(ok, "" if ok else f"ratio {ratio:.2f}, {errors} errors"),
+                    ok,
+                )
+            )
+
+    # `manage.py verify_log` over the whole seeded log, after the server has stopped.
+    def verify(self) -> None:
+        started = time.monotonic()
+        result = subprocess.run(
+            ["/usr/bin/time", "-f", "maxrss_kb=%M cpu=%U+%S", PYTHON, "manage.py", "verify_log"],
+            cwd=ROOT,
+            env=self.env,
+            text=True,
+            capture_output=True,
+        )
+        seconds = time.monotonic() - started
+        rss = re.search(r"maxrss_kb=(\d+)", result.stderr)
+        rss_text = f", peak RSS {int(rss.group(1)) / 1024:,.0f} MB" if rss else ""
+        cpu = re.search(r"cpu=([\d.]+)\+([\d.]+)", result.stderr)
+        if cpu:  # both processes' CPU time: what the load of the machine does not inflate
+            rss_text += f", CPU {float(cpu.group(1)) + float(cpu.group(2)):.0f} s"
+        said = (result.stdout.strip() or result.stderr.strip()).splitlines()
+        self.note(f"verify_log: {seconds:.1f} s, exit {result.returncode}: {said[-2:]}")
+        ok = result.returncode == 0 and seconds <= 60
+        self.rows.append(
+            Row(
+                f"`manage.py verify_log` over the seeded log ({self.samples.log_size:,} entries)",
+                f"{seconds:.1f} s{rss_text}"
+                + ("" if result.returncode == 0 else f"; FAILED: {said[-1] if said else ''}"),
+                "≤ 60 s, accepts the log",
+                verdict(ok, "" if ok else f"{seconds / 60:.1f} × 60 s"),
+                ok,
+            )
+        )
+
+    # What the log adds to a catalogue-wide opt-out and to a 10,000-row import
+    # (bench/log_overhead.py, on a database of its own).
+    def logging(self) -> None:
+        env = dict(os.environ, BENCH_LOG_REDIS_URL=self.env["REDIS_URL"])
+        result = subprocess.run(
+            [PYTHON, str(BENCH / "log_overhead.py"), "--json"],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            capture_output=True,
+            check=True,
+        )
+        figures = orjson.loads(result.stdout.strip().splitlines()[-1])
+        self.note(f"log overhead: {figures}")
+        for case in figures["cases"]:
+            ratio = case["ratio"]
+            ok = ratio <= 1.10
+            self.rows.append(
+                Row(
+                    case["label"],
+                    f"{case['with_ms']:,.0f} ms with the log, {case['without_ms']:,.0f} ms "
+                    f"without ({ratio:.2f} ×)",
+                    "≤ 1.10 × without",
+                    verdict(ok, "" if ok else f"{ratio:.2f} ×"),
+                    ok,
+                )
+            )
+
     def webhooks(self) -> None:
         """10,000 changes fanned out to 10 local endpoints by one worker (bench/webhooks_fanout.py,
         on a database of its own)."""
@@ -1147,7 +1289,12 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true", help="drop the bench database and seed")
     parser.add_argument("--tracks", type=int, default=1_000_000)
     parser.add_argument("--creators", type=int, default=100_000)
-    parser.add_argument("--only", default="", help="comma-separated: single,batch,compat,…")
+    parser.add_argument(
+        "--only",
+        default=os.environ.get("BENCH_ONLY", ""),
+        help="comma-separated: single,batch,compat,changes,snapshot,mixed,tiles,verify,logging,"
+        "webhooks (default: BENCH_ONLY, else all)",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="record each measure with py-spy (slower)"
     )
@@ -1187,7 +1334,7 @@ def main() -> None:
         bench.warm_up()
         only = {s.strip() for s in args.only.split(",") if s.strip()}
         profiles: list[tuple[str, str]] = []
-        for name in ("single", "batch", "compat", "changes", "snapshot", "mixed"):
+        for name in ("single", "batch", "compat", "changes", "snapshot", "mixed", "tiles"):
             if not only or name in only:
                 if name == "snapshot":
                     bench.fresh_server()
@@ -1202,6 +1349,13 @@ def main() -> None:
                     getattr(bench, name)()
     finally:
         server.stop()
+    # After the server has stopped: each runs alone, on the seeded log or a database of its own.
+    for name in ("verify", "logging"):
+        if not only or name in only:
+            load = Path("/proc/loadavg").read_text().split()[0]
+            bench.loads.append(f"{name} {load}")
+            log(f"measuring: {name} (load average {load})")
+            getattr(bench, name)()
     if not only or "webhooks" in only:
         # After the server has stopped: the fan-out runs its own worker and receivers.
         load = Path("/proc/loadavg").read_text().split()[0]

@@ -33,9 +33,11 @@ data, and records itself in a `bench_seed` table so that later runs reuse it.
 """
 
 import argparse
+import hashlib
 import os
 import queue
 import random
+import re
 import sys
 import threading
 import time
@@ -68,7 +70,7 @@ answer_of = getattr(policies, "policy_from_provenance", None) if ANSWER_FIELD el
 # Each policy row's and change event's visible links (when this version has them).
 LINKS_FIELD = any(f.name == "links" for f in EffectivePolicy._meta.get_fields())
 
-SEED_VERSION = 3
+SEED_VERSION = 4
 MARKER_TABLE = "bench_seed"
 # Every table the seed writes; they are truncated and filled in one transaction.
 TABLES = [
@@ -84,6 +86,8 @@ TABLES = [
     "consent_effectivepolicy",
     "consent_changeevent",
 ]
+# The transparency log's tables: written after the rows, from them (`write_log`).
+LOG_TABLES = ["consent_logentry", "consent_loghash", "consent_checkpoint"]
 CHUNK = 25_000
 T0 = datetime(2023, 1, 1, tzinfo=UTC)
 TRACK_SPACING = timedelta(minutes=1)
@@ -733,26 +737,163 @@ def seed(tracks: int, creators: int) -> float:
         cur.execute("UPDATE consent_sequencecounter SET value = %s WHERE id = 1", [tracks])
         if cur.rowcount == 0:
             cur.execute("INSERT INTO consent_sequencecounter (id, value) VALUES (1, %s)", [tracks])
-        seconds = time.monotonic() - started
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (tracks integer, creators integer, "
-            "seconds real, completed_at timestamptz DEFAULT now(), version integer)"
-        )
-        cur.execute(
-            f"INSERT INTO {MARKER_TABLE} (tracks, creators, seconds, version) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s)",
-            [tracks, creators, seconds, SEED_VERSION],
-        )
     raw.commit()
+    sys.stderr.write(f"committed after {time.monotonic() - started:.0f}s; writing the log…\n")
+    log_started = time.monotonic()
+    entries = write_log(raw)
+    log_seconds = time.monotonic() - log_started
+    sys.stderr.write(f"log of {entries:,} entries written in {log_seconds:.0f}s; analyzing…\n")
     raw.autocommit = True
-    sys.stderr.write(f"committed after {time.monotonic() - started:.0f}s; analyzing…\n")
     with raw.cursor() as cur:
-        for table in TABLES:
+        for table in TABLES + LOG_TABLES:
             cur.execute(f"ANALYZE {table}")
+    # The marker last: a seed that stopped half-way is never reused.
     seconds = time.monotonic() - started
     with raw.cursor() as cur:
-        cur.execute(f"UPDATE {MARKER_TABLE} SET seconds = %s", [seconds])  # noqa: S608
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (tracks integer, creators integer, "
+            "seconds real, completed_at timestamptz DEFAULT now(), version integer, "
+            "log_entries bigint, log_seconds real)"
+        )
+        cur.execute(
+            f"INSERT INTO {MARKER_TABLE} (tracks, creators, seconds, version, log_entries, "  # noqa: S608
+            "log_seconds) VALUES (%s, %s, %s, %s, %s, %s)",
+            [tracks, creators, seconds, SEED_VERSION, entries, log_seconds],
+        )
     return seconds
+
+
+# --- The transparency log of the seeded rows --------------------------------------------------
+
+# Every row the log records (docs/log.md), as the JSON of its record: PostgreSQL joins the public
+# ids and writes the times as `consent.times.rfc3339` does; Python sorts the members (RFC 8785)
+# and hashes. Ordered as `consent.transparency.backfill` orders a backfill: by the record's time,
+# then kind, then id. The seed writes no decided dispute and no suspension.
+LOG_ROWS_SQL = """
+SELECT body, kind FROM (
+    SELECT d.declared_at AS at, 0 AS kind, d.id, json_build_object(
+        'v', 1, 'type', 'declaration', 'declaration', d.id, 'batch', d.batch::text,
+        'creator', c.public_id::text, 'track', t.public_id::text, 'purpose', d.purpose,
+        'value', d.value, 'at', {time:d.declared_at})::text AS body
+    FROM consent_declaration d
+    JOIN consent_creator c ON c.id = d.creator_id
+    LEFT JOIN consent_track t ON t.id = d.track_id
+  UNION ALL
+    SELECT e.created_at, 1, e.sequence, json_build_object(
+        'v', 1, 'type', 'policy', 'sequence', e.sequence, 'track', t.public_id::text,
+        'cause', e.cause, 'values', e.policy, 'disputed', coalesce(e.disputed, false),
+        'links', e.links, 'at', {time:e.created_at})::text
+    FROM consent_changeevent e JOIN consent_track t ON t.id = e.track_id
+  UNION ALL
+    SELECT cl.created_at, 2, cl.id, json_build_object(
+        'v', 1, 'type', 'claim', 'claim', cl.public_id::text, 'track', t.public_id::text,
+        'creator', c.public_id::text, 'role', cl.role, 'status', cl.status,
+        'created_at', {time:cl.created_at}, 'ended_at', {time:cl.ended_at})::text
+    FROM consent_claim cl
+    JOIN consent_track t ON t.id = cl.track_id
+    JOIN consent_creator c ON c.id = cl.creator_id
+  UNION ALL
+    SELECT v.started_at, 3, v.id, json_build_object(
+        'v', 1, 'type', 'verification', 'verification', v.id, 'claim', cl.public_id::text,
+        'method', v.method, 'started_at', {time:v.started_at},
+        'ended_at', {time:v.ended_at})::text
+    FROM consent_claimverification v JOIN consent_claim cl ON cl.id = v.claim_id
+  UNION ALL
+    SELECT l.created_at, 4, l.id, json_build_object(
+        'v', 1, 'type', 'link', 'link', l.id, 'track', t.public_id::text, 'url', l.url,
+        'added_by', c.public_id::text, 'claim', cl.public_id::text,
+        'created_at', {time:l.created_at}, 'hidden_at', {time:l.hidden_at},
+        'hidden_reason', nullif(l.hidden_reason, ''))::text
+    FROM consent_tracklink l
+    JOIN consent_track t ON t.id = l.track_id
+    JOIN consent_creator c ON c.id = l.added_by_id
+    LEFT JOIN consent_claim cl ON cl.id = l.claim_id
+) rows ORDER BY at, kind, id
+"""
+LOG_CHUNK = 20_000
+
+
+def _log_rows_sql() -> str:
+    from consent.times import SQL_FORMAT
+
+    return re.sub(
+        r"\{time:([a-z_.]+)\}",
+        lambda m: f"to_char({m.group(1)} AT TIME ZONE 'UTC', '{SQL_FORMAT}')",
+        LOG_ROWS_SQL,
+    )
+
+
+def write_log(raw) -> int:
+    """Give every seeded row its log entry, store the tree's hashes and sign one checkpoint.
+
+    Rows are read with a server-side cursor on a second connection and written with COPY FREEZE
+    into the log tables, truncated in the writing transaction; the tree is built leaf by leaf
+    (`merkle.Frontier`), so memory stays flat. The first records, and one in 10,000 after,
+    are checked against `consent.transparency.jcs.canonical`; `verify_log` checks them all.
+    """
+    import psycopg
+    from django.conf import settings
+
+    from consent.purposes import PURPOSES
+    from consent.transparency import keys, merkle
+    from consent.transparency.jcs import canonical
+    from consent.transparency.note import checkpoint_text, sign_note
+
+    purposes = [p.value for p in PURPOSES]
+    sort_keys = orjson.OPT_SORT_KEYS
+    frontier = merkle.Frontier()
+    sha256 = hashlib.sha256
+    now = ts(datetime.now(UTC))
+    hash_index = 0
+    entry = 0
+    db = settings.DATABASES["default"]
+    source = psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+    )
+    with source, source.cursor(name="seed_log") as rows, raw.cursor() as cur:
+        cur.execute("SET LOCAL synchronous_commit = off")
+        cur.execute(f"TRUNCATE {', '.join(LOG_TABLES)} CASCADE")
+        rows.itersize = LOG_CHUNK
+        rows.execute(_log_rows_sql())
+        while batch := rows.fetchmany(LOG_CHUNK):
+            entry_lines, hash_lines = [], []
+            for body, kind in batch:
+                record = orjson.loads(body)
+                if kind == 1:  # a change event's policy holds more than the purposes' values
+                    after = record["values"] or {}
+                    record["values"] = {p: after[p] for p in purposes if p in after}
+                data = orjson.dumps(record, option=sort_keys)
+                if entry < 1000 or entry % 10_000 == 0:
+                    assert data == canonical(record), data
+                entry_lines.append(f"{entry}\t\\\\x{data.hex()}\t{now}\n")
+                for value in frontier.append(sha256(b"\x00" + data).digest()):
+                    hash_lines.append(f"{hash_index}\t\\\\x{value.hex()}\n")
+                    hash_index += 1
+                entry += 1
+            with cur.copy(
+                'COPY consent_logentry ("index", data, created_at) FROM STDIN WITH (FREEZE)'
+            ) as copy:
+                copy.write("".join(entry_lines).encode())
+            with cur.copy('COPY consent_loghash ("index", hash) FROM STDIN WITH (FREEZE)') as copy:
+                copy.write("".join(hash_lines).encode())
+        assert hash_index == merkle.stored_hash_count(entry), (hash_index, entry)
+        root = frontier.root()
+        note = sign_note(checkpoint_text(keys.origin(), entry, root), keys.signer())
+        cur.execute(
+            "INSERT INTO consent_checkpoint (size, root_hash, note, created_at) "
+            "VALUES (%s, %s, %s, now())",
+            [entry, root, note],
+        )
+    raw.commit()
+    from consent.transparency import log
+
+    assert log.root(entry) == root, "the stored hashes do not give the signed root"
+    raw.commit()  # ends the reading transaction Django's connection opened
+    return entry
 
 
 def verify(sample: int = 3000) -> None:

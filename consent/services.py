@@ -299,7 +299,7 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                 claims_by_track[track.id].append(claim)
         Claim.objects.bulk_create(new_claims, batch_size=1000)
         Claim.objects.bulk_update(renewed, RENEWED_FIELDS)
-        records.log_claims(new_claims + renewed)
+        records.log_written_claims(new_claims + renewed)
 
         links: list[TrackLink] = []
         identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)

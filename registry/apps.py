@@ -28,13 +28,16 @@ class RegistryConfig(AppConfig):
         from allauth.socialaccount import signals as social
 
         from consent.signals import (
-            changes_committed,
             dispute_changed,
             notices_created,
             platform_reviewed,
             proof_changed,
         )
-        from consent.transparency import checkpoints
+
+        # Registers the beat task that signs whatever an after-commit signing missed. Every
+        # append schedules its own signing (`log.append_many`), so a commit that changed answers
+        # needs no receiver here.
+        from consent.transparency import checkpoints  # noqa: F401
         from registry import connected_accounts
         from registry.notices import email_notices
         from registry.notifications import notify_parties
@@ -52,11 +55,6 @@ class RegistryConfig(AppConfig):
         )
         notices_created.connect(email_notices, dispatch_uid="registry.email_collision_notices")
         proof_changed.connect(notify_owner, dispatch_uid="registry.notify_proof_owner")
-        # A commit that changed answers appended log entries: sign a checkpoint of them (this
-        # import also registers the beat task that catches any commit this misses).
-        changes_committed.connect(
-            checkpoints.on_changes_committed, dispatch_uid="registry.sign_checkpoint"
-        )
         social.social_account_added.connect(
             connected_accounts.account_connected, dispatch_uid="registry.account_connected"
         )

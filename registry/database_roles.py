@@ -5,7 +5,8 @@ connects as cannot change them:
 
 - the migration role (MIGRATION_DATABASE_URL) owns every table and applies the migrations;
 - the runtime role (DATABASE_URL), which web, worker and beat connect as, may read every table
-  and write the others, but may only read and insert the append-only ones. It may not TRUNCATE
+  and write the others, but may only read and insert the append-only ones (and may update, never
+  delete, a witness's cosignature). It may not TRUNCATE
   anything, nor create, alter or drop a table, and it is neither a superuser nor the owner of
   anything (an owner or a superuser would pass every privilege check).
 
@@ -32,7 +33,12 @@ APPEND_ONLY_MODELS = (
     ("consent", "ChangeEvent"),
     ("consent", "LogEntry"),
     ("consent", "LogHash"),
+    ("consent", "Checkpoint"),
 )
+# Rows never erased that one write path may still update: a witness's cosignature takes a newer
+# signature line (consent.transparency.checkpoints.add_cosignature; a trigger of consent
+# migration 0018 refuses any other change).
+KEPT_MODELS = (("consent", "Cosignature"),)
 # The trigger function of the append-only tables (consent migration 0002): a table that has it
 # is append-only for the runtime role too, even if it is missing from APPEND_ONLY_MODELS.
 REFUSE_CHANGE_FUNCTION = "consent_refuse_change"
@@ -41,6 +47,7 @@ READ_ONLY_TABLES = ("django_migrations",)
 
 READ_WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 APPEND_ONLY = ("SELECT", "INSERT")
+KEPT = ("SELECT", "INSERT", "UPDATE")
 READ_ONLY = ("SELECT",)
 CHECKED_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
@@ -99,11 +106,14 @@ def grant_runtime_role(
             cursor.execute(statement.format(database=quote(database), **names))
         for table in sorted(append_only):
             cursor.execute(f"REVOKE UPDATE, DELETE ON {quote(schema, table)} FROM {names['role']}")
+        kept = _kept_tables() & existing - append_only
+        for table in sorted(kept):
+            cursor.execute(f"REVOKE DELETE ON {quote(schema, table)} FROM {names['role']}")
         for table in sorted(set(READ_ONLY_TABLES) & existing):
             cursor.execute(
                 f"REVOKE INSERT, UPDATE, DELETE ON {quote(schema, table)} FROM {names['role']}"
             )
-        _check_grants(cursor, role, schema, append_only)
+        _check_grants(cursor, role, schema, append_only, kept)
     action = "Created and granted" if created else "Granted"
     return (
         f"{action} the runtime role {role}: it reads all {len(existing)} tables, writes "
@@ -233,7 +243,13 @@ def _append_only_tables(cursor, schema: str) -> set[str]:
     return tables | {row[0] for row in cursor.fetchall()}
 
 
-def _check_grants(cursor, role: str, schema: str, append_only: set[str]) -> None:
+def _kept_tables() -> set[str]:
+    return {apps.get_model(app, model)._meta.db_table for app, model in KEPT_MODELS}
+
+
+def _check_grants(
+    cursor, role: str, schema: str, append_only: set[str], kept: set[str] = frozenset()
+) -> None:
     """Read back what the role may do on every table, through any grant (PUBLIC's included)."""
     cursor.execute(
         "SELECT c.relname, p.privilege, has_table_privilege(%s, c.oid, p.privilege) "
@@ -246,6 +262,8 @@ def _check_grants(cursor, role: str, schema: str, append_only: set[str]) -> None
     for table, privilege, granted in cursor.fetchall():
         if table in append_only:
             expected = APPEND_ONLY
+        elif table in kept:
+            expected = KEPT
         elif table in READ_ONLY_TABLES:
             expected = READ_ONLY
         else:

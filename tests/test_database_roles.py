@@ -145,6 +145,30 @@ def test_the_app_role_may_not_rewrite_the_transparency_log(as_runtime, statement
 @pytest.mark.parametrize(
     "statement",
     [
+        "UPDATE consent_checkpoint SET size = size",
+        "DELETE FROM consent_checkpoint",
+        "TRUNCATE consent_checkpoint CASCADE",
+        "DELETE FROM consent_cosignature",
+        "TRUNCATE consent_cosignature",
+    ],
+)
+def test_the_app_role_may_not_rewrite_or_erase_checkpoints_and_cosignatures(as_runtime, statement):
+    assert refused(as_runtime, statement)
+
+
+def test_the_app_role_may_replace_a_cosignature_line_only_by_privilege_to_update(as_runtime):
+    # The grant allows the one update add_cosignature makes; the trigger of migration 0018
+    # decides which updates pass (a newer line of the same witness only).
+    privileges = as_runtime.execute(
+        "SELECT has_table_privilege(current_user, 'consent_cosignature', 'UPDATE'), "
+        "has_table_privilege(current_user, 'consent_cosignature', 'DELETE')"
+    ).fetchone()
+    assert privileges == (True, False)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
         "ALTER TABLE consent_effectivepolicy ADD COLUMN intruder integer",
         "ALTER TABLE consent_declaration DISABLE TRIGGER consent_declaration_append_only",
         "DROP TABLE consent_changeevent",

@@ -2,9 +2,10 @@
 
 A checkpoint (C2SP tlog-checkpoint) names the log's origin, a tree size and its root hash, in a
 note signed with the log's key (`consent.transparency.keys`). One is signed whenever the tree
-grew: right after a commit that appended entries (`schedule_checkpoint`, in-process when there
-is no broker) and by a beat task every LOG_CHECKPOINT_SECONDS, which catches whatever the first
-missed. Every signed checkpoint is kept, so consistency between any two can be proven.
+grew: right after a commit that appended entries (`log.append_many` calls `schedule_checkpoint`,
+once per transaction; in-process when there is no broker) and by a beat task every
+LOG_CHECKPOINT_SECONDS, which catches whatever the first missed. Every signed checkpoint is
+kept, so consistency between any two can be proven.
 
 Witnesses configured in LOG_WITNESSES may add their C2SP tlog-cosignature/v1 to a stored
 checkpoint (`add_cosignature`); the newest checkpoint is served with them (`served_note`).
@@ -91,11 +92,17 @@ def sign_checkpoint_task() -> int | None:
 
 
 def schedule_checkpoint() -> None:
-    """Call inside a transaction that appended entries: a checkpoint is signed after it commits.
+    """Inside a transaction that appended entries: a checkpoint is signed after it commits.
 
-    With tasks in-process (no broker, `make run`) the signing happens right there; with a broker
-    the task is queued, and beat signs anyway if the queue lost it.
+    `log.append_many` calls it, so every append leads to a checkpoint; it registers the signing
+    once per transaction, however many appends (a savepoint rolled back takes its registration
+    with it, and the next append registers again). With tasks in-process (no broker, `make run`)
+    the signing happens right there; with a broker the task is queued, and beat signs anyway if
+    the queue lost it.
     """
+    pending = transaction.get_connection().run_on_commit
+    if any(callback[1] is _sign_after_commit for callback in pending):
+        return
     transaction.on_commit(_sign_after_commit)
 
 
@@ -104,11 +111,6 @@ def _sign_after_commit() -> None:
         sign_checkpoint_task.delay()
     except Exception:  # a broker outage must not fail a write that has committed
         logger.exception("Could not queue the checkpoint signing; beat will sign it.")
-
-
-def on_changes_committed(sender, **kwargs) -> None:
-    """Receiver of `consent.signals.changes_committed`, sent after a commit that changed answers."""
-    _sign_after_commit()
 
 
 def served_note(checkpoint: Checkpoint) -> str:

@@ -10,7 +10,10 @@ escaped as §3.2.2.2 says: only `"`, `\\` and the controls below U+0020, with th
 
 import json
 
+import orjson
+
 MAX_SAFE = 2**53 - 1
+_SCALARS = {str, bool, type(None)}
 
 _SHORT = {
     0x08: "\\b",
@@ -25,6 +28,17 @@ _SHORT = {
 
 def canonical(value) -> bytes:
     """The canonical UTF-8 bytes of `value`."""
+    if type(value) is dict and _flat(value.values()):
+        # A record: strings, integers in range, booleans and null, one level of lists or maps.
+        # orjson's sorted output is RFC 8785's when it is ASCII without an escape (names then
+        # sort the same by code point and by UTF-16 unit); a non-string name raises here and
+        # is refused below as it must be.
+        try:
+            data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            data = b"\\"
+        if data.isascii() and b"\\" not in data:
+            return data
     if _plain(value):
         # For these values Python's encoder writes exactly RFC 8785: members sorted by code
         # point (the same order as UTF-16 units while no name leaves the BMP), the same short
@@ -35,6 +49,25 @@ def canonical(value) -> bytes:
     parts: list[str] = []
     _write(value, parts)
     return "".join(parts).encode("utf-8")
+
+
+def _flat(values) -> bool:
+    """True when these values are exactly str, bool, None or int in range, or a list or dict of
+    them (the shape of every record), checked without recursion."""
+    for item in values:
+        kind = type(item)
+        if kind in _SCALARS or (kind is int and -MAX_SAFE <= item <= MAX_SAFE):
+            continue
+        if kind is dict:
+            item = item.values()
+        elif kind is not list:
+            return False
+        for inner in item:
+            inner_kind = type(inner)
+            if inner_kind in _SCALARS or (inner_kind is int and -MAX_SAFE <= inner <= MAX_SAFE):
+                continue
+            return False
+    return True
 
 
 def _plain(value) -> bool:

@@ -12,6 +12,7 @@ for any size the log has reached, and full tiles never change once written.
 
 from collections.abc import Iterable, Sequence
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -29,10 +30,28 @@ MAX_ENTRY = 0xFFFF  # entry bundles prefix each entry with a big-endian uint16 l
 def _read(indexes: Sequence[int]) -> list[bytes]:
     found: dict[int, bytes] = {}
     wanted = list(indexes)
+    table = connection.ops.quote_name(LogHash._meta.db_table)
+    column = connection.ops.quote_name("index")
     for start in range(0, len(wanted), 1000):
         chunk = wanted[start : start + 1000]
-        for index, value in LogHash.objects.filter(index__in=chunk).values_list("index", "hash"):
-            found[index] = bytes(value)
+        low, high = min(chunk), max(chunk)
+        with connection.cursor() as cursor:
+            if high - low < 4 * len(chunk):
+                # Nearby hashes (a level-0 tile, a batch being appended): one range scan.
+                cursor.execute(
+                    f"SELECT {column}, hash FROM {table} "  # noqa: S608 (names, not input)
+                    f"WHERE {column} BETWEEN %s AND %s",
+                    [low, high],
+                )
+            else:
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT {column}, hash FROM {table} "  # noqa: S608 (names, not input)
+                    f"WHERE {column} IN ({marks})",
+                    chunk,
+                )
+            for index, value in cursor.fetchall():
+                found[index] = bytes(value)
     missing = [index for index in wanted if index not in found]
     if missing:
         raise LookupError(f"The log has no stored hash {missing[0]}.")
@@ -70,21 +89,17 @@ def append_many(records: Iterable[dict]) -> range:
     first = size()
     if not datas:
         return range(first, first)
-    written: dict[int, bytes] = {}
-
-    def read(indexes: Sequence[int]) -> list[bytes]:
-        earlier = [index for index in indexes if index not in written]
-        from_db = dict(zip(earlier, _read(earlier), strict=True)) if earlier else {}
-        return [written[index] if index in written else from_db[index] for index in indexes]
-
-    for offset, data in enumerate(datas):
-        n = first + offset
-        start = merkle.stored_hash_index(0, n)
-        for position, value in enumerate(merkle.stored_hashes(n, data, read)):
-            written[start + position] = value
+    # The tree's right edge (one stored hash per one bit of `first`), then every new leaf and
+    # the subtrees it completes, in stored-hash-index order.
+    frontier = merkle.Frontier.of(first, _read)
+    hash_index = merkle.stored_hash_index(0, first)
+    hashes = []
+    for data in datas:
+        for value in frontier.append(merkle.leaf_hash(data)):
+            hashes.append((hash_index, value))
+            hash_index += 1
     now = timezone.now()
     rows = [(first + i, data, now) for i, data in enumerate(datas)]
-    hashes = sorted(written.items())
     with transaction.atomic():
         if connection.vendor == "postgresql":
             _copy(LogEntry, ("index", "data", "created_at"), rows)
@@ -92,6 +107,11 @@ def append_many(records: Iterable[dict]) -> range:
         else:
             LogEntry.objects.bulk_create([LogEntry(index=i, data=d) for i, d, _ in rows])
             LogHash.objects.bulk_create([LogHash(index=i, hash=h) for i, h in hashes])
+    # Every append leads to a signed checkpoint once its transaction commits (one per
+    # transaction, however many appends it made).
+    from .checkpoints import schedule_checkpoint
+
+    schedule_checkpoint()
     return range(first, first + len(datas))
 
 
@@ -145,10 +165,45 @@ def _check_tile(level: int, index: int, width: int) -> None:
         raise ValueError("No such tile.")
 
 
+# Full tiles never change: their bytes are cached under the hash of the subtree they make up,
+# which exists exactly when the tile is full and names its content (a log started again on the
+# same cache cannot be served another's tile).
+TILE_CACHE_SECONDS = 24 * 3600
+
+
+def _full_tile(kind: str, level: int, index: int, build) -> bytes | None:
+    """The bytes of a full tile from the cache, else built and cached; None when the tile is
+    not (yet) full, for the caller's own checks."""
+    anchor = merkle.stored_hash_index(TILE_HEIGHT * (level + 1), index)
+    table = connection.ops.quote_name(LogHash._meta.db_table)
+    column = connection.ops.quote_name("index")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT hash FROM {table} WHERE {column} = %s",  # noqa: S608 (names, not input)
+            [anchor],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    key = f"log-tile:{kind}:{level}:{index}:{bytes(row[0]).hex()}"
+    data = cache.get(key)
+    if data is None:
+        data = build()
+        cache.set(key, data, TILE_CACHE_SECONDS)
+    return data
+
+
 def hash_tile(level: int, index: int, width: int) -> bytes:
     """C2SP tlog-tiles hash tile `level`/`index` with `width` hashes: the concatenated hashes
     of tree level 8·`level`, nodes 256·`index` … 256·`index` + `width` − 1."""
     _check_tile(level, index, width)
+    if width == TILE_WIDTH:
+        tree_level = TILE_HEIGHT * level
+        first = index * TILE_WIDTH
+        indexes = [merkle.stored_hash_index(tree_level, first + i) for i in range(width)]
+        data = _full_tile("hash", level, index, lambda: b"".join(_read(indexes)))
+        if data is not None:
+            return data
     first = index * TILE_WIDTH
     if (first + width) << (TILE_HEIGHT * level) > size():
         raise ValueError("That tile is beyond the tree.")
@@ -162,6 +217,14 @@ def entry_bundle(index: int, width: int) -> bytes:
     as a big-endian uint16."""
     _check_tile(0, index, width)
     first = index * TILE_WIDTH
+    if width == TILE_WIDTH:
+        data = _full_tile("entries", 0, index, lambda: _bundle(first, first + width))
+        if data is not None:
+            return data
     if first + width > size():
         raise ValueError("That entry bundle is beyond the tree.")
-    return b"".join(len(data).to_bytes(2, "big") + data for data in entries(first, first + width))
+    return _bundle(first, first + width)
+
+
+def _bundle(start: int, end: int) -> bytes:
+    return b"".join(len(data).to_bytes(2, "big") + data for data in entries(start, end))

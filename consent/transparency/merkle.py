@@ -182,3 +182,48 @@ def consistency_proof(old: int, new: int, read: Reader) -> list[bytes]:
     if old == 0 or old == new:
         return []
     return _range_hashes(_subproof_ranges(old, 0, new, True), read)
+
+
+class Frontier:
+    """The tree built one leaf at a time, keeping only the O(log n) hashes of the complete
+    subtrees on its right edge: what a bulk writer or a checker streaming the log needs.
+
+    `append` gives the hashes to store for the next record, in stored-hash-index order, exactly
+    as `stored_hashes` does; `root` is the tree hash of every record appended so far.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._edge: list[tuple[int, bytes]] = []  # (level, hash), largest subtree first
+
+    @classmethod
+    def of(cls, size: int, read: Reader) -> "Frontier":
+        """The frontier of the stored tree of `size` records: its right edge, read with one call
+        to `read` (one stored hash per one bit of `size`)."""
+        frontier = cls()
+        edge, start = [], 0
+        for level in reversed(range(size.bit_length())):
+            if size >> level & 1:
+                edge.append((level, stored_hash_index(level, start >> level)))
+                start += 1 << level
+        values = read([index for _, index in edge]) if edge else []
+        frontier._edge = [(level, value) for (level, _), value in zip(edge, values, strict=True)]
+        frontier.size = size
+        return frontier
+
+    def append(self, leaf: bytes) -> list[bytes]:
+        edge = self._edge
+        current, level = leaf, 0
+        hashes = [leaf]
+        while edge and edge[-1][0] == level:
+            current = node_hash(edge.pop()[1], current)
+            level += 1
+            hashes.append(current)
+        edge.append((level, current))
+        self.size += 1
+        return hashes
+
+    def root(self) -> bytes:
+        if not self._edge:
+            return EMPTY_ROOT
+        return _fold([value for _, value in self._edge])

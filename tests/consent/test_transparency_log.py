@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from consent.models import LogEntry
 from consent.policies import lock_consent_writes
-from consent.transparency import log
+from consent.transparency import log, merkle
 from consent.transparency.jcs import canonical
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +82,43 @@ def test_hash_tiles_and_entry_bundles_follow_c2sp_tlog_tiles():
         log.entry_bundle(0, 257)
     with pytest.raises(ValueError):
         log.entry_bundle(size // 256, size % 256 + 1)
+
+
+def test_full_tiles_are_served_from_the_cache_under_the_hash_they_add_up_to(
+    django_assert_num_queries,
+):
+    fill(520, batch=True)
+    leaves = leaves_now()
+    first_hashes = log.hash_tile(0, 0, 256)
+    first_bundle = log.entry_bundle(1, 256)
+    # Once built, a full tile costs one indexed read: the subtree hash that names it.
+    with django_assert_num_queries(1):
+        assert log.hash_tile(0, 0, 256) == first_hashes
+    with django_assert_num_queries(1):
+        assert log.entry_bundle(1, 256) == first_bundle
+    assert first_hashes == b"".join(sha(b"\x00" + leaf) for leaf in leaves[:256])
+    assert first_bundle == b"".join(len(e).to_bytes(2, "big") + e for e in leaves[256:512])
+    # A tile that is not full yet is never cached: it is read, and refused when out of range.
+    with pytest.raises(ValueError):
+        log.hash_tile(0, len(leaves) // 256, 256)
+
+
+def test_the_frontier_stores_and_roots_exactly_as_the_stored_tree():
+    stored: dict[int, bytes] = {}
+    frontier = merkle.Frontier()
+    assert frontier.root() == sha(b"")
+    for n in range(300):
+        data = str(n).encode()
+        expected = merkle.stored_hashes(n, data, lambda wanted: [stored[i] for i in wanted])
+        assert frontier.append(merkle.leaf_hash(data)) == expected
+        start = merkle.stored_hash_index(0, n)
+        stored.update({start + k: value for k, value in enumerate(expected)})
+        assert frontier.root() == merkle.tree_hash(n + 1, lambda w: [stored[i] for i in w])
+        # Read back from the stored hashes, it goes on exactly as the one that built them.
+        again = merkle.Frontier.of(n + 1, lambda w: [stored[i] for i in w])
+        assert again.root() == frontier.root() and again.size == n + 1
+        assert again._edge == frontier._edge
+    assert len(stored) == merkle.stored_hash_count(300)
 
 
 def test_proofs_are_read_from_the_stored_hashes():

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
 from consent.models.transparency import Checkpoint, Cosignature
@@ -344,3 +344,75 @@ def test_the_log_page_shows_the_key_and_the_newest_checkpoint(client):
     assert VERIFIER_KEY.replace("+", "+") in page
     assert base64.b64encode(bytes(checkpoint.root_hash)).decode() in page
     assert "/api/v1/log/proof/consistency" in page
+
+
+def _signings(callbacks) -> int:
+    return sum(1 for callback in callbacks if callback is checkpoints._sign_after_commit)
+
+
+def test_every_append_leads_to_one_checkpoint_per_transaction(django_capture_on_commit_callbacks):
+    # Bulk appends schedule the signing themselves, once however many appends a commit holds.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        log.append_many([{"v": 1, "event": "test", "n": i} for i in range(3)])
+        log.append({"v": 1, "event": "test", "n": 3})
+    assert _signings(callbacks) == 1
+    assert Checkpoint.objects.get().size == 4
+
+
+def test_a_registration_schedules_one_signing_for_all_it_appends(
+    artist, django_capture_on_commit_callbacks
+):
+    # Claims, links and change events, and the changes it commits: one signing, not one each.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        register(artist, "https://example.com/night-drive")
+    assert _signings(callbacks) == 1
+    assert Checkpoint.objects.get().size == log.size()
+
+
+def test_a_savepoint_rolled_back_takes_its_signing_with_it(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        try:
+            with transaction.atomic():
+                log.append({"v": 1, "event": "test", "n": 0})
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        log.append({"v": 1, "event": "test", "n": 0})
+    assert _signings(callbacks) == 1
+    assert Checkpoint.objects.get().size == 1
+
+
+def _refused(statement: str, params=None, match: str = "") -> None:
+    with (
+        pytest.raises(DatabaseError, match=match),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, params)
+
+
+def test_the_database_keeps_checkpoints_and_cosignatures(settings):
+    name, private, key_id, vkey = _witness()
+    settings.LOG_WITNESSES = [vkey]
+    append(3)
+    checkpoint = checkpoints.sign_checkpoint()
+    body = checkpoint.note.partition("\n\n")[0] + "\n"
+    older = _cosign(body, name, private, key_id, timestamp=1_800_000_000)
+    newer = _cosign(body, name, private, key_id, timestamp=1_800_000_100)
+    row, created = checkpoints.add_cosignature(checkpoint, older)
+    assert created
+    # What add_cosignature does: a newer signature of the same witness replaces the line.
+    checkpoints.add_cosignature(checkpoint, newer)
+    row.refresh_from_db()
+    assert row.signature_line == newer
+    for statement in ("UPDATE consent_checkpoint SET note = 'x'", "DELETE FROM consent_checkpoint"):
+        _refused(statement, match="append-only")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Checkpoint.objects.filter(pk=checkpoint.pk).update(size=99)
+    _refused("UPDATE consent_cosignature SET signature_line = %s", [older], match="newer signature")
+    _refused("UPDATE consent_cosignature SET name = 'x'", match="newer signature")
+    _refused("UPDATE consent_cosignature SET signature_line = 'junk'", match="newer signature")
+    _refused("DELETE FROM consent_cosignature", match="kept")
+    row.refresh_from_db()
+    assert row.signature_line == newer
+    assert Checkpoint.objects.get().note == checkpoint.note
