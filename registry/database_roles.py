@@ -37,7 +37,7 @@ APPEND_ONLY_MODELS = (
 )
 # Rows never erased that one write path may still update: a witness's cosignature takes a newer
 # signature line (consent.transparency.checkpoints.add_cosignature; a trigger of consent
-# migration 0018 refuses any other change).
+# migration 0021 refuses any other change).
 KEPT_MODELS = (("consent", "Cosignature"),)
 # The trigger function of the append-only tables (consent migration 0002): a table that has it
 # is append-only for the runtime role too, even if it is missing from APPEND_ONLY_MODELS.

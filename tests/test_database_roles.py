@@ -157,7 +157,7 @@ def test_the_app_role_may_not_rewrite_or_erase_checkpoints_and_cosignatures(as_r
 
 
 def test_the_app_role_may_replace_a_cosignature_line_only_by_privilege_to_update(as_runtime):
-    # The grant allows the one update add_cosignature makes; the trigger of migration 0018
+    # The grant allows the one update add_cosignature makes; the trigger of migration 0021
     # decides which updates pass (a newer line of the same witness only).
     privileges = as_runtime.execute(
         "SELECT has_table_privilege(current_user, 'consent_cosignature', 'UPDATE'), "

@@ -135,7 +135,7 @@ def test_a_checkpoint_not_signed_by_the_log_or_not_saying_its_row_is_named(histo
 
 
 def rewrite_note(checkpoint, note: str) -> None:
-    # Checkpoints are append-only (migration 0018): only the owner, triggers off, can do this.
+    # Checkpoints are append-only (migration 0021): only the owner, triggers off, can do this.
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE consent_checkpoint DISABLE TRIGGER ALL")

@@ -88,7 +88,7 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consent", "0017_transparency_log"),
+        ("consent", "0020_platform_listed_on_platforms_page"),
     ]
 
     operations = [
