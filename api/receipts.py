@@ -10,6 +10,7 @@ as without a receipt. Views mix in ReceiptMixin and state when they answered and
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.http import HttpResponse
@@ -55,11 +56,33 @@ def asked(request) -> str | None:
     return "parameter" if raw in _YES else None
 
 
-def answered(response: HttpResponse, at: datetime, as_of: datetime | None = None) -> HttpResponse:
+def depends_on(answers: Iterable[dict]) -> int | None:
+    """The newest change sequence among the tracks these answers state, or None when one of
+    them states that an identifier is not registered (which no sequence vouches for). Items
+    refused as malformed depend on nothing."""
+    newest = 0
+    for answer in answers:
+        if answer.get("status") in ("error", "unrecognised"):
+            continue
+        sequence = answer.get("sequence")
+        if not isinstance(sequence, int) or isinstance(sequence, bool):
+            return None
+        newest = max(newest, sequence)
+    return newest
+
+
+def answered(
+    response: HttpResponse,
+    at: datetime,
+    as_of: datetime | None = None,
+    answers: Iterable[dict] | None = None,
+) -> HttpResponse:
     """Note on `response` when it was answered and the instant it speaks for (default: `at`),
-    as its body states them; the receipt repeats both."""
+    as its body states them, which the receipt repeats, and the track answers it states
+    (`depends_on`; without them the receipt reads the registry's state afresh)."""
     response.receipt_at = at
     response.receipt_as_of = rfc3339(as_of or at)
+    response.receipt_depends_on = None if answers is None else depends_on(answers)
     return response
 
 
@@ -74,6 +97,7 @@ def attach(request, response: HttpResponse, how: str) -> None:
         request_body = getattr(request, "received_body", b"")
     try:
         token = receipts.receipt(
+            depends_on=getattr(response, "receipt_depends_on", None),
             at=at,
             as_of=as_of,
             method=request.method,

@@ -185,9 +185,8 @@ class ConsentView(ReceiptMixin, APIView):
         except InvalidIdentifier as exc:
             raise invalid(str(exc), errors=[{"field": kind, "detail": str(exc)}]) from exc
         at = parse_as_of(params.get("as_of"))
-        body = {"query": {kind: params[kind]}} | with_normalized(
-            answer_queries([query], at)[0], query
-        )
+        answer = answer_queries([query], at)[0]
+        body = {"query": {kind: params[kind]}} | with_normalized(answer, query)
         # The ETag covers the answer, not the moment it was asked; `as_of` is spliced into the
         # encoded answer rather than encoding it twice.
         encoded = dumps(body)
@@ -199,7 +198,7 @@ class ConsentView(ReceiptMixin, APIView):
         as_of = dumps(rfc3339(at or answered_at))
         response = HttpResponse(encoded[:-1] + b',"as_of":' + as_of + b"}", headers=headers)
         response["Content-Type"] = "application/json"
-        return answered(response, answered_at, at)
+        return answered(response, answered_at, at, [answer])
 
 
 def _etags(header: str) -> set[str]:
@@ -264,7 +263,7 @@ class ConsentBatchView(ReceiptMixin, APIView):
                 "results": results,
             }
         )
-        return answered(response, answered_at, at)
+        return answered(response, answered_at, at, results)
 
 
 # --- The change log, snapshots and acknowledgements --------------------------------------------

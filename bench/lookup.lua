@@ -6,6 +6,8 @@ for line in io.lines(os.getenv("BENCH_ISRCS")) do
   isrcs[#isrcs + 1] = line
 end
 local headers = { ["Authorization"] = "Bearer " .. key }
+-- BENCH_RECEIPT=1 asks every answer for a signed receipt (the `receipts` measure).
+local suffix = os.getenv("BENCH_RECEIPT") == "1" and "&receipt=true" or ""
 
 function setup(thread)
   thread:set("seed", math.random(1, 1000000))
@@ -16,5 +18,5 @@ function init(args)
 end
 
 function request()
-  return wrk.format("GET", "/api/v1/consent?isrc=" .. isrcs[math.random(#isrcs)], headers)
+  return wrk.format("GET", "/api/v1/consent?isrc=" .. isrcs[math.random(#isrcs)] .. suffix, headers)
 end

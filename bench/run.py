@@ -3,7 +3,8 @@
     python bench/run.py [--reseed] [--profile] [--only single,batch,...] [--tracks N] [--creators N]
 
 Measures (for --only): single, batch, compat, changes, snapshot, mixed, tiles (the log's read
-path), verify (`manage.py verify_log`), logging (bench/log_overhead.py), webhooks.
+path), receipts (signed receipts on lookups and batches), verify (`manage.py verify_log`),
+logging (bench/log_overhead.py), webhooks.
 
 Environment: BENCH_DB_URL (default postgres://postgres@127.0.0.1:5432/registry_bench),
 BENCH_REDIS_URL (default redis://127.0.0.1:6379/4), BENCH_WORKERS, BENCH_THREADS and
@@ -1040,6 +1041,82 @@ class Bench:
                 )
             )
 
+    # Signed receipts (docs/log.md "Receipts"): the single lookup with and without
+    # `receipt=true`, interleaved, and a batch of 10,000 with one, whose header must hold
+    # exactly one signature.
+    def receipts(self) -> None:
+        d, n = self.args.duration, self.args.repeat
+        signed_env = dict(self.wrk_env, BENCH_RECEIPT="1")
+        plain, signed = [], []
+        for _ in range(n):
+            plain.append(
+                run_wrk(f"{self.base}/api/v1/consent", 32, d, BENCH / "lookup.lua", self.wrk_env)
+            )
+            signed.append(
+                run_wrk(f"{self.base}/api/v1/consent", 32, d, BENCH / "lookup.lua", signed_env)
+            )
+        ratio = median([s.rps / p.rps for p, s in zip(plain, signed, strict=True)])
+        errors = sum(r.errors for r in plain + signed)
+        self.note(
+            "receipts: lookup runs without (req/s): "
+            + ", ".join(f"{r.rps:,.0f}" for r in plain)
+            + "; with receipt=true: "
+            + ", ".join(f"{r.rps:,.0f}" for r in signed)
+            + f"; errors: {errors}"
+        )
+        ok = ratio >= 0.9 and errors == 0
+        self.rows.append(
+            Row(
+                "Single lookup with a signed receipt (`receipt=true`), 32 connections",
+                f"{median([r.rps for r in signed]):,.0f} req/s ({ratio:.2f} × the same lookup "
+                f"without, {median([r.rps for r in plain]):,.0f}), "
+                f"p99 {median([r.p99 for r in signed]):.1f} ms",
+                "≥ 0.90 × without",
+                verdict(ok, "" if ok else f"ratio {ratio:.2f}, {errors} errors"),
+                ok,
+            )
+        )
+        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+        times: dict[bool, list[float]] = {False: [], True: []}
+        signatures = []
+        for number, isrcs in enumerate(self.samples.batches):
+            body = orjson.dumps({"items": [{"isrc": i} for i in isrcs]})
+            # Each set once untimed (as `batch` does), then both orders in turn, so that neither
+            # request is the one that brings the rows into memory.
+            self.server.request("POST", "/api/v1/consent/batch", body, headers)
+            for receipt in (False, True) if number % 2 == 0 else (True, False):
+                path = "/api/v1/consent/batch" + ("?receipt=true" if receipt else "")
+                started = time.monotonic()
+                status, answer_headers, data = self.server.request("POST", path, body, headers)
+                times[receipt].append(time.monotonic() - started)
+                if status != 200:
+                    raise SystemExit(f"batch answered {status}: {data[:300]!r}")
+                if receipt:
+                    token = {k.lower(): v for k, v in answer_headers.items()}.get(
+                        "registry-receipt", ""
+                    )
+                    # A compact JWS is three dot-separated parts: one signature.
+                    signatures.append(1 if token.count(".") == 2 else 0)
+        batch_ratio = median([s / p for p, s in zip(times[False], times[True], strict=True)])
+        one = all(count == 1 for count in signatures)
+        self.note(
+            "receipts: batch of 10,000 without (s): "
+            + ", ".join(f"{x:.3f}" for x in times[False])
+            + "; with: "
+            + ", ".join(f"{x:.3f}" for x in times[True])
+            + f"; signatures per answer: {signatures}"
+        )
+        self.rows.append(
+            Row(
+                "Batch of 10,000 ISRCs with a signed receipt",
+                f"{median(times[True]) * 1000:,.0f} ms ({batch_ratio:.2f} × without), "
+                f"{'one signature' if one else 'not one signature'} per answer",
+                "one signature per batch",
+                verdict(one, "" if one else f"signatures {signatures}"),
+                one,
+            )
+        )
+
     # `manage.py verify_log` over the whole seeded log, after the server has stopped.
     def verify(self) -> None:
         started = time.monotonic()
@@ -1292,8 +1369,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default=os.environ.get("BENCH_ONLY", ""),
-        help="comma-separated: single,batch,compat,changes,snapshot,mixed,tiles,verify,logging,"
-        "webhooks (default: BENCH_ONLY, else all)",
+        help="comma-separated: single,batch,compat,changes,snapshot,mixed,tiles,receipts,verify,"
+        "logging,webhooks (default: BENCH_ONLY, else all)",
     )
     parser.add_argument(
         "--profile", action="store_true", help="record each measure with py-spy (slower)"
@@ -1334,7 +1411,16 @@ def main() -> None:
         bench.warm_up()
         only = {s.strip() for s in args.only.split(",") if s.strip()}
         profiles: list[tuple[str, str]] = []
-        for name in ("single", "batch", "compat", "changes", "snapshot", "mixed", "tiles"):
+        for name in (
+            "single",
+            "batch",
+            "compat",
+            "changes",
+            "snapshot",
+            "mixed",
+            "tiles",
+            "receipts",
+        ):
             if not only or name in only:
                 if name == "snapshot":
                     bench.fresh_server()

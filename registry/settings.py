@@ -486,6 +486,9 @@ CELERY_BEAT_SCHEDULE["sign-checkpoint"] = {
 # The key that signs receipts on the API's answers (an Ed25519 private JWK, required with debug
 # off; consent.transparency.receipts), kept apart from the log's so each can be rotated alone.
 RECEIPT_SIGNING_KEY = receipt_key(envstr("RECEIPT_SIGNING_KEY"), required=not DEBUG)
+# How long a process may state the registry's sequence and checkpoint it read last in receipts
+# whose answers it covers (consent.transparency.receipts.log_state), rather than reading them.
+RECEIPT_STATE_SECONDS = envint("RECEIPT_STATE_SECONDS", 10, minimum=0)
 
 # --- Connected accounts (allauth.socialaccount) ---------------------------------------------------
 # A connected account proves the profile it belongs to. Each provider is off unless both its

@@ -153,9 +153,13 @@ def other_client(client, other_artist):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters live in the (real Redis) cache; no test may inherit another's."""
+    """Rate-limit counters live in the (real Redis) cache; no test may inherit another's, nor
+    the registry state a receipt read in another test's database."""
     from django.core.cache import cache
 
+    from consent.transparency import receipts
+
+    receipts.forget_state()
     cache.clear()
     yield
 

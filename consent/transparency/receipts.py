@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -136,20 +137,48 @@ def _newest_state() -> tuple[int, int, tuple[int, bytes, str] | None]:
     return int(sequence or 0), 0 if last_index is None else int(last_index) + 1, newest
 
 
-def log_state() -> LogState:
-    """The last change sequence and a checkpoint that covers the whole log as it is now.
+# The last state read, per process: (when it was read, monotonic seconds; the state).
+_last: tuple[float, LogState] | None = None
 
-    Read after the answer was computed, so the checkpoint includes every entry the answer can
-    depend on. One statement reads all three; a checkpoint is signed here only when the log
-    grew past the newest one (`checkpoints.covering`, at most once per growth).
-    NoSigningKey when the log has no key.
+
+def forget_state() -> None:
+    """Forget the state this process read last (after the tables were emptied, as tests do)."""
+    global _last
+    _last = None
+
+
+def log_state(depends_on: int | None = None) -> LogState:
+    """A change sequence and a checkpoint that covers every log entry up to it.
+
+    `depends_on` is the newest change sequence among the tracks the answer states (every one a
+    registered track's), or None when the answer also rests on something no sequence names (an
+    identifier the registry does not know: it could have been removed since). When every stated
+    track last changed at or before the sequence this process read last, fewer than
+    RECEIPT_STATE_SECONDS ago, that state is the answer's too: at that sequence the registry
+    answered exactly this, and its checkpoint includes every entry behind it; no statement runs.
+    Otherwise one statement reads the last sequence, the log's size and the newest checkpoint,
+    after the answer was computed, and a checkpoint is signed only when the log grew past the
+    newest one (`checkpoints.covering`, at most once per growth). NoSigningKey when the log has
+    no key.
     """
+    global _last
+    now = time.monotonic()
+    last = _last
+    if (
+        depends_on is not None
+        and last is not None
+        and depends_on <= last[1].sequence
+        and now - last[0] < settings.RECEIPT_STATE_SECONDS
+    ):
+        return last[1]
     sequence, size, newest = _newest_state()
     if newest is None or newest[0] < size:
         checkpoint = checkpoints.covering(size)
         newest = (checkpoint.size, bytes(checkpoint.root_hash), checkpoint.note)
     checkpoint_size, root_hash, note = newest
-    return LogState(sequence, size, checkpoint_size, root_hash, note)
+    state = LogState(sequence, size, checkpoint_size, root_hash, note)
+    _last = (now, state)
+    return state
 
 
 def sha256_hex(data: bytes) -> str:
@@ -205,9 +234,9 @@ def sign(claims: dict) -> str:
     return key.sign_compact(_header(key.public.kid), canonical(claims))
 
 
-def receipt(**answer) -> str:
-    """Sign a receipt for an answer (the arguments of `payload` but `state`): reads the log's
-    state now, so call it once the answer has been computed. NoReceiptKey (before anything is
-    read or signed) without a receipt key, NoSigningKey without the log's."""
+def receipt(*, depends_on: int | None = None, **answer) -> str:
+    """Sign a receipt for an answer (the arguments of `payload` but `state`, and the answer's
+    `depends_on`, see `log_state`): call it once the answer has been computed. NoReceiptKey
+    (before anything is read or signed) without a receipt key, NoSigningKey without the log's."""
     signing_key()
-    return sign(payload(**answer, state=log_state()))
+    return sign(payload(**answer, state=log_state(depends_on)))

@@ -47,8 +47,10 @@ TYPE = "consent-receipt+jws"
 def keys_recorded_afresh():
     """Each test's database starts without recorded keys; the process must not remember any."""
     receipts.forget_recorded()
+    receipts.forget_state()
     yield
     receipts.forget_recorded()
+    receipts.forget_state()
 
 
 @pytest.fixture
@@ -389,15 +391,39 @@ def test_the_receipt_answers_as_of_the_instant_it_states(api, track):
     assert timezone.now() - timedelta(minutes=1) < at <= datetime.now(UTC)
 
 
-def test_a_receipt_costs_one_more_statement_once_the_key_is_recorded(api, track):
+def test_a_receipt_costs_one_statement_only_when_the_state_it_restates_does_not_cover_it(
+    api, track, artist, settings
+):
     api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})  # records the key, signs
     api.get("/api/v1/consent", {"isrc": ISRC})
     with CaptureQueriesContext(connection) as plain:
         api.get("/api/v1/consent", {"isrc": ISRC})
     with CaptureQueriesContext(connection) as signed:
         response = api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
-    assert "Registry-Receipt" in response
-    assert len(signed) == len(plain) + 1, [q["sql"] for q in signed]
+    # The track last changed at or before the state read for the first receipt: restated.
+    assert len(signed) == len(plain), [q["sql"] for q in signed]
+    _, claims = verify(response["Registry-Receipt"])
+    assert claims["sequence"] >= response.json()["sequence"]
+    check_log(claims, response.json()["sequence"])
+    # An answer that a track is not registered rests on no sequence: read afresh.
+    with CaptureQueriesContext(connection) as unknown_plain:
+        api.get("/api/v1/consent", {"isrc": "GBAYE0000001"})
+    with CaptureQueriesContext(connection) as unknown_signed:
+        api.get("/api/v1/consent", {"isrc": "GBAYE0000001", "receipt": "true"})
+    assert len(unknown_signed) == len(unknown_plain) + 1
+    # The track changes: its new sequence is past the state read, which is read again.
+    before = claims["sequence"]
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.DENY)})
+    response = api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
+    _, claims = verify(response["Registry-Receipt"])
+    assert response.json()["sequence"] > before
+    assert claims["sequence"] >= response.json()["sequence"]
+    check_log(claims, response.json()["sequence"])
+    # And never for longer than RECEIPT_STATE_SECONDS.
+    settings.RECEIPT_STATE_SECONDS = 0
+    with CaptureQueriesContext(connection) as expired:
+        api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
+    assert len(expired) == len(plain) + 1
 
 
 def test_a_head_request_gets_no_receipt(api, track):
