@@ -99,12 +99,23 @@ def append_many(records: Iterable[dict]) -> range:
             hashes.append((hash_index, value))
             hash_index += 1
     now = timezone.now()
-    rows = [(first + i, data, now) for i, data in enumerate(datas)]
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            _copy(LogEntry, ("index", "data", "created_at"), rows)
-            _copy(LogHash, ("index", "hash"), hashes)
+            # COPY's text format written whole (bytea as `\\x` and hexadecimal, as bench/seed.py
+            # writes the seeded log): a row at a time through psycopg cost ~4 µs a row.
+            at = now.isoformat()
+            _copy(
+                LogEntry,
+                ("index", "data", "created_at"),
+                "".join(f"{first + i}\t\\\\x{data.hex()}\t{at}\n" for i, data in enumerate(datas)),
+            )
+            _copy(
+                LogHash,
+                ("index", "hash"),
+                "".join(f"{i}\t\\\\x{value.hex()}\n" for i, value in hashes),
+            )
         else:
+            rows = [(first + i, data, now) for i, data in enumerate(datas)]
             LogEntry.objects.bulk_create([LogEntry(index=i, data=d) for i, d, _ in rows])
             LogHash.objects.bulk_create([LogHash(index=i, hash=h) for i, h in hashes])
     # Every append leads to a signed checkpoint once its transaction commits (one per
@@ -115,8 +126,9 @@ def append_many(records: Iterable[dict]) -> range:
     return range(first, first + len(datas))
 
 
-def _copy(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert rows with COPY: a batch of thousands costs about what one INSERT does."""
+def _copy(model, columns: tuple[str, ...], text: str) -> None:
+    """Insert rows given in COPY's text format: a batch of thousands costs about what one
+    INSERT does."""
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with (
@@ -125,8 +137,7 @@ def _copy(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
             f"COPY {table} ({names}) FROM STDIN"  # noqa: S608 (names from the model, not input)
         ) as copy,
     ):
-        for row in rows:
-            copy.write_row(row)
+        copy.write(text.encode())
 
 
 def _within(tree_size: int) -> None:

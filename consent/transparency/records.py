@@ -113,6 +113,12 @@ def _at(value) -> str | None:
     return rfc3339(value) if value is not None else None
 
 
+def _plain(choice):
+    """A choice's value as the str it is: a claim just written holds the enumeration's member
+    (a str subclass), which `jcs.canonical` writes the same but only by its slow path."""
+    return getattr(choice, "value", choice)
+
+
 def claim_state(claim, creator_id: str, track_id: str) -> dict:
     """A claim registered, renewed, withdrawn or revoked: its status and when it ended."""
     return {
@@ -121,8 +127,8 @@ def claim_state(claim, creator_id: str, track_id: str) -> dict:
         "claim": str(claim.public_id),
         "track": track_id,
         "creator": creator_id,
-        "role": claim.role,
-        "status": claim.status,
+        "role": _plain(claim.role),
+        "status": _plain(claim.status),
         "created_at": rfc3339(claim.created_at),
         "ended_at": _at(claim.ended_at),
     }

@@ -21,6 +21,7 @@ and each record's bytes are compared with the entry it names through that leaf h
 import hashlib
 import json
 import multiprocessing
+import re
 import uuid
 from array import array
 from collections.abc import Callable, Iterator
@@ -46,6 +47,7 @@ from consent.models import (
     LogHash,
     TrackLink,
 )
+from consent.times import SQL_FORMAT
 
 from . import merkle, records
 from .jcs import MAX_SAFE, canonical
@@ -285,8 +287,8 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 
 def _scan(logged: _Logged, frontier: merkle.Frontier) -> tuple[list[str], list[str]]:
     """One pass over entries and stored hashes: (tree problems, entry problems), each the first
-    found; fills `logged` and `frontier`. Each page of entries gives the stored hashes of a
-    range of indexes, compared with that range as stored in one comparison."""
+    found; fills `logged` and gives `frontier` its size. Each page of entries gives the stored
+    hashes of a range of indexes, compared with that range as stored in one comparison."""
     entry_problem: list[str] = []
     hash_index = 0
     missing = 0
@@ -294,7 +296,12 @@ def _scan(logged: _Logged, frontier: merkle.Frontier) -> tuple[list[str], list[s
     expected = 0
     sha256 = hashlib.sha256
     digests = logged.digests
-    append = frontier.append
+    # `merkle.Frontier.append` inlined: the right edge as a list of hashes, whose levels are the
+    # set bits of the entries' count, so that appending entry i merges as many times as i has
+    # trailing one bits. No list or tuple per entry: a third of the scan's tree arithmetic.
+    edge: list[bytes] = []
+    pop = edge.pop
+    push = edge.append
     index_column = connection.ops.quote_name("index")
     for page in _raw_page_lists(LogEntry._meta.db_table, f"{index_column}, data"):
         computed: list[bytes] = []
@@ -303,7 +310,13 @@ def _scan(logged: _Logged, frontier: merkle.Frontier) -> tuple[list[str], list[s
                 return [f"The log skips from entry {expected - 1} to entry {index}."], []
             leaf = sha256(b"\x00" + data).digest()
             digests += leaf[:DIGEST]
-            computed += append(leaf)
+            computed.append(leaf)
+            merges = index
+            while merges & 1:
+                leaf = sha256(b"\x01" + pop() + leaf).digest()
+                computed.append(leaf)
+                merges >>= 1
+            push(leaf)
             expected += 1
             if entry_problem:
                 continue
@@ -321,6 +334,7 @@ def _scan(logged: _Logged, frontier: merkle.Frontier) -> tuple[list[str], list[s
             earlier = logged.put(kind, key, index)
             if earlier is not None and kind in ONCE:
                 entry_problem.append(f"Entries {earlier} and {index} both record {kind} {key}.")
+        frontier.size = expected  # its edge is `edge`: only its size is read after the scan
         stored = _hash_range(hash_index, hash_index + len(computed))
         seen += len(stored)
         if len(stored) != len(computed) or b"".join(bytes(v) for _, v in stored) != b"".join(
@@ -439,11 +453,138 @@ def subjects() -> list[Iterator[tuple[tuple, dict]]]:
     ]
 
 
+# The records of the numerous kinds as PostgreSQL builds them in one statement per page (as
+# bench/seed.py writes the seeded log): each mirrors its builder in consent.transparency.records
+# member for member (public ids as text, times with consent.times.SQL_FORMAT, the empty hidden
+# reason as null), and `_finish` applies what the builders do in Python (a change event's values
+# reduced to the purposes', its links as a list). The record is then read and written again in
+# RFC 8785's form (`_digest`), exactly as from a builder's dictionary. Any difference would make a
+# row fail to match the entry its builder wrote, never make a rewritten row match: the check that
+# each row's entry is the record its values give is kept whole; only reading the rows is cheaper
+# (a text column per row rather than a tuple of Python values and a dictionary built in Python).
+# (kind, key column, order column, json_build_object arguments, tables)
+RECORD_SQL = (
+    (
+        "declaration",
+        "d.id",
+        "d.id",
+        "'v', 1, 'type', 'declaration', 'declaration', d.id, 'batch', d.batch::text, "
+        "'creator', c.public_id::text, 'track', t.public_id::text, 'purpose', d.purpose, "
+        "'value', d.value, 'at', {time:d.declared_at}",
+        "consent_declaration d JOIN consent_creator c ON c.id = d.creator_id "
+        "LEFT JOIN consent_track t ON t.id = d.track_id",
+    ),
+    (
+        "policy",
+        "e.sequence",
+        "e.sequence",
+        "'v', 1, 'type', 'policy', 'sequence', e.sequence, 'track', t.public_id::text, "
+        "'cause', e.cause, 'values', e.policy, 'disputed', coalesce(e.disputed, false), "
+        "'links', e.links, 'at', {time:e.created_at}",
+        "consent_changeevent e JOIN consent_track t ON t.id = e.track_id",
+    ),
+    (
+        "claim",
+        "cl.public_id::text",
+        "cl.id",
+        "'v', 1, 'type', 'claim', 'claim', cl.public_id::text, 'track', t.public_id::text, "
+        "'creator', c.public_id::text, 'role', cl.role, 'status', cl.status, "
+        "'created_at', {time:cl.created_at}, 'ended_at', {time:cl.ended_at}",
+        "consent_claim cl JOIN consent_track t ON t.id = cl.track_id "
+        "JOIN consent_creator c ON c.id = cl.creator_id",
+    ),
+    (
+        "verification",
+        "v.id",
+        "v.id",
+        "'v', 1, 'type', 'verification', 'verification', v.id, 'claim', cl.public_id::text, "
+        "'method', v.method, 'started_at', {time:v.started_at}, 'ended_at', {time:v.ended_at}",
+        "consent_claimverification v JOIN consent_claim cl ON cl.id = v.claim_id",
+    ),
+    (
+        "link",
+        "l.id",
+        "l.id",
+        "'v', 1, 'type', 'link', 'link', l.id, 'track', t.public_id::text, 'url', l.url, "
+        "'added_by', c.public_id::text, 'claim', cl.public_id::text, "
+        "'created_at', {time:l.created_at}, 'hidden_at', {time:l.hidden_at}, "
+        "'hidden_reason', nullif(l.hidden_reason, '')",
+        "consent_tracklink l JOIN consent_track t ON t.id = l.track_id "
+        "JOIN consent_creator c ON c.id = l.added_by_id "
+        "LEFT JOIN consent_claim cl ON cl.id = l.claim_id",
+    ),
+)
+
+
+def _sql_pages(order: str, key: str, body: str, tables: str) -> Iterator[list[tuple]]:
+    """Pages of (order, key, record JSON text) of one kind, in `order` order (keyset pages)."""
+    body = re.sub(
+        r"\{time:([a-z_.]+)\}",
+        lambda m: f"to_char({m.group(1)} AT TIME ZONE 'UTC', '{SQL_FORMAT}')",
+        body,
+    )
+    sql = (
+        f"SELECT {order}, {key}, json_build_object({body})::text "  # noqa: S608 (constants)
+        f"FROM {tables} WHERE {order} > %s ORDER BY {order} LIMIT {PAGE}"
+    )
+    last = -(2**63)
+    while True:
+        rows = _fetch(sql, [last])
+        yield rows
+        if len(rows) < PAGE:
+            return
+        last = rows[-1][0]
+
+
+def _finish(kind: str, record: dict) -> dict:
+    if kind == "policy":  # as records.policy_change
+        after = record["values"] or {}
+        record["values"] = {
+            value: after[value] for value in records.PURPOSE_VALUES if value in after
+        }
+        if record["links"] is not None:
+            record["links"] = list(record["links"])
+    return record
+
+
+def _expected_sql() -> list[tuple[str, array | list, bytearray]]:
+    kinds = []
+    loads = orjson.loads
+    digest = _digest
+    for kind, key, order, body, tables in RECORD_SQL:
+        numbered = kind in NUMBERED
+        keys: array | list = array("q") if numbered else []
+        digests = bytearray()
+        policy = kind == "policy"
+        for page in _sql_pages(order, key, body, tables):
+            if numbered:
+                keys.extend([row[1] for row in page])
+            else:
+                keys.extend([_compact(row[1]) for row in page])
+            if policy:
+                for row in page:
+                    digests += digest(_finish(kind, loads(row[2])))
+            else:
+                for row in page:
+                    digests += digest(loads(row[2]))
+        if keys:
+            kinds.append((kind, keys, digests))
+    for stream in subjects()[len(RECORD_SQL) :]:
+        kinds.extend(_collect([stream]))
+    return kinds
+
+
 def _expected() -> list[tuple[str, array | list, bytearray]]:
     """Per kind of recorded row, in `subjects` order: the rows' keys in row order and the digest
     of the entry each row's current values give (DIGEST bytes each, in the same order)."""
+    if connection.vendor == "postgresql":
+        return _expected_sql()
+    return _collect(subjects())
+
+
+def _collect(streams) -> list[tuple[str, array | list, bytearray]]:
     kinds = []
-    for stream in subjects():
+    for stream in streams:
         keys: array | list | None = None
         digests = bytearray()
         kind = ""
