@@ -343,9 +343,31 @@ class Mirror:
             "sequence": seq,
         }
 
+    def answers_normalized(self, kind: str, values: Sequence[str]) -> dict[str, dict]:
+        """`answer_normalized` of many identifiers of one kind, with one query per 500 of them
+        rather than one each (what a manifest of a million links needs)."""
+        found: dict[str, list[tuple]] = {}
+        column = "l.url" if kind == "url" else "t." + ("id" if kind == "track" else kind)
+        joined = "JOIN links l ON l.track_id = t.id " if kind == "url" else ""
+        query = (
+            f"SELECT {column}, t.id, t.ord, t.isrc, t.iswc, t.sha256, t.title, t.artist_credit, "  # noqa: S608
+            "t.disputed, t.verification, t.policy, t.sequence, t.links FROM tracks t "
+            f"{joined}WHERE {column} IN (%s) ORDER BY t.ord"
+        )
+        with self.lock:
+            for start in range(0, len(values), 500):
+                chunk = values[start : start + 500]
+                sql = query % ",".join("?" * len(chunk))
+                for row in self.db.execute(sql, chunk):
+                    found.setdefault(row[0], []).append(row[1:])
+        return {value: self._answer_from(kind, value, found.get(value, ())) for value in values}
+
     def answer_normalized(self, kind: str, value: str) -> dict:
         """The answer for an identifier already normalized as the registry normalizes it."""
-        states = [self._state(row) for row in self._tracks_for(kind, value)]
+        return self._answer_from(kind, value, self._tracks_for(kind, value))
+
+    def _answer_from(self, kind: str, value: str, rows: Sequence[tuple]) -> dict:
+        states = [self._state(row) for row in rows]
         if not states:
             answer: dict[str, Any] = {
                 "status": "unregistered",
