@@ -369,7 +369,9 @@ def check_manifest(
         for kind, values in by_kind.items():
             for start in range(0, len(values), BATCH):
                 chunk = values[start : start + BATCH]
-                for value, answer in source.answers_normalized(kind, chunk).items():
+                for value, answer in source.answers_normalized(
+                    kind, chunk, verdicts_only=True
+                ).items():
                     answers[(kind, value)] = answer
                 done += len(chunk)
                 bar.update(done)
