@@ -3,7 +3,8 @@
     python bench/run.py [--reseed] [--profile] [--only single,batch,...] [--tracks N] [--creators N]
 
 Measures (for --only): single, batch, compat, changes, snapshot, mixed, tiles (the log's read
-path), receipts (signed receipts on lookups and batches), verify (`manage.py verify_log`),
+path), receipts (signed receipts on lookups and batches), client (`registry-client sync` and
+`check --mirror` of 1,000,000 links), verify (`manage.py verify_log`),
 logging (bench/log_overhead.py), webhooks.
 
 Environment: BENCH_DB_URL (default postgres://postgres@127.0.0.1:5432/registry_bench),
@@ -18,6 +19,7 @@ README.md in this folder explains the method.
 """
 
 import argparse
+import csv
 import http.client
 import os
 import platform
@@ -628,6 +630,80 @@ def raw_snapshot(db_url: str) -> tuple[float, int]:
     return time.perf_counter() - started, lines
 
 
+# --- The client ---------------------------------------------------------------------------------
+
+CLIENT_ROWS = 1_000_000
+CLIENT_PURPOSES = ("tdm", "train-ai", "train-genai", "ai-input", "search")
+
+
+@dataclass
+class Timed:
+    returncode: int
+    seconds: float
+    cpu: float  # user + system, of the process and its children
+    rss_kb: int
+    stdout: str
+    stderr: str
+
+
+def timed_process(command: list[str], env: dict) -> Timed:
+    started = time.monotonic()
+    result = subprocess.run(
+        ["/usr/bin/time", "-f", "bench-time maxrss_kb=%M cpu=%U+%S", *command],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+    )
+    seconds = time.monotonic() - started
+    found = re.search(r"bench-time maxrss_kb=(\d+) cpu=([\d.]+)\+([\d.]+)", result.stderr)
+    rss, user, system = (int(found[1]), float(found[2]), float(found[3])) if found else (0, 0, 0)
+    return Timed(result.returncode, seconds, user + system, rss, result.stdout, result.stderr)
+
+
+def link_variant(url: str, n: int) -> str:
+    """`url` as crawlers and listeners meet it (tests/link_variants.py): the other scheme, the
+    mobile host, tracking parameters."""
+    scheme, host, path, query, _ = urlsplit(url)
+    kind = n % 4
+    if kind == 0:
+        scheme = "http"
+    elif kind == 1 and host in ("youtube.com", "soundcloud.com"):
+        host = "m." + host
+    elif kind == 1 and host == "open.spotify.com":
+        path = "/intl-de" + path
+    tracking = ("utm_source=newsletter", "si=Ab12Cd", "utm_medium=social&ref=clipboard")
+    if kind in (1, 2, 3):
+        extra = tracking[n % 3]
+        query = f"{query}&{extra}" if query else extra
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def client_manifest(db_url: str, rows: int, seed: int = 13) -> list[str]:
+    """`rows` links: 70% seeded links in everyday variants, 30% links nobody registered."""
+    rng = random.Random(seed)
+    registered = rows * 7 // 10
+    with psycopg.connect(db_url) as conn:
+        seeded = [
+            r[0]
+            for r in conn.execute(
+                "SELECT url FROM consent_tracklink WHERE hidden_at IS NULL "
+                "ORDER BY md5(id::text) LIMIT %s",
+                [registered],
+            )
+        ]
+    urls = [link_variant(url, n) for n, url in enumerate(seeded)]
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    for n in range(rows - len(urls)):
+        if n % 2:
+            urls.append(f"https://open.spotify.com/track/{''.join(rng.choices(letters, k=22))}")
+        else:
+            video = "".join(rng.choices(letters, k=11))
+            urls.append(f"https://www.youtube.com/watch?v={video}&utm_source=feed")
+    rng.shuffle(urls)
+    return urls
+
+
 @dataclass
 class Row:
     measure: str
@@ -1117,6 +1193,100 @@ class Bench:
             )
         )
 
+    # The client: a mirror of the whole registry synced with `registry-client sync`, then a
+    # manifest of 1,000,000 links judged offline with `registry-client check --mirror`.
+    def client(self) -> None:
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT / "client"),
+            REGISTRY_URL=self.base,
+            REGISTRY_API_KEY=self.key,
+        )
+        command = [PYTHON, "-m", "registry_client"]
+        mirror = self.tmp / "client-mirror"
+        sync = timed_process([*command, "sync", str(mirror), "--quiet"], env)
+        if sync.returncode != 0:
+            raise SystemExit(f"registry-client sync failed: {sync.stderr[-2000:]}")
+        self.note(f"client sync: {sync.seconds:.1f} s, CPU {sync.cpu:.0f} s: {sync.stdout[-300:]}")
+        self.rows.append(
+            Row(
+                f"`registry-client sync` of a new mirror ({self.samples.tracks:,} tracks)",
+                f"{sync.seconds:.1f} s, CPU {sync.cpu:.0f} s (client)",
+                "reported",
+                "—",
+                None,
+            )
+        )
+        rows = CLIENT_ROWS
+        manifest, urls = self.tmp / "manifest.csv", client_manifest(self.db_url, rows)
+        with open(manifest, "w", newline="") as stream:
+            stream.write("url,title\n")
+            stream.writelines(f"{url},row {n}\n" for n, url in enumerate(urls))
+        output = self.tmp / "judged.csv"
+        runs = []
+        for _ in range(self.args.repeat):
+            run = timed_process(
+                [*command, "check", str(manifest), "-o", str(output), "--mirror", str(mirror)]
+                + ["--quiet"],
+                env,
+            )
+            if run.returncode != 0:
+                raise SystemExit(f"registry-client check failed: {run.stderr[-2000:]}")
+            runs.append(run)
+        self.client_agrees(urls, output)
+        seconds = median([r.seconds for r in runs])
+        cpu = median([r.cpu for r in runs])
+        self.note(
+            "client check runs (s, CPU s): "
+            + ", ".join(f"{r.seconds:.1f} ({r.cpu:.1f})" for r in runs)
+            + f"; peak RSS {median([r.rss_kb for r in runs]) / 1024:,.0f} MB"
+        )
+        ok = seconds <= 60
+        self.rows.append(
+            Row(
+                f"`registry-client check` of {rows:,} URLs (70% registered, in everyday "
+                "variants) against the mirror",
+                f"{seconds:.1f} s ({rows / seconds:,.0f} rows/s), CPU {cpu:.1f} s",
+                "≤ 60 s",
+                verdict(ok, "" if ok else f"{seconds / 60:.2f} × 60 s"),
+                ok,
+            )
+        )
+
+    def client_agrees(self, urls: list[str], output: Path) -> None:
+        """1,000 rows of the judged manifest against the live batch endpoint's answers."""
+        with open(output, newline="") as stream:
+            judged = list(csv.DictReader(stream))
+        if len(judged) != len(urls):
+            raise SystemExit(f"client check wrote {len(judged):,} rows of {len(urls):,}")
+        picked = random.Random(11).sample(range(len(urls)), 1000)
+        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
+        body = orjson.dumps({"items": [{"url": urls[i]} for i in picked]})
+        status, _, data = self.server.request("POST", "/api/v1/consent/batch", body, headers)
+        if status != 200:
+            raise SystemExit(f"batch answered {status}: {data[:300]!r}")
+        wrong = []
+        registered = 0
+        for index, answer in zip(picked, orjson.loads(data)["results"], strict=True):
+            row = judged[index]
+            if row["url"] != urls[index]:
+                raise SystemExit(f"client check reordered the rows: line {index + 2}")
+            if answer.get("status") == "registered":
+                registered += 1
+                expected = {p: answer["policy"][p]["value"] for p in CLIENT_PURPOSES}
+                expected["track_id"] = str(answer["track"]["id"])
+            else:
+                expected = dict.fromkeys(CLIENT_PURPOSES, "unset") | {"track_id": ""}
+            found = {k: row[k] for k in expected}
+            if found != expected:
+                wrong.append((urls[index], found, expected))
+        if wrong:
+            raise SystemExit(
+                f"client check disagrees with the live API on {len(wrong)} of 1,000 rows, "
+                f"e.g. {wrong[0]}"
+            )
+        self.note(f"client check agrees with the live API on 1,000 rows ({registered} registered)")
+
     # `manage.py verify_log` over the whole seeded log, after the server has stopped.
     def verify(self) -> None:
         started = time.monotonic()
@@ -1369,8 +1539,8 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default=os.environ.get("BENCH_ONLY", ""),
-        help="comma-separated: single,batch,compat,changes,snapshot,mixed,tiles,receipts,verify,"
-        "logging,webhooks (default: BENCH_ONLY, else all)",
+        help="comma-separated: single,batch,compat,changes,snapshot,mixed,tiles,receipts,client,"
+        "verify,logging,webhooks (default: BENCH_ONLY, else all)",
     )
     parser.add_argument(
         "--profile", action="store_true", help="record each measure with py-spy (slower)"
@@ -1420,6 +1590,7 @@ def main() -> None:
             "mixed",
             "tiles",
             "receipts",
+            "client",
         ):
             if not only or name in only:
                 if name == "snapshot":

@@ -14,9 +14,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from registry_client.urls import InvalidIdentifier, normalize
 PURPOSES = ("tdm", "train-ai", "train-genai", "ai-input", "search")
 ADDED = (*PURPOSES, "track_id", "sequence")
 BATCH = 10_000
+# Manifests with at least this many distinct identifiers of a kind are normalized in processes.
+PARALLEL_FROM = 50_000
 FORMATS = {
     ".csv": "csv",
     ".jsonl": "jsonl",
@@ -237,6 +240,50 @@ def answer_live(
     return answers
 
 
+def _normalize_each(kind: str, texts: list[str]) -> list[str | tuple[str]]:
+    """Each text normalized, or (the reason it cannot be) for one the registry cannot read."""
+    results: list[str | tuple[str]] = []
+    for text in texts:
+        try:
+            results.append(normalize(kind, text))
+        except InvalidIdentifier as exc:
+            results.append((str(exc),))
+    return results
+
+
+def normalize_all(
+    rows: list[Row], chosen: list[tuple], workers: int = 1
+) -> dict[tuple[str, str], str | tuple[str]]:
+    """Every distinct identifier of the manifest normalized once: a link normalized takes tens
+    of microseconds, so a manifest of a million spreads them over `workers` processes."""
+    distinct: dict[tuple[str, str], None] = {}
+    for row in rows:
+        if row.data is None:
+            continue
+        for column, kind in chosen:
+            given = row.data.get(column)
+            for value in given if isinstance(given, list) else [given]:
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue
+                distinct[(kind, str(value))] = None
+    by_kind: dict[str, list[str]] = {}
+    for kind, text in distinct:
+        by_kind.setdefault(kind, []).append(text)
+    results: dict[tuple[str, str], str | tuple[str]] = {}
+    processes = min(workers, os.cpu_count() or 1)
+    for kind, texts in by_kind.items():
+        if processes > 1 and len(texts) >= PARALLEL_FROM:
+            size = -(-len(texts) // (processes * 4))
+            chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+            with ProcessPoolExecutor(processes) as pool:
+                done = pool.map(_normalize_each, [kind] * len(chunks), chunks)
+                normalized = [item for chunk in done for item in chunk]
+        else:
+            normalized = _normalize_each(kind, texts)
+        results.update(zip(((kind, t) for t in texts), normalized, strict=True))
+    return results
+
+
 def verdict(answers: list[dict]) -> dict[str, Any]:
     """A row's values: per purpose the most restrictive among its registered identifiers."""
     registered = [a for a in answers if a.get("status") == "registered"]
@@ -272,6 +319,7 @@ def check_manifest(
         raise ManifestError(f"unknown purpose {drop_reserved!r}; one of {', '.join(PURPOSES)}")
     names, rows = read_rows(path, fmt)
     chosen = identifier_columns(names, columns)
+    normalized = normalize_all(rows, chosen, workers if mirror is not None else 1)
     malformed: list[dict] = []
     for row in rows:
         if row.data is None:
@@ -284,17 +332,14 @@ def check_manifest(
             for value in given if isinstance(given, list) else [given]:
                 if value is None or (isinstance(value, str) and not value.strip()):
                     continue
-                try:
-                    row.queries.append((kind, normalize(kind, str(value))))
-                except InvalidIdentifier as exc:
+                text = str(value)
+                result = normalized[(kind, text)]
+                if isinstance(result, str):
+                    row.queries.append((kind, result))
+                else:
                     unreadable += 1
                     malformed.append(
-                        {
-                            "line": row.line,
-                            "column": column,
-                            "value": str(value),
-                            "reason": str(exc),
-                        }
+                        {"line": row.line, "column": column, "value": text, "reason": result[0]}
                     )
         if not row.queries and not unreadable:
             malformed.append(
@@ -317,9 +362,18 @@ def check_manifest(
         sequence, as_of = source.cursor, source.get_meta("synced_at") or ""
         registry_address = source.get_meta("registry") or ""
         answers = {}
-        for done, (kind, value) in enumerate(unique, start=1):
-            answers[(kind, value)] = source.answer_normalized(kind, value)
-            if done % 1000 == 0:
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in unique:
+            by_kind.setdefault(kind, []).append(value)
+        done = 0
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), BATCH):
+                chunk = values[start : start + BATCH]
+                for value, answer in source.answers_normalized(
+                    kind, chunk, verdicts_only=True
+                ).items():
+                    answers[(kind, value)] = answer
+                done += len(chunk)
                 bar.update(done)
         bar.update(len(unique))
         mode = "mirror"

@@ -12,6 +12,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 KINDS = ("isrc", "iswc", "url", "sha256", "track")
@@ -565,9 +566,16 @@ def _no_rule_applies(host: str, path: str) -> bool:
     return not any(pattern.fullmatch(path) for pattern, _ in rule.rewrites)
 
 
+# A segment of only these (no `%`, not `.` or `..`) is the same unquoted and quoted again.
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9:@!$&'()*+,;=\-._~]+")
+
+
 def _clean_path(path: str) -> str:
     segments: list[str] = []
     for segment in path.split("/"):
+        if segment not in (".", "..") and _PLAIN_SEGMENT.fullmatch(segment):
+            segments.append(segment)
+            continue
         decoded = unquote(segment)
         if decoded in ("", "."):
             continue
@@ -636,6 +644,7 @@ def _normalize_url_fully(raw: str) -> str:
     return normalized
 
 
+@lru_cache(maxsize=65536)
 def normalize_host(host: str) -> str:
     """Lowercase, IDNA-encoded, without a trailing dot or a leading `www.`."""
     host = host.strip().rstrip(".").lower()
