@@ -119,7 +119,12 @@ def parser() -> argparse.ArgumentParser:
         help="write only rows a model may use for PURPOSE (allow or unset)",
     )
     check.add_argument("--strict", action="store_true", help="fail on any malformed row")
-    check.add_argument("--workers", type=int, default=3, help="concurrent batches (live)")
+    check.add_argument(
+        "--workers",
+        type=int,
+        default=3,
+        help="live: concurrent batches; with --mirror: processes normalizing the identifiers",
+    )
     check.add_argument("--quiet", action="store_true", help="no progress bar")
     check.set_defaults(run=cmd_check)
 
