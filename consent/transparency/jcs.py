@@ -28,7 +28,7 @@ _SHORT = {
 
 def canonical(value) -> bytes:
     """The canonical UTF-8 bytes of `value`."""
-    if type(value) is dict and _flat(value.values()):
+    if type(value) is dict and flat(value.values()):
         # A record: strings, integers in range, booleans and null, one level of lists or maps.
         # orjson's sorted output is RFC 8785's when it is ASCII without an escape (names then
         # sort the same by code point and by UTF-16 unit); a non-string name raises here and
@@ -51,9 +51,10 @@ def canonical(value) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
-def _flat(values) -> bool:
+def flat(values) -> bool:
     """True when these values are exactly str, bool, None or int in range, or a list or dict of
-    them (the shape of every record), checked without recursion."""
+    them (the shape of every record), checked without recursion: values orjson writes exactly as
+    RFC 8785 does, once its sorted output is ASCII without an escape (`verify_log` asks too)."""
     for item in values:
         kind = type(item)
         if kind in _SCALARS or (kind is int and -MAX_SAFE <= item <= MAX_SAFE):

@@ -50,7 +50,7 @@ from consent.models import (
 from consent.times import SQL_FORMAT
 
 from . import merkle, records
-from .jcs import MAX_SAFE, canonical
+from .jcs import canonical, flat
 
 # Called with each Checkpoint; returns None when its note's signatures verify, else a sentence.
 CHECKPOINT_SIGNATURE_CHECK = "consent.transparency.checkpoints.signature_problem"
@@ -117,35 +117,9 @@ def _raw_page_lists(table: str, columns: str) -> Iterator[list[tuple]]:
         last = rows[-1][0]
 
 
-_SCALARS = {str, bool, type(None)}
-
-
-def _flat(values) -> bool:
-    """True when these record values hold nothing orjson writes differently from RFC 8785: no
-    float, no integer beyond ±2**53, maps and lists only one level down."""
-    for value in values:
-        kind = type(value)
-        if kind in _SCALARS:
-            continue
-        if kind is int:
-            if -MAX_SAFE <= value <= MAX_SAFE:
-                continue
-            return False
-        if kind is dict:
-            value = value.values()
-        elif kind is not list:
-            return False
-        for item in value:
-            inner = type(item)
-            if inner in _SCALARS or (inner is int and -MAX_SAFE <= item <= MAX_SAFE):
-                continue
-            return False
-    return True
-
-
 def _plain(data: bytes, record) -> bool:
     """Whether orjson's sorted bytes of `record` (`data`) are exactly `jcs.canonical(record)`."""
-    return type(record) is dict and data.isascii() and b"\\" not in data and _flat(record.values())
+    return type(record) is dict and data.isascii() and b"\\" not in data and flat(record.values())
 
 
 def _is_canonical(data: bytes, record) -> bool:
