@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import re
+from functools import cache
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -187,7 +188,9 @@ def verifier_script(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@cache
 def _verifier_digest() -> str:
+    """The shipped file's SHA-256, read once per process: the file only changes with a deploy."""
     try:
         return hashlib.sha256(VERIFIER_SCRIPT.read_bytes()).hexdigest()
     except FileNotFoundError:
