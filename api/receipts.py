@@ -59,7 +59,9 @@ def asked(request) -> str | None:
 def depends_on(answers: Iterable[dict]) -> int | None:
     """The newest change sequence among the tracks these answers state, or None when one of
     them states that an identifier is not registered (which no sequence vouches for). Items
-    refused as malformed depend on nothing."""
+    refused as malformed depend on nothing. Views pass only answers by track id: an answer by
+    any other identifier also rests on which tracks do not hold it (a link removed from a
+    second track after the sequence changes it), so it always reads the state afresh."""
     newest = 0
     for answer in answers:
         if answer.get("status") in ("error", "unrecognised"):

@@ -198,7 +198,9 @@ class ConsentView(ReceiptMixin, APIView):
         as_of = dumps(rfc3339(at or answered_at))
         response = HttpResponse(encoded[:-1] + b',"as_of":' + as_of + b"}", headers=headers)
         response["Content-Type"] = "application/json"
-        return answered(response, answered_at, at, [answer])
+        # Only an answer by track id names everything it rests on; any other identifier's answer
+        # also rests on which tracks do not hold it, which no sequence vouches for.
+        return answered(response, answered_at, at, [answer] if kind == "track" else None)
 
 
 def _etags(header: str) -> set[str]:
@@ -263,7 +265,8 @@ class ConsentBatchView(ReceiptMixin, APIView):
                 "results": results,
             }
         )
-        return answered(response, answered_at, at, results)
+        by_track = all(query.kind == "track" for query in queries if query is not None)
+        return answered(response, answered_at, at, results if by_track else None)
 
 
 # --- The change log, snapshots and acknowledgements --------------------------------------------

@@ -394,14 +394,22 @@ def test_the_receipt_answers_as_of_the_instant_it_states(api, track):
 def test_a_receipt_costs_one_statement_only_when_the_state_it_restates_does_not_cover_it(
     api, track, artist, settings
 ):
-    api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})  # records the key, signs
-    api.get("/api/v1/consent", {"isrc": ISRC})
+    by_id = {"track": str(track.public_id)}
+    api.get("/api/v1/consent", by_id | {"receipt": "true"})  # records the key, signs
+    api.get("/api/v1/consent", by_id)
     with CaptureQueriesContext(connection) as plain:
-        api.get("/api/v1/consent", {"isrc": ISRC})
+        api.get("/api/v1/consent", by_id)
     with CaptureQueriesContext(connection) as signed:
-        response = api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
+        response = api.get("/api/v1/consent", by_id | {"receipt": "true"})
     # The track last changed at or before the state read for the first receipt: restated.
     assert len(signed) == len(plain), [q["sql"] for q in signed]
+    # An answer by any other identifier also rests on which tracks do not hold it: afresh.
+    api.get("/api/v1/consent", {"isrc": ISRC})
+    with CaptureQueriesContext(connection) as isrc_plain:
+        api.get("/api/v1/consent", {"isrc": ISRC})
+    with CaptureQueriesContext(connection) as isrc_signed:
+        api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
+    assert len(isrc_signed) == len(isrc_plain) + 1
     _, claims = verify(response["Registry-Receipt"])
     assert claims["sequence"] >= response.json()["sequence"]
     check_log(claims, response.json()["sequence"])
