@@ -7,9 +7,9 @@
 import uuid
 
 import orjson
-from django.db import connections
 
 from consent.lookup import db_datetime, hot_cursor
+from consent.reading import read_connection
 from consent.times import SQL_FORMAT, rfc3339
 
 # A row of ChangeEvent joined with its Track, in the order `event()` takes.
@@ -81,7 +81,7 @@ def event(
 def read_page(after: int, limit: int) -> list[tuple[int, object]]:
     """(sequence, the event's JSON) for up to `limit` events after `after`."""
     with hot_cursor() as cursor:
-        if connections["default"].vendor == "postgresql":
+        if read_connection().vendor == "postgresql":
             cursor.execute(PAGE_SQL.format(columns=f"e.sequence, {JSON_SQL}"), [after, limit])
             return cursor.fetchall()
         cursor.execute(PAGE_SQL.format(columns=COLUMNS), [after, limit])

@@ -30,6 +30,7 @@ from api.events import read_page as events_page
 from api.parsers import JSONBodyParser, PlainTextParser
 from api.receipts import ReceiptMixin, answered
 from api.renderers import dumps
+from api.replicas import replica_reads, replica_set
 from consent import platforms
 from consent.identifiers import InvalidIdentifier
 from consent.lookup import (
@@ -40,6 +41,7 @@ from consent.lookup import (
     url_policies,
 )
 from consent.policies import last_sequence
+from consent.reading import read_alias
 from consent.services import ConsentError
 from consent.snapshot import open_snapshot
 from consent.standards.rules import spawning_answer
@@ -50,7 +52,8 @@ CHANGES_MAX_LIMIT = 10_000
 
 
 def health(request):
-    """200 when the database and the cache answer, 503 (with which one failed) otherwise."""
+    """200 when the database and the cache answer, 503 (with which one failed) otherwise; with
+    read replicas, what each one is (`ok`, down or behind), which never makes it 503."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -65,6 +68,10 @@ def health(request):
         checks["cache"] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
     body = checks | {"status": "ok" if healthy else "error"}
+    replicas = replica_set()
+    if replicas is not None:
+        # Said, not judged: a replica down or behind is skipped, and the primary answers.
+        body["replicas"] = replicas.statuses()
     return JsonResponse(body, status=200 if healthy else 503)
 
 
@@ -171,6 +178,7 @@ class ConsentView(ReceiptMixin, APIView):
     """GET /api/v1/consent?isrc=… (or iswc, url, sha256, track) [&as_of=…] [&receipt=true]."""
 
     @schema.consent_lookup
+    @replica_reads
     def get(self, request):
         params = request.query_params
         given = [kind for kind in KINDS if kind in params]
@@ -213,6 +221,7 @@ class ConsentBatchView(ReceiptMixin, APIView):
     parser_classes = [JSONBodyParser]
 
     @schema.consent_batch
+    @replica_reads
     def post(self, request):
         data = request.data
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
@@ -296,6 +305,7 @@ class ChangesView(APIView):
     """
 
     @schema.changes
+    @replica_reads
     def get(self, request):
         after = _int_param(request.query_params, "after", 0, 0)
         limit = _int_param(
@@ -354,9 +364,10 @@ class SnapshotView(APIView):
     """GET /api/v1/snapshot: NDJSON of every registered track, consistent with one sequence."""
 
     @schema.snapshot
+    @replica_reads
     def get(self, request):
         stack = ExitStack()
-        sequence, answers = stack.enter_context(open_snapshot())
+        sequence, answers = stack.enter_context(open_snapshot(read_alias()))
         gzip = "gzip" in request.headers.get("Accept-Encoding", "")
 
         def lines():
@@ -432,6 +443,7 @@ class SpawningQueryView(ReceiptMixin, APIView):
     authentication_classes = [SpawningKeyAuthentication, ApiKeyAuthentication]
 
     @schema.spawning
+    @replica_reads
     def post(self, request):
         text = request.data if isinstance(request.data, str) else ""
         urls = [line.strip() for line in text.splitlines() if line.strip()]

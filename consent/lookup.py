@@ -19,7 +19,6 @@ from functools import lru_cache
 
 import orjson
 import psycopg
-from django.db import connections
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -35,6 +34,7 @@ from consent.models import ChangeEvent, Track, TrackLink
 from consent.policies import combine_summaries, compute_policies, verification_summary
 from consent.provenance import UNSET_ANSWER, answer_policy
 from consent.purposes import PURPOSES, RESTRICTIVENESS, Value
+from consent.reading import read_connection
 from consent.standards.policy import Policy
 
 KINDS = ("isrc", "iswc", "url", "sha256", "track")
@@ -182,7 +182,7 @@ def hot_cursor():
     On PostgreSQL it binds parameters server-side, so psycopg prepares a statement once it has
     run a few times and PostgreSQL stops parsing and planning it on every request.
     """
-    connection = connections["default"]
+    connection = read_connection()
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
@@ -202,7 +202,7 @@ def select_where_in(sql: str, column: str, values: Sequence) -> list[tuple]:
     if not values:
         return []
     with hot_cursor() as cursor:
-        if connections["default"].vendor == "postgresql":
+        if read_connection().vendor == "postgresql":
             cursor.execute(sql.format(where=f"{column} = ANY(%s)"), [list(values)])
             return cursor.fetchall()
         rows: list[tuple] = []
@@ -217,7 +217,7 @@ def _current_states(
 ) -> tuple[dict[tuple[str, str], list[int]], dict[int, tuple]]:
     """Which tracks each identifier matches, and each track's (summary, disputed, policy as JSON
     text, sequence), read with one statement per identifier kind (plus one for URLs)."""
-    connection = connections["default"]
+    connection = read_connection()
     links = _LINKS_AGGREGATE.get(connection.vendor, _LINKS_AGGREGATE["sqlite"])
     wanted: dict[str, set] = defaultdict(set)
     for query in queries:

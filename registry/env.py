@@ -7,6 +7,7 @@ deployment stops the process at start-up instead of silently running with a defa
 import os
 import sys
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from consent.transparency.jws import JWKError, PrivateKey
@@ -122,3 +123,49 @@ def witness_keys(texts: list[str]) -> list[str]:
         if key.key_type != COSIGNATURE_V1:
             raise ImproperlyConfigured(f"LOG_WITNESSES: {text!r} is not a cosignature/v1 key.")
     return texts
+
+
+POSTGRESQL = "django.db.backends.postgresql"
+
+
+def replica_databases(urls: list[str], primary: dict | None, connect_timeout: int) -> dict:
+    """DATABASE_REPLICA_URLS: one database alias per streaming replica, `replica1`, `replica2`…
+
+    A replica is a physical copy of the primary's PostgreSQL cluster, so it must name the same
+    database; only the role, password, host and port may differ. Connecting gives up after
+    `connect_timeout` seconds unless the URL says otherwise, so an unreachable replica costs a
+    request little before it is skipped. Under the test runner each alias mirrors the primary's
+    test database instead of making one of its own.
+    """
+    if not urls:
+        return {}
+    if primary is None or primary["ENGINE"] != POSTGRESQL:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS is set but DATABASE_URL is not a PostgreSQL database. Read "
+            "replicas are PostgreSQL streaming replicas of DATABASE_URL's database: set "
+            "DATABASE_URL to the primary, or unset DATABASE_REPLICA_URLS."
+        )
+    databases = {}
+    for index, url in enumerate(urls, 1):
+        alias = f"replica{index}"
+        try:
+            database = dj_database_url.parse(url, conn_max_age=primary.get("CONN_MAX_AGE", 0))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"DATABASE_REPLICA_URLS: replica {index} cannot be parsed: {exc}"
+            ) from exc
+        if database["ENGINE"] != POSTGRESQL:
+            raise ImproperlyConfigured(
+                f"DATABASE_REPLICA_URLS: replica {index} is not a PostgreSQL URL "
+                "(postgres://role:password@host:port/database)."
+            )
+        if database["NAME"] != primary["NAME"]:
+            raise ImproperlyConfigured(
+                f"DATABASE_REPLICA_URLS: replica {index} names the database {database['NAME']!r} "
+                f"but DATABASE_URL names {primary['NAME']!r}. A streaming replica holds the same "
+                "databases as its primary: only the role, password, host and port may differ."
+            )
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
+        database["TEST"] = {"MIRROR": "default"}
+        databases[alias] = database
+    return databases

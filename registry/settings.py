@@ -17,6 +17,7 @@ from registry.env import (
     envlist,
     envstr,
     receipt_key,
+    replica_databases,
     signer_key,
     witness_keys,
 )
@@ -135,6 +136,26 @@ else:
     }
     MIGRATION_DATABASE = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Read replicas (docs/operations.md, "Read replicas"): comma-separated URLs of PostgreSQL
+# streaming replicas of DATABASE_URL's database, connecting as the same runtime role. The platform
+# API's read endpoints are answered from one that is up and no more than REPLICA_MAX_LAG_SECONDS
+# behind (a `min_sequence` parameter asks for one that has reached a change event, else the
+# primary); the website, every write, the admin, Celery tasks and migrations use the primary.
+# Each process checks its replicas at most every REPLICA_CHECK_SECONDS, tries one found down again
+# after REPLICA_RETRY_SECONDS, and gives up connecting to one after REPLICA_CONNECT_TIMEOUT_SECONDS
+# (unless its URL sets connect_timeout). api/replicas.py does the choosing.
+REPLICA_CONNECT_TIMEOUT_SECONDS = envint("REPLICA_CONNECT_TIMEOUT_SECONDS", 2, minimum=1)
+DATABASES |= replica_databases(
+    envlist("DATABASE_REPLICA_URLS", []),
+    DATABASES["default"] if DATABASE_URL else None,
+    REPLICA_CONNECT_TIMEOUT_SECONDS,
+)
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["consent.reading.ReadRouter"]
+REPLICA_MAX_LAG_SECONDS = envint("REPLICA_MAX_LAG_SECONDS", 10, minimum=1)
+REPLICA_CHECK_SECONDS = envint("REPLICA_CHECK_SECONDS", 1, minimum=1)
+REPLICA_RETRY_SECONDS = envint("REPLICA_RETRY_SECONDS", 10, minimum=1)
 
 REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
