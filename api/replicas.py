@@ -96,9 +96,7 @@ class Replica:
         return self.up and self.lag is not None and self.lag <= settings.REPLICA_MAX_LAG_SECONDS
 
     def status(self) -> str:
-        if self.usable:
-            return "ok"
-        return self.problem or "behind"
+        return "ok" if self.usable else self.problem
 
 
 def lag_seconds(samples: deque, replayed: int, now: float) -> float | None:
@@ -184,9 +182,15 @@ class ReplicaSet:
             replica.lag, replica.problem = None, "not a replica (promoted?)"
             return
         replica.lag = None if replayed is None else lag_seconds(self.samples, replayed, now)
-        replica.problem = "" if replica.lag is not None else "behind"
-        if replica.lag is not None and replica.lag > settings.REPLICA_MAX_LAG_SECONDS:
+        if replica.lag is None:
+            # It lacks what the primary had written at the oldest position kept, so it is at
+            # least that old.
+            oldest = self.samples[0][0] if self.samples else now
+            replica.problem = f"behind by more than {now - oldest:.0f} s"
+        elif replica.lag > settings.REPLICA_MAX_LAG_SECONDS:
             replica.problem = f"behind by {replica.lag:.0f} s"
+        else:
+            replica.problem = ""
 
     def mark_down(self, alias: str, exc: Exception) -> None:
         """Skip `alias` until REPLICA_RETRY_SECONDS from now, and drop its connection."""

@@ -342,6 +342,15 @@ AS_OF = OpenApiParameter(
     "append-only declarations. Default: now.",
 )
 
+MIN_SEQUENCE = OpenApiParameter(
+    "min_sequence",
+    int,
+    description="Answer with every change up to this sequence included (read-your-writes: a "
+    "sequence from a webhook, the changes feed or an acknowledgement). Answered from a read "
+    "replica that has reached it, else from the primary. 400 when not an integer from 0 to "
+    "2^63-1, or past the latest change event.",
+)
+
 RECEIPT_HELP = (
     "A signed receipt of this answer: a compact JWS (RFC 7515) signed `EdDSA` (RFC 8037) with "
     "the key /.well-known/jwks.json lists under its `kid`, whose payload binds the request, the "
@@ -386,6 +395,7 @@ consent_lookup = extend_schema(
             for kind in KINDS
         ),
         AS_OF,
+        MIN_SEQUENCE,
         OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER),
         *RECEIPT,
     ],
@@ -396,7 +406,7 @@ consent_lookup = extend_schema(
 consent_batch = extend_schema(
     operation_id="consent_batch",
     summary="Up to 10,000 lookups of mixed kinds, answered in order",
-    parameters=RECEIPT,
+    parameters=[MIN_SEQUENCE, *RECEIPT],
     request=BatchRequest,
     responses={200: BatchResponse} | problems(400, 401, 403, 413, 415, 429),
 )
@@ -407,6 +417,7 @@ changes = extend_schema(
     parameters=[
         OpenApiParameter("after", int, description="Return events after this sequence."),
         OpenApiParameter("limit", int, description="At most this many (1–10,000, default 1,000)."),
+        MIN_SEQUENCE,
     ],
     responses={200: ChangesResponse} | problems(400, 401, 403, 429),
 )
@@ -417,12 +428,13 @@ snapshot = extend_schema(
     description="One JSON answer per line, gzip-compressed when asked with Accept-Encoding. "
     "The `X-Registry-Sequence` header names the last change event included: continue with "
     "`/api/v1/changes?after=` that number for an exact sync.",
+    parameters=[MIN_SEQUENCE],
     responses={
         (200, "application/x-ndjson"): OpenApiResponse(
             SnapshotLine, description="One answer per line, each of this shape."
         )
     }
-    | problems(401, 403, 429),
+    | problems(400, 401, 403, 429),
 )
 
 acks_get = extend_schema(
@@ -443,7 +455,7 @@ spawning = extend_schema(
     summary="Compatibility: the de-facto opt-out query API",
     description="Newline-separated URLs (at most 10,000); answers in request order. "
     "`optOut` is true when any AI-training use is reserved, `optIn` when both are allowed.",
-    parameters=RECEIPT,
+    parameters=[MIN_SEQUENCE, *RECEIPT],
     request={"text/plain": OpenApiTypes.STR},
     responses={
         200: inline_serializer("SpawningAnswer", {"urls": SpawningResult(many=True)}),

@@ -4,6 +4,7 @@ Each test names a mistake that would only show once someone ran `docker compose 
 missing, a variable the settings never read, a command that differs from what `make run` runs.
 """
 
+import json
 import os
 import re
 import shlex
@@ -24,7 +25,11 @@ APP_SERVICES = ("web", "worker", "beat")
 # The one-off service that applies the migrations before the others start.
 MIGRATE = "migrate"
 # Variables that configure the compose services themselves, not the registry.
-COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD", "POSTGRES_APP_PASSWORD"}
+COMPOSE_ONLY_VARIABLES = {
+    "POSTGRES_PASSWORD",
+    "POSTGRES_APP_PASSWORD",
+    "POSTGRES_REPLICATION_PASSWORD",
+}
 INIT_FOLDER = "/docker-entrypoint-initdb.d"
 
 
@@ -82,7 +87,7 @@ def test_the_whole_stack_is_defined(services):
     assert services["redis"]["image"] == "redis:7"
 
 
-@pytest.mark.parametrize("name", ["web", "worker", "beat", "db", "redis"])
+@pytest.mark.parametrize("name", ["web", "worker", "beat", "db", "redis", "replica"])
 def test_every_service_has_a_health_check(services, name):
     healthcheck = services[name].get("healthcheck") or {}
     assert not healthcheck.get("disable", False)
@@ -227,3 +232,77 @@ def test_every_signing_key_is_required_and_says_how_to_make_one(services, variab
         value = environment_of(services[name])[variable]
         assert value.startswith(f"${{{variable}:?") and f"manage.py {command})" in value, name
     assert re.search(rf"^{variable}=$", (BASE_DIR / ".env.example").read_text(), re.M)
+
+
+def gunicorn_options(words: list[str]) -> dict[str, str]:
+    """`--name value` pairs of a gunicorn command line."""
+    words = words[words.index("gunicorn") + 2 :]
+    return {
+        word: value for word, value in zip(words, words[1:], strict=False) if word.startswith("--")
+    }
+
+
+def dockerfile_command() -> list[str]:
+    dockerfile = (BASE_DIR / "Dockerfile").read_text(encoding="utf-8")
+    (line,) = [line for line in dockerfile.splitlines() if line.startswith("CMD ")]
+    return json.loads(line.removeprefix("CMD "))
+
+
+def test_web_serves_with_threads_as_the_benchmark_found_and_the_image_does_the_same(services):
+    """bench/README.md: 2 processes × 4 threads (gthread). A gthread process answers the
+    arbiter's heartbeat while its threads serve, so --timeout cannot cut a snapshot off
+    mid-stream as it would with sync workers; a restart gives downloads under way time."""
+    words = command_words(services["web"])
+    assert words == dockerfile_command()
+    options = gunicorn_options(words)
+    assert options["--worker-class"] == "gthread"
+    assert (options["--workers"], options["--threads"]) == ("2", "4")
+    assert int(options["--graceful-timeout"]) >= int(options["--timeout"]) > 30
+    assert int(options["--keep-alive"]) > 2  # gunicorn's default, shorter than most proxies'
+
+
+def test_the_replica_profile_streams_from_db_as_the_replication_role(services):
+    replica, db = services["replica"], services["db"]
+    assert replica["profiles"] == ["replica"]
+    assert replica["image"] == db["image"]
+    assert replica["depends_on"]["db"]["condition"] == "service_healthy"
+    script = command_words(replica) if isinstance(replica["command"], str) else replica["command"]
+    text = " ".join(script)
+    db_environment = environment_of(db)
+    assert "pg_basebackup --host=db" in text
+    assert f"--username={db_environment['REPLICATION_ROLE']}" in text
+    assert "--write-recovery-conf" in text and "--wal-method=stream" in text
+    # Long reads on the replica (snapshots) are not cancelled by the primary's vacuum.
+    assert "hot_standby_feedback=on" in text
+    password = with_defaults(environment_of(replica)["PGPASSWORD"])
+    assert password == with_defaults(db_environment["REPLICATION_PASSWORD"])
+    assert "replicadata" in compose_volumes(services)
+    # db's init scripts create the role and let it connect for replication.
+    init = (BASE_DIR / "docker" / "db-init" / "20-replication-role.sh").read_text()
+    assert "REPLICATION LOGIN" in init and "REPLICATION_ROLE" in init
+    assert "host replication $role all scram-sha-256" in init
+    assert os.access(BASE_DIR / "docker" / "db-init" / "20-replication-role.sh", os.X_OK)
+
+
+def compose_volumes(services) -> set[str]:
+    return {
+        volume.split(":")[0]
+        for service in services.values()
+        for volume in service.get("volumes", [])
+    }
+
+
+def test_web_reads_from_the_replica_given_in_env(services):
+    """web passes DATABASE_REPLICA_URLS on; the URL .env.example gives for the profile names
+    the replica service, the registry database and the role web connects as, and the settings
+    accept it beside web's DATABASE_URL."""
+    from registry.env import replica_databases
+
+    assert environment_of(services["web"])["DATABASE_REPLICA_URLS"] == "${DATABASE_REPLICA_URLS:-}"
+    text = (BASE_DIR / ".env.example").read_text(encoding="utf-8")
+    (example,) = re.findall(r"^# DATABASE_REPLICA_URLS=(postgres://\S+)$", text, flags=re.M)
+    web = database_of(services["web"], "DATABASE_URL")
+    (replica,) = replica_databases([example], web, 2).values()
+    assert replica["HOST"] == "replica"
+    assert (replica["USER"], replica["NAME"]) == (web["USER"], web["NAME"])
+    assert replica["PASSWORD"] == web["PASSWORD"]

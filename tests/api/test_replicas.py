@@ -153,6 +153,29 @@ def test_a_quiet_primary_keeps_a_caught_up_replica_at_no_lag(replica, settings):
     assert found.replicas[REPLICA].usable
 
 
+@pytest.mark.parametrize(
+    ("samples", "status"),
+    [
+        # The primary's WAL was at position 0 twenty seconds ago: the replica holds that, and
+        # nothing newer was seen since, so it is at most 20 s behind; over the limit of 10.
+        ([(-20, 0)], "behind by 20 s"),
+        # The primary was far past the replica 30 s ago, the oldest position kept.
+        ([(-30, 2**62)], "behind by more than 30 s"),
+    ],
+)
+def test_a_replica_too_far_behind_is_skipped_and_says_how_far(replica, settings, samples, status):
+    settings.REPLICA_MAX_LAG_SECONDS = 10
+    settings.REPLICA_CHECK_SECONDS = 3600  # no check but these
+    found = replicas.replica_set()
+    found.check(wait=True)
+    assert found.choose() == REPLICA
+    now = time.monotonic()
+    found.samples = deque((now + at, position) for at, position in samples)
+    found._check(found.replicas[REPLICA], now)
+    assert found.statuses() == {REPLICA: status}
+    assert found.choose() == DEFAULT_DB_ALIAS
+
+
 # --- The API's reads -----------------------------------------------------------------------------
 
 
