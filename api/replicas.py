@@ -302,22 +302,34 @@ def _check_reached_on_primary(minimum: int | None) -> None:
         )
 
 
-def replica_reads(handler):
+def replica_reads(handler=None, *, cursor: str | None = None):
     """For an API view's read handler: parse `min_sequence`, choose the database, run there.
 
     Authentication, permissions and throttling have run before (on the primary: a revoked key
     fails at once); the handler's reads go to the chosen replica. A replica that fails while
     answering is skipped and the request answered again from the primary, which a handler that
     only reads makes safe.
+
+    `cursor` names a query parameter that is itself a sequence the client has seen (`after` of
+    the changes feed): the answer must include it as `min_sequence` would, so a client paging
+    from a cursor one replica gave it is never told by a replica further behind that its cursor
+    lies in the future. A malformed one is left for the view to refuse.
     """
+    if handler is None:
+        return lambda handler: replica_reads(handler, cursor=cursor)
 
     @wraps(handler)
     def read(view, request, *args, **kwargs):
         minimum = min_sequence(request)
+        floor = minimum
+        if cursor is not None:
+            seen = _sequence_or_none(request.query_params.get(cursor))
+            if seen is not None and (floor is None or seen > floor):
+                floor = seen
         replicas = replica_set()
         alias = DEFAULT_DB_ALIAS
         if replicas is not None and not getattr(request, "receipt_asked", None):
-            alias = replicas.choose(minimum)
+            alias = replicas.choose(floor)
         if alias != DEFAULT_DB_ALIAS:
             try:
                 with reading_from(alias):
@@ -334,3 +346,11 @@ def replica_reads(handler):
         return handler(view, request, *args, **kwargs)
 
     return read
+
+
+def _sequence_or_none(raw) -> int | None:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 <= value <= BIGINT_MAX else None

@@ -305,7 +305,7 @@ class ChangesView(APIView):
     """
 
     @schema.changes
-    @replica_reads
+    @replica_reads(cursor="after")
     def get(self, request):
         after = _int_param(request.query_params, "after", 0, 0)
         limit = _int_param(

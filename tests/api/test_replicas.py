@@ -340,3 +340,16 @@ def test_a_replica_failing_mid_request_is_answered_from_the_primary(replica, api
     assert response.status_code == 200
     assert response.json()["policy"]["train-genai"]["value"] == "deny"
     assert not replicas.replica_set().replicas[REPLICA].up
+
+
+@pytest.mark.parametrize("after", ["abc", "-1", str(2**63)])
+def test_a_malformed_cursor_is_still_refused_by_the_changes_feed(replica, api, after):
+    response = api.get("/api/v1/changes", {"after": after})
+    assert response.status_code == 400
+    assert "after" in response.json()["detail"]
+
+
+def test_a_cursor_past_the_latest_change_is_still_refused(replica, api, track):
+    response = api.get("/api/v1/changes", {"after": last_sequence() + 1})
+    assert response.status_code == 400
+    assert "past the latest change event" in response.json()["detail"]

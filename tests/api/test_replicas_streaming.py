@@ -343,6 +343,11 @@ def test_reads_go_to_the_replica_and_min_sequence_reads_your_writes(clusters, se
             Content_Type="text/plain",
         )
         assert status == 200 and body["urls"][0]["optOut"] is True
+        # A cursor from the primary (or a replica further on) is paged from where it is held,
+        # never refused as "past the latest change" by the replica behind it.
+        status, body = server.request(f"/api/v1/changes?after={after}", key)
+        assert status == 200, body
+        assert (body["events"], body["last_sequence"]) == ([], after)
         # A sequence nobody has reached is refused, as `after` is.
         status, body = server.request(f"{lookup}&min_sequence={after + 1}", key)
         assert status == 400 and "min_sequence" in body["detail"]
