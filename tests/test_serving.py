@@ -1,7 +1,6 @@
 """The web server's settings suit long downloads: compose's gunicorn command, run as it is but
 with a test application that streams for eight seconds and a timeout of three, sends the whole
-response. Sync workers are cut off at the timeout, which shows
-the test can tell the two apart."""
+response. Sync workers are cut off at the timeout, which shows the test tells the two apart."""
 
 import http.client
 import socket
