@@ -2,7 +2,8 @@
 
 Every view authenticates an API key (api.auth), checks its scope, throttles per key, and answers
 errors as problem+json (api.errors). Lookups are set-based (consent.lookup): a batch of 10,000
-costs a handful of queries, not 10,000.
+costs a handful of queries, not 10,000. The read endpoints (`replica_reads`) read from a read
+replica when there are any, and take `min_sequence` (api.replicas).
 """
 
 import hashlib
@@ -175,7 +176,8 @@ def with_normalized(answer: dict, query: Query) -> dict:
 
 
 class ConsentView(ReceiptMixin, APIView):
-    """GET /api/v1/consent?isrc=… (or iswc, url, sha256, track) [&as_of=…] [&receipt=true]."""
+    """GET /api/v1/consent?isrc=… (or iswc, url, sha256, track) [&as_of=…] [&receipt=true]
+    [&min_sequence=…]."""
 
     @schema.consent_lookup
     @replica_reads
