@@ -100,13 +100,15 @@ def test_a_platform_limit_raised_by_an_admin_wins(platform, settings):
     assert [client.get(*LOOKUP).status_code for _ in range(6)] == [200] * 5 + [429]
 
 
-def test_limits_count_per_key(platform, settings):
+def test_limits_count_per_platform_not_per_key(platform, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 1
     first = KeyClient(create_key(platform, "a")[1])
     second = KeyClient(create_key(platform, "b")[1])
+    other = KeyClient(create_key(make_platform("Other Corp"), "c")[1])
     assert first.get(*LOOKUP).status_code == 200
     assert first.get(*LOOKUP).status_code == 429
-    assert second.get(*LOOKUP).status_code == 200
+    assert second.get(*LOOKUP).status_code == 429  # a second key is no second allowance
+    assert other.get(*LOOKUP).status_code == 200  # another platform has its own
 
 
 def test_acknowledgements_belong_to_the_calling_platform_only(api, platform, artist):
