@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0021_checkpoints_append_only'),
+        ("consent", "0021_checkpoints_append_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='platform',
-            name='rate_limit_per_minute',
-            field=models.PositiveIntegerField(blank=True, help_text="Units per minute for all the platform's keys together (a lookup costs 1, a batch 1 per item); empty means the default from settings.", null=True),
+            model_name="platform",
+            name="rate_limit_per_minute",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="Units per minute for all the platform's keys together (a lookup costs 1, a batch 1 per item); empty means the default from settings.",
+                null=True,
+            ),
         ),
     ]
