@@ -1,8 +1,8 @@
 """The platforms' API: thin views that parse, ask `consent`, and answer in JSON.
 
-Every view authenticates an API key (api.auth), checks its scope, throttles per key, and answers
-errors as problem+json (api.errors). Lookups are set-based (consent.lookup): a batch of 10,000
-costs a handful of queries, not 10,000.
+Every view authenticates an API key (api.auth), checks its scope, limits per platform by cost
+(fair use, api.auth), and answers errors as problem+json (api.errors). Lookups are set-based
+(consent.lookup): a batch of 10,000 costs a handful of queries, not 10,000.
 """
 
 import hashlib
