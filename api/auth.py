@@ -314,6 +314,11 @@ class PlatformThrottle(throttling.BaseThrottle):
             return True
         platform = user.platform
         limit = limit_of(platform)
+        spent, wait = platform_budget.spent(platform.pk, limit)
+        if spent:  # refused before reading a body that may hold 10,000 items
+            raise exceptions.Throttled(
+                wait=wait, detail=f"{platform.name} has used its {limit:,} units this minute."
+            )
         cost = request_cost(request, view)
         if cost > limit:
             raise ProblemError(

@@ -191,6 +191,15 @@ class Budget:
         with self.lock:
             self.windows.clear()
 
+    def spent(self, scope, limit: int) -> tuple[bool, float]:
+        """Whether this process already knows `scope` used up `limit` this minute (no round
+        trip): a caller can refuse before working out what the request would cost."""
+        now = time.time()
+        start = int(now // self.window) * self.window
+        state = self.windows.get(scope)
+        used = state is not None and state.start == start and state.known + state.pending >= limit
+        return used, start + self.window - now
+
     def charge(self, scope, cost: int, limit: int) -> tuple[bool, float]:
         """Spend `cost` of `scope`'s `limit` this minute: (admitted, seconds until the window
         ends)."""
