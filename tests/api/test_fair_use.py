@@ -301,3 +301,13 @@ def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(public_limit):
         Client(HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").get("/").status_code for n in range(4)
     ]
     assert statuses == [200] * 3 + [429]
+
+
+# --- The benchmark's ceiling ----------------------------------------------------------------------
+
+
+def test_the_benchmarks_keyless_ceiling_view_is_not_mounted_by_default(client, settings):
+    assert settings.BENCH_CEILING_VIEW is False
+    response = client.get("/api/bench/ceiling", {"isrc": "USRC17607839"})
+    assert response.status_code == 404
+    assert problem_of(response)["type"] == "/api/problems/not-found"
