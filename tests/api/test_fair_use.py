@@ -59,6 +59,18 @@ def test_a_batch_costs_one_unit_per_item(limited):
     assert_429(client.get(*LOOKUP))
 
 
+def test_the_compatible_query_costs_one_unit_per_url(limited):
+    client = KeyClient(create_key(limited, "k")[1], scheme="API")
+
+    def query(count: int):
+        urls = "\n".join(f"https://open.spotify.com/track/{n:022d}" for n in range(count))
+        return client.post("/api/v2/query/urls/", urls, content_type="text/plain")
+
+    assert query(6).status_code == 200
+    assert_429(query(5))
+    assert query(4).status_code == 200
+
+
 def test_an_as_of_batch_costs_more(limited, settings):
     settings.API_AS_OF_WEIGHT = 2
     client = KeyClient(create_key(limited, "k")[1])
