@@ -12,7 +12,7 @@ from api.services import create_key
 from consent import ratelimits
 from tests.api.conftest import KeyClient, make_platform
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_window")]
 
 LOOKUP = ("/api/v1/consent", {"isrc": "USRC17607839"})
 PAST = "2020-01-01T00:00:00Z"

@@ -83,6 +83,7 @@ def test_last_used_is_recorded_at_most_once_a_minute(api, platform):
     assert key.last_used_at == first
 
 
+@pytest.mark.usefixtures("one_window")
 def test_throttling_answers_429_with_retry_after(platform, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 3
     client = KeyClient(create_key(platform, "k")[1])
@@ -93,6 +94,7 @@ def test_throttling_answers_429_with_retry_after(platform, settings):
     assert problem_of(response)["type"] == "/api/problems/rate-limited"
 
 
+@pytest.mark.usefixtures("one_window")
 def test_a_platform_limit_raised_by_an_admin_wins(platform, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 2
     Platform.objects.filter(pk=platform.pk).update(rate_limit_per_minute=5)
@@ -100,6 +102,7 @@ def test_a_platform_limit_raised_by_an_admin_wins(platform, settings):
     assert [client.get(*LOOKUP).status_code for _ in range(6)] == [200] * 5 + [429]
 
 
+@pytest.mark.usefixtures("one_window")
 def test_limits_count_per_platform_not_per_key(platform, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 1
     first = KeyClient(create_key(platform, "a")[1])
