@@ -328,13 +328,9 @@ class PlatformThrottle(throttling.BaseThrottle):
                 cost=cost,
                 limit=limit,
             )
-        allowed, wait = platform_budget.charge(platform.pk, cost, limit)
-        if not allowed:
-            raise exceptions.Throttled(
-                wait=wait,
-                detail=f"{platform.name} has used its {limit:,} units this minute (all its keys "
-                f"together; this request costs {cost:,}).",
-            )
+        # A heavy request takes its slot first, so that one refused for want of a slot costs
+        # no units.
+        lease = None
         heavy = getattr(view, "is_heavy", None)
         if heavy is not None and heavy(request, cost):
             lease = ratelimits.acquire_slot(
@@ -350,6 +346,16 @@ class PlatformThrottle(throttling.BaseThrottle):
                     "requests (large batches, snapshots) at once, the most allowed; send this "
                     "one when one of them has finished.",
                 )
+        allowed, wait = platform_budget.charge(platform.pk, cost, limit)
+        if not allowed:
+            if lease is not None:
+                lease.release()
+            raise exceptions.Throttled(
+                wait=wait,
+                detail=f"{platform.name} has used its {limit:,} units this minute (all its keys "
+                f"together; this request costs {cost:,}).",
+            )
+        if lease is not None:
             request._request.heavy_lease = lease
         return True
 

@@ -194,6 +194,25 @@ def test_a_platform_runs_only_its_share_of_heavy_requests_at_once(api, platform,
     assert batch(api, 3).status_code == 200
 
 
+def test_a_heavy_request_refused_for_want_of_a_slot_costs_no_units(limited, heavy):
+    client = KeyClient(create_key(limited, "k")[1])
+    held = ratelimits.acquire_slot("heavy", limited.pk, 1, 60)
+    for _ in range(5):
+        assert_429(batch(client, 3), "concurrency-limited")
+    held.release()
+    # The whole 10 units are still there: 3 + 3 + 3 + 1.
+    assert [batch(client, 3).status_code for _ in range(3)] == [200] * 3
+    assert client.get(*LOOKUP).status_code == 200
+    assert_429(client.get(*LOOKUP))
+
+
+def test_a_heavy_request_refused_by_the_limit_frees_its_slot(limited, heavy):
+    client = KeyClient(create_key(limited, "k")[1])
+    assert batch(client, 9).status_code == 200
+    assert_429(batch(client, 3))  # over the limit, not for want of a slot
+    assert ratelimits.acquire_slot("heavy", limited.pk, 1, 60) is not None
+
+
 def test_a_heavy_request_frees_its_slot_when_it_ends(api, heavy):
     assert [batch(api, 3).status_code for _ in range(3)] == [200, 200, 200]
     assert batch(api, 3, as_of="not a date").status_code == 400  # failed: freed too
