@@ -23,9 +23,24 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "not-acceptable": (406, "Not acceptable", "The answer cannot be given in a requested format."),
     "too-large": (413, "Request too large", "Too many items, or a body above the size limit."),
     "unsupported-media-type": (415, "Unsupported media type", "The body must be in another type."),
-    "rate-limited": (429, "Too many requests", "The key's per-minute limit is used up."),
+    "rate-limited": (
+        429,
+        "Too many requests",
+        "The platform's units for this minute (all its keys together), or the address's limit "
+        "on failed authentications or anonymous requests, are used up; retry after Retry-After.",
+    ),
+    "concurrency-limited": (
+        429,
+        "Too many heavy requests at once",
+        "The platform already runs as many large batches and snapshots as it may at once; retry "
+        "when one has finished (Retry-After).",
+    ),
     "server-error": (500, "Server error", "The registry failed; the request can be retried."),
 }
+
+
+class HeavyThrottled(exceptions.Throttled):
+    """429 for a platform already running its share of heavy requests (api.auth)."""
 
 
 class ProblemError(exceptions.APIException):
@@ -63,6 +78,7 @@ _SLUG_BY_CLASS = [
     (exceptions.MethodNotAllowed, "method-not-allowed"),
     (exceptions.NotAcceptable, "not-acceptable"),
     (exceptions.UnsupportedMediaType, "unsupported-media-type"),
+    (HeavyThrottled, "concurrency-limited"),
     (exceptions.Throttled, "rate-limited"),
     (exceptions.ParseError, "invalid-request"),
     (exceptions.ValidationError, "invalid-request"),

@@ -19,7 +19,7 @@ PREFIX_LENGTH = 12
 SECRET_BYTES = 30
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 # Compared against when the prefix is unknown, so both failures take the same time.
-_DUMMY_HASH = "0" * 64
+DUMMY_HASH = "0" * 64
 
 
 @dataclass(frozen=True)
@@ -55,5 +55,5 @@ def prefix_of(key: str) -> str | None:
 
 def matches(key: str, stored_hash: str | None) -> bool:
     """Constant-time check of a presented key against a stored hash (None: unknown prefix)."""
-    expected = stored_hash or _DUMMY_HASH
+    expected = stored_hash or DUMMY_HASH
     return hmac.compare_digest(hash_key(key), expected) and stored_hash is not None

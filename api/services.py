@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from api import keys
+from api.auth import keys_changed
 from api.models import ApiKey
 from consent.models import Platform
 from consent.services import ConsentError
@@ -52,7 +53,9 @@ def active_keys(platform: Platform):
 
 
 def revoke_key(key: ApiKey) -> None:
-    """Effective from the next request: authentication reads the key on every request."""
+    """Effective on this process from the next request, on every other within
+    API_KEY_CACHE_CHECK_MS (api.auth keeps verified keys in memory)."""
     with transaction.atomic():
         ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        keys_changed()
     key.refresh_from_db(fields=["revoked_at"])

@@ -6,6 +6,7 @@ includes this module. Django tries the patterns in order: the API's last pattern
 other path under /api/ with a problem document instead of the website's 404 page.
 """
 
+from django.conf import settings
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
@@ -17,6 +18,8 @@ from api.webhooks import views as webhooks_views
 consent_api = [
     path("health", views.health, name="api_health"),
     path("ping", views.ping, name="api_ping"),
+    # Mounted only for `make bench` (BENCH_CEILING_VIEW); absent from every other deployment.
+    *([path("bench/ceiling", views.ceiling)] if settings.BENCH_CEILING_VIEW else []),
     path("v1/consent", views.ConsentView.as_view(), name="api_consent"),
     path("v1/consent/batch", views.ConsentBatchView.as_view(), name="api_consent_batch"),
     path("v1/changes", views.ChangesView.as_view(), name="api_changes"),

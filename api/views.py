@@ -1,9 +1,10 @@
 """The platforms' API: thin views that parse, ask `consent`, and answer in JSON.
 
-Every view authenticates an API key (api.auth), checks its scope, throttles per key, and answers
-errors as problem+json (api.errors). Lookups are set-based (consent.lookup): a batch of 10,000
-costs a handful of queries, not 10,000. The read endpoints (`replica_reads`) read from a read
-replica when there are any, and take `min_sequence` (api.replicas).
+Every view authenticates an API key (api.auth), checks its scope, limits per platform by cost
+(fair use, api.auth), and answers errors as problem+json (api.errors). Lookups are set-based
+(consent.lookup): a batch of 10,000 costs a handful of queries, not 10,000. The read endpoints
+(`replica_reads`) read from a read replica when there are any, and take `min_sequence`
+(api.replicas).
 """
 
 import hashlib
@@ -25,7 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import schema
-from api.auth import ApiKeyAuthentication, SpawningKeyAuthentication
+from api.auth import ApiKeyAuthentication, HeavyRequestMixin, SpawningKeyAuthentication
 from api.errors import PROBLEMS, ProblemError, invalid, problem_response
 from api.events import read_page as events_page
 from api.parsers import JSONBodyParser, PlainTextParser
@@ -79,6 +80,17 @@ def health(request):
 def ping(request):
     """No database, no key: the ceiling the benchmark compares the real endpoints with."""
     return HttpResponse(b'{"pong":true}', content_type="application/json")
+
+
+def ceiling(request):
+    """The benchmark's ceiling (BENCH_CEILING_VIEW only): the single lookup's statement and
+    answer for `isrc`, as a plain Django view with no key, no throttle and no DRF."""
+    try:
+        query = parse_query("isrc", request.GET.get("isrc", ""))
+    except InvalidIdentifier as exc:
+        return problem_response("invalid-request", str(exc))
+    answer = answer_queries([query])[0]
+    return HttpResponse(dumps(answer), content_type="application/json")
 
 
 def problems(request, slug: str = ""):
@@ -179,6 +191,10 @@ class ConsentView(ReceiptMixin, APIView):
     """GET /api/v1/consent?isrc=… (or iswc, url, sha256, track) [&as_of=…] [&receipt=true]
     [&min_sequence=…]."""
 
+    def request_cost(self, request) -> int:
+        """1 unit; an answer as of a past instant is recomputed from declarations."""
+        return settings.API_AS_OF_WEIGHT if request.query_params.get("as_of") else 1
+
     @schema.consent_lookup
     @replica_reads
     def get(self, request):
@@ -217,10 +233,24 @@ def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-class ConsentBatchView(ReceiptMixin, APIView):
+class ConsentBatchView(HeavyRequestMixin, ReceiptMixin, APIView):
     """POST /api/v1/consent/batch {"items": [{"isrc": …}, {"url": …}, …], "as_of": …}."""
 
     parser_classes = [JSONBodyParser]
+
+    def request_cost(self, request) -> int:
+        """One unit per item, API_AS_OF_WEIGHT per item as of a past instant; a body that is
+        not a batch costs 1 (it is refused as invalid)."""
+        data = request.data
+        items = data.get("items") if isinstance(data, dict) else None
+        count = len(items) if isinstance(items, list) else 1
+        as_of = data.get("as_of") if isinstance(data, dict) else None
+        if as_of or request.query_params.get("as_of"):
+            return count * settings.API_AS_OF_WEIGHT
+        return count
+
+    def is_heavy(self, request, cost: int) -> bool:
+        return cost > settings.API_HEAVY_BATCH_ITEMS
 
     @schema.consent_batch
     @replica_reads
@@ -362,8 +392,14 @@ class ClosingStream:
             self.stack.close()
 
 
-class SnapshotView(APIView):
+class SnapshotView(HeavyRequestMixin, APIView):
     """GET /api/v1/snapshot: NDJSON of every registered track, consistent with one sequence."""
+
+    def request_cost(self, request) -> int:
+        return settings.API_SNAPSHOT_COST
+
+    def is_heavy(self, request, cost: int) -> bool:
+        return True
 
     @schema.snapshot
     @replica_reads
@@ -438,11 +474,19 @@ def _ack_state(platform) -> dict:
 # --- Compatibility with the de-facto opt-out query API -----------------------------------------
 
 
-class SpawningQueryView(ReceiptMixin, APIView):
+class SpawningQueryView(HeavyRequestMixin, ReceiptMixin, APIView):
     """POST /api/v2/query/urls/: newline-separated URLs in, `{"urls": [...]}` out, in order."""
 
     parser_classes = [PlainTextParser]
     authentication_classes = [SpawningKeyAuthentication, ApiKeyAuthentication]
+
+    def request_cost(self, request) -> int:
+        """One unit per URL."""
+        text = request.data if isinstance(request.data, str) else ""
+        return sum(1 for line in text.splitlines() if line.strip())
+
+    def is_heavy(self, request, cost: int) -> bool:
+        return cost > settings.API_HEAVY_BATCH_ITEMS
 
     @schema.spawning
     @replica_reads

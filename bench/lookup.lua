@@ -8,6 +8,8 @@ end
 local headers = { ["Authorization"] = "Bearer " .. key }
 -- BENCH_RECEIPT=1 asks every answer for a signed receipt (the `receipts` measure).
 local suffix = os.getenv("BENCH_RECEIPT") == "1" and "&receipt=true" or ""
+-- BENCH_PATH: another endpoint taking `?isrc=` (the `single` measure's ceiling view).
+local path = os.getenv("BENCH_PATH") or "/api/v1/consent"
 
 function setup(thread)
   thread:set("seed", math.random(1, 1000000))
@@ -18,5 +20,5 @@ function init(args)
 end
 
 function request()
-  return wrk.format("GET", "/api/v1/consent?isrc=" .. isrcs[math.random(#isrcs)] .. suffix, headers)
+  return wrk.format("GET", path .. "?isrc=" .. isrcs[math.random(#isrcs)] .. suffix, headers)
 end

@@ -134,7 +134,7 @@ UNREGISTERED = {
 }
 
 
-# --- Now: two lean SQL statements, whatever the number of identifiers ---------------------------
+# --- Now: one lean SQL statement per identifier kind, whatever the number of identifiers ---------
 
 _IDENTIFIER_COLUMNS = {
     "isrc": "isrc",
@@ -158,7 +158,16 @@ _CURRENT_SQL = (
     "FROM consent_track t LEFT JOIN consent_effectivepolicy p ON p.track_id = t.id "
     "WHERE {where}"
 )
-_URLS_SQL = "SELECT url, track_id FROM consent_tracklink WHERE hidden_at IS NULL AND {where}"
+# The same columns for the tracks holding a visible link, matched link last: one statement
+# answers URL lookups too.
+_URL_CURRENT_SQL = (
+    "SELECT t.id, t.public_id, t.title, t.artist_credit, t.isrc, t.iswc, p.disputed, "
+    "CAST(p.answer_policy AS text), p.sequence, CAST(p.verification AS text), {links}, "
+    "t.audio_sha256, m.url "
+    "FROM consent_tracklink m JOIN consent_track t ON t.id = m.track_id "
+    "LEFT JOIN consent_effectivepolicy p ON p.track_id = t.id "
+    "WHERE m.hidden_at IS NULL AND {where}"
+)
 
 
 def db_datetime(value) -> datetime | None:
@@ -243,11 +252,12 @@ def _current_states(
             matched = str(uuid.UUID(str(row[-1]))) if kind == "track" else row[-1]
             found[(kind, matched)].append(row[0])
     if with_urls:
-        pairs = sorted(select_where_in(_URLS_SQL, "url", with_urls), key=lambda pair: pair[1])
-        load("id", sorted({track_id for _, track_id in pairs} - states.keys()))
-        for url, track_id in pairs:
-            if track_id not in found[("url", url)]:
-                found[("url", url)].append(track_id)
+        sql = _URL_CURRENT_SQL.replace("{links}", links)
+        rows = sorted(select_where_in(sql, "m.url", sorted(with_urls)), key=lambda row: row[0])
+        for row in rows:
+            states.setdefault(row[0], _state_from_row(row))
+            if row[0] not in found[("url", row[-1])]:
+                found[("url", row[-1])].append(row[0])
     return found, states
 
 

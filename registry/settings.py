@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Anonymous requests per address (registry/address_limits.py).
+    "registry.address_limits.AddressLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -361,8 +363,40 @@ LOGGING = {
 # Keys are stored as HMAC-SHA256 under this secret; its own variable so that rotating
 # DJANGO_SECRET_KEY does not invalidate every platform's keys (default: DJANGO_SECRET_KEY).
 API_KEY_HASH_SECRET = envstr("API_KEY_HASH_SECRET", SECRET_KEY)
-# Requests per minute per key; an admin can raise it per platform.
-API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+# Fair use (docs/operations.md, "Fair use"). Units per minute per platform, shared by all its
+# keys; an admin can set a platform's own. A lookup costs 1, a batch one per item, anything
+# `as_of` API_AS_OF_WEIGHT times that (it recomputes from declarations), a snapshot
+# API_SNAPSHOT_COST.
+API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 60_000, minimum=1)
+API_AS_OF_WEIGHT = envint("API_AS_OF_WEIGHT", 2, minimum=1)
+API_SNAPSHOT_COST = envint("API_SNAPSHOT_COST", 10_000, minimum=1)
+# Heavy requests (batches above API_HEAVY_BATCH_ITEMS items, snapshots) a platform may run at
+# once; each holds a lease in Redis that expires after API_HEAVY_LEASE_SECONDS, so a worker that
+# dies mid-request cannot keep a slot.
+API_HEAVY_BATCH_ITEMS = envint("API_HEAVY_BATCH_ITEMS", 1_000, minimum=1)
+API_HEAVY_CONCURRENCY = envint("API_HEAVY_CONCURRENCY", 2, minimum=1)
+API_HEAVY_LEASE_SECONDS = envint("API_HEAVY_LEASE_SECONDS", 300, minimum=1)
+# Each web process counts a platform's units itself and sends them to Redis in batches: when
+# they reach API_THROTTLE_BATCH_PERCENT of the limit, after API_THROTTLE_SYNC_MS, or on every
+# request once its view of the total passes API_THROTTLE_EXACT_FROM_PERCENT of the limit.
+API_THROTTLE_BATCH_FRACTION = envint("API_THROTTLE_BATCH_PERCENT", 2, minimum=0) / 100
+API_THROTTLE_SYNC_SECONDS = envint("API_THROTTLE_SYNC_MS", 100, minimum=0) / 1000
+API_THROTTLE_EXACT_FROM = envint("API_THROTTLE_EXACT_FROM_PERCENT", 90, minimum=0) / 100
+# Verified keys are kept in each process; revocations, suspensions and changes of scopes or
+# limits reach every process within API_KEY_CACHE_CHECK_MS (a version in Redis each process
+# reads at most that often). API_KEY_CACHE_SECONDS bounds an entry's life whatever happens.
+API_KEY_CACHE_CHECK_SECONDS = envint("API_KEY_CACHE_CHECK_MS", 250, minimum=0) / 1000
+API_KEY_CACHE_SECONDS = envint("API_KEY_CACHE_SECONDS", 60, minimum=0)
+# Per address (REMOTE_ADDR, or X-Forwarded-For behind TRUSTED_PROXY_COUNT proxies): failed API
+# key authentications, and anonymous requests to anything but /api/health and /api/ping (pages,
+# feeds, the log's tiles, the API without a key), each per minute; 0 turns a limit off.
+API_AUTH_FAILURES_PER_MINUTE = envint("API_AUTH_FAILURES_PER_MINUTE", 30, minimum=0)
+PUBLIC_RATE_LIMIT_PER_MINUTE = envint("PUBLIC_RATE_LIMIT_PER_MINUTE", 600, minimum=0)
+# Addresses or networks never limited per address (e.g. an uptime probe): "10.0.0.0/8,::1".
+RATE_LIMIT_EXEMPT_ADDRESSES = envlist("RATE_LIMIT_EXEMPT_ADDRESSES", [])
+# The benchmark's ceiling: /api/bench/ceiling runs the lookup's SQL with no key and no limit.
+# Only `make bench` turns it on; never set it in production.
+BENCH_CEILING_VIEW = envbool("BENCH_CEILING_VIEW", False)
 # Items in one batch lookup and URLs in one compatibility query (the de-facto API's own limit).
 API_BATCH_MAX_ITEMS = envint("API_BATCH_MAX_ITEMS", 10_000, minimum=1)
 # The largest request body the API reads (a batch of 10,000 long URLs fits).
@@ -373,7 +407,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.auth.HasScope"],
-    "DEFAULT_THROTTLE_CLASSES": ["api.auth.KeyRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.PlatformThrottle"],
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

@@ -154,13 +154,16 @@ def other_client(client, other_artist):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the (real Redis) cache; no test may inherit another's, nor
-    the registry state a receipt read in another test's database."""
+    the registry state a receipt read in another test's database, nor the keys and counts the
+    API keeps in this process."""
     from django.core.cache import cache
 
+    from api.auth import reset_local_state
     from consent.transparency import receipts
 
     receipts.forget_state()
     cache.clear()
+    reset_local_state()
     yield
 
 

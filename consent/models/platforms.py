@@ -30,7 +30,10 @@ class Platform(models.Model):
     rate_limit_per_minute = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Requests per minute per key; empty means the default from settings.",
+        help_text=(
+            "Units per minute for all the platform's keys together (a lookup costs 1, a batch "
+            "1 per item); empty means the default from settings."
+        ),
     )
     # The public page /platforms/ lists every approved platform that follows the registry, with
     # how quickly it applies changes, unless the platform chose (in its console) to stay off it;

@@ -83,6 +83,7 @@ def test_last_used_is_recorded_at_most_once_a_minute(api, platform):
     assert key.last_used_at == first
 
 
+@pytest.mark.usefixtures("one_window")
 def test_throttling_answers_429_with_retry_after(platform, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 3
     client = KeyClient(create_key(platform, "k")[1])
@@ -93,6 +94,7 @@ def test_throttling_answers_429_with_retry_after(platform, settings):
     assert problem_of(response)["type"] == "/api/problems/rate-limited"
 
 
+@pytest.mark.usefixtures("one_window")
 def test_a_platform_limit_raised_by_an_admin_wins(platform, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 2
     Platform.objects.filter(pk=platform.pk).update(rate_limit_per_minute=5)
@@ -100,13 +102,16 @@ def test_a_platform_limit_raised_by_an_admin_wins(platform, settings):
     assert [client.get(*LOOKUP).status_code for _ in range(6)] == [200] * 5 + [429]
 
 
-def test_limits_count_per_key(platform, settings):
+@pytest.mark.usefixtures("one_window")
+def test_limits_count_per_platform_not_per_key(platform, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 1
     first = KeyClient(create_key(platform, "a")[1])
     second = KeyClient(create_key(platform, "b")[1])
+    other = KeyClient(create_key(make_platform("Other Corp"), "c")[1])
     assert first.get(*LOOKUP).status_code == 200
     assert first.get(*LOOKUP).status_code == 429
-    assert second.get(*LOOKUP).status_code == 200
+    assert second.get(*LOOKUP).status_code == 429  # a second key is no second allowance
+    assert other.get(*LOOKUP).status_code == 200  # another platform has its own
 
 
 def test_acknowledgements_belong_to_the_calling_platform_only(api, platform, artist):

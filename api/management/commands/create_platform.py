@@ -44,7 +44,7 @@ class Command(BaseCommand):
             "--rate-limit",
             type=int,
             default=None,
-            help="Requests per minute per key; default: API_RATE_LIMIT_PER_MINUTE.",
+            help="Units a minute for all the platform's keys; default: API_RATE_LIMIT_PER_MINUTE.",
         )
 
     def handle(self, *args, name: str, email: str, scopes: str, rate_limit, **options) -> None:
