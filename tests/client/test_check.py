@@ -14,6 +14,7 @@ from registry_client.cli import main
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
 from tests.client.compare import essentials
+from tests.client.conftest import CLIENT_PATH
 from tests.conftest import make_artist, verify_claims_of
 from tests.link_variants import PLATFORMS, UNRESOLVED_SHORT_LINKS
 
@@ -165,6 +166,7 @@ def test_the_console_script_checks_a_manifest(live_registry, catalogue, tmp_path
     manifest, out = tmp_path / "manifest.csv", tmp_path / "judged.csv"
     write_csv(manifest, MIXED)
     env = {"REGISTRY_URL": live_registry.url, "REGISTRY_API_KEY": live_registry.key}
+    env["PYTHONPATH"] = CLIENT_PATH
     done = subprocess.run(
         [sys.executable, "-m", "registry_client", "check", str(manifest), "-o", str(out)],
         env=env | {"PATH": "/usr/bin:/bin"},
@@ -174,7 +176,7 @@ def test_the_console_script_checks_a_manifest(live_registry, catalogue, tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows"] == 7
-    assert "checking:" in done.stderr and "identifiers/s" in done.stderr
+    assert "checking:" in done.stderr and "rows/s" in done.stderr
     assert [r["train-genai"] for r in read_csv(out)][:2] == ["deny", "allow"]
 
 

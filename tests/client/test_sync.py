@@ -15,6 +15,7 @@ from consent.models import TrackLink
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, declare
 from tests.client.compare import assert_mirror_answers_as_live, identifiers_of_registry
+from tests.client.conftest import CLIENT_PATH
 from tests.conftest import make_artist
 from tests.factories import register
 
@@ -112,7 +113,7 @@ def test_the_console_script_syncs_with_a_progress_line(live_registry, tmp_path):
     env = {"REGISTRY_URL": live_registry.url, "REGISTRY_API_KEY": live_registry.key}
     done = subprocess.run(
         [str(script), "sync", str(tmp_path), "--ack"],
-        env=env | {"PATH": "/usr/bin:/bin"},
+        env=env | {"PATH": "/usr/bin:/bin", "PYTHONPATH": CLIENT_PATH},
         capture_output=True,
         text=True,
         timeout=60,
