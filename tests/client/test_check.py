@@ -13,7 +13,7 @@ from registry_client.cli import main
 
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.client.compare import essentials
+from tests.client.compare import comparable
 from tests.client.conftest import CLIENT_PATH
 from tests.conftest import make_artist, verify_claims_of
 from tests.link_variants import PLATFORMS, UNRESOLVED_SHORT_LINKS
@@ -216,7 +216,7 @@ def test_everyday_variants_of_registered_links_are_judged_as_the_live_api(live_r
     with Mirror(mirror) as opened:
         sync(registry, opened)
         for url, live in zip(urls, expected, strict=True):
-            assert essentials(opened.answer("url", url)) == essentials(live), url
+            assert comparable(opened.answer("url", url)) == comparable(live), url
     # Live: small batches, three at a time, so the answers must be put back in order.
     for where in ({"mirror": mirror}, {"registry": registry, "batch_size": 7, "workers": 3}):
         out = tmp_path / "judged.jsonl"
