@@ -179,6 +179,14 @@ class Mirror:
     def close(self) -> None:
         self.db.close()
 
+    # A mirror travels between processes as its directory (a `datasets` filter with
+    # `num_proc`, a multiprocessing pool): each process opens its own connection.
+    def __getstate__(self) -> dict:
+        return {"directory": str(self.directory)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["directory"])  # type: ignore[misc]
+
     def __enter__(self) -> Mirror:
         return self
 
