@@ -36,6 +36,7 @@ from typing import Any
 
 from registry_client.api import Registry
 from registry_client.mirror import FILENAME, RANK, UNSET_VALUES, Mirror, read_verdicts
+from registry_client.mirror import FORMAT as MIRROR_FORMAT
 from registry_client.progress import Progress
 from registry_client.urls import InvalidIdentifier, normalize
 
@@ -620,6 +621,11 @@ def check_manifest(
                 meta = dict(db.execute("SELECT key, value FROM meta"))
             if "cursor" not in meta:
                 raise ManifestError(f"the mirror in {directory} was never synced: run sync")
+            if meta.get("format") != MIRROR_FORMAT:
+                raise ManifestError(
+                    f"the mirror in {directory} was written by an older client: run sync, "
+                    "which reloads it"
+                )
             sequence, as_of = int(meta["cursor"]), meta.get("synced_at", "")
             registry_address = meta.get("registry", "")
             mode = "mirror"

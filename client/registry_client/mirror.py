@@ -35,9 +35,9 @@ PURPOSES = ("tdm", "train-ai", "train-genai", "ai-input", "search")
 RANK = {"unset": 0, "allow": 1, "license": 2, "deny": 3}
 UNSET = {"value": "unset", "source": None}
 FILENAME = "registry-mirror.sqlite3"
-# The layout of the tracks table: a mirror written by an older client (without `vals` and the
-# policies' sources) is emptied on opening, and the next `sync` reloads it from a snapshot.
-FORMAT = "2"
+# The layout of the tables: a mirror written by an older client (before the policies' sources,
+# or `vals` on links) is emptied on opening, and the next `sync` reloads it from a snapshot.
+FORMAT = "3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,8 +59,14 @@ CREATE TABLE IF NOT EXISTS tracks (
 CREATE INDEX IF NOT EXISTS tracks_isrc ON tracks (isrc);
 CREATE INDEX IF NOT EXISTS tracks_iswc ON tracks (iswc);
 CREATE INDEX IF NOT EXISTS tracks_sha256 ON tracks (sha256);
+-- Each visible link with its track's order and values, so that judging a link reads this table
+-- alone.
 CREATE TABLE IF NOT EXISTS links (
-    url TEXT NOT NULL, track_id TEXT NOT NULL, PRIMARY KEY (url, track_id)
+    url TEXT NOT NULL,
+    track_id TEXT NOT NULL,
+    ord INTEGER NOT NULL DEFAULT 0,
+    vals TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (url, track_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS incomplete (track_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS webhooks (
@@ -164,16 +170,23 @@ class Mirror:
         with self.lock:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            columns = [row[1] for row in self.db.execute("PRAGMA table_info(tracks)")]
-            if columns and "vals" not in columns:
-                # An older layout, without the policies' sources: reloaded by the next sync.
+            tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
+            written = None
+            if "meta" in tables:
+                row = self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+                written = row[0] if row else None
+            if "tracks" in tables and written != FORMAT:
+                # An older layout: emptied, and reloaded from a snapshot by the next sync.
                 self.db.executescript(
                     "BEGIN IMMEDIATE; DROP TABLE tracks; DROP TABLE IF EXISTS links; "
+                    "DROP TABLE IF EXISTS incomplete; "
                     "DELETE FROM meta WHERE key IN ('cursor', 'snapshot_sequence'); COMMIT;"
                 )
             self.db.executescript(SCHEMA)
             self.db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('format', ?)", (FORMAT,)
+                "INSERT INTO meta (key, value) VALUES ('format', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (FORMAT,),
             )
 
     def close(self) -> None:
@@ -269,7 +282,8 @@ class Mirror:
                         values_of(policy),
                     )
                 )
-                links.extend((url, track["id"]) for url in track.get("links") or [])
+                vals = tracks[-1][-1]
+                links.extend((url, track["id"], count, vals) for url in track.get("links") or [])
                 if len(tracks) >= 5000:
                     self._insert(db, tracks, links)
                     tracks, links = [], []
@@ -290,13 +304,15 @@ class Mirror:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             tracks,
         )
-        db.executemany("INSERT OR IGNORE INTO links (url, track_id) VALUES (?, ?)", links)
+        db.executemany(
+            "INSERT OR IGNORE INTO links (url, track_id, ord, vals) VALUES (?, ?, ?, ?)", links
+        )
 
     def _apply_event(self, db: sqlite3.Connection, event: dict) -> None:
         track = event["track"]
         track_id = str(track["id"])
         policy = event.get("policy") or {}
-        row = db.execute("SELECT links FROM tracks WHERE id = ?", (track_id,)).fetchone()
+        row = db.execute("SELECT links, ord FROM tracks WHERE id = ?", (track_id,)).fetchone()
         links = track.get("links")
         if links is None:  # recorded before link changes were events: links unchanged
             links = json.loads(row[0]) if row else []
@@ -314,12 +330,14 @@ class Mirror:
         )
         if row is None:
             (last,) = db.execute("SELECT coalesce(max(ord), 0) FROM tracks").fetchone()
+            order = last + 1
             db.execute(
                 "INSERT INTO tracks (isrc, iswc, sha256, disputed, verification, policy, "
                 "sequence, links, vals, id, ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*values, track_id, last + 1),
+                (*values, track_id, order),
             )
         else:
+            order = row[1]
             db.execute(
                 "UPDATE tracks SET isrc = ?, iswc = ?, sha256 = ?, disputed = ?, "
                 "verification = ?, policy = ?, sequence = ?, links = ?, vals = ? WHERE id = ?",
@@ -327,8 +345,8 @@ class Mirror:
             )
         db.execute("DELETE FROM links WHERE track_id = ?", (track_id,))
         db.executemany(
-            "INSERT OR IGNORE INTO links (url, track_id) VALUES (?, ?)",
-            [(url, track_id) for url in links],
+            "INSERT OR IGNORE INTO links (url, track_id, ord, vals) VALUES (?, ?, ?, ?)",
+            [(url, track_id, order, values[-1]) for url in links],
         )
 
     @staticmethod
@@ -349,6 +367,9 @@ class Mirror:
                 int(bool(answer.get("disputed"))),
                 str(track["id"]),
             ),
+        )
+        db.execute(
+            "UPDATE links SET vals = ? WHERE track_id = ?", (values_of(policy), str(track["id"]))
         )
 
     def apply_page(
@@ -520,8 +541,7 @@ class Mirror:
 
 UNSET_VALUES = ("unset",) * len(PURPOSES)
 _VERDICT_SQL = {
-    "url": "SELECT l.url, t.id, t.vals FROM links l JOIN tracks t ON t.id = l.track_id "
-    "WHERE l.url IN (%s) ORDER BY t.ord",
+    "url": "SELECT url, track_id, vals FROM links WHERE url IN (%s) ORDER BY ord",
     **{
         kind: f"SELECT t.{column}, t.id, t.vals FROM tracks t WHERE t.{column} IN (%s) "  # noqa: S608
         "ORDER BY t.ord"
