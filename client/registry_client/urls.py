@@ -584,11 +584,11 @@ def _normalize_simple(text: str) -> str | None:
         segments = path.split("/")[1:]
         if segments[-1] == "":
             segments.pop()  # a trailing slash
-        if any(segment in ("", ".", "..") for segment in segments):
+        if "" in segments or "." in segments or ".." in segments:
             return None
         path = "/" + "/".join(segments) if segments else ""
     query_pairs = []
-    for pair in (match["query"] or "").split("&"):
+    for pair in match["query"].split("&") if match["query"] else ():
         if not pair:
             continue
         key, _, value = pair.partition("=")
