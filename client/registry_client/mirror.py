@@ -613,8 +613,9 @@ def sync(
     applied sequence is acknowledged. Returns what was done."""
     report: dict[str, Any] = {"snapshot": None, "events": 0, "pages": 0}
     if full or mirror.cursor is None:
-        # The snapshot is streamed without a length; a mirror being reloaded knows roughly how
-        # many lines to expect, which gives the progress line an ETA.
+        # The snapshot may be streamed without a length; a mirror being reloaded knows roughly
+        # how many lines to expect, which gives the progress line an ETA, and when the registry
+        # sends the snapshot's length, the share of it received gives one on a first load too.
         expected = mirror.track_count() or None
         sequence, length, lines = registry.snapshot()
         bar = Progress("snapshot", total=expected, unit="lines", enabled=progress)
@@ -622,7 +623,8 @@ def sync(
         def counted(count: int) -> None:
             if count % 500 == 0:
                 read = getattr(registry, "snapshot_bytes_read", 0)
-                bar.update(count, f"({read / 1048576:.1f} MB received)")
+                share = min(read / length, 1.0) if length and not expected else None
+                bar.update(count, f"({read / 1048576:.1f} MB received)", share=share)
 
         tracks = mirror.load_snapshot(sequence, lines, registry.url, counted)
         bar.update(tracks)
