@@ -1341,7 +1341,8 @@ class Bench:
             Row(
                 f"`registry-client check` of {rows:,} URLs (70% registered, in everyday "
                 "variants) against the mirror",
-                f"{seconds:.1f} s ({rows / seconds:,.0f} rows/s), CPU {cpu:.1f} s",
+                f"{seconds:.1f} s ({rows / seconds:,.0f} rows/s), CPU {cpu:.1f} s, "
+                f"peak RSS {median([r.rss_kb for r in runs]) / 1024:,.0f} MB",
                 "≤ 60 s",
                 verdict(ok, "" if ok else f"{seconds / 60:.2f} × 60 s"),
                 ok,

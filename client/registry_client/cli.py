@@ -123,7 +123,8 @@ def parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=3,
-        help="live: concurrent batches; with --mirror: processes normalizing the identifiers",
+        help="live: concurrent batches; with --mirror: processes judging chunks of rows "
+        "(at most one per core)",
     )
     check.add_argument("--quiet", action="store_true", help="no progress bar")
     check.set_defaults(run=cmd_check)

@@ -90,9 +90,9 @@ class RegistryRule(_Base):  # type: ignore[misc,valid-type]
         unique = list(dict.fromkeys(u for u in normalized if u))
         answers: dict[str, str] = {}
         if self.mirror is not None:
-            for link in unique:
-                policy = self.mirror.answer_normalized("url", link)["policy"]
-                answers[link] = policy[self.purpose]["value"]
+            index = PURPOSES.index(self.purpose)
+            for link, (values, _) in self.mirror.verdicts("url", unique).items():
+                answers[link] = values[index]
         elif self.registry is not None:
             chunks = [
                 unique[i : i + self.chunk_size] for i in range(0, len(unique), self.chunk_size)

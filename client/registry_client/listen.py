@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from registry_client.api import ApiError, Registry
-from registry_client.mirror import Mirror, sync
+from registry_client.mirror import Mirror, changed_tracks, current_answers, sync
 
 TOLERANCE_SECONDS = 5 * 60
 MAX_BODY = 32 * 1024 * 1024
@@ -156,7 +156,16 @@ class Receiver:
                     contiguous = contiguous[:offset]
                     break
         last = contiguous[-1]["sequence"] if contiguous else cursor
-        applied = self.mirror.apply_page(contiguous, last, webhook_id=message_id)
+        answers = None
+        if self.registry is not None and contiguous:
+            # Events carry values, not their sources: the registry's answers complete them.
+            # Without them the events still apply, with `source` null until the next sync
+            # completes them.
+            try:
+                answers = current_answers(self.registry, changed_tracks(contiguous))
+            except ApiError as exc:
+                print(f"registry-client listen: reading the answers failed: {exc}", file=sys.stderr)
+        applied = self.mirror.apply_page(contiguous, last, webhook_id=message_id, answers=answers)
         self.stats["applied"] += applied
         return applied
 

@@ -554,7 +554,75 @@ def normalize_url(raw: str) -> str:
         and _no_rule_applies(canonical["host"], canonical["path"] or "")
     ):
         return text
+    simple = _normalize_simple(text)
+    if simple is not None:
+        return simple
     return _normalize_url_fully(raw)
+
+
+# A link whose every character `unquote` and `quote` leave as they are (no `%`, no `+` in the
+# query), with a lowercase host, no port, no fragment: the shape of nearly every link a crawler
+# meets (`http://`, `m.` hosts, `utm_*`, `si`). `_normalize_simple` gives it the form
+# `_normalize_url_fully` gives, with string operations instead of urllib's parsers (which cost
+# most of a manifest check); anything else goes the full way.
+_SIMPLE_URL = re.compile(
+    r"https?://(?P<host>[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})+)"
+    r"(?P<path>(?:/[A-Za-z0-9:@!$&'()*+,;=\-._~]*)*)"
+    r"(?:\?(?P<query>[A-Za-z0-9\-._~=&]*))?"
+)
+
+
+def _normalize_simple(text: str) -> str | None:
+    match = _SIMPLE_URL.fullmatch(text)
+    if match is None or len(text) > MAX_URL_LENGTH:
+        return None
+    host = normalize_host(match["host"])
+    if "." not in host:
+        return None
+    path = match["path"]
+    if path:
+        segments = path.split("/")[1:]
+        if segments[-1] == "":
+            segments.pop()  # a trailing slash
+        if "" in segments or "." in segments or ".." in segments:
+            return None
+        path = "/" + "/".join(segments) if segments else ""
+    query_pairs = []
+    for pair in match["query"].split("&") if match["query"] else ():
+        if not pair:
+            continue
+        key, _, value = pair.partition("=")
+        if "=" in value:  # encoded as %3D
+            return None
+        if not _tracking(key):
+            query_pairs.append((key, value))
+    rule = platform_rule(host)
+    if rule is not None:
+        host = rule.host or host
+        rewritten = _rewrite(rule, path)
+        if rewritten is not None:
+            path, added = rewritten
+            if any(not _PLAIN_QUERY.fullmatch(k + v) for k, v in added):
+                return None
+            query_pairs = added + query_pairs
+            host = rule.rewritten_host or host
+        kept = dict(rule.only).get(path)
+        query_pairs = [
+            (k, v)
+            for k, v in query_pairs
+            if k not in rule.drop
+            and not k.startswith(rule.drop_prefixes)
+            and (kept is None or k in kept)
+        ]
+    normalized = f"https://{host}{path}"
+    if query_pairs:
+        normalized += "?" + "&".join(f"{k}={v}" for k, v in sorted(query_pairs))
+    if len(normalized) > MAX_URL_LENGTH:
+        return None
+    return normalized
+
+
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9\-._~]*")
 
 
 def _no_rule_applies(host: str, path: str) -> bool:

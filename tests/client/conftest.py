@@ -2,12 +2,18 @@
 127.0.0.1 serving the test database), an approved platform and its key."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import registry_client
 from registry_client import Registry
 
 from api.services import create_key
 from tests.api.platform_helpers import make_platform
+
+# The client these tests import, for the processes they start: the same checkout's copy,
+# whichever one the environment has installed.
+CLIENT_PATH = str(Path(registry_client.__file__).resolve().parents[1])
 
 
 @dataclass

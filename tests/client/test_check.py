@@ -13,7 +13,8 @@ from registry_client.cli import main
 
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from tests.client.compare import essentials
+from tests.client.compare import comparable
+from tests.client.conftest import CLIENT_PATH
 from tests.conftest import make_artist, verify_claims_of
 from tests.link_variants import PLATFORMS, UNRESOLVED_SHORT_LINKS
 
@@ -165,6 +166,7 @@ def test_the_console_script_checks_a_manifest(live_registry, catalogue, tmp_path
     manifest, out = tmp_path / "manifest.csv", tmp_path / "judged.csv"
     write_csv(manifest, MIXED)
     env = {"REGISTRY_URL": live_registry.url, "REGISTRY_API_KEY": live_registry.key}
+    env["PYTHONPATH"] = CLIENT_PATH
     done = subprocess.run(
         [sys.executable, "-m", "registry_client", "check", str(manifest), "-o", str(out)],
         env=env | {"PATH": "/usr/bin:/bin"},
@@ -174,7 +176,7 @@ def test_the_console_script_checks_a_manifest(live_registry, catalogue, tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows"] == 7
-    assert "checking:" in done.stderr and "identifiers/s" in done.stderr
+    assert "checking:" in done.stderr and "rows/s" in done.stderr
     assert [r["train-genai"] for r in read_csv(out)][:2] == ["deny", "allow"]
 
 
@@ -214,7 +216,7 @@ def test_everyday_variants_of_registered_links_are_judged_as_the_live_api(live_r
     with Mirror(mirror) as opened:
         sync(registry, opened)
         for url, live in zip(urls, expected, strict=True):
-            assert essentials(opened.answer("url", url)) == essentials(live), url
+            assert comparable(opened.answer("url", url)) == comparable(live), url
     # Live: small batches, three at a time, so the answers must be put back in order.
     for where in ({"mirror": mirror}, {"registry": registry, "batch_size": 7, "workers": 3}):
         out = tmp_path / "judged.jsonl"
@@ -224,3 +226,65 @@ def test_everyday_variants_of_registered_links_are_judged_as_the_live_api(live_r
             for purpose in ADDED_COLUMNS[:5]:
                 assert row[purpose] == live["policy"][purpose]["value"], (row["url"], where)
             assert row["track_id"] == (live["track"]["id"] if live["track"] else "")
+
+
+def test_a_manifest_is_streamed_in_chunks_in_order_across_worker_processes(catalogue, tmp_path):
+    """Chunks judged side by side in worker processes come back in order, with the line numbers
+    of malformed rows of every chunk, and the same output and audit as one chunk in-process."""
+    rows = [dict(row, caption=f"{row['caption']}{n}") for n in range(9) for row in MIXED]
+    manifest = tmp_path / "big.csv"
+    write_csv(manifest, rows)
+    one = check_manifest(manifest, tmp_path / "one.csv", mirror=catalogue, workers=1)
+    many = check_manifest(
+        manifest, tmp_path / "many.csv", mirror=catalogue, workers=2, chunk_rows=5
+    )
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
+    assert [r["caption"] for r in read_csv(tmp_path / "many.csv")] == [r["caption"] for r in rows]
+    lines = [(m["line"], m.get("column")) for m in many["malformed"]]
+    assert lines == [(line + 7 * n, column) for n in range(9) for line, column in
+                     [(5, "isrc"), (6, None), (7, "url")]]  # fmt: skip
+    for key in ("rows", "written", "counts", "malformed", "identifiers", "rows_unjudged"):
+        assert one[key] == many[key], key
+    assert many["rows"] == 63 and many["counts"]["train-genai"]["deny"] == 9
+    assert not (tmp_path / "many.csv.partial").exists()
+
+
+def test_json_lines_are_streamed_too(catalogue, tmp_path):
+    manifest, out = tmp_path / "manifest.jsonl", tmp_path / "judged.jsonl"
+    lines = [json.dumps(row) for row in MIXED] * 3
+    lines.insert(10, "[1, 2]")  # line 11: JSON, but not an object
+    manifest.write_text("\n".join(lines) + "\n\n")
+    audit = check_manifest(manifest, out, mirror=catalogue, workers=2, chunk_rows=4)
+    judged = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(judged) == 22 and judged[10] == {"_malformed": "[1, 2]"} | {
+        **dict.fromkeys(ADDED_COLUMNS[:5], "unset"),
+        "track_id": "",
+        "sequence": audit["sequence"],
+    }
+    assert [m["line"] for m in audit["malformed"]] == [4, 5, 6, 11, 12, 13, 14, 19, 20, 21]
+
+
+def test_strict_writes_nothing_and_a_mirror_that_moved_on_is_refused(catalogue, tmp_path):
+    from registry_client.check import MirrorAnswerer
+
+    manifest, out = tmp_path / "manifest.csv", tmp_path / "judged.csv"
+    write_csv(manifest, MIXED)
+    with pytest.raises(ManifestError, match="line 5"):
+        check_manifest(manifest, out, mirror=catalogue, strict=True)
+    assert not out.exists() and not (tmp_path / "judged.csv.partial").exists()
+    with Mirror(catalogue) as mirror:
+        cursor = mirror.cursor
+    database = catalogue / "registry-mirror.sqlite3"
+    MirrorAnswerer(database, cursor).close()
+    with pytest.raises(ManifestError, match="moved on"):
+        MirrorAnswerer(database, cursor - 1)
+
+
+def test_a_csv_record_with_more_fields_than_the_header_is_reported(catalogue, tmp_path):
+    manifest = tmp_path / "extra.csv"
+    manifest.write_text("url,caption\nhttps://soundcloud.com/night-owls/song-0,a,extra\n")
+    audit = check_manifest(manifest, tmp_path / "o.csv", mirror=catalogue)
+    (row,) = read_csv(tmp_path / "o.csv")
+    assert row["train-genai"] == "deny" and row["caption"] == "a"
+    assert [m["line"] for m in audit["malformed"]] == [2]
+    assert "3 fields" in audit["malformed"][0]["reason"]

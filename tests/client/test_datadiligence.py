@@ -72,3 +72,21 @@ def test_without_a_synced_mirror_or_a_key_the_rule_is_not_ready(tmp_path, monkey
     monkeypatch.delenv("REGISTRY_API_KEY", raising=False)
     assert RegistryRule(mirror=tmp_path).is_ready() is False
     assert RegistryRule().is_ready() is False
+
+
+def test_the_rule_filters_a_dataset_in_batches_and_travels_to_other_processes(reserved, tmp_path):
+    """The Hugging Face recipe of client/README.md: `dataset.filter(lambda batch:
+    rule.is_allowed(urls=batch["url"]), batched=True)` calls the rule with a batch's column and
+    keeps the rows it answers True for; `datasets` pickles the function (to fingerprint it, and
+    to hand it to `num_proc` processes), so the rule pickles as its mirror's directory."""
+    import pickle
+
+    with Mirror(tmp_path) as mirror:
+        sync(reserved.client(), mirror)
+    rule = RegistryRule("train-genai", mirror=tmp_path)
+    batch = {"url": URLS, "caption": ["a", "b", "c", "d"]}
+    keep = rule.is_allowed(urls=batch["url"])
+    assert [c for c, kept in zip(batch["caption"], keep, strict=True) if kept] == ["c", "d"]
+    travelled = pickle.loads(pickle.dumps(rule))  # noqa: S301 (its own bytes)
+    assert travelled.mirror.directory == rule.mirror.directory
+    assert travelled.is_allowed(urls=URLS) == keep

@@ -2,6 +2,7 @@
 up from the changes feed."""
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from consent.models import Platform
 from consent.purposes import Purpose, Value
 from consent.services import PurposeChoice, declare
 from tests.client.compare import assert_mirror_answers_as_live, identifiers_of_registry
+from tests.client.conftest import CLIENT_PATH
 from tests.conftest import make_artist
 from tests.factories import register
 
@@ -172,6 +174,7 @@ def test_the_console_script_listens(live_registry, tmp_path):
         + [str(tmp_path)],
         stderr=subprocess.PIPE,
         text=True,
+        env=os.environ | {"PYTHONPATH": CLIENT_PATH},
     )
     try:
         line = process.stderr.readline()

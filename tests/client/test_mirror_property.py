@@ -1,6 +1,8 @@
 """Property: whatever artists, reviewers and claimants do (register, declare, link, unlink,
 withdraw a claim, contest one, decide a dispute), a mirror built and kept by `sync` answers every
-identifier exactly as the live API does."""
+identifier exactly as the live API does: a mirror kept by the feed in everything but the sources
+of values re-declared unchanged (which the feed does not announce), one built from the snapshot
+in everything."""
 
 import contextlib
 
@@ -148,7 +150,7 @@ def test_a_synced_mirror_answers_every_identifier_as_the_live_api(
         sync(registry, mirror)
         identifiers = identifiers_of_registry() + [("url", "https://soundcloud.com/no/one")]
         assert mirror.cursor == registry.last_sequence()
-        assert_mirror_answers_as_live(mirror, registry, identifiers)
+        assert_mirror_answers_as_live(mirror, registry, identifiers, sources=False)
         examples.append(len(identifiers))
 
     try:

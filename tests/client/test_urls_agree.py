@@ -138,3 +138,55 @@ def test_generated_links_agree(url):
 def test_other_identifiers_agree(kind, value):
     theirs, ours = both(value, kind)
     assert ours == theirs, (kind, value)
+
+
+SHAPES = st.sampled_from(
+    [
+        "https://{h}/{p}",
+        "http://{h}/{p}?{q}",
+        "https://www.{h}/{p}/?{q}",
+        "http://m.{h}/{p}",
+        "https://{h}/intl-de/{p}?{q}",
+        "https://{h}/{p}//{p}?{q}",
+        "https://{h}/./{p}/..?{q}",
+        "https://{h}?{q}",
+    ]
+)
+HOSTS = st.sampled_from(
+    [
+        "youtube.com",
+        "music.youtube.com",
+        "youtu.be",
+        "soundcloud.com",
+        "open.spotify.com",
+        "x.bandcamp.com",
+        "deezer.com",
+        "tidal.com",
+        "music.apple.com",
+        "example.org",
+        "on.soundcloud.com",
+    ]
+)
+PATH_TEXT = st.text(alphabet="abcXYZ019-._~!$&'()*+,;=:@/", max_size=20)
+QUERY_TEXT = st.lists(
+    st.tuples(
+        st.sampled_from(["v", "t", "si", "utm_source", "i", "a", "", "from", "search_x", "V"]),
+        st.text(alphabet="abc019-._~=", max_size=6),
+        st.booleans(),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(SHAPES, HOSTS, PATH_TEXT, QUERY_TEXT)
+def test_the_fast_path_for_plain_links_gives_the_full_normalization(shape, host, path, pairs):
+    """`normalize_url` reads links of plain characters without urllib; whatever it answers that
+    way is what the full normalization (and so the registry) answers."""
+    query = "&".join(f"{k}={v}" if has_value else k for k, v, has_value in pairs)
+    link = shape.format(h=host, p=path, q=query)
+    fast = client._normalize_simple(link)
+    if fast is not None:
+        assert fast == client._normalize_url_fully(link), link
+    theirs, ours = both(link)
+    assert ours == theirs, link
