@@ -159,6 +159,14 @@ _CURRENT_SQL = (
     "WHERE {where}"
 )
 _URLS_SQL = "SELECT url, track_id FROM consent_tracklink WHERE hidden_at IS NULL AND {where}"
+# What a receipt states about the registry (consent.transparency.receipts.LogState), read by the
+# answer's own statement so that it is exactly the state the answer saw: the last change
+# sequence (consent.models.SequenceCounter) and the log's size (consent.models.LogEntry; entries
+# are gap-free from 0). Two scalar subqueries, each one index read, evaluated once per statement.
+_STATE_COLUMNS = (
+    ", (SELECT value FROM consent_sequencecounter ORDER BY id LIMIT 1)"
+    ', (SELECT max("index") + 1 FROM consent_logentry)'
+)
 
 
 def db_datetime(value) -> datetime | None:
@@ -213,21 +221,36 @@ def select_where_in(sql: str, column: str, values: Sequence) -> list[tuple]:
 
 
 def _current_states(
-    queries: Sequence[Query],
+    queries: Sequence[Query], state: list | None = None
 ) -> tuple[dict[tuple[str, str], list[int]], dict[int, tuple]]:
     """Which tracks each identifier matches, and each track's (summary, disputed, policy as JSON
-    text, sequence), read with one statement per identifier kind (plus one for URLs)."""
+    text, sequence), read with one statement per identifier kind (plus one for URLs).
+
+    With a `state` list on PostgreSQL, the statements also read the registry's last change
+    sequence and log size (`_STATE_COLUMNS`), and `state` ends up holding them as the last
+    statement read them, or nothing when that statement matched no track (then no row carried
+    them, and an earlier statement's would be older than what the last one saw)."""
     connection = connections["default"]
     links = _LINKS_AGGREGATE.get(connection.vendor, _LINKS_AGGREGATE["sqlite"])
+    with_state = state is not None and connection.vendor == "postgresql"
+    extra = _STATE_COLUMNS if with_state else ""
     wanted: dict[str, set] = defaultdict(set)
     for query in queries:
         wanted[query.kind].add(query.value)
     found: dict[tuple[str, str], list[int]] = defaultdict(list)
     states: dict[int, tuple] = {}
 
+    def read(rows: list[tuple]) -> list[tuple]:
+        if with_state:
+            state[:] = [(int(rows[0][-2] or 0), int(rows[0][-1] or 0))] if rows else []
+            rows = [row[:-2] for row in rows]
+        return rows
+
     def load(column: str, values) -> list[tuple]:
-        sql = _CURRENT_SQL.replace("{links}", links).replace("{column}", column)
+        sql = _CURRENT_SQL.replace("{links}", links).replace("{column}", column + extra)
         rows = select_where_in(sql, f"t.{column}", values)
+        if values:
+            rows = read(rows)
         for row in rows:
             states[row[0]] = _state_from_row(row)
         return sorted(rows, key=lambda row: row[0])
@@ -244,6 +267,8 @@ def _current_states(
             found[(kind, matched)].append(row[0])
     if with_urls:
         pairs = sorted(select_where_in(_URLS_SQL, "url", with_urls), key=lambda pair: pair[1])
+        if with_state:
+            state.clear()  # read by a statement without the state: only a later one may give it
         load("id", sorted({track_id for _, track_id in pairs} - states.keys()))
         for url, track_id in pairs:
             if track_id not in found[("url", url)]:
@@ -375,10 +400,18 @@ def _compose(track_ids: Sequence[int], states: dict[int, tuple]) -> dict:
     return answer
 
 
-def answer_queries(queries: Sequence[Query], at: datetime | None = None) -> list[dict]:
-    """One answer per query, in order: now from the materialized policies, or as of `at`."""
+def answer_queries(
+    queries: Sequence[Query], at: datetime | None = None, state: list | None = None
+) -> list[dict]:
+    """One answer per query, in order: now from the materialized policies, or as of `at`.
+
+    Given a list as `state`, a present answer on PostgreSQL leaves in it the (last change
+    sequence, log size) the answer's own last statement read, when it could (`_current_states`),
+    for its receipt; otherwise the list is left empty."""
     # The same matching serves both; a past answer then recomputes what each track allowed.
-    found, states = _current_states(queries)
+    if state is not None:
+        state.clear()
+    found, states = _current_states(queries, state if at is None else None)
     per_query = [found.get((q.kind, q.value), []) for q in queries]
     if at is not None:
         states = _past_states((i for ids in per_query for i in ids), at)
