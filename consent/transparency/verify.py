@@ -427,24 +427,46 @@ def subjects() -> list[Iterator[tuple[tuple, dict]]]:
     ]
 
 
-# The records of the numerous kinds as PostgreSQL builds them in one statement per page (as
-# bench/seed.py writes the seeded log): each mirrors its builder in consent.transparency.records
-# member for member (public ids as text, times with consent.times.SQL_FORMAT, the empty hidden
-# reason as null), and `_finish` applies what the builders do in Python (a change event's values
-# reduced to the purposes', its links as a list). The record is then read and written again in
-# RFC 8785's form (`_digest`), exactly as from a builder's dictionary. Any difference would make a
-# row fail to match the entry its builder wrote, never make a rewritten row match: the check that
-# each row's entry is the record its values give is kept whole; only reading the rows is cheaper
-# (a text column per row rather than a tuple of Python values and a dictionary built in Python).
-# (kind, key column, order column, json_build_object arguments, tables)
-RECORD_SQL = (
+# The records of the numerous kinds as PostgreSQL writes them, in RFC 8785's form, and hashes
+# them: one statement per page gives each row's key and the first DIGEST bytes of
+# SHA-256(0x00 || record), the leaf hash its entry must have. Each text mirrors its builder in
+# consent.transparency.records member for member, written as `jcs.canonical` writes the
+# builder's dictionary: members in sorted order, no whitespace, strings through to_json (whose
+# escapes are RFC 8785's: the short forms for \b \t \n \f \r, `\"`, `\\`, and `\u00xx` in
+# lower case for the other controls; everything else as UTF-8), integers in decimal, public ids
+# as text, times in consent.times' format, null where the builder writes None. A change event's
+# `values` keeps only the purposes, in sorted order, as `records.policy_change` does, and its
+# `links` are the stored list's elements, in order. The record is built from the row's columns
+# alone, never from its entry, so the check is the same one the builders make: a row whose
+# values differ from its entry hashes differently. Where a value is not what any builder
+# writes (a float, an integer past 2**53, a nested object), the text is still what the value
+# holds, but not canonical: no entry can equal it, since the scan requires every entry to be
+# canonical. (kind, key column, order column, record text, tables)
+_STRING = "coalesce(to_json(({0})::text)::text, 'null')"
+_TIME = "coalesce(to_json(to_char(({0}) AT TIME ZONE 'UTC', '{1}'))::text, 'null')"
+_VALUES = (
+    "concat_ws(',', "
+    + ", ".join(
+        f"CASE WHEN jsonb_typeof(e.policy) = 'object' AND e.policy ? '{p}' "
+        f"THEN '\"{p}\":' || (e.policy -> '{p}')::text END"
+        for p in sorted(records.PURPOSE_VALUES)
+    )
+    + ")"
+)
+_LINKS = (
+    "CASE WHEN e.links IS NULL THEN 'null' WHEN jsonb_typeof(e.links) = 'array' THEN "
+    "(SELECT '[' || coalesce(string_agg(x::text, ',' ORDER BY o), '') || ']' "
+    "FROM jsonb_array_elements(e.links) WITH ORDINALITY AS a(x, o)) ELSE e.links::text END"
+)
+CANONICAL_SQL = (
     (
         "declaration",
         "d.id",
         "d.id",
-        "'v', 1, 'type', 'declaration', 'declaration', d.id, 'batch', d.batch::text, "
-        "'creator', c.public_id::text, 'track', t.public_id::text, 'purpose', d.purpose, "
-        "'value', d.value, 'at', {time:d.declared_at}",
+        "'{\"at\":' || {time:d.declared_at} || ',\"batch\":' || {str:d.batch} "
+        "|| ',\"creator\":' || {str:c.public_id} || ',\"declaration\":' || d.id "
+        "|| ',\"purpose\":' || {str:d.purpose} || ',\"track\":' || {str:t.public_id} "
+        '|| \',"type":"declaration","v":1,"value":\' || {str:d.value} || \'}\'',
         "consent_declaration d JOIN consent_creator c ON c.id = d.creator_id "
         "LEFT JOIN consent_track t ON t.id = d.track_id",
     ),
@@ -452,18 +474,21 @@ RECORD_SQL = (
         "policy",
         "e.sequence",
         "e.sequence",
-        "'v', 1, 'type', 'policy', 'sequence', e.sequence, 'track', t.public_id::text, "
-        "'cause', e.cause, 'values', e.policy, 'disputed', coalesce(e.disputed, false), "
-        "'links', e.links, 'at', {time:e.created_at}",
+        "'{\"at\":' || {time:e.created_at} || ',\"cause\":' || {str:e.cause} "
+        "|| ',\"disputed\":' || CASE WHEN e.disputed THEN 'true' ELSE 'false' END "
+        f"|| ',\"links\":' || {_LINKS} || ',\"sequence\":' || e.sequence "
+        "|| ',\"track\":' || {str:t.public_id} "
+        f'|| \',"type":"policy","v":1,"values":{{\' || {_VALUES} || \'}}}}\'',
         "consent_changeevent e JOIN consent_track t ON t.id = e.track_id",
     ),
     (
         "claim",
-        "cl.public_id::text",
+        "uuid_send(cl.public_id)",
         "cl.id",
-        "'v', 1, 'type', 'claim', 'claim', cl.public_id::text, 'track', t.public_id::text, "
-        "'creator', c.public_id::text, 'role', cl.role, 'status', cl.status, "
-        "'created_at', {time:cl.created_at}, 'ended_at', {time:cl.ended_at}",
+        "'{\"claim\":' || {str:cl.public_id} || ',\"created_at\":' || {time:cl.created_at} "
+        "|| ',\"creator\":' || {str:c.public_id} || ',\"ended_at\":' || {time:cl.ended_at} "
+        "|| ',\"role\":' || {str:cl.role} || ',\"status\":' || {str:cl.status} "
+        '|| \',"track":\' || {str:t.public_id} || \',"type":"claim","v":1}\'',
         "consent_claim cl JOIN consent_track t ON t.id = cl.track_id "
         "JOIN consent_creator c ON c.id = cl.creator_id",
     ),
@@ -471,18 +496,21 @@ RECORD_SQL = (
         "verification",
         "v.id",
         "v.id",
-        "'v', 1, 'type', 'verification', 'verification', v.id, 'claim', cl.public_id::text, "
-        "'method', v.method, 'started_at', {time:v.started_at}, 'ended_at', {time:v.ended_at}",
+        "'{\"claim\":' || {str:cl.public_id} || ',\"ended_at\":' || {time:v.ended_at} "
+        "|| ',\"method\":' || {str:v.method} || ',\"started_at\":' || {time:v.started_at} "
+        '|| \',"type":"verification","v":1,"verification":\' || v.id || \'}\'',
         "consent_claimverification v JOIN consent_claim cl ON cl.id = v.claim_id",
     ),
     (
         "link",
         "l.id",
         "l.id",
-        "'v', 1, 'type', 'link', 'link', l.id, 'track', t.public_id::text, 'url', l.url, "
-        "'added_by', c.public_id::text, 'claim', cl.public_id::text, "
-        "'created_at', {time:l.created_at}, 'hidden_at', {time:l.hidden_at}, "
-        "'hidden_reason', nullif(l.hidden_reason, '')",
+        "'{\"added_by\":' || {str:c.public_id} || ',\"claim\":' || {str:cl.public_id} "
+        "|| ',\"created_at\":' || {time:l.created_at} || ',\"hidden_at\":' "
+        "|| {time:l.hidden_at} || ',\"hidden_reason\":' "
+        "|| {str:nullif(l.hidden_reason, '')} || ',\"link\":' || l.id "
+        '|| \',"track":\' || {str:t.public_id} || \',"type":"link","url":\' '
+        "|| {str:l.url} || ',\"v\":1}'",
         "consent_tracklink l JOIN consent_track t ON t.id = l.track_id "
         "JOIN consent_creator c ON c.id = l.added_by_id "
         "LEFT JOIN consent_claim cl ON cl.id = l.claim_id",
@@ -490,15 +518,21 @@ RECORD_SQL = (
 )
 
 
-def _sql_pages(order: str, key: str, body: str, tables: str) -> Iterator[list[tuple]]:
-    """Pages of (order, key, record JSON text) of one kind, in `order` order (keyset pages)."""
-    body = re.sub(
-        r"\{time:([a-z_.]+)\}",
-        lambda m: f"to_char({m.group(1)} AT TIME ZONE 'UTC', '{SQL_FORMAT}')",
-        body,
+def canonical_text_sql(text: str) -> str:
+    """A record text of CANONICAL_SQL with its placeholders written out."""
+    text = re.sub(
+        r"\{time:([a-z_.]+)\}", lambda m: "(" + _TIME.format(m.group(1), SQL_FORMAT) + ")", text
     )
+    return re.sub(r"\{str:([^}]+)\}", lambda m: "(" + _STRING.format(m.group(1)) + ")", text)
+
+
+def _digest_pages(key: str, order: str, text: str, tables: str) -> Iterator[list[tuple]]:
+    """Pages of (order, key, DIGEST bytes of the record's leaf hash) of one kind, in `order`
+    order (keyset pages), the record written and hashed by PostgreSQL."""
+    record = canonical_text_sql(text)
     sql = (
-        f"SELECT {order}, {key}, json_build_object({body})::text "  # noqa: S608 (constants)
+        f"SELECT {order}, {key}, substring(sha256('\\x00'::bytea || "  # noqa: S608 (constants)
+        f"convert_to({record}, 'UTF8')) FROM 1 FOR {DIGEST}) "
         f"FROM {tables} WHERE {order} > %s ORDER BY {order} LIMIT {PAGE}"
     )
     last = -(2**63)
@@ -510,40 +544,18 @@ def _sql_pages(order: str, key: str, body: str, tables: str) -> Iterator[list[tu
         last = rows[-1][0]
 
 
-def _finish(kind: str, record: dict) -> dict:
-    if kind == "policy":  # as records.policy_change
-        after = record["values"] or {}
-        record["values"] = {
-            value: after[value] for value in records.PURPOSE_VALUES if value in after
-        }
-        if record["links"] is not None:
-            record["links"] = list(record["links"])
-    return record
-
-
 def _expected_sql() -> list[tuple[str, array | list, bytearray]]:
     kinds = []
-    loads = orjson.loads
-    digest = _digest
-    for kind, key, order, body, tables in RECORD_SQL:
+    for kind, key, order, text, tables in CANONICAL_SQL:
         numbered = kind in NUMBERED
         keys: array | list = array("q") if numbered else []
         digests = bytearray()
-        policy = kind == "policy"
-        for page in _sql_pages(order, key, body, tables):
-            if numbered:
-                keys.extend([row[1] for row in page])
-            else:
-                keys.extend([_compact(row[1]) for row in page])
-            if policy:
-                for row in page:
-                    digests += digest(_finish(kind, loads(row[2])))
-            else:
-                for row in page:
-                    digests += digest(loads(row[2]))
+        for page in _digest_pages(key, order, text, tables):
+            keys.extend([row[1] for row in page])
+            digests += b"".join([row[2] for row in page])
         if keys:
             kinds.append((kind, keys, digests))
-    for stream in subjects()[len(RECORD_SQL) :]:
+    for stream in subjects()[len(CANONICAL_SQL) :]:
         kinds.extend(_collect([stream]))
     return kinds
 

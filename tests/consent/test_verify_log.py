@@ -307,3 +307,63 @@ def test_a_hidden_and_restored_link_is_logged_each_time(artist, other_artist, re
     ]
     assert [state["hidden_reason"] for state in states] == [None, "by-owner", None]
     assert "match the database" in run()
+
+
+def test_postgresql_writes_each_record_byte_for_byte_as_the_builders_do(history, artist):
+    """verify_log hashes the numerous kinds' records as PostgreSQL writes them
+    (`verify.CANONICAL_SQL`); the digests must be the ones of the builders' records written by
+    `jcs.canonical`, for every value a column can hold: non-ASCII, escapes, controls, nulls,
+    a change event's purposes missing or beside other members, its links in stored order."""
+    from consent.links import add_links
+    from consent.models import TrackLink
+    from consent.transparency import verify
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL builds the records only there")
+    [link] = add_links(artist, history, ["https://soundcloud.com/owner/b-side"])
+    events = list(ChangeEvent.objects.order_by("sequence").values_list("pk", flat=True))
+    odd_links = json.dumps(['x", ', 'b\u00fcr\\"q', "tab\there", "\u0001\u007f\u2028", "", "/"])
+    owner_sql(
+        "ALTER TABLE consent_changeevent DISABLE TRIGGER ALL",
+        "ALTER TABLE consent_tracklink DISABLE TRIGGER ALL",
+        "ALTER TABLE consent_declaration DISABLE TRIGGER ALL",
+        f"UPDATE consent_changeevent SET links = '{odd_links}'::jsonb, "  # noqa: S608 (constant)
+        "cause = E'caus\\u00e9\\n\\u0002', policy = policy - 'search' "
+        '|| \'{"zzz": 1, "tdm": "d\\u00e9ny"}\'::jsonb WHERE id = %s',
+        pk=events[0],
+    )
+    owner_sql(
+        "UPDATE consent_changeevent SET links = NULL, policy = '{}'::jsonb, disputed = true "
+        "WHERE id = %s",
+        pk=events[1],
+    )
+    owner_sql(
+        "UPDATE consent_changeevent SET links = '[]'::jsonb WHERE id = %s",
+        pk=events[-1],
+    )
+    owner_sql(
+        "UPDATE consent_tracklink SET url = E'https://example.com/\\u00e9\\\\\"x\\t', "
+        "hidden_reason = '', hidden_at = now() WHERE id = %s",
+        pk=link.pk,
+    )
+    owner_sql(
+        "UPDATE consent_declaration SET value = E'\\u00e9\\u001f' WHERE id = %s",
+        pk=Declaration.objects.order_by("id").first().pk,
+    )
+    owner_sql(
+        "ALTER TABLE consent_changeevent ENABLE TRIGGER ALL",
+        "ALTER TABLE consent_tracklink ENABLE TRIGGER ALL",
+        "ALTER TABLE consent_declaration ENABLE TRIGGER ALL",
+    )
+    assert TrackLink.all_objects.get(pk=link.pk).url.endswith('\u00e9\\"x\t')
+    by_postgresql = verify._expected_sql()
+    by_builders = verify._collect(verify.subjects())
+    assert [kind for kind, _, _ in by_postgresql] == [kind for kind, _, _ in by_builders]
+    for (kind, row_keys, digests), (_, their_keys, their_digests) in zip(
+        by_postgresql, by_builders, strict=True
+    ):
+        assert list(row_keys) == list(their_keys), kind
+        assert bytes(digests) == bytes(their_digests), kind
+    # And the rewritten rows no longer match their entries.
+    with pytest.raises(CommandError, match="does not match it as the database holds it"):
+        run()
