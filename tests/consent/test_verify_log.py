@@ -367,3 +367,74 @@ def test_postgresql_writes_each_record_byte_for_byte_as_the_builders_do(history,
     # And the rewritten rows no longer match their entries.
     with pytest.raises(CommandError, match="does not match it as the database holds it"):
         run()
+
+
+# --- Three processes: two scanning halves of the log, one re-deriving the rows ------------------
+
+
+@pytest.fixture
+def split_history(artist, monkeypatch):
+    """Outside a transaction, so that verify_log forks, with a log small enough to split."""
+    from consent.transparency import verify
+
+    monkeypatch.setattr(verify, "SPLIT_AT", 4)
+    track = register_track(
+        artist, TrackData(title="Night Drive", artist_credit="Owner Band", roles=["recording"])
+    ).tracks[0]
+    verify_claims_of(artist)
+    for purpose in (Purpose.TRAIN_GENAI, Purpose.TDM, Purpose.SEARCH, Purpose.AI_INPUT):
+        declare(artist, {purpose: PurposeChoice(Value.DENY)}, track=track)
+    size = log.size()
+    assert size >= 10
+    assert verify._split() == size // 2
+    return size
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scanning_processes_accept_the_log_and_name_a_hash_of_the_second_half(
+    split_history,
+):
+    from consent.transparency import merkle
+
+    assert "match the database" in run()
+    wrong = merkle.stored_hash_index(0, split_history - 2)
+    owner_sql(
+        "ALTER TABLE consent_loghash DISABLE TRIGGER ALL",
+        "UPDATE consent_loghash SET hash = decode(repeat('00', 32), 'hex') WHERE index = %s",
+        "ALTER TABLE consent_loghash ENABLE TRIGGER ALL",
+        pk=wrong,
+    )
+    with pytest.raises(CommandError, match=f"Stored hash {wrong} "):
+        run()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scanning_processes_name_an_entry_repeated_across_the_halves(split_history):
+    first = next(
+        (index, json.loads(data))
+        for index, data in enumerate(log.entries(0, split_history // 2))
+        if json.loads(data)["type"] == "declaration"
+    )
+    with transaction.atomic():
+        log.append(first[1])
+    with pytest.raises(
+        CommandError,
+        match=f"Entries {first[0]} and {split_history} both record declaration "
+        f"{first[1]['declaration']}",
+    ):
+        run()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scanning_processes_name_a_gap_in_the_second_half(split_history):
+    owner_sql(
+        "ALTER TABLE consent_logentry DISABLE TRIGGER ALL",
+        "DELETE FROM consent_logentry WHERE index = %s",
+        "ALTER TABLE consent_logentry ENABLE TRIGGER ALL",
+        pk=split_history - 3,
+    )
+    with pytest.raises(
+        CommandError,
+        match=f"The log skips from entry {split_history - 4} to entry {split_history - 2}",
+    ):
+        run()
