@@ -14,8 +14,12 @@ It streams: entries and stored hashes are read once, in index order, in pages of
 the stored hashes are recomputed leaf by leaf (`merkle.Frontier`, O(log n) hashes held). What it
 keeps per entry is 16 bytes of its leaf hash and, per recorded row, the index of its latest entry
 (an array slot for numbered rows, a dictionary item for rows named by a public id); the rows are
-then re-derived table by table, in pages, with the builders of `consent.transparency.records`,
-and each record's bytes are compared with the entry it names through that leaf hash.
+then re-derived table by table, in pages, as the builders of `consent.transparency.records` write
+them, and each record's leaf hash is compared with the entry it names.
+
+On PostgreSQL outside a transaction the work is shared by three processes (`problems`): two scan
+the halves of a large log, one has PostgreSQL write and hash the numerous kinds' records
+(CANONICAL_SQL). docs/log.md, "Checking the log", says what each recomputes.
 """
 
 import hashlib
