@@ -253,10 +253,11 @@ def payload(
     }
 
 
-def sign(claims: dict) -> str:
-    """The compact JWS of `claims` (canonical JSON, RFC 8785) signed with the current key,
-    whose public half is recorded first so it is listed for as long as its receipts exist."""
-    key = signing_key()
+def sign(claims: dict, key: PrivateKey | None = None) -> str:
+    """The compact JWS of `claims` (canonical JSON, RFC 8785) signed with the current key
+    (`key`, when the caller has it already), whose public half is recorded first so it is
+    listed for as long as its receipts exist."""
+    key = key or signing_key()
     record(key.public)
     return key.sign_compact(_header(key.public.kid), canonical(claims))
 
@@ -266,5 +267,5 @@ def receipt(*, depends_on: int | None = None, read: tuple[int, int] | None = Non
     `depends_on` and `read`, see `log_state`): call it once the answer has been computed.
     NoReceiptKey (before anything is read or signed) without a receipt key, NoSigningKey
     without the log's."""
-    signing_key()
-    return sign(payload(**answer, state=log_state(depends_on, read)))
+    key = signing_key()
+    return sign(payload(**answer, state=log_state(depends_on, read)), key)
