@@ -3,7 +3,8 @@ process against the bench database (`make bench` seeds it):
 
     DATABASE_URL=postgres://…/registry_bench REDIS_URL=redis://… python bench/receipt_cost.py
 
-Times, per call, the best of 5 interleaved rounds of N random seeded ISRCs: the lookup's
+Times (elapsed, and CPU time of the process and its PostgreSQL backend, read from /proc),
+per call, the best of 5 interleaved rounds of N random seeded ISRCs: the lookup's
 statements without and with the log's state read beside the answer
 (`consent.lookup.answer_queries(…, state)`), the statement that read the state on its own
 before (`receipts._newest_state`), and signing the receipt once the answer is known
@@ -40,12 +41,26 @@ from consent.transparency import receipts  # noqa: E402
 N = int(os.environ.get("RECEIPT_COST_N", "2000"))
 
 
-def per_call(function, items) -> float:
-    """Microseconds per call of one round over `items`."""
+def backend_ticks() -> int:
+    """CPU time (user + system, clock ticks) of the PostgreSQL backend of this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def per_call(function, items) -> tuple[float, float]:
+    """Microseconds per call of one round over `items`: elapsed, and CPU time of this process
+    and of its PostgreSQL backend together (what other work on the machine inflates less)."""
+    ticks = backend_ticks()
+    cpu = time.process_time()
     started = time.perf_counter()
     for item in items:
         function(item)
-    return (time.perf_counter() - started) / len(items) * 1e6
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu + (backend_ticks() - ticks) / os.sysconf("SC_CLK_TCK")
+    return elapsed / len(items) * 1e6, cpu / len(items) * 1e6
 
 
 def main() -> None:
@@ -84,16 +99,20 @@ def main() -> None:
         "alone": lambda q: receipts._newest_state(),
         "signing": sign,
     }
-    rounds: dict[str, list[float]] = {name: [] for name in measures}
+    rounds: dict[str, list[tuple[float, float]]] = {name: [] for name in measures}
     for _ in range(5):  # interleaved, so that the machine's other work weighs on each alike
         for name, function in measures.items():
             rounds[name].append(per_call(function, queries))
-    plain, with_state, alone, signing = (min(rounds[name]) for name in measures)
-    print(f"lookup statement, plain:               {plain:8.1f} µs")
-    print(f"lookup statement, with the log's state: {with_state:8.1f} µs")
-    print(f"state read by a statement of its own:   {alone:8.1f} µs (before)")
-    print(f"receipt payload and signature:          {signing:8.1f} µs")
-    print(f"a receipt adds:                         {with_state - plain + signing:8.1f} µs")
+    for position, what in ((0, "elapsed"), (1, "CPU, this process and its backend")):
+        plain, with_state, alone, signing = (
+            min(run[position] for run in rounds[name]) for name in measures
+        )
+        print(f"{what}, µs per call (best of 5 rounds of {N}):")
+        print(f"  lookup statement, plain:                 {plain:8.1f}")
+        print(f"  lookup statement, with the log's state:  {with_state:8.1f}")
+        print(f"  state read by a statement of its own:    {alone:8.1f} (before)")
+        print(f"  receipt payload and signature:           {signing:8.1f}")
+        print(f"  a receipt adds:                          {with_state - plain + signing:8.1f}")
 
 
 if __name__ == "__main__":
