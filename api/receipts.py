@@ -78,13 +78,17 @@ def answered(
     at: datetime,
     as_of: datetime | None = None,
     answers: Iterable[dict] | None = None,
+    state: list | None = None,
 ) -> HttpResponse:
     """Note on `response` when it was answered and the instant it speaks for (default: `at`),
-    as its body states them, which the receipt repeats, and the track answers it states
-    (`depends_on`; without them the receipt reads the registry's state afresh)."""
+    as its body states them, which the receipt repeats, the track answers it states
+    (`depends_on`) and the (last change sequence, log size) the answer's own statement read
+    (`consent.lookup.answer_queries`), which the receipt then states; with neither of the last
+    two, the receipt reads the registry's state afresh."""
     response.receipt_at = at
     response.receipt_as_of = rfc3339(as_of or at)
     response.receipt_depends_on = None if answers is None else depends_on(answers)
+    response.receipt_state = state[0] if state else None
     return response
 
 
@@ -100,6 +104,7 @@ def attach(request, response: HttpResponse, how: str) -> None:
     try:
         token = receipts.receipt(
             depends_on=getattr(response, "receipt_depends_on", None),
+            read=getattr(response, "receipt_state", None),
             at=at,
             as_of=as_of,
             method=request.method,

@@ -211,7 +211,8 @@ class ConsentView(ReceiptMixin, APIView):
         except InvalidIdentifier as exc:
             raise invalid(str(exc), errors=[{"field": kind, "detail": str(exc)}]) from exc
         at = parse_as_of(params.get("as_of"))
-        answer = answer_queries([query], at)[0]
+        state = [] if request.receipt_asked else None  # the log's state, read with the answer
+        answer = answer_queries([query], at, state)[0]
         body = {"query": {kind: params[kind]}} | with_normalized(answer, query)
         # The ETag covers the answer, not the moment it was asked; `as_of` is spliced into the
         # encoded answer rather than encoding it twice.
@@ -226,7 +227,9 @@ class ConsentView(ReceiptMixin, APIView):
         response["Content-Type"] = "application/json"
         # Only an answer by track id names everything it rests on; any other identifier's answer
         # also rests on which tracks do not hold it, which no sequence vouches for.
-        return answered(response, answered_at, at, [answer] if kind == "track" else None)
+        return answered(
+            response, answered_at, at, [answer] if kind == "track" else None, state=state
+        )
 
 
 def _etags(header: str) -> set[str]:
@@ -273,7 +276,8 @@ class ConsentBatchView(HeavyRequestMixin, ReceiptMixin, APIView):
             except InvalidIdentifier as exc:
                 queries.append(None)
                 errors[index] = str(exc)
-        answers = iter(answer_queries([q for q in queries if q is not None], at))
+        state = [] if request.receipt_asked else None  # the log's state, read with the answers
+        answers = iter(answer_queries([q for q in queries if q is not None], at, state))
         results = []
         for index, (item, query) in enumerate(zip(items, queries, strict=True)):
             if index in unrecognised:
@@ -307,7 +311,7 @@ class ConsentBatchView(HeavyRequestMixin, ReceiptMixin, APIView):
             }
         )
         by_track = all(query.kind == "track" for query in queries if query is not None)
-        return answered(response, answered_at, at, results if by_track else None)
+        return answered(response, answered_at, at, results if by_track else None, state=state)
 
 
 # --- The change log, snapshots and acknowledgements --------------------------------------------

@@ -36,19 +36,40 @@ def canonical(value) -> bytes:
         try:
             data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         except TypeError:
-            data = b"\\"
-        if data.isascii() and b"\\" not in data:
-            return data
+            data = None
+        if data is not None:
+            if data.isascii() and b"\\" not in data:
+                return data
+            # An escape or a non-ASCII character (a signed note's newlines): `flat` checked every
+            # value and orjson every name (a string, no lone surrogate), so Python's encoder
+            # below writes RFC 8785 once no name leaves the BMP, without `_plain`'s second walk.
+            if _bmp_names(value):
+                return _python_json(value)
     if _plain(value):
         # For these values Python's encoder writes exactly RFC 8785: members sorted by code
         # point (the same order as UTF-16 units while no name leaves the BMP), the same short
         # escapes and lower-case `\u00xx`, integers in decimal. It runs in C; a lone surrogate
         # fails in `encode` as it must.
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return text.encode("utf-8")
+        return _python_json(value)
     parts: list[str] = []
     _write(value, parts)
     return "".join(parts).encode("utf-8")
+
+
+def _python_json(value) -> bytes:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def _bmp_names(record: dict) -> bool:
+    """True when no member name of the record or of a map in it leaves the BMP (those sort by
+    code point as by UTF-16 unit); for records `flat` accepted."""
+    for name, item in record.items():
+        if not name.isascii() and max(map(ord, name)) > 0xFFFF:
+            return False
+        if type(item) is dict and not _bmp_names(item):
+            return False
+    return True
 
 
 def flat(values) -> bool:

@@ -139,30 +139,60 @@ def _newest_state() -> tuple[int, int, tuple[int, bytes, str] | None]:
 
 # The last state read, per process: (when it was read, monotonic seconds; the state).
 _last: tuple[float, LogState] | None = None
+# The newest checkpoint this process has seen (size, root hash, note). A signed checkpoint stays
+# true for ever (the log only grows), so it serves every receipt whose entries it covers; one
+# that does not cover them is never used (`_covering`).
+_signed: tuple[int, bytes, str] | None = None
 
 
 def forget_state() -> None:
-    """Forget the state this process read last (after the tables were emptied, as tests do)."""
-    global _last
+    """Forget the state and checkpoint this process read last (after the tables were emptied,
+    as tests do)."""
+    global _last, _signed
     _last = None
+    _signed = None
 
 
-def log_state(depends_on: int | None = None) -> LogState:
+def _covering(size: int, newest: tuple[int, bytes, str] | None = None) -> tuple[int, bytes, str]:
+    """A signed checkpoint (size, root hash, note) of at least `size` entries: the one this
+    process knows when it covers them, else `newest` (as just read) when it does, else the
+    newest stored or one signed now (`checkpoints.covering`, at most once per growth)."""
+    global _signed
+    known = _signed
+    if newest is not None and (known is None or newest[0] > known[0]):
+        known = newest
+    if known is None or known[0] < size:
+        checkpoint = checkpoints.covering(size)
+        known = (checkpoint.size, bytes(checkpoint.root_hash), checkpoint.note)
+    _signed = known
+    return known
+
+
+def log_state(depends_on: int | None = None, read: tuple[int, int] | None = None) -> LogState:
     """A change sequence and a checkpoint that covers every log entry up to it.
 
-    `depends_on` is the newest change sequence among the tracks the answer states (every one a
-    registered track's), or None when the answer also rests on something no sequence names (an
-    identifier the registry does not know: it could have been removed since). When every stated
-    track last changed at or before the sequence this process read last, fewer than
-    RECEIPT_STATE_SECONDS ago, that state is the answer's too: at that sequence the registry
-    answered exactly this, and its checkpoint includes every entry behind it; no statement runs.
-    Otherwise one statement reads the last sequence, the log's size and the newest checkpoint,
-    after the answer was computed, and a checkpoint is signed only when the log grew past the
-    newest one (`checkpoints.covering`, at most once per growth). NoSigningKey when the log has
-    no key.
+    `read` is the (last change sequence, log size) the answer's own statement read
+    (`consent.lookup.answer_queries`): exactly the state the answer saw, so nothing it rests
+    on, an identifier no track holds included, is newer. It costs no statement of its own;
+    only the checkpoint is looked up, when the one this process knows does not cover that size.
+
+    Without it, `depends_on` is the newest change sequence among the tracks the answer states
+    (every one a registered track's), or None when the answer also rests on something no
+    sequence names (an identifier the registry does not know: it could have been removed since).
+    When every stated track last changed at or before the sequence this process read last,
+    fewer than RECEIPT_STATE_SECONDS ago, that state is the answer's too: at that sequence the
+    registry answered exactly this, and its checkpoint includes every entry behind it; no
+    statement runs. Otherwise one statement reads the last sequence, the log's size and the
+    newest checkpoint, after the answer was computed. NoSigningKey when the log has no key.
     """
     global _last
     now = time.monotonic()
+    if read is not None:
+        sequence, size = read
+        checkpoint_size, root_hash, note = _covering(size)
+        state = LogState(sequence, size, checkpoint_size, root_hash, note)
+        _last = (now, state)
+        return state
     last = _last
     if (
         depends_on is not None
@@ -172,10 +202,7 @@ def log_state(depends_on: int | None = None) -> LogState:
     ):
         return last[1]
     sequence, size, newest = _newest_state()
-    if newest is None or newest[0] < size:
-        checkpoint = checkpoints.covering(size)
-        newest = (checkpoint.size, bytes(checkpoint.root_hash), checkpoint.note)
-    checkpoint_size, root_hash, note = newest
+    checkpoint_size, root_hash, note = _covering(size, newest)
     state = LogState(sequence, size, checkpoint_size, root_hash, note)
     _last = (now, state)
     return state
@@ -226,17 +253,19 @@ def payload(
     }
 
 
-def sign(claims: dict) -> str:
-    """The compact JWS of `claims` (canonical JSON, RFC 8785) signed with the current key,
-    whose public half is recorded first so it is listed for as long as its receipts exist."""
-    key = signing_key()
+def sign(claims: dict, key: PrivateKey | None = None) -> str:
+    """The compact JWS of `claims` (canonical JSON, RFC 8785) signed with the current key
+    (`key`, when the caller has it already), whose public half is recorded first so it is
+    listed for as long as its receipts exist."""
+    key = key or signing_key()
     record(key.public)
     return key.sign_compact(_header(key.public.kid), canonical(claims))
 
 
-def receipt(*, depends_on: int | None = None, **answer) -> str:
+def receipt(*, depends_on: int | None = None, read: tuple[int, int] | None = None, **answer) -> str:
     """Sign a receipt for an answer (the arguments of `payload` but `state`, and the answer's
-    `depends_on`, see `log_state`): call it once the answer has been computed. NoReceiptKey
-    (before anything is read or signed) without a receipt key, NoSigningKey without the log's."""
-    signing_key()
-    return sign(payload(**answer, state=log_state(depends_on)))
+    `depends_on` and `read`, see `log_state`): call it once the answer has been computed.
+    NoReceiptKey (before anything is read or signed) without a receipt key, NoSigningKey
+    without the log's."""
+    key = signing_key()
+    return sign(payload(**answer, state=log_state(depends_on, read)), key)

@@ -1,9 +1,11 @@
 """The versioned records the registry appends to its transparency log (docs/log.md).
 
 Each builder turns one database row into the record its current values give, so the same
-function writes the entry and lets `verify_log` re-derive it. Records carry public ids, fixed
-vocabularies and times only (consent.times' one format): no names, emails, URLs of terms or free
-text, so the log can be published in full for ever.
+function writes the entry and lets `verify_log` re-derive it (on PostgreSQL the numerous kinds'
+records are written by SQL that mirrors these builders, `verify.CANONICAL_SQL`: a change here
+must be made there too, and tests/consent/test_verify_log.py compares the two). Records carry
+public ids, fixed vocabularies and times only (consent.times' one format): no names, emails, URLs
+of terms or free text, so the log can be published in full for ever.
 """
 
 from collections.abc import Iterable, Sequence

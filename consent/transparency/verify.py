@@ -14,8 +14,12 @@ It streams: entries and stored hashes are read once, in index order, in pages of
 the stored hashes are recomputed leaf by leaf (`merkle.Frontier`, O(log n) hashes held). What it
 keeps per entry is 16 bytes of its leaf hash and, per recorded row, the index of its latest entry
 (an array slot for numbered rows, a dictionary item for rows named by a public id); the rows are
-then re-derived table by table, in pages, with the builders of `consent.transparency.records`,
-and each record's bytes are compared with the entry it names through that leaf hash.
+then re-derived table by table, in pages, as the builders of `consent.transparency.records` write
+them, and each record's leaf hash is compared with the entry it names.
+
+On PostgreSQL outside a transaction the work is shared by three processes (`problems`): two scan
+the halves of a large log, one has PostgreSQL write and hash the numerous kinds' records
+(CANONICAL_SQL). docs/log.md, "Checking the log", says what each recomputes.
 """
 
 import hashlib
@@ -25,6 +29,7 @@ import re
 import uuid
 from array import array
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import orjson
@@ -98,15 +103,19 @@ def _binary(query) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _raw_page_lists(table: str, columns: str) -> Iterator[list[tuple]]:
-    """Pages of (index, value) of a log table in index order, as lists."""
+def _raw_page_lists(
+    table: str, columns: str, start: int = 0, stop: int | None = None
+) -> Iterator[list[tuple]]:
+    """Pages of (index, value) of a log table in index order, as lists, from index `start`
+    up to (not including) `stop`."""
     quoted = connection.ops.quote_name(table)
     index = connection.ops.quote_name("index")
+    below = "" if stop is None else f"AND {index} < {int(stop)} "
     sql = (
-        f"SELECT {columns} FROM {quoted} WHERE {index} > %s "  # noqa: S608 (names, not input)
+        f"SELECT {columns} FROM {quoted} WHERE {index} > %s {below}"  # noqa: S608 (names)
         f"ORDER BY {index} LIMIT {PAGE}"
     )
-    last = -1
+    last = start - 1
     while True:
         rows = _fetch(sql, [last])
         if rows and type(rows[0][1]) is not bytes:  # memoryview on some drivers
@@ -195,14 +204,49 @@ def _readable(key):
 class _Logged:
     """Where the latest entry of each recorded row is, and a digest of every entry."""
 
-    def __init__(self) -> None:
-        self.slots: dict[str, array] = {}
-        for kind, (model, column) in NUMBERED.items():
-            last = model._base_manager.aggregate(last=Max(column))["last"] or 0
-            self.slots[kind] = array("q", [-1]) * (last + 1)
+    def __init__(self, sizes: dict[str, int] | None = None) -> None:
+        sizes = sizes or self.sizes()
+        self.slots: dict[str, array] = {
+            kind: array("q", [-1]) * size for kind, size in sizes.items()
+        }
         # Per kind: public ids (as 16 bytes when in canonical form), and numbers beyond a table.
         self.named: dict[str, dict] = {}
         self.digests = bytearray()
+
+    @staticmethod
+    def sizes() -> dict[str, int]:
+        """Per numbered kind, one slot per number up to the table's highest."""
+        sizes = {}
+        for kind, (model, column) in NUMBERED.items():
+            last = model._base_manager.aggregate(last=Max(column))["last"] or 0
+            sizes[kind] = last + 1
+        return sizes
+
+    def merge(self, later: "_Logged") -> tuple[int, str] | None:
+        """Take in what scanning the entries after this one's found (`later`, over the same
+        slots): its entries are the latest of their rows. The first (index, sentence) of a row
+        of a kind written once that both recorded, if any."""
+        first: tuple[int, str] | None = None
+        for kind, theirs in later.slots.items():
+            mine = self.slots[kind]
+            once = kind in ONCE
+            for key, index in enumerate(theirs):
+                if index >= 0:
+                    earlier = mine[key]
+                    if once and earlier >= 0 and (first is None or index < first[0]):
+                        first = (index, f"Entries {earlier} and {index} both record {kind} {key}.")
+                    mine[key] = index
+        for kind, theirs in later.named.items():
+            mine = self.named.setdefault(kind, {})
+            once = kind in ONCE
+            for key, index in theirs.items():
+                earlier = mine.get(key)
+                if once and earlier is not None and (first is None or index < first[0]):
+                    sentence = f"Entries {earlier} and {index} both record {kind} {_readable(key)}."
+                    first = (index, sentence)
+                mine[key] = index
+        self.digests += later.digests
+        return first
 
     def put(self, kind: str, key, index: int) -> int | None:
         """Record entry `index` as the latest of (kind, key); the earlier index, if any."""
@@ -246,6 +290,22 @@ def _hash_range(start: int, end: int) -> list[tuple[int, bytes]]:
     )
 
 
+def _hash_block(start: int, end: int) -> tuple[int, bytes]:
+    """How many hashes are stored at indexes `start` to `end` (excluded), and all of them
+    joined in index order: on PostgreSQL one value, rather than a row each."""
+    if connection.vendor != "postgresql":
+        stored = _hash_range(start, end)
+        return len(stored), b"".join(bytes(value) for _, value in stored)
+    table = connection.ops.quote_name(LogHash._meta.db_table)
+    index = connection.ops.quote_name("index")
+    ((count, block),) = _fetch(
+        f"SELECT count(*), string_agg(hash, ''::bytea ORDER BY {index}) "  # noqa: S608 (names)
+        f"FROM {table} WHERE {index} >= %s AND {index} < %s",
+        [start, end],
+    )
+    return count, bytes(block or b"")
+
+
 def _fetch(sql: str, params: list) -> list[tuple]:
     """All rows of `sql`; on PostgreSQL in the binary format, so bytea travels as its bytes
     rather than as hexadecimal text that both sides must encode and decode."""
@@ -259,29 +319,70 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _scan(logged: _Logged, frontier: merkle.Frontier) -> tuple[list[str], list[str]]:
-    """One pass over entries and stored hashes: (tree problems, entry problems), each the first
-    found; fills `logged` and gives `frontier` its size. Each page of entries gives the stored
-    hashes of a range of indexes, compared with that range as stored in one comparison."""
-    entry_problem: list[str] = []
-    hash_index = 0
-    missing = 0
-    seen = 0
-    expected = 0
+@dataclass
+class _Part:
+    """What scanning the entries from `start` found."""
+
+    start: int
+    end: int = 0  # the index after the last entry read
+    tree: str | None = None  # the first stored hash the entries do not give, or a gap
+    entry: tuple[int, str] | None = None  # the first (index, sentence) about an entry
+    seen: int = 0  # stored hashes read for these entries
+    missing: int = 0  # stored hashes these entries give that are not stored
+    hashes_end: int = 0  # the stored-hash index after these entries'
+    extra: int = 0  # stored hashes beyond the last entry's (the last part only)
+
+
+def _edge(size: int) -> list[bytes] | None:
+    """The stored hashes of the complete subtrees of the first `size` entries, largest first
+    (the tree's right edge at that size), or None when one is not stored. The part before
+    `size` recomputes every one of them, so starting from them trusts nothing unchecked."""
+    wanted, start = [], 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            wanted.append(merkle.stored_hash_index(level, start >> level))
+            start += 1 << level
+    if not wanted:
+        return []
+    table = connection.ops.quote_name(LogHash._meta.db_table)
+    index = connection.ops.quote_name("index")
+    found = dict(
+        _fetch(
+            f"SELECT {index}, hash FROM {table} WHERE {index} = ANY(%s)",  # noqa: S608 (names)
+            [wanted],
+        )
+    )
+    if len(found) != len(wanted):
+        return None
+    return [bytes(found[number]) for number in wanted]
+
+
+def _scan(logged: _Logged, start: int = 0, stop: int | None = None) -> _Part:
+    """One pass over the entries from `start` up to `stop` (to the end when None) and the
+    stored hashes they give; fills `logged`. Each page of entries gives the stored hashes of a
+    range of indexes, compared with that range as stored in one comparison."""
+    part = _Part(start=start)
+    hash_index = merkle.stored_hash_index(0, start)
+    expected = start
     sha256 = hashlib.sha256
     digests = logged.digests
     # `merkle.Frontier.append` inlined: the right edge as a list of hashes, whose levels are the
     # set bits of the entries' count, so that appending entry i merges as many times as i has
     # trailing one bits. No list or tuple per entry: a third of the scan's tree arithmetic.
-    edge: list[bytes] = []
+    edge = _edge(start) if start else []
+    if edge is None:  # the part before names the hash that is not stored
+        part.tree = f"The stored hashes of the first {start} entries are not all stored."
+        return part
     pop = edge.pop
     push = edge.append
     index_column = connection.ops.quote_name("index")
-    for page in _raw_page_lists(LogEntry._meta.db_table, f"{index_column}, data"):
+    pages = _raw_page_lists(LogEntry._meta.db_table, f"{index_column}, data", start, stop)
+    for page in pages:
         computed: list[bytes] = []
         for index, data in page:
             if index != expected:
-                return [f"The log skips from entry {expected - 1} to entry {index}."], []
+                part.tree = f"The log skips from entry {expected - 1} to entry {index}."
+                return part
             leaf = sha256(b"\x00" + data).digest()
             digests += leaf[:DIGEST]
             computed.append(leaf)
@@ -292,14 +393,14 @@ def _scan(logged: _Logged, frontier: merkle.Frontier) -> tuple[list[str], list[s
                 merges >>= 1
             push(leaf)
             expected += 1
-            if entry_problem:
+            if part.entry:
                 continue
             try:
                 record = orjson.loads(data)
             except orjson.JSONDecodeError:
                 record = None
             if not _is_canonical(data, record):
-                entry_problem.append(f"Entry {index} is not canonical JSON.")
+                part.entry = (index, f"Entry {index} is not canonical JSON.")
                 continue
             kind = record.get("type") if type(record) is dict else None
             if kind not in KEYS:
@@ -307,21 +408,37 @@ def _scan(logged: _Logged, frontier: merkle.Frontier) -> tuple[list[str], list[s
             key = record.get(KEYS[kind])
             earlier = logged.put(kind, key, index)
             if earlier is not None and kind in ONCE:
-                entry_problem.append(f"Entries {earlier} and {index} both record {kind} {key}.")
-        frontier.size = expected  # its edge is `edge`: only its size is read after the scan
-        stored = _hash_range(hash_index, hash_index + len(computed))
-        seen += len(stored)
-        if len(stored) != len(computed) or b"".join(bytes(v) for _, v in stored) != b"".join(
-            computed
-        ):
+                part.entry = (index, f"Entries {earlier} and {index} both record {kind} {key}.")
+        part.end = expected
+        count, block = _hash_block(hash_index, hash_index + len(computed))
+        if count == len(computed) and block == b"".join(computed):
+            part.seen += count
+        else:  # which one, row by row
+            stored = _hash_range(hash_index, hash_index + len(computed))
+            part.seen += len(stored)
             found = {number: bytes(value) for number, value in stored}
             for offset, value in enumerate(computed):
                 have = found.get(hash_index + offset)
                 if have is None:
-                    missing += 1
+                    part.missing += 1
                 elif have != value:
-                    return [_hash_problem(hash_index + offset)], []
+                    part.tree = _hash_problem(hash_index + offset)
+                    return part
         hash_index += len(computed)
+    part.end = expected
+    part.hashes_end = hash_index
+    if stop is not None:
+        if expected < stop:  # entries missing before the next part's first
+            with connection.cursor() as cursor:
+                table = connection.ops.quote_name(LogEntry._meta.db_table)
+                cursor.execute(
+                    f"SELECT min({index_column}) FROM {table} "  # noqa: S608 (names)
+                    f"WHERE {index_column} >= %s",
+                    [expected],
+                )
+                (following,) = cursor.fetchone()
+            part.tree = f"The log skips from entry {expected - 1} to entry {following}."
+        return part
     table = connection.ops.quote_name(LogHash._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -329,14 +446,26 @@ def _scan(logged: _Logged, frontier: merkle.Frontier) -> tuple[list[str], list[s
             f"WHERE {index_column} >= %s",
             [hash_index],
         )
-        beyond, extra = cursor.fetchone()
-    if beyond is not None:
-        return [_hash_problem(beyond)], entry_problem
+        beyond, part.extra = cursor.fetchone()
+    if beyond is not None and part.tree is None:
+        part.tree = _hash_problem(beyond)
+    return part
+
+
+def _tree_problems(parts: list[_Part]) -> list[str]:
+    """The first problem of the tree the parts found, in index order, as the scan of the
+    whole log in one pass would have named it."""
+    for part in parts:
+        if part.tree:
+            return [part.tree]
+    missing = sum(part.missing for part in parts)
     if missing:
+        seen = sum(part.seen for part in parts) + parts[-1].extra
         return [
-            f"The log stores {seen + extra} hashes; its {expected} entries give {hash_index}."
-        ], entry_problem
-    return [], entry_problem
+            f"The log stores {seen} hashes; its {parts[-1].end} entries give "
+            f"{parts[-1].hashes_end}."
+        ]
+    return []
 
 
 def _hash_problem(index: int) -> str:
@@ -427,24 +556,46 @@ def subjects() -> list[Iterator[tuple[tuple, dict]]]:
     ]
 
 
-# The records of the numerous kinds as PostgreSQL builds them in one statement per page (as
-# bench/seed.py writes the seeded log): each mirrors its builder in consent.transparency.records
-# member for member (public ids as text, times with consent.times.SQL_FORMAT, the empty hidden
-# reason as null), and `_finish` applies what the builders do in Python (a change event's values
-# reduced to the purposes', its links as a list). The record is then read and written again in
-# RFC 8785's form (`_digest`), exactly as from a builder's dictionary. Any difference would make a
-# row fail to match the entry its builder wrote, never make a rewritten row match: the check that
-# each row's entry is the record its values give is kept whole; only reading the rows is cheaper
-# (a text column per row rather than a tuple of Python values and a dictionary built in Python).
-# (kind, key column, order column, json_build_object arguments, tables)
-RECORD_SQL = (
+# The records of the numerous kinds as PostgreSQL writes them, in RFC 8785's form, and hashes
+# them: one statement per page gives each row's key and the first DIGEST bytes of
+# SHA-256(0x00 || record), the leaf hash its entry must have. Each text mirrors its builder in
+# consent.transparency.records member for member, written as `jcs.canonical` writes the
+# builder's dictionary: members in sorted order, no whitespace, strings through to_json (whose
+# escapes are RFC 8785's: the short forms for \b \t \n \f \r, `\"`, `\\`, and `\u00xx` in
+# lower case for the other controls; everything else as UTF-8), integers in decimal, public ids
+# as text, times in consent.times' format, null where the builder writes None. A change event's
+# `values` keeps only the purposes, in sorted order, as `records.policy_change` does, and its
+# `links` are the stored list's elements, in order. The record is built from the row's columns
+# alone, never from its entry, so the check is the same one the builders make: a row whose
+# values differ from its entry hashes differently. Where a value is not what any builder
+# writes (a float, an integer past 2**53, a nested object), the text is still what the value
+# holds, but not canonical: no entry can equal it, since the scan requires every entry to be
+# canonical. (kind, key column, order column, record text, tables)
+_STRING = "coalesce(to_json(({0})::text)::text, 'null')"
+_TIME = "coalesce(to_json(to_char(({0}) AT TIME ZONE 'UTC', '{1}'))::text, 'null')"
+_VALUES = (
+    "concat_ws(',', "
+    + ", ".join(
+        f"CASE WHEN jsonb_typeof(e.policy) = 'object' AND e.policy ? '{p}' "
+        f"THEN '\"{p}\":' || (e.policy -> '{p}')::text END"
+        for p in sorted(records.PURPOSE_VALUES)
+    )
+    + ")"
+)
+_LINKS = (
+    "CASE WHEN e.links IS NULL THEN 'null' WHEN jsonb_typeof(e.links) = 'array' THEN "
+    "(SELECT '[' || coalesce(string_agg(x::text, ',' ORDER BY o), '') || ']' "
+    "FROM jsonb_array_elements(e.links) WITH ORDINALITY AS a(x, o)) ELSE e.links::text END"
+)
+CANONICAL_SQL = (
     (
         "declaration",
         "d.id",
         "d.id",
-        "'v', 1, 'type', 'declaration', 'declaration', d.id, 'batch', d.batch::text, "
-        "'creator', c.public_id::text, 'track', t.public_id::text, 'purpose', d.purpose, "
-        "'value', d.value, 'at', {time:d.declared_at}",
+        "'{\"at\":' || {time:d.declared_at} || ',\"batch\":' || {str:d.batch} "
+        "|| ',\"creator\":' || {str:c.public_id} || ',\"declaration\":' || d.id "
+        "|| ',\"purpose\":' || {str:d.purpose} || ',\"track\":' || {str:t.public_id} "
+        '|| \',"type":"declaration","v":1,"value":\' || {str:d.value} || \'}\'',
         "consent_declaration d JOIN consent_creator c ON c.id = d.creator_id "
         "LEFT JOIN consent_track t ON t.id = d.track_id",
     ),
@@ -452,18 +603,21 @@ RECORD_SQL = (
         "policy",
         "e.sequence",
         "e.sequence",
-        "'v', 1, 'type', 'policy', 'sequence', e.sequence, 'track', t.public_id::text, "
-        "'cause', e.cause, 'values', e.policy, 'disputed', coalesce(e.disputed, false), "
-        "'links', e.links, 'at', {time:e.created_at}",
+        "'{\"at\":' || {time:e.created_at} || ',\"cause\":' || {str:e.cause} "
+        "|| ',\"disputed\":' || CASE WHEN e.disputed THEN 'true' ELSE 'false' END "
+        f"|| ',\"links\":' || {_LINKS} || ',\"sequence\":' || e.sequence "
+        "|| ',\"track\":' || {str:t.public_id} "
+        f'|| \',"type":"policy","v":1,"values":{{\' || {_VALUES} || \'}}}}\'',
         "consent_changeevent e JOIN consent_track t ON t.id = e.track_id",
     ),
     (
         "claim",
-        "cl.public_id::text",
+        "uuid_send(cl.public_id)",
         "cl.id",
-        "'v', 1, 'type', 'claim', 'claim', cl.public_id::text, 'track', t.public_id::text, "
-        "'creator', c.public_id::text, 'role', cl.role, 'status', cl.status, "
-        "'created_at', {time:cl.created_at}, 'ended_at', {time:cl.ended_at}",
+        "'{\"claim\":' || {str:cl.public_id} || ',\"created_at\":' || {time:cl.created_at} "
+        "|| ',\"creator\":' || {str:c.public_id} || ',\"ended_at\":' || {time:cl.ended_at} "
+        "|| ',\"role\":' || {str:cl.role} || ',\"status\":' || {str:cl.status} "
+        '|| \',"track":\' || {str:t.public_id} || \',"type":"claim","v":1}\'',
         "consent_claim cl JOIN consent_track t ON t.id = cl.track_id "
         "JOIN consent_creator c ON c.id = cl.creator_id",
     ),
@@ -471,18 +625,21 @@ RECORD_SQL = (
         "verification",
         "v.id",
         "v.id",
-        "'v', 1, 'type', 'verification', 'verification', v.id, 'claim', cl.public_id::text, "
-        "'method', v.method, 'started_at', {time:v.started_at}, 'ended_at', {time:v.ended_at}",
+        "'{\"claim\":' || {str:cl.public_id} || ',\"ended_at\":' || {time:v.ended_at} "
+        "|| ',\"method\":' || {str:v.method} || ',\"started_at\":' || {time:v.started_at} "
+        '|| \',"type":"verification","v":1,"verification":\' || v.id || \'}\'',
         "consent_claimverification v JOIN consent_claim cl ON cl.id = v.claim_id",
     ),
     (
         "link",
         "l.id",
         "l.id",
-        "'v', 1, 'type', 'link', 'link', l.id, 'track', t.public_id::text, 'url', l.url, "
-        "'added_by', c.public_id::text, 'claim', cl.public_id::text, "
-        "'created_at', {time:l.created_at}, 'hidden_at', {time:l.hidden_at}, "
-        "'hidden_reason', nullif(l.hidden_reason, '')",
+        "'{\"added_by\":' || {str:c.public_id} || ',\"claim\":' || {str:cl.public_id} "
+        "|| ',\"created_at\":' || {time:l.created_at} || ',\"hidden_at\":' "
+        "|| {time:l.hidden_at} || ',\"hidden_reason\":' "
+        "|| {str:nullif(l.hidden_reason, '')} || ',\"link\":' || l.id "
+        '|| \',"track":\' || {str:t.public_id} || \',"type":"link","url":\' '
+        "|| {str:l.url} || ',\"v\":1}'",
         "consent_tracklink l JOIN consent_track t ON t.id = l.track_id "
         "JOIN consent_creator c ON c.id = l.added_by_id "
         "LEFT JOIN consent_claim cl ON cl.id = l.claim_id",
@@ -490,15 +647,21 @@ RECORD_SQL = (
 )
 
 
-def _sql_pages(order: str, key: str, body: str, tables: str) -> Iterator[list[tuple]]:
-    """Pages of (order, key, record JSON text) of one kind, in `order` order (keyset pages)."""
-    body = re.sub(
-        r"\{time:([a-z_.]+)\}",
-        lambda m: f"to_char({m.group(1)} AT TIME ZONE 'UTC', '{SQL_FORMAT}')",
-        body,
+def canonical_text_sql(text: str) -> str:
+    """A record text of CANONICAL_SQL with its placeholders written out."""
+    text = re.sub(
+        r"\{time:([a-z_.]+)\}", lambda m: "(" + _TIME.format(m.group(1), SQL_FORMAT) + ")", text
     )
+    return re.sub(r"\{str:([^}]+)\}", lambda m: "(" + _STRING.format(m.group(1)) + ")", text)
+
+
+def _digest_pages(key: str, order: str, text: str, tables: str) -> Iterator[list[tuple]]:
+    """Pages of (order, key, DIGEST bytes of the record's leaf hash) of one kind, in `order`
+    order (keyset pages), the record written and hashed by PostgreSQL."""
+    record = canonical_text_sql(text)
     sql = (
-        f"SELECT {order}, {key}, json_build_object({body})::text "  # noqa: S608 (constants)
+        f"SELECT {order}, {key}, substring(sha256('\\x00'::bytea || "  # noqa: S608 (constants)
+        f"convert_to({record}, 'UTF8')) FROM 1 FOR {DIGEST}) "
         f"FROM {tables} WHERE {order} > %s ORDER BY {order} LIMIT {PAGE}"
     )
     last = -(2**63)
@@ -510,40 +673,18 @@ def _sql_pages(order: str, key: str, body: str, tables: str) -> Iterator[list[tu
         last = rows[-1][0]
 
 
-def _finish(kind: str, record: dict) -> dict:
-    if kind == "policy":  # as records.policy_change
-        after = record["values"] or {}
-        record["values"] = {
-            value: after[value] for value in records.PURPOSE_VALUES if value in after
-        }
-        if record["links"] is not None:
-            record["links"] = list(record["links"])
-    return record
-
-
 def _expected_sql() -> list[tuple[str, array | list, bytearray]]:
     kinds = []
-    loads = orjson.loads
-    digest = _digest
-    for kind, key, order, body, tables in RECORD_SQL:
+    for kind, key, order, text, tables in CANONICAL_SQL:
         numbered = kind in NUMBERED
         keys: array | list = array("q") if numbered else []
         digests = bytearray()
-        policy = kind == "policy"
-        for page in _sql_pages(order, key, body, tables):
-            if numbered:
-                keys.extend([row[1] for row in page])
-            else:
-                keys.extend([_compact(row[1]) for row in page])
-            if policy:
-                for row in page:
-                    digests += digest(_finish(kind, loads(row[2])))
-            else:
-                for row in page:
-                    digests += digest(loads(row[2]))
+        for page in _digest_pages(key, order, text, tables):
+            keys.extend([row[1] for row in page])
+            digests += b"".join([row[2] for row in page])
         if keys:
             kinds.append((kind, keys, digests))
-    for stream in subjects()[len(RECORD_SQL) :]:
+    for stream in subjects()[len(CANONICAL_SQL) :]:
         kinds.extend(_collect([stream]))
     return kinds
 
@@ -572,10 +713,10 @@ def _collect(streams) -> list[tuple[str, array | list, bytearray]]:
     return kinds
 
 
-def _expected_in_child():
-    """Start deriving the rows' records in a forked process, on a connection of its own, while
-    this one reads the log; a function that waits for its answer. Only outside a transaction
-    (a child could not see uncommitted rows) and on PostgreSQL; else None."""
+def _in_child(function: Callable, name: str, what: str):
+    """Start `function` in a forked process, on a connection of its own, while this one goes
+    on; a function that waits for its answer. Only outside a transaction (a child could not see
+    uncommitted rows) and on PostgreSQL; else None."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
     context = multiprocessing.get_context("fork")
@@ -584,27 +725,50 @@ def _expected_in_child():
 
     def child() -> None:
         try:
-            sending.send(("ok", _expected()))
+            sending.send(("ok", function()))
         except BaseException as exc:  # reported by the parent
             sending.send(("error", f"{type(exc).__name__}: {exc}"))
         finally:
             sending.close()
 
-    process = context.Process(target=child, name="verify-log-rows", daemon=True)
+    process = context.Process(target=child, name=name, daemon=True)
     process.start()
     sending.close()
 
-    def wait() -> list:
+    def wait():
         try:
             status, value = receiving.recv()
         finally:
             process.join()
         if status != "ok":
-            raise RuntimeError(f"Re-deriving the recorded rows failed: {value}")
+            raise RuntimeError(f"{what} failed: {value}")
         return value
 
     wait.process = process
     return wait
+
+
+def _expected_in_child():
+    """Start deriving the rows' records in a forked process while this one reads the log."""
+    return _in_child(_expected, "verify-log-rows", "Re-deriving the recorded rows")
+
+
+# A log of at least this many entries is scanned in two processes, each over half of it.
+SPLIT_AT = 200_000
+
+
+def _split() -> int | None:
+    """Where the second scanning process starts, or None to scan in this one alone."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    table = connection.ops.quote_name(LogEntry._meta.db_table)
+    index = connection.ops.quote_name("index")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max({index}) FROM {table}")  # noqa: S608 (names)
+        (last,) = cursor.fetchone()
+    if last is None or last + 1 < SPLIT_AT:
+        return None
+    return (last + 1) // 2
 
 
 def _row_problems(logged: _Logged, expected: list) -> Iterator[str]:
@@ -656,20 +820,56 @@ def _checkpoint_problems(size: int) -> Iterator[str]:
 
 
 def problems() -> Iterator[str]:
-    rows = _expected_in_child()
+    """Every check in order (module docstring); a sentence per problem, the first first.
+
+    On PostgreSQL outside a transaction, three processes share the work: this one scans the
+    first half of the entries, a second the rest (from the stored hashes of the first half's
+    right edge, which this one recomputes), a third re-derives the rows' records; their
+    findings are put together as one pass in index order would have found them."""
+    waits = []
     try:
-        logged = _Logged()
-        frontier = merkle.Frontier()
-        tree, entries = _scan(logged, frontier)
-        if tree or entries:
-            yield (tree or entries)[0]
+        rows = _expected_in_child()
+        if rows is not None:
+            waits.append(rows)
+        sizes = _Logged.sizes()
+        split = _split()
+        upper = None
+        if split is not None:
+            upper = _in_child(
+                lambda: _scan_upper(sizes, split), "verify-log-scan", "Scanning the later entries"
+            )
+            waits.append(upper)
+        logged = _Logged(sizes)
+        parts = [_scan(logged, 0, split)]
+        if parts[0].tree:
+            yield parts[0].tree
+            return
+        if upper is not None:
+            later, part = upper()
+            parts.append(part)
+        tree = _tree_problems(parts)
+        if tree:
+            yield tree[0]
+            return
+        entry = parts[0].entry
+        if entry is None and upper is not None:
+            found = [problem for problem in (logged.merge(later), parts[1].entry) if problem]
+            entry = min(found) if found else None
+        if entry:
+            yield entry[1]
             return
         expected = rows() if rows is not None else _expected()
     finally:
-        if rows is not None and rows.process.is_alive():
-            rows.process.terminate()
+        for wait in waits:
+            if wait.process.is_alive():
+                wait.process.terminate()
     yield from _row_problems(logged, expected)
-    yield from _checkpoint_problems(frontier.size)
+    yield from _checkpoint_problems(parts[-1].end)
+
+
+def _scan_upper(sizes: dict[str, int], start: int) -> tuple[_Logged, _Part]:
+    logged = _Logged(sizes)
+    return logged, _scan(logged, start)
 
 
 def signatures_checked() -> bool:

@@ -28,10 +28,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent.models import ChangeEvent, LogEntry
+from consent.links import add_links, remove_link
+from consent.models import ChangeEvent, Checkpoint, LogEntry, TrackLink
 from consent.purposes import AI_OPT_OUT, Purpose, Value
 from consent.services import PurposeChoice, TrackData, declare, register_track
-from consent.transparency import receipts
+from consent.transparency import checkpoints, receipts
 from tests.conftest import verify_claims_of
 from tests.registry import log_verifier as v
 
@@ -391,47 +392,95 @@ def test_the_receipt_answers_as_of_the_instant_it_states(api, track):
     assert timezone.now() - timedelta(minutes=1) < at <= datetime.now(UTC)
 
 
-def test_a_receipt_costs_one_statement_only_when_the_state_it_restates_does_not_cover_it(
+def test_a_receipt_reads_the_log_state_with_the_answer_and_afresh_only_without_it(
     api, track, artist, settings
 ):
-    by_id = {"track": str(track.public_id)}
-    api.get("/api/v1/consent", by_id | {"receipt": "true"})  # records the key, signs
-    api.get("/api/v1/consent", by_id)
-    with CaptureQueriesContext(connection) as plain:
-        api.get("/api/v1/consent", by_id)
-    with CaptureQueriesContext(connection) as signed:
-        response = api.get("/api/v1/consent", by_id | {"receipt": "true"})
-    # The track last changed at or before the state read for the first receipt: restated.
-    assert len(signed) == len(plain), [q["sql"] for q in signed]
-    # An answer by any other identifier also rests on which tracks do not hold it: afresh.
-    api.get("/api/v1/consent", {"isrc": ISRC})
-    with CaptureQueriesContext(connection) as isrc_plain:
-        api.get("/api/v1/consent", {"isrc": ISRC})
-    with CaptureQueriesContext(connection) as isrc_signed:
-        api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
-    assert len(isrc_signed) == len(isrc_plain) + 1
-    _, claims = verify(response["Registry-Receipt"])
-    assert claims["sequence"] >= response.json()["sequence"]
-    check_log(claims, response.json()["sequence"])
-    # An answer that a track is not registered rests on no sequence: read afresh.
+    # The lookup's own statement reads the state (through psycopg, not captured here); the
+    # statements captured are any the receipt adds of its own.
+    api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})  # records the key, signs
+    for query in ({"isrc": ISRC}, {"url": LINK}, {"track": str(track.public_id)}):
+        api.get("/api/v1/consent", query)
+        with CaptureQueriesContext(connection) as plain:
+            api.get("/api/v1/consent", query)
+        with CaptureQueriesContext(connection) as signed:
+            response = api.get("/api/v1/consent", query | {"receipt": "true"})
+        assert len(signed) == len(plain), [q["sql"] for q in signed]
+        _, claims = verify(response["Registry-Receipt"])
+        assert claims["sequence"] == last_sequence()
+        check_log(claims, response.json()["sequence"])
+    # An answer that a track is not registered comes from a statement that matched no row, so
+    # no row carried the state: read afresh.
     with CaptureQueriesContext(connection) as unknown_plain:
         api.get("/api/v1/consent", {"isrc": "GBAYE0000001"})
     with CaptureQueriesContext(connection) as unknown_signed:
-        api.get("/api/v1/consent", {"isrc": "GBAYE0000001", "receipt": "true"})
+        response = api.get("/api/v1/consent", {"isrc": "GBAYE0000001", "receipt": "true"})
     assert len(unknown_signed) == len(unknown_plain) + 1
-    # The track changes: its new sequence is past the state read, which is read again.
-    before = claims["sequence"]
+    assert verify(response["Registry-Receipt"])[1]["sequence"] == last_sequence()
+    # The track changes: the next receipt states the new sequence and a checkpoint that has it.
+    before = last_sequence()
     declare(artist, {Purpose.SEARCH: PurposeChoice(Value.DENY)})
     response = api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
     _, claims = verify(response["Registry-Receipt"])
     assert response.json()["sequence"] > before
-    assert claims["sequence"] >= response.json()["sequence"]
+    assert claims["sequence"] == response.json()["sequence"] == last_sequence()
     check_log(claims, response.json()["sequence"])
-    # And never for longer than RECEIPT_STATE_SECONDS.
-    settings.RECEIPT_STATE_SECONDS = 0
-    with CaptureQueriesContext(connection) as expired:
-        api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
-    assert len(expired) == len(plain) + 1
+
+
+def test_a_receipt_by_link_covers_a_link_removed_from_another_track_since_the_last_receipt(
+    api, track, other_artist
+):
+    """The answer by link rests on which tracks no longer hold it: a state read before the
+    removal (the one a process remembers from its last receipt) would leave the removal's entry
+    outside the receipt's checkpoint, and the receipt would not prove the answer."""
+    second = register_track(
+        other_artist, TrackData(title="Copy", artist_credit="Other", roles=["recording"])
+    ).tracks[0]
+    add_links(other_artist, second, [LINK])
+    first = api.get("/api/v1/consent", {"url": LINK, "receipt": "true"})
+    assert first.json()["status"] == "registered"
+    assert len(first.json()["matches"]) == 2
+    _, remembered = verify(first["Registry-Receipt"])
+    # And again by track id, which a process may restate: the state is now remembered.
+    api.get("/api/v1/consent", {"track": str(track.public_id), "receipt": "true"})
+    remove_link(other_artist, TrackLink.objects.get(track=second, url=LINK))
+    removal = last_sequence()
+    assert removal > remembered["sequence"]
+    response = api.get("/api/v1/consent", {"url": LINK, "receipt": "true"})
+    body = response.json()
+    assert "matches" not in body
+    assert body["track"]["id"] == str(track.public_id)
+    assert body["sequence"] < removal  # the answered track did not change
+    _, claims = verify(response["Registry-Receipt"])
+    assert claims["sequence"] >= removal
+    check_log(claims, removal)  # the removal's policy entry is in the receipt's checkpoint
+    # The same in a batch that mixes identifiers.
+    batch = api.post(
+        "/api/v1/consent/batch?receipt=true",
+        {"items": [{"track": str(track.public_id)}, {"url": LINK}]},
+        content_type="application/json",
+    )
+    _, claims = verify(batch["Registry-Receipt"])
+    assert claims["sequence"] >= removal
+    check_log(claims, removal)
+
+
+def test_a_receipt_never_names_a_checkpoint_short_of_the_log_its_answer_saw(
+    api, track, artist, monkeypatch
+):
+    """A process keeps the newest checkpoint it saw; once the log grows past it, a receipt
+    must name one that includes the new entries, even when none has been signed since."""
+    first = api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
+    _, before = verify(first["Registry-Receipt"])
+    # No checkpoint signed after the commit, as when the broker has not run the task yet.
+    monkeypatch.setattr(checkpoints, "_sign_after_commit", lambda: None)
+    declare(artist, {Purpose.SEARCH: PurposeChoice(Value.DENY)})
+    grown = LogEntry.objects.count()
+    assert grown > before["log"]["size"]
+    assert Checkpoint.objects.order_by("-size").first().size == before["log"]["size"]
+    response = api.get("/api/v1/consent", {"isrc": ISRC, "receipt": "true"})
+    _, claims = verify(response["Registry-Receipt"])
+    assert claims["log"]["size"] >= grown
+    check_log(claims, response.json()["sequence"])
 
 
 def test_a_head_request_gets_no_receipt(api, track):

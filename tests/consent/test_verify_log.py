@@ -307,3 +307,134 @@ def test_a_hidden_and_restored_link_is_logged_each_time(artist, other_artist, re
     ]
     assert [state["hidden_reason"] for state in states] == [None, "by-owner", None]
     assert "match the database" in run()
+
+
+def test_postgresql_writes_each_record_byte_for_byte_as_the_builders_do(history, artist):
+    """verify_log hashes the numerous kinds' records as PostgreSQL writes them
+    (`verify.CANONICAL_SQL`); the digests must be the ones of the builders' records written by
+    `jcs.canonical`, for every value a column can hold: non-ASCII, escapes, controls, nulls,
+    a change event's purposes missing or beside other members, its links in stored order."""
+    from consent.links import add_links
+    from consent.models import TrackLink
+    from consent.transparency import verify
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL builds the records only there")
+    [link] = add_links(artist, history, ["https://soundcloud.com/owner/b-side"])
+    events = list(ChangeEvent.objects.order_by("sequence").values_list("pk", flat=True))
+    odd_links = json.dumps(['x", ', 'b\u00fcr\\"q', "tab\there", "\u0001\u007f\u2028", "", "/"])
+    owner_sql(
+        "ALTER TABLE consent_changeevent DISABLE TRIGGER ALL",
+        "ALTER TABLE consent_tracklink DISABLE TRIGGER ALL",
+        "ALTER TABLE consent_declaration DISABLE TRIGGER ALL",
+        f"UPDATE consent_changeevent SET links = '{odd_links}'::jsonb, "  # noqa: S608 (constant)
+        "cause = E'caus\\u00e9\\n\\u0002', policy = policy - 'search' "
+        '|| \'{"zzz": 1, "tdm": "d\\u00e9ny"}\'::jsonb WHERE id = %s',
+        pk=events[0],
+    )
+    owner_sql(
+        "UPDATE consent_changeevent SET links = NULL, policy = '{}'::jsonb, disputed = true "
+        "WHERE id = %s",
+        pk=events[1],
+    )
+    owner_sql(
+        "UPDATE consent_changeevent SET links = '[]'::jsonb WHERE id = %s",
+        pk=events[-1],
+    )
+    owner_sql(
+        "UPDATE consent_tracklink SET url = E'https://example.com/\\u00e9\\\\\"x\\t', "
+        "hidden_reason = '', hidden_at = now() WHERE id = %s",
+        pk=link.pk,
+    )
+    owner_sql(
+        "UPDATE consent_declaration SET value = E'\\u00e9\\u001f' WHERE id = %s",
+        pk=Declaration.objects.order_by("id").first().pk,
+    )
+    owner_sql(
+        "ALTER TABLE consent_changeevent ENABLE TRIGGER ALL",
+        "ALTER TABLE consent_tracklink ENABLE TRIGGER ALL",
+        "ALTER TABLE consent_declaration ENABLE TRIGGER ALL",
+    )
+    assert TrackLink.all_objects.get(pk=link.pk).url.endswith('\u00e9\\"x\t')
+    by_postgresql = verify._expected_sql()
+    by_builders = verify._collect(verify.subjects())
+    assert [kind for kind, _, _ in by_postgresql] == [kind for kind, _, _ in by_builders]
+    for (kind, row_keys, digests), (_, their_keys, their_digests) in zip(
+        by_postgresql, by_builders, strict=True
+    ):
+        assert list(row_keys) == list(their_keys), kind
+        assert bytes(digests) == bytes(their_digests), kind
+    # And the rewritten rows no longer match their entries.
+    with pytest.raises(CommandError, match="does not match it as the database holds it"):
+        run()
+
+
+# --- Three processes: two scanning halves of the log, one re-deriving the rows ------------------
+
+
+@pytest.fixture
+def split_history(artist, monkeypatch):
+    """Outside a transaction, so that verify_log forks, with a log small enough to split."""
+    from consent.transparency import verify
+
+    monkeypatch.setattr(verify, "SPLIT_AT", 4)
+    track = register_track(
+        artist, TrackData(title="Night Drive", artist_credit="Owner Band", roles=["recording"])
+    ).tracks[0]
+    verify_claims_of(artist)
+    for purpose in (Purpose.TRAIN_GENAI, Purpose.TDM, Purpose.SEARCH, Purpose.AI_INPUT):
+        declare(artist, {purpose: PurposeChoice(Value.DENY)}, track=track)
+    size = log.size()
+    assert size >= 10
+    assert verify._split() == size // 2
+    return size
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scanning_processes_accept_the_log_and_name_a_hash_of_the_second_half(
+    split_history,
+):
+    from consent.transparency import merkle
+
+    assert "match the database" in run()
+    wrong = merkle.stored_hash_index(0, split_history - 2)
+    owner_sql(
+        "ALTER TABLE consent_loghash DISABLE TRIGGER ALL",
+        "UPDATE consent_loghash SET hash = decode(repeat('00', 32), 'hex') WHERE index = %s",
+        "ALTER TABLE consent_loghash ENABLE TRIGGER ALL",
+        pk=wrong,
+    )
+    with pytest.raises(CommandError, match=f"Stored hash {wrong} "):
+        run()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scanning_processes_name_an_entry_repeated_across_the_halves(split_history):
+    first = next(
+        (index, json.loads(data))
+        for index, data in enumerate(log.entries(0, split_history // 2))
+        if json.loads(data)["type"] == "declaration"
+    )
+    with transaction.atomic():
+        log.append(first[1])
+    with pytest.raises(
+        CommandError,
+        match=f"Entries {first[0]} and {split_history} both record declaration "
+        f"{first[1]['declaration']}",
+    ):
+        run()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_scanning_processes_name_a_gap_in_the_second_half(split_history):
+    owner_sql(
+        "ALTER TABLE consent_logentry DISABLE TRIGGER ALL",
+        "DELETE FROM consent_logentry WHERE index = %s",
+        "ALTER TABLE consent_logentry ENABLE TRIGGER ALL",
+        pk=split_history - 3,
+    )
+    with pytest.raises(
+        CommandError,
+        match=f"The log skips from entry {split_history - 4} to entry {split_history - 2}",
+    ):
+        run()
