@@ -6,16 +6,13 @@ costs a handful of queries, not 10,000.
 """
 
 import hashlib
-import zlib
-from collections.abc import Generator, Iterator
-from contextlib import ExitStack
 from datetime import datetime
 
 import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.csrf import csrf_failure as django_csrf_failure
@@ -23,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import schema
+from api import schema, snapshots
 from api.auth import ApiKeyAuthentication, SpawningKeyAuthentication
 from api.errors import PROBLEMS, ProblemError, invalid, problem_response
 from api.events import read_page as events_page
@@ -41,7 +38,6 @@ from consent.lookup import (
 )
 from consent.policies import last_sequence
 from consent.services import ConsentError
-from consent.snapshot import open_snapshot
 from consent.standards.rules import spawning_answer
 from consent.times import rfc3339
 
@@ -325,68 +321,13 @@ class ChangesView(APIView):
         )
 
 
-class ClosingStream:
-    """A streamed body that owns what its chunks are read from.
-
-    Closing a response closes its streaming content when that has a `close()` method (the WSGI
-    server closes the response after the last byte or when the client goes away; Django 5.2,
-    pinned in requirements.txt, relays that to the content, as it does for FileResponse's file).
-    So the snapshot's transaction ends with the response even when not one chunk was read,
-    where a generator's own `finally` would never run. tests/api/test_hot_path_hooks.py fails if
-    Django stops doing so.
-    """
-
-    def __init__(self, chunks: Generator[bytes, None, None], stack: ExitStack):
-        self.chunks = chunks
-        self.stack = stack
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self.chunks
-
-    def close(self) -> None:
-        try:
-            self.chunks.close()
-        finally:
-            self.stack.close()
-
-
 class SnapshotView(APIView):
-    """GET /api/v1/snapshot: NDJSON of every registered track, consistent with one sequence."""
+    """GET /api/v1/snapshot: the newest snapshot file (NDJSON of every registered track,
+    consistent with one sequence), served as a file copy by api.snapshots."""
 
     @schema.snapshot
     def get(self, request):
-        stack = ExitStack()
-        sequence, answers = stack.enter_context(open_snapshot())
-        gzip = "gzip" in request.headers.get("Accept-Encoding", "")
-
-        def lines():
-            with stack:
-                compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if gzip else None
-                buffer: list[bytes] = []
-                size = 0
-                for answer in answers:
-                    line = dumps(answer) + b"\n"
-                    buffer.append(line)
-                    size += len(line)
-                    if size >= 256 * 1024:
-                        chunk = b"".join(buffer)
-                        buffer, size = [], 0
-                        yield compressor.compress(chunk) if compressor else chunk
-                chunk = b"".join(buffer)
-                if compressor:
-                    yield compressor.compress(chunk) + compressor.flush()
-                elif chunk:
-                    yield chunk
-
-        response = StreamingHttpResponse(
-            ClosingStream(lines(), stack), content_type="application/x-ndjson"
-        )
-        response["X-Registry-Sequence"] = str(sequence)
-        response["Vary"] = "Accept-Encoding, Authorization"
-        response["Cache-Control"] = "private, no-store"
-        if gzip:
-            response["Content-Encoding"] = "gzip"
-        return response
+        return snapshots.serve(request)
 
 
 class AcknowledgementView(APIView):
