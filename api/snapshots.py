@@ -148,8 +148,8 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         end = int(last) if last else size - 1
     except ValueError:
         return None
-    if end < start:
-        return None
+    if last and end < start:
+        return None  # invalid: ignored
     if start >= size:
         raise Unsatisfiable
     return start, min(end, size - 1)
