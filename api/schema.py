@@ -457,7 +457,8 @@ snapshot = extend_schema(
     summary="Every registered track's answer as NDJSON",
     description="The newest snapshot file: one JSON answer per line. With `Accept-Encoding: "
     "gzip` the file as stored (`Content-Encoding: gzip`), with byte ranges (`Range`, "
-    "`If-Range`; a 206 with `Content-Range`) counted in the gzip bytes; otherwise the NDJSON decompressed, without ranges. "
+    "`If-Range`; a 206 with `Content-Range`) counted in the gzip bytes; otherwise the NDJSON "
+    "decompressed, without ranges. "
     "The `X-Registry-Sequence` header names the last change event included: continue with "
     "`/api/v1/changes?after=` that number for an exact sync. One download at a time per "
     "platform. `receipt=true` (needs gzip) or `Prefer: receipt` adds the file's receipt.",
