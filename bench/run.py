@@ -3,7 +3,8 @@
     python bench/run.py [--reseed] [--profile] [--only single,batch,...] [--tracks N] [--creators N]
 
 Measures (for --only): single, batch, compat, changes, snapshot (files built in the background,
-served against bench/sendfile_server.py, and decompressed), mixed, tiles (the log's read path), receipts (signed receipts on lookups and batches), client (`registry-client sync` and
+served against bench/sendfile_server.py, and decompressed), mixed, tiles (the log's read path),
+receipts (signed receipts on lookups and batches), client (`registry-client sync` and
 `check --mirror` of 1,000,000 links), verify (`manage.py verify_log`),
 logging (bench/log_overhead.py), webhooks.
 
