@@ -10,6 +10,9 @@ import gzip
 import hashlib
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from tests.registry import log_verifier as v
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+ROOT = Path(__file__).resolve().parents[2]
 VERIFIER_KEY = "test-only.invalid/consent-log+0da45ce8+AXi/uEQ6x0Y1XjhTUR2rSKlXEEp96/X0T0uYqNWHCGY0"
 GZIP = {"HTTP_ACCEPT_ENCODING": "gzip"}
 
@@ -465,13 +469,10 @@ def test_a_receipt_binds_the_file_its_sequence_and_a_covering_checkpoint(built, 
 def test_the_standalone_verifier_accepts_a_downloaded_snapshot_and_its_receipt(
     built, api, tmp_path
 ):
-    import subprocess
-    import sys
-
     response = api.get("/api/v1/snapshot?receipt=1", **GZIP)
     (tmp_path / "snapshot.ndjson.gz").write_bytes(body(response))
     (tmp_path / "jwks.json").write_bytes(Client().get("/.well-known/jwks.json").content)
-    script = Path(__file__).resolve().parents[2] / "verifier" / "consent_verify.py"
+    script = ROOT / "verifier" / "consent_verify.py"
     done = subprocess.run(
         [sys.executable, str(script), "response", str(tmp_path / "snapshot.ndjson.gz"),
          "--receipt", response["Registry-Receipt"], "--jwks", str(tmp_path / "jwks.json"),
@@ -492,3 +493,65 @@ def test_a_receipt_needs_the_gzip_file(built, api):
     body(preferred)
     assert api.get("/api/v1/snapshot?receipt=maybe", **GZIP).status_code == 400
     assert "Registry-Receipt" not in api.get("/api/v1/snapshot?receipt=false", **GZIP)
+
+
+# --- With a real worker --------------------------------------------------------------------------
+
+
+def wait_for_sequence(api, sequence: int, timeout: float = 60.0):
+    """Poll the endpoint as a client honouring Retry-After would, faster; the 200 at `sequence`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = api.get("/api/v1/snapshot", **GZIP)
+        if response.status_code == 200 and response["X-Registry-Sequence"] == str(sequence):
+            return response
+        if response.status_code == 200:
+            body(response)
+        else:
+            assert response.status_code == 503, response.content
+        time.sleep(0.2)
+    raise AssertionError(f"no snapshot file at sequence {sequence} within {timeout} s")
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_a_worker_builds_the_first_file_then_one_per_burst_of_changes(
+    registry, api, broker, settings, tmp_path
+):
+    from tests.api.webhooks_support import database_url
+
+    settings.SNAPSHOT_DEBOUNCE_SECONDS = 1
+    env = os.environ | {
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": os.environ["REDIS_URL"],
+        "SNAPSHOT_DIR": str(settings.SNAPSHOT_DIR),
+        "SNAPSHOT_KEEP": "10",  # every file the worker builds stays, to be counted
+    }
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "registry", "worker", "--pool=solo",
+         "--concurrency=1", "--without-heartbeat", "--without-gossip", "--without-mingle",
+         "--loglevel=INFO"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        first = api.get("/api/v1/snapshot", **GZIP)
+        assert first.status_code == 503  # nothing built yet: the request queued the build
+        served = wait_for_sequence(api, 60)
+        lines = gzip.decompress(body(served)).splitlines()
+        assert len(lines) == 30
+        for step in range(3):  # a burst: one build, a second after the debounce at most
+            change(registry, step)
+        served = wait_for_sequence(api, 150)
+        assert len(gzip.decompress(body(served)).splitlines()) == 30
+        # The first file, then the burst's: one build, or two if the first began mid-burst.
+        assert [f.sequence for f in snapshot_files.available()][-1] == 60
+        assert 2 <= len(snapshot_files.available()) <= 3
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+        log.close()
