@@ -505,7 +505,7 @@ if SNAPSHOT_GZIP_LEVEL > 9:
 SNAPSHOT_BUILD_TIME_LIMIT = envint("SNAPSHOT_BUILD_TIME_LIMIT", 3600, minimum=60)
 # A platform downloads one snapshot at a time; its slot expires after this many seconds even if
 # the process serving it died (a longer download keeps streaming, but no longer holds the slot).
-SNAPSHOT_SLOT_SECONDS = envint("SNAPSHOT_SLOT_SECONDS", 900, minimum=10)
+SNAPSHOT_SLOT_SECONDS = envint("SNAPSHOT_SLOT_SECONDS", 300, minimum=10)
 CELERY_BEAT_SCHEDULE["build-snapshot"] = {
     "task": "consent.tasks.build_snapshot",
     "schedule": float(SNAPSHOT_DEBOUNCE_SECONDS),
