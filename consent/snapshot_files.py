@@ -86,7 +86,6 @@ class SnapshotFile:
     size: int  # bytes of the file (gzip)
     sha256: str  # hex, of the file's bytes
     ndjson_size: int  # bytes of the NDJSON inside
-    ndjson_sha256: str
     lines: int
     database: str
     receipt: str | None
@@ -98,8 +97,9 @@ class SnapshotFile:
 
     @property
     def ndjson_etag(self) -> str:
-        """Strong validator of the decompressed NDJSON (the identity representation)."""
-        return f'"{self.ndjson_sha256[:40]}"'
+        """Strong validator of the decompressed NDJSON (the identity representation): its bytes
+        are a function of the file's, so the file's hash names them too, without hashing them."""
+        return f'"{self.sha256[:40]}-ndjson"'
 
     def sidecar(self) -> dict:
         return {
@@ -113,7 +113,6 @@ class SnapshotFile:
             "size": self.size,
             "sha256": self.sha256,
             "ndjson_size": self.ndjson_size,
-            "ndjson_sha256": self.ndjson_sha256,
             "lines": self.lines,
             "database": self.database,
             "receipt": self.receipt,
@@ -150,7 +149,6 @@ def _load(sidecar: Path) -> SnapshotFile | None:
             size=int(data["size"]),
             sha256=data["sha256"],
             ndjson_size=int(data["ndjson_size"]),
-            ndjson_sha256=data["ndjson_sha256"],
             lines=int(data["lines"]),
             database=data["database"],
             receipt=data.get("receipt"),
@@ -216,7 +214,6 @@ class _Writer(threading.Thread):
         self.blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
         self.compressor = zlib.compressobj(level, zlib.DEFLATED, 31)  # gzip, mtime 0
         self.file_hash = hashlib.sha256()
-        self.ndjson_hash = hashlib.sha256()
         self.size = 0
         self.error: BaseException | None = None
 
@@ -230,7 +227,6 @@ class _Writer(threading.Thread):
         try:
             while (block := self.blocks.get()) is not None:
                 if self.error is None:
-                    self.ndjson_hash.update(block)
                     self._write(self.compressor.compress(block))
             if self.error is None:
                 self._write(self.compressor.flush())
@@ -266,9 +262,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _write_file(folder: Path, name: str, answers) -> tuple[Path, int, str, int, str, int]:
+def _write_file(folder: Path, name: str, answers) -> tuple[Path, int, str, int, int]:
     """Write the lines to a temporary file, flushed to disk; (its path, size, SHA-256, NDJSON
-    size, NDJSON SHA-256, lines). Nothing is left behind when it fails."""
+    size, lines). Nothing is left behind when it fails."""
     temporary = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
     lines = ndjson_size = 0
     try:
@@ -302,7 +298,6 @@ def _write_file(folder: Path, name: str, answers) -> tuple[Path, int, str, int, 
             writer.size,
             writer.file_hash.hexdigest(),
             ndjson_size,
-            writer.ndjson_hash.hexdigest(),
             lines,
         )
     except BaseException:
@@ -418,9 +413,7 @@ def _build(force: bool) -> SnapshotFile | None:
         if current is not None and current.sequence == state.sequence and not force:
             return None
         name = f"{PREFIX}{state.sequence:012d}-{uuid.uuid4().hex[:8]}"
-        temporary, size, sha256, ndjson_size, ndjson_sha256, lines = _write_file(
-            folder, name, answers
-        )
+        temporary, size, sha256, ndjson_size, lines = _write_file(folder, name, answers)
     try:
         from django.utils import timezone
 
@@ -436,7 +429,6 @@ def _build(force: bool) -> SnapshotFile | None:
             size=size,
             sha256=sha256,
             ndjson_size=ndjson_size,
-            ndjson_sha256=ndjson_sha256,
             lines=lines,
             database=database_fingerprint(),
             receipt=receipt,
