@@ -641,19 +641,26 @@ def build_snapshot_file(env: dict) -> dict:
 
 
 def download(port: int, path: str, headers: dict) -> tuple[float, int]:
-    """Seconds to the last byte of one GET on a fresh connection, and the bytes read."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    """Seconds to the last byte of one GET on a fresh connection, and the bytes read.
+
+    The server frees the platform's download slot when it closes the response, which can come
+    a moment after the client has the last byte: a 429 then is waited out, untimed."""
     buffer = memoryview(bytearray(1 << 20))
-    try:
-        started = time.perf_counter()
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        size = 0
-        while read := response.readinto(buffer):
-            size += read
-        elapsed = time.perf_counter() - started
-    finally:
-        conn.close()
+    for _ in range(100):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        try:
+            started = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            size = 0
+            while read := response.readinto(buffer):
+                size += read
+            elapsed = time.perf_counter() - started
+        finally:
+            conn.close()
+        if response.status != 429:
+            break
+        time.sleep(0.05)
     if response.status != 200:
         raise SystemExit(f"GET {path} on port {port} answered {response.status}")
     return elapsed, size
@@ -1029,6 +1036,9 @@ class Bench:
                     time.sleep(0.1)
             headers = {"Authorization": f"Bearer {self.key}", "Accept-Encoding": "gzip"}
             size = path.stat().st_size
+            for _ in range(self.server.workers):  # warm: each worker's first request loads code
+                download(self.server.port, "/api/v1/snapshot", headers)
+            download(port, "/snapshot.ndjson.gz", {})
             api_rates, static_rates = [], []
             for _ in range(self.args.snapshot_repeat):
                 for _ in range(SNAPSHOT_DOWNLOADS):
