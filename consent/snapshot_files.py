@@ -504,8 +504,9 @@ def queue_build(countdown: float | None = None) -> bool:
     try:
         build_snapshot.apply_async(kwargs={"woken": True}, countdown=countdown, retry=False)
     except Exception:  # the broker is down: beat builds once it is back
+        # The mark stays until it expires, so the commits meanwhile do not each wait for the
+        # broker's connection timeout.
         logger.warning("Could not queue a snapshot build; beat will build it.")
-        drop_queued_mark()
         return False
     return True
 
