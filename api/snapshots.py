@@ -277,8 +277,7 @@ def _retry_after_first_build() -> int:
 def _not_ready(request) -> HttpResponse:
     """No file yet: the first build is queued (once), and the client told when to come back."""
     try:
-        if cache.add(FIRST_BUILD_MARK, 1, 60):
-            snapshot_files.queue_build()
+        snapshot_files.queue_build(FIRST_BUILD_MARK)
     except Exception:
         logger.exception("Could not queue the first snapshot build; beat will build it.")
     response = problem_response(

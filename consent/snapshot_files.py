@@ -9,11 +9,16 @@ sequence, the SHA-256 and size of the file and of the NDJSON inside, when the da
 and the receipt signed for it once (consent.transparency.receipts), so no request hashes or
 signs anything. The newest SNAPSHOT_KEEP files are kept.
 
-When builds run: after a change commits, one is queued SNAPSHOT_DEBOUNCE_SECONDS later (a burst
-of changes makes one file), and beat runs the same task as often, which builds only when the
-newest file is behind the registry. With tasks in-process (no broker, `make run`) nothing is
-built on the write path; the snapshot endpoint builds in-process when the newest file is behind
-(`ensure_current`). A lock in the cache keeps builds one at a time.
+When builds run: files are at least SNAPSHOT_DEBOUNCE_SECONDS apart, so a burst of changes makes
+one file, not one per change. A commit queues the build task at once (once per that many
+seconds: a mark in the cache), which builds if the newest file is behind the registry and old
+enough; beat runs the same task every min(60, SNAPSHOT_DEBOUNCE_SECONDS) seconds, which builds
+what the last burst left once the interval has passed, and what a lost task or a broker outage
+missed. No task is queued with a countdown: a worker holding one for minutes stopped taking
+new tasks after a broker restart (tests/api/test_webhooks_faults.py caught it). With tasks
+in-process (no broker, `make run`) nothing is built on the write path; the snapshot endpoint
+builds in-process when the newest file is behind (`ensure_current`). A lock in the cache keeps
+builds one at a time.
 """
 
 from __future__ import annotations
@@ -379,10 +384,14 @@ def last_build_seconds() -> float | None:
     return float(value) if value is not None else None
 
 
-def build(force: bool = False) -> SnapshotFile | None:
+def build(force: bool = False, min_age: float = 0) -> SnapshotFile | None:
     """Write a file for the registry as it is now, unless the newest file already is (or
-    `force`). Returns the new file, or None when there was nothing to build. BuildBusy when
-    another build holds the lock. A failure raises and leaves every earlier file in place."""
+    `force`), or was built fewer than `min_age` seconds ago. Returns the new file, or None when
+    there was nothing to build. BuildBusy when another build holds the lock. A failure raises
+    and leaves every earlier file in place."""
+    current = newest()
+    if not force and current is not None and time.time() - current.built_ts < min_age:
+        return None
     token = _take_lock()
     if token is None:
         raise BuildBusy("A snapshot file is being built by another process.")
@@ -492,17 +501,18 @@ def tasks_in_process() -> bool:
     return bool(build_snapshot.app.conf.task_always_eager)
 
 
-def queue_build(countdown: float | None = None) -> bool:
-    """Queue one build (none if one is already waiting); True if queued now."""
+def queue_build(mark: str = QUEUED_MARK) -> bool:
+    """Queue one build now, unless one was queued under `mark` in the last
+    SNAPSHOT_DEBOUNCE_SECONDS; True if queued."""
     from consent.tasks import build_snapshot
 
     try:
-        if not cache.add(QUEUED_MARK, 1, int(countdown or 0) + settings.SNAPSHOT_DEBOUNCE_SECONDS):
+        if not cache.add(mark, 1, settings.SNAPSHOT_DEBOUNCE_SECONDS):
             return False
     except Exception:  # no cache: queue anyway; a build with nothing new does nothing
         logger.debug("Cache unreachable; queuing a snapshot build unmarked.")
     try:
-        build_snapshot.apply_async(kwargs={"woken": True}, countdown=countdown, retry=False)
+        build_snapshot.apply_async(retry=False)
     except Exception:  # the broker is down: beat builds once it is back
         # The mark stays until it expires, so the commits meanwhile do not each wait for the
         # broker's connection timeout.
@@ -511,21 +521,15 @@ def queue_build(countdown: float | None = None) -> bool:
     return True
 
 
-def drop_queued_mark() -> None:
-    try:
-        cache.delete(QUEUED_MARK)
-    except Exception:
-        logger.debug("Cache unreachable; the queued mark expires by itself.")
-
-
 def on_changes_committed(sender, last_sequence: int, **kwargs) -> None:
-    """Receiver of `consent.signals.changes_committed`: a build, debounced, with a broker.
+    """Receiver of `consent.signals.changes_committed`: a build queued, with a broker (at most
+    once per SNAPSHOT_DEBOUNCE_SECONDS).
 
     In-process (no broker) nothing is built on the write path: the snapshot endpoint builds
     when it finds the newest file behind."""
     try:
         if not tasks_in_process():
-            queue_build(countdown=settings.SNAPSHOT_DEBOUNCE_SECONDS)
+            queue_build()
     except Exception:  # the change is committed; beat builds the file anyway
         logger.exception("Queuing a snapshot build failed; beat will build it.")
 

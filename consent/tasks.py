@@ -17,13 +17,12 @@ logger = logging.getLogger(__name__)
     time_limit=settings.SNAPSHOT_BUILD_TIME_LIMIT,
     soft_time_limit=settings.SNAPSHOT_BUILD_TIME_LIMIT - 30,
 )
-def build_snapshot(woken: bool = False) -> int | None:
-    """Write a snapshot file if the newest one is behind the registry (debounced after changes,
-    and run by beat every SNAPSHOT_DEBOUNCE_SECONDS); the sequence written, or None."""
-    if woken:
-        snapshot_files.drop_queued_mark()  # from now on a new change queues a new build
+def build_snapshot() -> int | None:
+    """Write a snapshot file if the newest one is behind the registry and at least
+    SNAPSHOT_DEBOUNCE_SECONDS old (queued after changes, and run by beat); the sequence written,
+    or None."""
     try:
-        made = snapshot_files.build()
+        made = snapshot_files.build(min_age=settings.SNAPSHOT_DEBOUNCE_SECONDS)
     except snapshot_files.BuildBusy:
         return None  # the build running now, or the next beat, covers what this one would
     return made.sequence if made else None

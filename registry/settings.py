@@ -493,9 +493,10 @@ RECEIPT_STATE_SECONDS = envint("RECEIPT_STATE_SECONDS", 10, minimum=0)
 # --- Snapshot files (consent/snapshot_files.py, docs/operations.md "Snapshot files") ------------
 # Where the gzip NDJSON snapshot files are written (by the worker) and read (by the web
 # processes): both must see the same folder. The newest SNAPSHOT_KEEP files are kept, so a
-# download that started on an older one can still resume. A change is followed by a build
-# SNAPSHOT_DEBOUNCE_SECONDS later (a burst of changes makes one file), and beat checks as often
-# that the newest file is not behind. Builds stop after SNAPSHOT_BUILD_TIME_LIMIT seconds.
+# download that started on an older one can still resume. Files are built at least
+# SNAPSHOT_DEBOUNCE_SECONDS apart (a burst of changes makes one file): a change queues a build,
+# and beat looks every minute for a file behind the registry. Builds stop after
+# SNAPSHOT_BUILD_TIME_LIMIT seconds.
 SNAPSHOT_DIR = Path(envstr("SNAPSHOT_DIR", str(MEDIA_ROOT / "snapshots")))
 SNAPSHOT_KEEP = envint("SNAPSHOT_KEEP", 3, minimum=1)
 SNAPSHOT_DEBOUNCE_SECONDS = envint("SNAPSHOT_DEBOUNCE_SECONDS", 300, minimum=1)
@@ -508,8 +509,8 @@ SNAPSHOT_BUILD_TIME_LIMIT = envint("SNAPSHOT_BUILD_TIME_LIMIT", 3600, minimum=60
 SNAPSHOT_SLOT_SECONDS = envint("SNAPSHOT_SLOT_SECONDS", 300, minimum=10)
 CELERY_BEAT_SCHEDULE["build-snapshot"] = {
     "task": "consent.tasks.build_snapshot",
-    "schedule": float(SNAPSHOT_DEBOUNCE_SECONDS),
-    "options": {"expires": float(SNAPSHOT_DEBOUNCE_SECONDS)},
+    "schedule": float(min(60, SNAPSHOT_DEBOUNCE_SECONDS)),
+    "options": {"expires": float(min(60, SNAPSHOT_DEBOUNCE_SECONDS))},
 }
 
 # --- Connected accounts (allauth.socialaccount) ---------------------------------------------------
