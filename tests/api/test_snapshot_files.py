@@ -112,6 +112,23 @@ def test_nothing_is_built_while_the_newest_file_is_current(built, registry):
     assert newer.sequence == 90 and snapshot_files.newest() == newer
 
 
+def test_files_are_built_at_least_the_debounce_apart(built, registry, settings):
+    """The task builds a file behind the registry only once the newest is old enough, so a
+    burst of changes makes one file; beat comes back for the rest."""
+    from consent.tasks import build_snapshot
+
+    change(registry, 0)
+    settings.SNAPSHOT_DEBOUNCE_SECONDS = 3600
+    assert build_snapshot.delay().get() is None
+    assert snapshot_files.newest() == built
+    settings.SNAPSHOT_DEBOUNCE_SECONDS = 1
+    deadline = time.monotonic() + 10
+    while time.time() - built.built_ts < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert build_snapshot.delay().get() == 90
+    assert build_snapshot.delay().get() is None  # current: nothing to build
+
+
 def test_only_the_newest_files_are_kept(registry, settings):
     settings.SNAPSHOT_KEEP = 2
     made = []
