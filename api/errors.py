@@ -22,6 +22,11 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "method-not-allowed": (405, "Method not allowed", "This address does not take that method."),
     "not-acceptable": (406, "Not acceptable", "The answer cannot be given in a requested format."),
     "too-large": (413, "Request too large", "Too many items, or a body above the size limit."),
+    "range-not-satisfiable": (
+        416,
+        "Range not satisfiable",
+        "The byte range asked for starts past the end of the snapshot file.",
+    ),
     "unsupported-media-type": (415, "Unsupported media type", "The body must be in another type."),
     "rate-limited": (
         429,
@@ -35,7 +40,17 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "The platform already runs as many large batches and snapshots as it may at once; retry "
         "when one has finished (Retry-After).",
     ),
+    "snapshot-busy": (
+        429,
+        "Snapshot download in progress",
+        "The platform is already downloading a snapshot; one at a time per platform.",
+    ),
     "server-error": (500, "Server error", "The registry failed; the request can be retried."),
+    "snapshot-not-ready": (
+        503,
+        "Snapshot not ready",
+        "The first snapshot file is being built; retry after Retry-After seconds.",
+    ),
 }
 
 

@@ -422,19 +422,86 @@ changes = extend_schema(
     responses={200: ChangesResponse} | problems(400, 401, 403, 429),
 )
 
+_SNAPSHOT_HEADERS = [
+    OpenApiParameter(
+        "X-Registry-Sequence",
+        int,
+        OpenApiParameter.HEADER,
+        description="The last change event the file includes: continue with "
+        "`/api/v1/changes?after=` this number.",
+        response=[200, 304],
+    ),
+    OpenApiParameter(
+        "ETag",
+        str,
+        OpenApiParameter.HEADER,
+        description="Strong validator of the representation sent (the gzip file, or its NDJSON).",
+        response=[200, 304],
+    ),
+    OpenApiParameter(
+        "Content-Location",
+        str,
+        OpenApiParameter.HEADER,
+        description="This file's own address (`?sequence=N`), to resume it after a newer build.",
+        response=[200, 304],
+    ),
+    OpenApiParameter(
+        "Retry-After",
+        int,
+        OpenApiParameter.HEADER,
+        description="Seconds to wait: a download of this platform is running (429), or the "
+        "first file is being built (503).",
+        response=[429, 503],
+    ),
+    OpenApiParameter(
+        "Registry-Receipt",
+        str,
+        OpenApiParameter.HEADER,
+        description="When asked: the file's receipt, signed once when it was built; its "
+        "`response.body_sha256` is the SHA-256 of the gzip file as stored.",
+        response=[200],
+    ),
+]
+
 snapshot = extend_schema(
     operation_id="snapshot",
     summary="Every registered track's answer as NDJSON",
-    description="One JSON answer per line, gzip-compressed when asked with Accept-Encoding. "
+    description="The newest snapshot file: one JSON answer per line. With `Accept-Encoding: "
+    "gzip` the file as stored (`Content-Encoding: gzip`), with byte ranges (`Range`, "
+    "`If-Range`; a 206 with `Content-Range`) counted in the gzip bytes; otherwise the NDJSON "
+    "decompressed, without ranges. "
     "The `X-Registry-Sequence` header names the last change event included: continue with "
-    "`/api/v1/changes?after=` that number for an exact sync.",
-    parameters=[MIN_SEQUENCE],
+    "`/api/v1/changes?after=` that number for an exact sync. One download at a time per "
+    "platform. `receipt=true` (needs gzip) or `Prefer: receipt` adds the file's receipt.",
+    parameters=[
+        OpenApiParameter(
+            "sequence",
+            int,
+            description="A kept file by its X-Registry-Sequence (its Content-Location), to "
+            "resume it after a newer one was built; 404 once it is no longer kept.",
+        ),
+        OpenApiParameter(
+            "receipt",
+            str,
+            enum=["true", "1", "false", "0"],
+            description="`true` or `1`: the file's signed receipt in `Registry-Receipt` (with "
+            "Accept-Encoding: gzip; otherwise 406).",
+        ),
+        OpenApiParameter(
+            "Prefer",
+            str,
+            OpenApiParameter.HEADER,
+            description="`receipt` asks for the receipt too (honoured with gzip).",
+        ),
+        *_SNAPSHOT_HEADERS,
+    ],
     responses={
         (200, "application/x-ndjson"): OpenApiResponse(
             SnapshotLine, description="One answer per line, each of this shape."
-        )
+        ),
+        304: OpenApiResponse(description="If-None-Match or If-Modified-Since: unchanged."),
     }
-    | problems(400, 401, 403, 429),
+    | problems(400, 401, 403, 404, 406, 416, 429, 503),
 )
 
 acks_get = extend_schema(

@@ -8,16 +8,13 @@ Every view authenticates an API key (api.auth), checks its scope, limits per pla
 """
 
 import hashlib
-import zlib
-from collections.abc import Generator, Iterator
-from contextlib import ExitStack
 from datetime import datetime
 
 import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.csrf import csrf_failure as django_csrf_failure
@@ -25,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import schema
+from api import schema, snapshots
 from api.auth import ApiKeyAuthentication, HeavyRequestMixin, SpawningKeyAuthentication
 from api.errors import PROBLEMS, ProblemError, invalid, problem_response
 from api.events import read_page as events_page
@@ -43,9 +40,7 @@ from consent.lookup import (
     url_policies,
 )
 from consent.policies import last_sequence
-from consent.reading import read_alias
 from consent.services import ConsentError
-from consent.snapshot import open_snapshot
 from consent.standards.rules import spawning_answer
 from consent.times import rfc3339
 
@@ -371,75 +366,22 @@ class ChangesView(APIView):
         )
 
 
-class ClosingStream:
-    """A streamed body that owns what its chunks are read from.
-
-    Closing a response closes its streaming content when that has a `close()` method (the WSGI
-    server closes the response after the last byte or when the client goes away; Django 5.2,
-    pinned in requirements.txt, relays that to the content, as it does for FileResponse's file).
-    So the snapshot's transaction ends with the response even when not one chunk was read,
-    where a generator's own `finally` would never run. tests/api/test_hot_path_hooks.py fails if
-    Django stops doing so.
-    """
-
-    def __init__(self, chunks: Generator[bytes, None, None], stack: ExitStack):
-        self.chunks = chunks
-        self.stack = stack
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self.chunks
-
-    def close(self) -> None:
-        try:
-            self.chunks.close()
-        finally:
-            self.stack.close()
-
-
 class SnapshotView(HeavyRequestMixin, APIView):
-    """GET /api/v1/snapshot: NDJSON of every registered track, consistent with one sequence."""
+    """GET /api/v1/snapshot: the newest snapshot file (NDJSON of every registered track,
+    consistent with one sequence), served as a file copy by api.snapshots."""
 
     def request_cost(self, request) -> int:
-        return settings.API_SNAPSHOT_COST
+        """A download costs API_SNAPSHOT_COST; asking only for its headers (HEAD) costs 1."""
+        return settings.API_SNAPSHOT_COST if request.method == "GET" else 1
 
     def is_heavy(self, request, cost: int) -> bool:
-        return True
+        return request.method == "GET"
 
+    # No `replica_reads`: the answer is a file built from the primary in the background
+    # (consent.snapshot_files), whatever database a request would read.
     @schema.snapshot
-    @replica_reads
     def get(self, request):
-        stack = ExitStack()
-        sequence, answers = stack.enter_context(open_snapshot(read_alias()))
-        gzip = "gzip" in request.headers.get("Accept-Encoding", "")
-
-        def lines():
-            with stack:
-                compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if gzip else None
-                buffer: list[bytes] = []
-                size = 0
-                for answer in answers:
-                    line = dumps(answer) + b"\n"
-                    buffer.append(line)
-                    size += len(line)
-                    if size >= 256 * 1024:
-                        chunk = b"".join(buffer)
-                        buffer, size = [], 0
-                        yield compressor.compress(chunk) if compressor else chunk
-                chunk = b"".join(buffer)
-                if compressor:
-                    yield compressor.compress(chunk) + compressor.flush()
-                elif chunk:
-                    yield chunk
-
-        response = StreamingHttpResponse(
-            ClosingStream(lines(), stack), content_type="application/x-ndjson"
-        )
-        response["X-Registry-Sequence"] = str(sequence)
-        response["Vary"] = "Accept-Encoding, Authorization"
-        response["Cache-Control"] = "private, no-store"
-        if gzip:
-            response["Content-Encoding"] = "gzip"
-        return response
+        return snapshots.serve(request)
 
 
 class AcknowledgementView(APIView):

@@ -3,7 +3,8 @@
     python bench/run.py [--reseed] [--profile] [--only single,batch,...] [--tracks N] [--creators N]
 
 Measures (for --only): single (with its ceilings), abuse (fair use), batch, compat, changes,
-snapshot, mixed, tiles (the log's read path), receipts (signed receipts on lookups and
+snapshot (files built in the background, served against bench/sendfile_server.py, and
+decompressed), mixed, tiles (the log's read path), receipts (signed receipts on lookups and
 batches), client (`registry-client sync` and `check --mirror` of 1,000,000 links), verify
 (`manage.py verify_log`), logging (bench/log_overhead.py), webhooks.
 
@@ -664,6 +665,55 @@ def raw_snapshot(db_url: str) -> tuple[float, int]:
     return time.perf_counter() - started, lines
 
 
+SNAPSHOT_DOWNLOADS = 3  # per repetition, each way
+
+
+def build_snapshot_file(env: dict) -> dict:
+    """`manage.py build_snapshot --force`: the background task's build, timed inside it, with
+    the CPU seconds of the whole process (its start-up included)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = manage(env, "build_snapshot", "--force", "--json", capture=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    made = orjson.loads(out.strip().splitlines()[-1])
+    made["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return made
+
+
+def raw_snapshot_cpu(db_url: str) -> tuple[float, int, float]:
+    """raw_snapshot, with the CPU seconds this process spent in it."""
+    started = time.process_time()
+    seconds, lines = raw_snapshot(db_url)
+    return seconds, lines, time.process_time() - started
+
+
+def download(port: int, path: str, headers: dict) -> tuple[float, int]:
+    """Seconds to the last byte of one GET on a fresh connection, and the bytes read.
+
+    The server frees the platform's download slot when it closes the response, which can come
+    a moment after the client has the last byte: a 429 then is waited out, untimed."""
+    buffer = memoryview(bytearray(1 << 20))
+    for _ in range(100):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        try:
+            started = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            size = 0
+            while read := response.readinto(buffer):
+                size += read
+            elapsed = time.perf_counter() - started
+        finally:
+            conn.close()
+        if response.status != 429:
+            break
+        time.sleep(0.05)
+    if response.status != 200:
+        raise SystemExit(f"GET {path} on port {port} answered {response.status}")
+    return elapsed, size
+
+
 # --- The client ---------------------------------------------------------------------------------
 
 CLIENT_ROWS = 1_000_000
@@ -1078,8 +1128,98 @@ class Bench:
             )
         )
 
-    # 6: the snapshot, with the server's memory sampled while it streams.
+    # 6: the snapshot files: built in the background against the raw read, served against a
+    # plain sendfile server, and the lines decompressed for a client without gzip, with the
+    # server's memory sampled while they stream.
     def snapshot(self) -> None:
+        builds, raw = [], []
+        for _ in range(self.args.snapshot_repeat):
+            raw.append(raw_snapshot_cpu(self.db_url))  # interleaved with the builds
+            builds.append(build_snapshot_file(self.env))
+        build_s = median([b["seconds"] for b in builds])
+        raw_s = median([t for t, _, _ in raw])
+        build_ratio = median([b["seconds"] / t for b, (t, _, _) in zip(builds, raw, strict=True)])
+        made = builds[-1]
+        self.note(
+            f"snapshot build: {made['lines']:,} lines, {made['size'] / 1e6:,.0f} MB gzip "
+            f"({made['ndjson_size'] / 1e6:,.0f} MB NDJSON), level "
+            f"{self.env.get('SNAPSHOT_GZIP_LEVEL') or 'default'}; builds (s): "
+            + ", ".join(f"{b['seconds']:.1f}" for b in builds)
+            + "; raw psycopg + orjson read (s): "
+            + ", ".join(f"{t:.1f}" for t, _, _ in raw)
+            + "; CPU of the build process, start-up included (s): "
+            + ", ".join(f"{b['cpu']:.1f}" for b in builds)
+            + "; CPU of the raw read's client (s): "
+            + ", ".join(f"{c:.1f}" for _, _, c in raw)
+        )
+        self.rows.append(
+            Row(
+                f"Snapshot file of {made['lines']:,} tracks built in the background "
+                "(`manage.py build_snapshot`, the task's code)",
+                f"{build_s:.1f} s for {made['size'] / 1e6:,.0f} MB gzip; raw psycopg + orjson "
+                f"read {raw_s:.1f} s; {build_ratio:.2f}× the raw read",
+                "≤ 1.2× the raw read",
+                verdict(build_ratio <= 1.2, f"{build_ratio:.2f}×"),
+                build_ratio <= 1.2,
+            )
+        )
+        self.snapshot_served(Path(made["file"]))
+        self.snapshot_decompressed()
+
+    def snapshot_served(self, path: Path) -> None:
+        """The newest file through the API (gzip, as stored) and through a minimal sendfile
+        server (bench/sendfile_server.py), one connection each, interleaved."""
+        port = free_port()
+        static = subprocess.Popen([PYTHON, str(BENCH / "sendfile_server.py"), str(path), str(port)])
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("the sendfile server did not start") from None
+                    time.sleep(0.1)
+            headers = {"Authorization": f"Bearer {self.key}", "Accept-Encoding": "gzip"}
+            size = path.stat().st_size
+            for _ in range(self.server.workers):  # warm: each worker's first request loads code
+                download(self.server.port, "/api/v1/snapshot", headers)
+            download(port, "/snapshot.ndjson.gz", {})
+            api_rates, static_rates = [], []
+            for _ in range(self.args.snapshot_repeat):
+                for _ in range(SNAPSHOT_DOWNLOADS):
+                    seconds, got = download(self.server.port, "/api/v1/snapshot", headers)
+                    if got != size:
+                        raise SystemExit(f"the API sent {got:,} bytes of a {size:,}-byte file")
+                    api_rates.append(got / seconds)
+                    seconds, got = download(port, "/snapshot.ndjson.gz", {})
+                    static_rates.append(got / seconds)
+        finally:
+            static.terminate()
+            static.wait(10)
+        ratios = [a / b for a, b in zip(api_rates, static_rates, strict=True)]
+        rate, static_rate, ratio = median(api_rates), median(static_rates), median(ratios)
+        self.note(
+            f"snapshot served: {size / 1e6:,.0f} MB file; API (MB/s): "
+            + ", ".join(f"{r / 1e6:,.0f}" for r in api_rates)
+            + "; sendfile server (MB/s): "
+            + ", ".join(f"{r / 1e6:,.0f}" for r in static_rates)
+        )
+        self.rows.append(
+            Row(
+                f"Snapshot file served, gzip as stored ({size / 1e6:,.0f} MB), one connection",
+                f"{rate / 1e6:,.0f} MB/s ({size / rate:.2f} s a download); plain sendfile "
+                f"server: {static_rate / 1e6:,.0f} MB/s; {ratio:.2f}×",
+                "≥ 0.8× a plain static-file server",
+                verdict(ratio >= 0.8, f"{ratio:.2f}×"),
+                ratio >= 0.8,
+            )
+        )
+
+    def snapshot_decompressed(self) -> None:
+        """The earlier row: rows/s to a client that does not accept gzip (the file decompressed
+        as it streams), with the server's memory sampled meanwhile."""
         headers = {"Authorization": f"Bearer {self.key}"}
         rates, peaks = [], []
         idle = self.server.memory()
@@ -1124,8 +1264,8 @@ class Bench:
         largest = max(p["largest_rss"] for p in peaks)
         master = max(p["master_rss"] for p in peaks)
         self.note(
-            f"snapshot: {lines:,} rows, {size / 1e6:,.0f} MB, X-Registry-Sequence {sequence}; "
-            "runs (rows/s): "
+            f"snapshot, decompressed for a client without gzip: {lines:,} rows, "
+            f"{size / 1e6:,.0f} MB, X-Registry-Sequence {sequence}; runs (rows/s): "
             + ", ".join(f"{x:,.0f}" for x in rates)
             + "; raw psycopg + orjson, no HTTP (rows/s): "
             + ", ".join(f"{n / t:,.0f}" for t, n in raw)
@@ -1141,7 +1281,7 @@ class Bench:
             missed.append(f"RSS {peak_rss / 1024 / 250:.2f} × 250 MB")
         self.rows.append(
             Row(
-                f"Snapshot of {lines:,} tracks",
+                f"Snapshot of {lines:,} tracks (NDJSON, no gzip: the file decompressed)",
                 f"{rate:,.0f} rows/s (raw psycopg + orjson: {raw_rate:,.0f} rows/s); "
                 f"workers' RSS peak {peak_rss / 1024:.0f} MB "
                 f"(idle {idle['workers_rss'] / 1024:.0f} MB, "
@@ -1722,12 +1862,17 @@ def main() -> None:
     key = create_key(env)
     samples = pick_samples(db_url, args.repeat)
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    env["SNAPSHOT_DIR"] = str(tmp / "snapshots")
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    if not only or only & {"snapshot", "client"}:
+        # What the worker does after a change; served from the first request on.
+        log("building the snapshot file")
+        manage(env, "build_snapshot")
     server = Server(env, workers, threads, worker_class, tmp)
     try:
         server.start()
         bench = Bench(args, env, server, key, samples, db_url, tmp)
         bench.warm_up()
-        only = {s.strip() for s in args.only.split(",") if s.strip()}
         profiles: list[tuple[str, str]] = []
         for name in (
             "single",
@@ -1755,6 +1900,7 @@ def main() -> None:
                     getattr(bench, name)()
     finally:
         server.stop()
+        shutil.rmtree(tmp / "snapshots", ignore_errors=True)  # hundreds of MB a file
     # After the server has stopped: each runs alone, on the seeded log or a database of its own.
     for name in ("verify", "logging"):
         if not only or name in only:

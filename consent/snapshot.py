@@ -9,9 +9,12 @@ whatever the size of the registry.
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 from django.db import connections, transaction
+from django.utils import timezone
 
 from consent.lookup import registered_answer, track_summary
 
@@ -29,6 +32,8 @@ _LINKS_SQL = (
     "SELECT track_id, url FROM consent_tracklink WHERE hidden_at IS NULL ORDER BY track_id, url"
 )
 _SEQUENCE_SQL = "SELECT value FROM consent_sequencecounter WHERE id = 1"
+# consent.models LogEntry: entries are numbered from 0 without gaps.
+_LOG_SIZE_SQL = 'SELECT COALESCE(MAX("index") + 1, 0)'
 
 
 def _merge(tracks: Iterator[tuple], links: Iterator[tuple]) -> Iterator[dict]:
@@ -55,18 +60,39 @@ def _rows(cursor, sql: str) -> Iterator[tuple]:
         yield from block
 
 
+@dataclass(frozen=True)
+class SnapshotState:
+    """What one snapshot read saw, besides its rows: the last change event it includes, the
+    size of the transparency log then (every entry behind every row it holds: entries are
+    appended in the transaction that records their facts), and when the read happened."""
+
+    sequence: int
+    log_size: int
+    at: datetime
+
+
 @contextmanager
 def open_snapshot(alias: str = "default"):
     """Yields (sequence, answers): the last change event the snapshot includes, and its rows."""
+    with read_snapshot(alias) as (state, answers):
+        yield state.sequence, answers
+
+
+@contextmanager
+def read_snapshot(alias: str = "default"):
+    """Yields (SnapshotState, answers), all read in one consistent database snapshot."""
     connection = connections[alias]
     if connection.vendor != "postgresql":
         # The embedded SQLite set-up has one writer at a time; one transaction is consistent.
         with transaction.atomic(using=alias), connection.cursor() as cursor:
             cursor.execute(_SEQUENCE_SQL)
             row = cursor.fetchone()
+            cursor.execute(_LOG_SIZE_SQL + " FROM consent_logentry")
+            (log_size,) = cursor.fetchone()
             tracks = list(_rows(cursor, _TRACKS_SQL))
             links = list(_rows(cursor, _LINKS_SQL))
-        yield (row[0] if row else 0), _merge(iter(tracks), iter(links))
+        state = SnapshotState(row[0] if row else 0, int(log_size), timezone.now())
+        yield state, _merge(iter(tracks), iter(links))
         return
 
     import psycopg
@@ -78,13 +104,15 @@ def open_snapshot(alias: str = "default"):
     with psycopg.connect(**params) as raw:
         raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         row = raw.execute(_SEQUENCE_SQL).fetchone()
+        # now() is the transaction's start: the instant this snapshot of the database shows.
+        log_size, at = raw.execute(_LOG_SIZE_SQL + ", now() FROM consent_logentry").fetchone()
         with (
             raw.cursor(name="snapshot_tracks") as tracks,
             raw.cursor(name="snapshot_links") as links,
         ):
             tracks.itersize = links.itersize = BLOCK
             yield (
-                (row[0] if row else 0),
+                SnapshotState(row[0] if row else 0, int(log_size), at),
                 _merge(_rows(tracks, _TRACKS_SQL), _rows(links, _LINKS_SQL)),
             )
         raw.rollback()

@@ -545,6 +545,29 @@ RECEIPT_SIGNING_KEY = receipt_key(envstr("RECEIPT_SIGNING_KEY"), required=not DE
 # whose answers it covers (consent.transparency.receipts.log_state), rather than reading them.
 RECEIPT_STATE_SECONDS = envint("RECEIPT_STATE_SECONDS", 10, minimum=0)
 
+# --- Snapshot files (consent/snapshot_files.py, docs/operations.md "Snapshot files") ------------
+# Where the gzip NDJSON snapshot files are written (by the worker) and read (by the web
+# processes): both must see the same folder. The newest SNAPSHOT_KEEP files are kept, so a
+# download that started on an older one can still resume. Files are built at least
+# SNAPSHOT_DEBOUNCE_SECONDS apart (a burst of changes makes one file): a change queues a build,
+# and beat looks every minute for a file behind the registry. Builds stop after
+# SNAPSHOT_BUILD_TIME_LIMIT seconds.
+SNAPSHOT_DIR = Path(envstr("SNAPSHOT_DIR", str(MEDIA_ROOT / "snapshots")))
+SNAPSHOT_KEEP = envint("SNAPSHOT_KEEP", 3, minimum=1)
+SNAPSHOT_DEBOUNCE_SECONDS = envint("SNAPSHOT_DEBOUNCE_SECONDS", 300, minimum=1)
+SNAPSHOT_GZIP_LEVEL = envint("SNAPSHOT_GZIP_LEVEL", 1, minimum=1)
+if SNAPSHOT_GZIP_LEVEL > 9:
+    raise ImproperlyConfigured(f"SNAPSHOT_GZIP_LEVEL={SNAPSHOT_GZIP_LEVEL} must be 1 to 9.")
+SNAPSHOT_BUILD_TIME_LIMIT = envint("SNAPSHOT_BUILD_TIME_LIMIT", 3600, minimum=60)
+# A platform downloads one snapshot at a time; its slot expires after this many seconds even if
+# the process serving it died (a longer download keeps streaming, but no longer holds the slot).
+SNAPSHOT_SLOT_SECONDS = envint("SNAPSHOT_SLOT_SECONDS", 300, minimum=10)
+CELERY_BEAT_SCHEDULE["build-snapshot"] = {
+    "task": "consent.tasks.build_snapshot",
+    "schedule": float(min(60, SNAPSHOT_DEBOUNCE_SECONDS)),
+    "options": {"expires": float(min(60, SNAPSHOT_DEBOUNCE_SECONDS))},
+}
+
 # --- Connected accounts (allauth.socialaccount) ---------------------------------------------------
 # A connected account proves the profile it belongs to. Each provider is off unless both its
 # client id and secret are set (docs/artists.md, "Connecting accounts"). Accounts are connected to a

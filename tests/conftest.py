@@ -8,6 +8,7 @@ broker of the worker tests; pytest-django gives each worker its own test databas
 import itertools
 import os
 import time
+import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -165,6 +166,13 @@ def _fresh_cache():
     cache.clear()
     reset_local_state()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _snapshot_folder(settings, tmp_path_factory):
+    """Snapshot files go to a folder of this test (made when the first is built): a file built
+    from another test's database must never be served as this one's."""
+    settings.SNAPSHOT_DIR = tmp_path_factory.getbasetemp() / f"snapshots-{uuid.uuid4().hex}"
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_api_answers_on_sqlite(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {"SQLITE_PATH": str(tmp_path / "db.sqlite3"), "CELERY_BROKER_URL": ""}
+    env["SNAPSHOT_DIR"] = str(tmp_path / "snapshots")  # never the project's media folder
     script = (ROOT / "tests" / "api" / "sqlite_smoke.py").read_text()
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],

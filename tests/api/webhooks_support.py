@@ -286,6 +286,8 @@ def worker_env(broker_url: str, folder: Path, **settings: str) -> dict[str, str]
             "WEBHOOK_RETRY_SCHEDULE": "0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3",
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(folder / "emails"),
+            # The snapshot builds the commits queue go to this test's folder.
+            "SNAPSHOT_DIR": str(folder / "snapshots"),
         }
         | settings
     )
