@@ -15,15 +15,18 @@ change events commit in the order of their sequence numbers.
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from consent import signals
 from consent.bulk import update_rows
+from consent.errors import ConsentError
 from consent.models import (
     POLICY_FIELDS,
     ChangeEvent,
@@ -86,6 +89,8 @@ class ComputedPolicy:
     disputed: bool
     claims: dict[int, Claim]
     verification: dict = field(default_factory=lambda: verification_summary([]))
+    # The track's own active claims (`claims` holds every claim of the computation).
+    claim_ids: tuple[int, ...] = ()
 
     def snapshot(self) -> dict:
         """What platforms see change: each value, where to ask for each licence, and how far
@@ -140,9 +145,64 @@ def policy_from_provenance(provenance: dict) -> dict:
     return answer_policy(read_sources(provenance))
 
 
+class RegistryBusy(ConsentError):
+    """The consent write lock could not be taken within CONSENT_LOCK_TIMEOUT_MS.
+
+    Nothing of the write was saved (its transaction is rolled back). A ConsentError, so every
+    face shows its sentence as it shows any refusal.
+    """
+
+    MESSAGE = (
+        "The registry is busy saving other changes, so nothing was saved. Please try again in a "
+        "moment."
+    )
+
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)
+
+
+# While consent.writes prepares a write outside the lock, taking the lock is deferred to the
+# moment it commits (`consent.writes.prepared_write`); this holds that write's state.
+_preparing: ContextVar = ContextVar("consent_preparing", default=None)
+
+
+def preparing_write():
+    """The write being prepared outside the lock in this context (consent.writes), or None."""
+    return _preparing.get()
+
+
 def lock_consent_writes() -> None:
-    # The row comes from a migration; get_or_create only matters after a table flush (tests).
-    SequenceCounter.objects.select_for_update().get_or_create(pk=1)
+    """Take the consent write lock for the rest of the transaction.
+
+    Every write first bounds how long it may wait for any lock (`SET LOCAL lock_timeout`,
+    CONSENT_LOCK_TIMEOUT_MS): a writer queued behind a long one gives up with RegistryBusy
+    instead of piling up requests. Inside `consent.writes.prepared_write` the lock is taken
+    later, once the write is computed (a no-op here).
+    """
+    if _preparing.get() is not None:
+        return
+    bound_lock_waits()
+    try:
+        # The row comes from a migration; get_or_create only matters after a table flush (tests).
+        SequenceCounter.objects.select_for_update().get_or_create(pk=1)
+    except OperationalError as exc:
+        if getattr(getattr(exc, "__cause__", None), "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise RegistryBusy from exc
+        raise
+
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def bound_lock_waits() -> None:
+    """Every lock this transaction waits for from now on (the consent write lock, a row being
+    inserted by another writer) gives up after CONSENT_LOCK_TIMEOUT_MS (`SET LOCAL`)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true)",
+                [f"{int(settings.CONSENT_LOCK_TIMEOUT_MS)}ms"],
+            )
 
 
 def last_sequence() -> int:
@@ -276,7 +336,13 @@ def compute_policies(
                 resolution = reservations_only(resolution)
             per_claim.append(resolution)
         summary = verification_summary([proofs.get(c.id, "") for c in track_claims])
-        result[track_id] = ComputedPolicy(combine(per_claim), track_id in disputed, claims, summary)
+        result[track_id] = ComputedPolicy(
+            combine(per_claim),
+            track_id in disputed,
+            claims,
+            summary,
+            tuple(claim.id for claim in track_claims),
+        )
     return result
 
 
@@ -293,6 +359,54 @@ def visible_links(track_ids: Sequence[int]) -> dict[int, list[str]]:
     return links
 
 
+@dataclass(frozen=True)
+class Derived:
+    """A track's policy as it would be stored: what `write_policies` compares and writes.
+
+    `creators` and `claims` are what it was derived from (the track's active claims and their
+    creators), so a write computed outside the lock knows which later commits could change it
+    (consent.writes).
+    """
+
+    snapshot: dict
+    disputed: bool
+    verification: dict
+    provenance: dict
+    answer: dict
+    links: list[str]
+    creators: frozenset[int] = frozenset()
+    claims: frozenset[int] = frozenset()
+
+
+def derive_policies(track_ids: Sequence[int]) -> dict[int, Derived]:
+    """Every track's policy as `refresh_policies` would store it now. Reads only."""
+    track_ids = list(track_ids)
+    computed = compute_policies(track_ids)
+    links = visible_links(track_ids)
+    derived: dict[int, Derived] = {}
+    for track_id in track_ids:
+        policy = computed[track_id]
+        sources = policy.sources()
+        derived[track_id] = Derived(
+            snapshot=policy.snapshot(),
+            disputed=policy.disputed,
+            verification=policy.verification,
+            provenance=provenance_json(sources),
+            answer=answer_policy(sources),
+            links=links.get(track_id, []),
+            creators=frozenset(policy.claims[c].creator_id for c in policy.claim_ids),
+            claims=frozenset(policy.claim_ids),
+        )
+    return derived
+
+
+def stored_policies(track_ids: Sequence[int]) -> dict[int, EffectivePolicy]:
+    stored: dict[int, EffectivePolicy] = {}
+    for chunk in chunks(list(track_ids)):
+        stored.update({p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)})
+    return stored
+
+
 def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
     """Bring EffectivePolicy up to date for these tracks and log every change as a ChangeEvent.
 
@@ -304,27 +418,35 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
     operation that changes both the policy and the links writes one event, which carries both.
 
     Must run inside the transaction that changed claims, declarations or links, after
-    `lock_consent_writes()`.
+    `lock_consent_writes()`. Inside `consent.writes.prepared_write` the policies are derived
+    here and written once the lock is taken (and the events returned are then those written
+    by the write as a whole).
     """
     track_ids = sorted(set(track_ids))
     if not track_ids:
         return []
-    now = timezone.now()
-    computed = compute_policies(track_ids)
-    links = visible_links(track_ids)
-    stored: dict[int, EffectivePolicy] = {}
-    for chunk in chunks(track_ids):
-        stored.update({p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)})
+    preparing = _preparing.get()
+    if preparing is not None:
+        return preparing.refresh(track_ids, cause)
+    return write_policies(derive_policies(track_ids), stored_policies(track_ids), cause)
 
+
+def write_policies(
+    derived: Mapping[int, Derived], stored: Mapping[int, EffectivePolicy], cause: str
+) -> list[ChangeEvent]:
+    """Store `derived` where it differs from `stored` and number an event for each change.
+
+    Under the consent write lock: it allocates sequence numbers.
+    """
+    now = timezone.now()
     changed: list[tuple[EffectivePolicy, dict, dict, list[str]]] = []
     to_create: list[EffectivePolicy] = []
     to_update: list[EffectivePolicy] = []
-    for track_id in track_ids:
-        policy = computed[track_id]
-        snapshot = policy.snapshot()
-        sources = policy.sources()
-        provenance = provenance_json(sources)
-        urls = links.get(track_id, [])
+    for track_id in sorted(derived):
+        policy = derived[track_id]
+        snapshot = policy.snapshot
+        provenance = policy.provenance
+        urls = policy.links
         current = stored.get(track_id)
         if current is None:
             current = EffectivePolicy(track_id=track_id, updated_at=now)
@@ -335,7 +457,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
             previous = current.snapshot() | {"disputed": current.disputed}
             previous_links = list(current.links)
             if previous == snapshot | {"disputed": policy.disputed} and previous_links == urls:
-                answer = answer_policy(sources)
+                answer = policy.answer
                 if current.provenance != provenance or current.answer_policy != answer:
                     current.provenance = provenance
                     current.answer_policy = answer
@@ -347,7 +469,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
         current.disputed = policy.disputed
         current.verification = policy.verification
         current.provenance = provenance
-        current.answer_policy = answer_policy(sources)
+        current.answer_policy = policy.answer
         current.links = urls
         current.updated_at = now
         changed.append(
