@@ -19,7 +19,6 @@ artist's dashboard shows how far the job has got.
 import logging
 import threading
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -89,9 +88,7 @@ def _run_in_thread(job_id: int) -> None:
         close_old_connections()
 
 
-def run_chunk(
-    job_id: int, chunk: int | None = None, on_locked: Callable[[float], None] | None = None
-) -> CatalogueJob | None:
+def run_chunk(job_id: int, chunk: int | None = None) -> CatalogueJob | None:
     """Bring the job's next chunk of tracks up to date and move its cursor, in one transaction.
 
     None when there is nothing to do: the job has finished, or another worker holds it (its row
@@ -120,14 +117,14 @@ def run_chunk(
         job.save(update_fields=["cursor", "done", "updated_at", "finished_at"])
         return job
 
-    return prepared_write(body, on_locked=on_locked)
+    return prepared_write(body)
 
 
-def run_job(job_id: int, on_locked: Callable[[float], None] | None = None) -> None:
+def run_job(job_id: int) -> None:
     """Apply every remaining chunk of the job (bounded: a chunk always moves the cursor or
     finishes the job)."""
     while True:
-        job = run_chunk(job_id, on_locked=on_locked)
+        job = run_chunk(job_id)
         if job is None or job.finished_at is not None:
             return
 

@@ -13,8 +13,12 @@ every earlier committed declaration (no lost update between two writers of one t
 change events commit in the order of their sequence numbers.
 """
 
+import json
+import logging
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -171,6 +175,16 @@ def preparing_write():
     return _preparing.get()
 
 
+@contextmanager
+def preparing(write) -> Iterator[None]:
+    """Within the block, `write` is being prepared outside the lock (consent.writes)."""
+    token = _preparing.set(write)
+    try:
+        yield
+    finally:
+        _preparing.reset(token)
+
+
 def lock_consent_writes() -> None:
     """Take the consent write lock for the rest of the transaction.
 
@@ -189,9 +203,35 @@ def lock_consent_writes() -> None:
         if getattr(getattr(exc, "__cause__", None), "sqlstate", None) == LOCK_NOT_AVAILABLE:
             raise RegistryBusy from exc
         raise
+    _time_hold()
 
 
 LOCK_NOT_AVAILABLE = "55P03"
+logger = logging.getLogger("consent.writes")
+# Called with the seconds each commit held the lock (the bench records them).
+lock_hold_observers: list = []
+
+
+class _LockHold:
+    """Registered once per transaction that takes the lock: after its commit, how long the
+    lock was held (from taking it, to the end of the commit) is logged when it exceeds
+    CONSENT_LOCK_WARN_MS and given to `lock_hold_observers`."""
+
+    def __init__(self) -> None:
+        self.since = time.perf_counter()
+
+    def __call__(self) -> None:
+        held = time.perf_counter() - self.since
+        if held * 1000 > settings.CONSENT_LOCK_WARN_MS:
+            logger.warning("The consent write lock was held for %.0f ms", held * 1000)
+        for observer in list(lock_hold_observers):
+            observer(held)
+
+
+def _time_hold() -> None:
+    if any(isinstance(callback[1], _LockHold) for callback in connection.run_on_commit):
+        return  # taken earlier in this transaction: the first time counts
+    transaction.on_commit(_LockHold())
 
 
 def bound_lock_waits() -> None:
@@ -438,10 +478,65 @@ def write_policies(
 
     Under the consent write lock: it allocates sequence numbers.
     """
-    now = timezone.now()
-    changed: list[tuple[EffectivePolicy, dict, dict, list[str]]] = []
-    to_create: list[EffectivePolicy] = []
-    to_update: list[EffectivePolicy] = []
+    return commit_planned(plan_policies(derived, stored, cause))
+
+
+@dataclass
+class Planned:
+    """What `write_policies` will write, worked out before the lock (`plan_policies`): per
+    changed track the stored row as it will be and its event's before and after, and on
+    PostgreSQL every row's values already rendered as SQL, so that under the lock only the
+    sequence numbers are added and the statements sent."""
+
+    cause: str
+    now: datetime
+    # track id → (the policy as it will be stored, after, before, links before)
+    changed: dict[int, tuple[EffectivePolicy, dict, dict, list[str]]] = field(default_factory=dict)
+    quiet: dict[int, EffectivePolicy] = field(default_factory=dict)  # provenance only
+    created: set[int] = field(default_factory=set)
+    public_ids: dict[int, str] = field(default_factory=dict)
+    policy_sql: dict[int, str] = field(default_factory=dict)
+    event_sql: dict[int, str] = field(default_factory=dict)
+    quiet_sql: dict[int, str] = field(default_factory=dict)
+
+    def without(self, track_ids: Iterable[int]) -> "Planned":
+        """This plan less some tracks (to be planned again under the lock)."""
+        drop = set(track_ids)
+        keep = {
+            name: {k: v for k, v in getattr(self, name).items() if k not in drop}
+            for name in ("changed", "quiet", "public_ids", "policy_sql", "event_sql", "quiet_sql")
+        }
+        return Planned(self.cause, self.now, created=self.created - drop, **keep)
+
+
+_POLICY_COLUMNS = (
+    "track_id",
+    *POLICY_FIELDS.values(),
+    "disputed",
+    "verification",
+    "provenance",
+    "answer_policy",
+    "links",
+    "updated_at",
+)
+_EVENT_COLUMNS = (
+    "track_id",
+    "policy",
+    "previous",
+    "links",
+    "previous_links",
+    "disputed",
+    "cause",
+    "created_at",
+)
+
+
+def plan_policies(
+    derived: Mapping[int, Derived], stored: Mapping[int, EffectivePolicy], cause: str
+) -> Planned:
+    """Compare `derived` with `stored` and prepare every row to write; reads only."""
+    plan = Planned(cause=cause, now=timezone.now())
+    now = plan.now
     for track_id in sorted(derived):
         policy = derived[track_id]
         snapshot = policy.snapshot
@@ -452,7 +547,7 @@ def write_policies(
             current = EffectivePolicy(track_id=track_id, updated_at=now)
             previous: dict = {}
             previous_links: list[str] = []
-            to_create.append(current)
+            plan.created.add(track_id)
         else:
             previous = current.snapshot() | {"disputed": current.disputed}
             previous_links = list(current.links)
@@ -461,9 +556,8 @@ def write_policies(
                 if current.provenance != provenance or current.answer_policy != answer:
                     current.provenance = provenance
                     current.answer_policy = answer
-                    to_update.append(current)
+                    plan.quiet[track_id] = current
                 continue
-            to_update.append(current)
         for purpose in PURPOSES:
             setattr(current, POLICY_FIELDS[purpose], snapshot[purpose.value])
         current.disputed = policy.disputed
@@ -472,49 +566,150 @@ def write_policies(
         current.answer_policy = policy.answer
         current.links = urls
         current.updated_at = now
-        changed.append(
-            (current, snapshot | {"disputed": policy.disputed}, previous, previous_links)
+        after = snapshot | {"disputed": policy.disputed}
+        plan.changed[track_id] = (current, after, previous, previous_links)
+    if plan.changed:
+        plan.public_ids = records.track_public_ids(list(plan.changed))
+    if connection.vendor == "postgresql":
+        _render(plan)
+    return plan
+
+
+def _render(plan: Planned) -> None:
+    """Every row's values as SQL text (psycopg's own quoting), before the lock."""
+    from psycopg import ClientCursor
+
+    connection.ensure_connection()
+    cursor = ClientCursor(connection.connection)
+    casts = {"provenance", "answer_policy", "verification", "links", "policy", "previous"}
+    casts |= {"previous_links"}
+
+    def values(obj, columns, extra=None) -> list:
+        out = []
+        for column in columns:
+            value = extra[column] if extra and column in extra else getattr(obj, column)
+            if column in casts:
+                value = None if value is None else json.dumps(value)
+            out.append(value)
+        return out
+
+    policy_row = "(" + ", ".join(_typed(c) for c in _POLICY_COLUMNS) + ", "
+    event_row = ", ".join(_typed(c) for c in _EVENT_COLUMNS) + ")"
+    for track_id, (current, after, before, links_before) in plan.changed.items():
+        plan.policy_sql[track_id] = cursor.mogrify(policy_row, values(current, _POLICY_COLUMNS))
+        event = {
+            "track_id": track_id,
+            "policy": after,
+            "previous": before,
+            "links": current.links,
+            "previous_links": links_before,
+            "disputed": after["disputed"],
+            "cause": plan.cause,
+            "created_at": plan.now,
+        }
+        plan.event_sql[track_id] = cursor.mogrify(event_row, values(None, _EVENT_COLUMNS, event))
+    for track_id, current in plan.quiet.items():
+        plan.quiet_sql[track_id] = cursor.mogrify(
+            "(%s::bigint, %s::jsonb, %s::jsonb)",
+            [track_id, json.dumps(current.provenance), json.dumps(current.answer_policy)],
         )
 
+
+def _typed(column: str) -> str:
+    if column in ("provenance", "answer_policy", "verification", "links", "policy", "previous"):
+        return "%s::jsonb"
+    if column == "previous_links":
+        return "%s::jsonb"
+    if column in ("updated_at", "created_at"):
+        return "%s::timestamptz"
+    if column == "disputed":
+        return "%s::boolean"
+    if column == "track_id":
+        return "%s::bigint"
+    return "%s"
+
+
+def commit_planned(plan: Planned) -> list[ChangeEvent]:
+    """Number the plan's events and write it all. Under the consent write lock."""
+    track_ids = list(plan.changed)
     events: list[ChangeEvent] = []
-    if changed:
-        for number, (current, after, before, links_before) in zip(
-            allocate_sequence(len(changed)), changed, strict=True
-        ):
-            current.sequence = number
-            events.append(
-                ChangeEvent(
-                    sequence=number,
-                    track_id=current.track_id,
-                    policy=after,
-                    previous=before,
-                    links=current.links,
-                    previous_links=links_before,
-                    disputed=after["disputed"],
-                    cause=cause,
-                    created_at=now,
-                )
+    numbers = allocate_sequence(len(track_ids)) if track_ids else range(0)
+    for number, track_id in zip(numbers, track_ids, strict=True):
+        current, after, before, links_before = plan.changed[track_id]
+        current.sequence = number
+        events.append(
+            ChangeEvent(
+                sequence=number,
+                track_id=track_id,
+                policy=after,
+                previous=before,
+                links=current.links,
+                previous_links=links_before,
+                disputed=after["disputed"],
+                cause=plan.cause,
+                created_at=plan.now,
             )
-    EffectivePolicy.objects.bulk_create(to_create, batch_size=1000)
-    fields = [
-        *POLICY_FIELDS.values(),
-        "disputed",
-        "verification",
-        "provenance",
-        "answer_policy",
-        "links",
-        "sequence",
-        "updated_at",
-    ]
-    update_rows(EffectivePolicy, to_update, fields)
-    ChangeEvent.objects.bulk_create(events, batch_size=1000)
-    records.log_changes(events)
+        )
+    if connection.vendor == "postgresql":
+        _send(plan, events)
+    else:
+        EffectivePolicy.objects.bulk_create(
+            [plan.changed[t][0] for t in track_ids if t in plan.created], batch_size=1000
+        )
+        fields = [
+            *POLICY_FIELDS.values(),
+            "disputed",
+            "verification",
+            "provenance",
+            "answer_policy",
+            "links",
+            "sequence",
+            "updated_at",
+        ]
+        update_rows(
+            EffectivePolicy,
+            [plan.changed[t][0] for t in track_ids if t not in plan.created],
+            fields,
+        )
+        update_rows(EffectivePolicy, list(plan.quiet.values()), ["provenance", "answer_policy"])
+        ChangeEvent.objects.bulk_create(events, batch_size=1000)
+    records.log_changes(events, plan.public_ids)
     if events:
         last = events[-1].sequence
         transaction.on_commit(
             lambda: signals.changes_committed.send(sender=ChangeEvent, last_sequence=last)
         )
     return events
+
+
+def _send(plan: Planned, events: list[ChangeEvent]) -> None:
+    """The plan's statements, with the sequence numbers added to the rendered rows."""
+    quote = connection.ops.quote_name
+    policy_columns = ", ".join(quote(c) for c in (*_POLICY_COLUMNS, "sequence"))
+    assignments = ", ".join(
+        f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (*_POLICY_COLUMNS[1:], "sequence")
+    )
+    event_columns = ", ".join(quote(c) for c in ("sequence", *_EVENT_COLUMNS))
+    with connection.cursor() as cursor:
+        for start in range(0, len(events), 1000):
+            chunk = events[start : start + 1000]
+            rows = ", ".join(f"{plan.policy_sql[e.track_id]}{int(e.sequence)})" for e in chunk)
+            cursor.execute(
+                f"INSERT INTO consent_effectivepolicy ({policy_columns}) VALUES {rows} "  # noqa: S608
+                f"ON CONFLICT (track_id) DO UPDATE SET {assignments}"
+            )
+            rows = ", ".join(f"({int(e.sequence)}, {plan.event_sql[e.track_id]}" for e in chunk)
+            cursor.execute(
+                f"INSERT INTO consent_changeevent ({event_columns}) VALUES {rows}"  # noqa: S608
+            )
+        quiet = list(plan.quiet_sql.values())
+        for start in range(0, len(quiet), 1000):
+            cursor.execute(
+                "UPDATE consent_effectivepolicy AS t SET provenance = v.provenance, "  # noqa: S608
+                "answer_policy = v.answer_policy FROM (VALUES "
+                + ", ".join(quiet[start : start + 1000])
+                + ") AS v(track_id, provenance, answer_policy) WHERE t.track_id = v.track_id"
+            )
 
 
 @dataclass

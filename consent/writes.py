@@ -31,7 +31,6 @@ it, as every write once did, so a write always completes.
 """
 
 import json
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -89,6 +88,18 @@ class Preparing:
         for track_id in track_ids:
             self.causes.setdefault(track_id, cause)
         return []
+
+    def plans(self, only: set[int] | None = None) -> list[policies.Planned]:
+        """What to write, one plan per cause in the order the causes came."""
+        plans = []
+        for cause in dict.fromkeys(self.causes.values()):
+            tracks = [
+                t for t, c in self.causes.items() if c == cause and (only is None or t in only)
+            ]
+            derived = {t: self.derived[t] for t in tracks}
+            stored = {t: self.stored[t] for t in tracks if t in self.stored}
+            plans.append(policies.plan_policies(derived, stored, cause))
+        return plans
 
 
 def touched_since(watermark: int) -> Touched | None:
@@ -160,15 +171,12 @@ def prepared_write(
     actors: Iterable[int] = (),
     retry_on: Iterable[str] = (),
     attempts: int | None = None,
-    on_locked: Callable[[float], None] | None = None,
 ) -> T:
     """Run `body` (a write that takes the lock and refreshes policies as any write does) with
     its computation outside the consent write lock; see the module's docstring.
 
     Inside another prepared write (an update from a file registers tracks and declares) the
-    body simply joins it. `on_locked(seconds)` is told how long the lock was held, from asking
-    for it to the commit (the bench measures it); only when this function's transaction is the
-    outermost one, as the lock is held until the outermost commit.
+    body simply joins it. How long the lock is held is timed by `lock_consent_writes`.
     """
     if policies.preparing_write() is not None:
         return body()
@@ -179,28 +187,21 @@ def prepared_write(
         try:
             with transaction.atomic():
                 if attempt == attempts - 1:
-                    locked = _now()
                     policies.lock_consent_writes()
-                    result = body()
-                else:
-                    result, locked = _attempt(body, actors, retry_on)
+                    return body()
+                return _attempt(body, actors, retry_on)
         except Retry:
             continue
-        if on_locked is not None and not transaction.get_connection().in_atomic_block:
-            on_locked(_now() - locked)
-        return result
     raise AssertionError("unreachable: the last attempt runs under the lock")
 
 
-def _attempt(body, actors: set[int], retry_on: set[str]) -> tuple:
+def _attempt(body, actors: set[int], retry_on: set[str]):
     policies.bound_lock_waits()
     preparing = Preparing(watermark=log.size())
-    token = policies._preparing.set(preparing)
-    try:
+    with policies.preparing(preparing):
         result = body()
-    finally:
-        policies._preparing.reset(token)
-    locked = _now()
+    # Everything but the numbers is worked out before the lock.
+    plans = preparing.plans()
     policies.lock_consent_writes()
     if preparing.log_entries or preparing.derived:
         touched = touched_since(preparing.watermark)
@@ -212,16 +213,9 @@ def _attempt(body, actors: set[int], retry_on: set[str]) -> tuple:
         if stale:
             preparing.derived.update(policies.derive_policies(sorted(stale)))
             preparing.stored.update(policies.stored_policies(sorted(stale)))
+            plans = [plan.without(stale) for plan in plans]
+            plans += preparing.plans(only=stale)
         log.append_encoded(preparing.log_entries, preparing.leaves)
-        for cause in dict.fromkeys(preparing.causes.values()):
-            tracks = [t for t, c in preparing.causes.items() if c == cause]
-            policies.write_policies(
-                {t: preparing.derived[t] for t in tracks},
-                {t: preparing.stored[t] for t in tracks if t in preparing.stored},
-                cause,
-            )
-    return result, locked
-
-
-def _now() -> float:
-    return time.perf_counter()
+        for plan in plans:
+            policies.commit_planned(plan)
+    return result

@@ -303,6 +303,8 @@ LINK_CHANGES_PER_HOUR = envint("LINK_CHANGES_PER_HOUR", 300, minimum=1)
 # How long any consent write waits for a lock before giving up with "the registry is busy"
 # (SET LOCAL lock_timeout; nothing of that write is saved).
 CONSENT_LOCK_TIMEOUT_MS = envint("CONSENT_LOCK_TIMEOUT_MS", 3000, minimum=1)
+# A write that held the lock longer than this is logged (logger consent.writes, a warning).
+CONSENT_LOCK_WARN_MS = envint("CONSENT_LOCK_WARN_MS", 200, minimum=0)
 # A write computed outside the lock is checked against what committed meanwhile; this many
 # attempts, the last of which computes under the lock, as every write once did.
 CONSENT_WRITE_ATTEMPTS = envint("CONSENT_WRITE_ATTEMPTS", 3, minimum=1)

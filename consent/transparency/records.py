@@ -101,9 +101,19 @@ def log_declarations(rows: Sequence[Declaration]) -> range:
     return log.append_many(declaration_records(rows))
 
 
-def log_changes(events: Sequence[ChangeEvent]) -> range:
-    """Append an entry per change event just written (in the same locked transaction)."""
-    return log.append_many(change_records(events))
+def track_public_ids(track_ids: Iterable[int]) -> dict[int, str]:
+    """The public ids of tracks, to log their events (read before the lock: they never change)."""
+    from consent.models import Track
+
+    return _public_ids(Track, track_ids)
+
+
+def log_changes(events: Sequence[ChangeEvent], public_ids: dict[int, str] | None = None) -> range:
+    """Append an entry per change event just written (in the same locked transaction);
+    `public_ids` are the tracks' public ids when read already."""
+    if public_ids is None:
+        return log.append_many(change_records(events))
+    return log.append_many([policy_change(event, public_ids[event.track_id]) for event in events])
 
 
 # --- Rows whose state changes: an entry each time it does; the latest one is the row now ----
