@@ -447,7 +447,7 @@ def stored_policies(track_ids: Sequence[int]) -> dict[int, EffectivePolicy]:
     return stored
 
 
-def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
+def refresh_policies(track_ids: Iterable[int], cause: str) -> range:
     """Bring EffectivePolicy up to date for these tracks and log every change as a ChangeEvent.
 
     A change is one of the policy (values, terms, verification, disputed) or of the track's
@@ -458,13 +458,13 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
     operation that changes both the policy and the links writes one event, which carries both.
 
     Must run inside the transaction that changed claims, declarations or links, after
-    `lock_consent_writes()`. Inside `consent.writes.prepared_write` the policies are derived
-    here and written once the lock is taken (and the events returned are then those written
-    by the write as a whole).
+    `lock_consent_writes()`. Returns the sequence numbers of the events written. Inside
+    `consent.writes.prepared_write` the policies are derived here and written once the lock is
+    taken (nothing is written yet: an empty range).
     """
     track_ids = sorted(set(track_ids))
     if not track_ids:
-        return []
+        return range(0)
     preparing = _preparing.get()
     if preparing is not None:
         return preparing.refresh(track_ids, cause)
@@ -473,7 +473,7 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
 
 def write_policies(
     derived: Mapping[int, Derived], stored: Mapping[int, EffectivePolicy], cause: str
-) -> list[ChangeEvent]:
+) -> range:
     """Store `derived` where it differs from `stored` and number an event for each change.
 
     Under the consent write lock: it allocates sequence numbers.
@@ -498,13 +498,23 @@ class Planned:
     policy_sql: dict[int, str] = field(default_factory=dict)
     event_sql: dict[int, str] = field(default_factory=dict)
     quiet_sql: dict[int, str] = field(default_factory=dict)
+    # Each event's log entry in its canonical bytes, its sequence number still a placeholder.
+    log_entries: dict[int, bytes] = field(default_factory=dict)
 
     def without(self, track_ids: Iterable[int]) -> "Planned":
         """This plan less some tracks (to be planned again under the lock)."""
         drop = set(track_ids)
         keep = {
             name: {k: v for k, v in getattr(self, name).items() if k not in drop}
-            for name in ("changed", "quiet", "public_ids", "policy_sql", "event_sql", "quiet_sql")
+            for name in (
+                "changed",
+                "quiet",
+                "public_ids",
+                "policy_sql",
+                "event_sql",
+                "quiet_sql",
+                "log_entries",
+            )
         }
         return Planned(self.cause, self.now, created=self.created - drop, **keep)
 
@@ -570,6 +580,15 @@ def plan_policies(
         plan.changed[track_id] = (current, after, previous, previous_links)
     if plan.changed:
         plan.public_ids = records.track_public_ids(list(plan.changed))
+        for track_id, (current, after, _, _) in plan.changed.items():
+            plan.log_entries[track_id] = records.policy_change_template(
+                track_id=track_id,
+                public_id=plan.public_ids[track_id],
+                cause=cause,
+                policy=after,
+                links=current.links,
+                created_at=now,
+            )
     if connection.vendor == "postgresql":
         _render(plan)
     return plan
@@ -629,30 +648,31 @@ def _typed(column: str) -> str:
     return "%s"
 
 
-def commit_planned(plan: Planned) -> list[ChangeEvent]:
-    """Number the plan's events and write it all. Under the consent write lock."""
+def commit_planned(plan: Planned) -> range:
+    """Number the plan's events and write it all; their sequence numbers. Under the consent
+    write lock."""
     track_ids = list(plan.changed)
-    events: list[ChangeEvent] = []
     numbers = allocate_sequence(len(track_ids)) if track_ids else range(0)
-    for number, track_id in zip(numbers, track_ids, strict=True):
-        current, after, before, links_before = plan.changed[track_id]
-        current.sequence = number
-        events.append(
-            ChangeEvent(
-                sequence=number,
-                track_id=track_id,
-                policy=after,
-                previous=before,
-                links=current.links,
-                previous_links=links_before,
-                disputed=after["disputed"],
-                cause=plan.cause,
-                created_at=plan.now,
-            )
-        )
     if connection.vendor == "postgresql":
-        _send(plan, events)
+        _send(plan, numbers)
     else:
+        events = []
+        for number, track_id in zip(numbers, track_ids, strict=True):
+            current, after, before, links_before = plan.changed[track_id]
+            current.sequence = number
+            events.append(
+                ChangeEvent(
+                    sequence=number,
+                    track_id=track_id,
+                    policy=after,
+                    previous=before,
+                    links=current.links,
+                    previous_links=links_before,
+                    disputed=after["disputed"],
+                    cause=plan.cause,
+                    created_at=plan.now,
+                )
+            )
         EffectivePolicy.objects.bulk_create(
             [plan.changed[t][0] for t in track_ids if t in plan.created], batch_size=1000
         )
@@ -673,16 +693,16 @@ def commit_planned(plan: Planned) -> list[ChangeEvent]:
         )
         update_rows(EffectivePolicy, list(plan.quiet.values()), ["provenance", "answer_policy"])
         ChangeEvent.objects.bulk_create(events, batch_size=1000)
-    records.log_changes(events, plan.public_ids)
-    if events:
-        last = events[-1].sequence
+    records.log_numbered([plan.log_entries[track_id] for track_id in track_ids], numbers)
+    if numbers:
+        last = numbers[-1]
         transaction.on_commit(
             lambda: signals.changes_committed.send(sender=ChangeEvent, last_sequence=last)
         )
-    return events
+    return numbers
 
 
-def _send(plan: Planned, events: list[ChangeEvent]) -> None:
+def _send(plan: Planned, numbers: range) -> None:
     """The plan's statements, with the sequence numbers added to the rendered rows."""
     quote = connection.ops.quote_name
     policy_columns = ", ".join(quote(c) for c in (*_POLICY_COLUMNS, "sequence"))
@@ -691,14 +711,15 @@ def _send(plan: Planned, events: list[ChangeEvent]) -> None:
     )
     event_columns = ", ".join(quote(c) for c in ("sequence", *_EVENT_COLUMNS))
     with connection.cursor() as cursor:
-        for start in range(0, len(events), 1000):
-            chunk = events[start : start + 1000]
-            rows = ", ".join(f"{plan.policy_sql[e.track_id]}{int(e.sequence)})" for e in chunk)
+        numbered = list(zip(numbers, plan.changed, strict=True))
+        for start in range(0, len(numbered), 1000):
+            chunk = numbered[start : start + 1000]
+            rows = ", ".join(f"{plan.policy_sql[track]}{int(number)})" for number, track in chunk)
             cursor.execute(
                 f"INSERT INTO consent_effectivepolicy ({policy_columns}) VALUES {rows} "  # noqa: S608
                 f"ON CONFLICT (track_id) DO UPDATE SET {assignments}"
             )
-            rows = ", ".join(f"({int(e.sequence)}, {plan.event_sql[e.track_id]}" for e in chunk)
+            rows = ", ".join(f"({int(number)}, {plan.event_sql[track]}" for number, track in chunk)
             cursor.execute(
                 f"INSERT INTO consent_changeevent ({event_columns}) VALUES {rows}"  # noqa: S608
             )

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from consent import policies
 from consent.models import Claim, Creator, EffectivePolicy, LogEntry, Track
@@ -200,8 +200,12 @@ def _attempt(body, actors: set[int], retry_on: set[str]):
     preparing = Preparing(watermark=log.size())
     with policies.preparing(preparing):
         result = body()
-    # Everything but the numbers is worked out before the lock.
+    # Everything but the numbers is worked out before the lock: the rows to write, and the
+    # foreign keys of the facts written so far checked now rather than at the commit.
     plans = preparing.plans()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     policies.lock_consent_writes()
     if preparing.log_entries or preparing.derived:
         touched = touched_since(preparing.watermark)

@@ -101,6 +101,22 @@ def append_many(records: Iterable[dict]) -> range:
     return append_encoded(datas)
 
 
+def append_many_encoded(datas: Sequence[bytes]) -> range:
+    """`append_many` of entries already in their canonical bytes."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("Log entries are appended inside the transaction that records them.")
+    for data in datas:
+        if len(data) > MAX_ENTRY:
+            raise ValueError("A log entry is limited to 65535 bytes.")
+    from consent.policies import preparing_write
+
+    preparing = preparing_write()
+    if preparing is not None:
+        preparing.keep_log_entries(datas, [merkle.leaf_hash(data) for data in datas])
+        return range(0)
+    return append_encoded(datas)
+
+
 def append_encoded(datas: Sequence[bytes], leaves: Sequence[bytes] | None = None) -> range:
     """Append entries already in their canonical bytes (`leaves`: their leaf hashes, when
     computed beforehand). Inside the transaction holding the consent write lock."""

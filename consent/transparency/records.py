@@ -17,6 +17,7 @@ from consent.purposes import PURPOSES
 from consent.times import rfc3339
 
 from . import log
+from .jcs import canonical
 
 VERSION = 1
 PURPOSE_VALUES = tuple(p.value for p in PURPOSES)
@@ -99,6 +100,43 @@ def change_records(events: Sequence[ChangeEvent]) -> list[dict]:
 def log_declarations(rows: Sequence[Declaration]) -> range:
     """Append an entry per declaration just written (in the same locked transaction)."""
     return log.append_many(declaration_records(rows))
+
+
+# A change event's entry is encoded before its number is known (consent.policies plans writes
+# outside the lock); this number stands in for it and is replaced once allocated. JCS writes an
+# integer as its digits, and a quote inside a string value is escaped, so the key and this value
+# appear nowhere else in the entry.
+_SEQUENCE_PLACEHOLDER = b'"sequence":9007199254740991'
+
+
+def policy_change_template(
+    *, track_id: int, public_id: str, cause: str, policy: dict, links, created_at
+) -> bytes:
+    """The canonical bytes of a change event's entry, its sequence number to be filled in by
+    `log_numbered`."""
+    event = SimpleNamespace(
+        sequence=9007199254740991,
+        track_id=track_id,
+        cause=cause,
+        policy=policy,
+        disputed=policy.get("disputed", False),
+        links=links,
+        created_at=created_at,
+    )
+    data = canonical(policy_change(event, public_id))
+    if data.count(_SEQUENCE_PLACEHOLDER) != 1:
+        raise ValueError("A change event's entry must name its sequence once.")
+    return data
+
+
+def log_numbered(templates: Sequence[bytes], numbers: range) -> range:
+    """Append the entries of change events just numbered, from their templates."""
+    return log.append_many_encoded(
+        [
+            data.replace(_SEQUENCE_PLACEHOLDER, b'"sequence":%d' % number)
+            for data, number in zip(templates, numbers, strict=True)
+        ]
+    )
 
 
 def track_public_ids(track_ids: Iterable[int]) -> dict[int, str]:
