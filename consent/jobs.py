@@ -144,6 +144,19 @@ def resume_stale_jobs(stale_seconds: int | None = None) -> list[int]:
     return ids
 
 
+def resume_if_idle(job: CatalogueJob | None) -> None:
+    """Without a broker (`make run`) no beat sweeps: a job left unfinished by a stopped server
+    resumes when its artist looks at its progress. With a broker, beat does it."""
+    if job is None or job.finished_at is not None or not settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    now = timezone.now()
+    if job.updated_at > now - timedelta(seconds=settings.CATALOGUE_JOB_STALE_SECONDS):
+        return
+    # Claimed by moving its heartbeat, so two looks at once start it once.
+    if CatalogueJob.objects.filter(pk=job.pk, updated_at=job.updated_at).update(updated_at=now):
+        launch(job.pk)
+
+
 def current_job(creator: Creator) -> CatalogueJob | None:
     """The creator's catalogue change being applied, else the one that finished last within a
     minute (so the dashboard can say it is done)."""

@@ -6,6 +6,7 @@ and a job that survives the death of its worker."""
 import random
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -419,3 +420,20 @@ def test_the_progress_of_another_artist_is_not_shown(other_client, artist):
     assert CatalogueJob.objects.filter(creator=artist).exists()
     assert other_client.get(reverse("catalogue_job_progress")).json() == {"job": None}
     assert Client().get(reverse("catalogue_job_progress")).status_code == 302
+
+
+@pytest.mark.django_db
+@override_settings(CATALOGUE_SYNC_TRACKS=2, CATALOGUE_JOB_CHUNK=2, CATALOGUE_JOB_STALE_SECONDS=60)
+def test_without_a_broker_a_job_left_unfinished_resumes_when_its_artist_looks(
+    owner_client, artist, django_capture_on_commit_callbacks
+):
+    register(artist, count=5, isrc="GBAYE26{n:05d}", title="Song {n}")
+    with django_capture_on_commit_callbacks(execute=False):
+        declare(artist, opt_out())  # the server stopped before the job ran
+    job = CatalogueJob.objects.get(creator=artist)
+    progress = reverse("catalogue_job_progress")
+    assert owner_client.get(progress).json()["job"]["percent"] == 0  # not idle long enough
+    CatalogueJob.objects.filter(pk=job.pk).update(updated_at=job.updated_at - timedelta(minutes=5))
+    answer = owner_client.get(progress).json()["job"]
+    assert (answer["percent"], answer["finished"]) == (100, True)
+    assert_consistent()
