@@ -9,8 +9,10 @@ file) runs in three steps, all in one transaction:
 1. **Prepare, unlocked.** Note the log's size (the watermark), then run the write as it always
    ran: it writes its facts (declarations, tracks, claims, links) in its own still-invisible
    transaction and asks `refresh_policies` for its tracks. Here the lock is not taken, the log
-   entries are encoded and kept, and the policies are derived (`derive_policies`) and compared
-   with the stored ones, but nothing of the derived state is written.
+   entries are encoded and kept, and the policies are derived (`derive_policies`), compared
+   with the stored ones and every row to write rendered as SQL, each event's log entry encoded
+   with its number left blank (`plan_policies`); the facts' foreign keys are checked. Nothing
+   of the derived state is written yet.
 2. **Check, locked.** Take the lock, then read what committed since the watermark. Every fact
    that can change an answer is a log entry written in the transaction that wrote it, after
    the lock, so the entries from the watermark on are exactly the commits the preparation may
@@ -18,8 +20,9 @@ file) runs in three steps, all in one transaction:
    .records); a prepared track is stale when an entry names it, one of its claims, or a creator
    holding one of its claims.
 3. **Number and commit, locked.** Stale tracks (at most CONSENT_RECOMPUTE_UNDER_LOCK of them)
-   are derived again under the lock; then the kept log entries are appended, the policies
-   written and the events numbered (`write_policies`), and the transaction commits.
+   are derived and planned again under the lock; then the kept log entries are appended, the
+   sequence numbers allocated and added to the rendered rows and entries (`commit_planned`),
+   and the transaction commits.
 
 A write starts again from a savepoint (which also releases the lock) when it cannot trust its
 own decisions: an entry names one of its `actors` (the creator who writes: the same artist's
