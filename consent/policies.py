@@ -13,17 +13,24 @@ every earlier committed declaration (no lost update between two writers of one t
 change events commit in the order of their sequence numbers.
 """
 
+import json
+import logging
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from consent import signals
 from consent.bulk import update_rows
+from consent.errors import ConsentError
 from consent.models import (
     POLICY_FIELDS,
     ChangeEvent,
@@ -86,6 +93,8 @@ class ComputedPolicy:
     disputed: bool
     claims: dict[int, Claim]
     verification: dict = field(default_factory=lambda: verification_summary([]))
+    # The track's own active claims (`claims` holds every claim of the computation).
+    claim_ids: tuple[int, ...] = ()
 
     def snapshot(self) -> dict:
         """What platforms see change: each value, where to ask for each licence, and how far
@@ -140,9 +149,100 @@ def policy_from_provenance(provenance: dict) -> dict:
     return answer_policy(read_sources(provenance))
 
 
+class RegistryBusy(ConsentError):
+    """The consent write lock could not be taken within CONSENT_LOCK_TIMEOUT_MS.
+
+    Nothing of the write was saved (its transaction is rolled back). A ConsentError, so every
+    face shows its sentence as it shows any refusal.
+    """
+
+    MESSAGE = (
+        "The registry is busy saving other changes, so nothing was saved. Please try again in a "
+        "moment."
+    )
+
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)
+
+
+# While consent.writes prepares a write outside the lock, taking the lock is deferred to the
+# moment it commits (`consent.writes.prepared_write`); this holds that write's state.
+_preparing: ContextVar = ContextVar("consent_preparing", default=None)
+
+
+def preparing_write():
+    """The write being prepared outside the lock in this context (consent.writes), or None."""
+    return _preparing.get()
+
+
+@contextmanager
+def preparing(write) -> Iterator[None]:
+    """Within the block, `write` is being prepared outside the lock (consent.writes)."""
+    token = _preparing.set(write)
+    try:
+        yield
+    finally:
+        _preparing.reset(token)
+
+
 def lock_consent_writes() -> None:
-    # The row comes from a migration; get_or_create only matters after a table flush (tests).
-    SequenceCounter.objects.select_for_update().get_or_create(pk=1)
+    """Take the consent write lock for the rest of the transaction.
+
+    Every write first bounds how long it may wait for any lock (`SET LOCAL lock_timeout`,
+    CONSENT_LOCK_TIMEOUT_MS): a writer queued behind a long one gives up with RegistryBusy
+    instead of piling up requests. Inside `consent.writes.prepared_write` the lock is taken
+    later, once the write is computed (a no-op here).
+    """
+    if _preparing.get() is not None:
+        return
+    bound_lock_waits()
+    try:
+        # The row comes from a migration; get_or_create only matters after a table flush (tests).
+        SequenceCounter.objects.select_for_update().get_or_create(pk=1)
+    except OperationalError as exc:
+        if getattr(getattr(exc, "__cause__", None), "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise RegistryBusy from exc
+        raise
+    _time_hold()
+
+
+LOCK_NOT_AVAILABLE = "55P03"
+logger = logging.getLogger("consent.writes")
+# Called with the seconds each commit held the lock (the bench records them).
+lock_hold_observers: list = []
+
+
+class _LockHold:
+    """Registered once per transaction that takes the lock: after its commit, how long the
+    lock was held (from taking it, to the end of the commit) is logged when it exceeds
+    CONSENT_LOCK_WARN_MS and given to `lock_hold_observers`."""
+
+    def __init__(self) -> None:
+        self.since = time.perf_counter()
+
+    def __call__(self) -> None:
+        held = time.perf_counter() - self.since
+        if held * 1000 > settings.CONSENT_LOCK_WARN_MS:
+            logger.warning("The consent write lock was held for %.0f ms", held * 1000)
+        for observer in list(lock_hold_observers):
+            observer(held)
+
+
+def _time_hold() -> None:
+    if any(isinstance(callback[1], _LockHold) for callback in connection.run_on_commit):
+        return  # taken earlier in this transaction: the first time counts
+    transaction.on_commit(_LockHold())
+
+
+def bound_lock_waits() -> None:
+    """Every lock this transaction waits for from now on (the consent write lock, a row being
+    inserted by another writer) gives up after CONSENT_LOCK_TIMEOUT_MS (`SET LOCAL`)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true)",
+                [f"{int(settings.CONSENT_LOCK_TIMEOUT_MS)}ms"],
+            )
 
 
 def last_sequence() -> int:
@@ -276,7 +376,13 @@ def compute_policies(
                 resolution = reservations_only(resolution)
             per_claim.append(resolution)
         summary = verification_summary([proofs.get(c.id, "") for c in track_claims])
-        result[track_id] = ComputedPolicy(combine(per_claim), track_id in disputed, claims, summary)
+        result[track_id] = ComputedPolicy(
+            combine(per_claim),
+            track_id in disputed,
+            claims,
+            summary,
+            tuple(claim.id for claim in track_claims),
+        )
     return result
 
 
@@ -293,7 +399,55 @@ def visible_links(track_ids: Sequence[int]) -> dict[int, list[str]]:
     return links
 
 
-def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
+@dataclass(frozen=True)
+class Derived:
+    """A track's policy as it would be stored: what `write_policies` compares and writes.
+
+    `creators` and `claims` are what it was derived from (the track's active claims and their
+    creators), so a write computed outside the lock knows which later commits could change it
+    (consent.writes).
+    """
+
+    snapshot: dict
+    disputed: bool
+    verification: dict
+    provenance: dict
+    answer: dict
+    links: list[str]
+    creators: frozenset[int] = frozenset()
+    claims: frozenset[int] = frozenset()
+
+
+def derive_policies(track_ids: Sequence[int]) -> dict[int, Derived]:
+    """Every track's policy as `refresh_policies` would store it now. Reads only."""
+    track_ids = list(track_ids)
+    computed = compute_policies(track_ids)
+    links = visible_links(track_ids)
+    derived: dict[int, Derived] = {}
+    for track_id in track_ids:
+        policy = computed[track_id]
+        sources = policy.sources()
+        derived[track_id] = Derived(
+            snapshot=policy.snapshot(),
+            disputed=policy.disputed,
+            verification=policy.verification,
+            provenance=provenance_json(sources),
+            answer=answer_policy(sources),
+            links=links.get(track_id, []),
+            creators=frozenset(policy.claims[c].creator_id for c in policy.claim_ids),
+            claims=frozenset(policy.claim_ids),
+        )
+    return derived
+
+
+def stored_policies(track_ids: Sequence[int]) -> dict[int, EffectivePolicy]:
+    stored: dict[int, EffectivePolicy] = {}
+    for chunk in chunks(list(track_ids)):
+        stored.update({p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)})
+    return stored
+
+
+def refresh_policies(track_ids: Iterable[int], cause: str) -> range:
     """Bring EffectivePolicy up to date for these tracks and log every change as a ChangeEvent.
 
     A change is one of the policy (values, terms, verification, disputed) or of the track's
@@ -304,95 +458,279 @@ def refresh_policies(track_ids: Iterable[int], cause: str) -> list[ChangeEvent]:
     operation that changes both the policy and the links writes one event, which carries both.
 
     Must run inside the transaction that changed claims, declarations or links, after
-    `lock_consent_writes()`.
+    `lock_consent_writes()`. Returns the sequence numbers of the events written. Inside
+    `consent.writes.prepared_write` the policies are derived here and written once the lock is
+    taken (nothing is written yet: an empty range).
     """
     track_ids = sorted(set(track_ids))
     if not track_ids:
-        return []
-    now = timezone.now()
-    computed = compute_policies(track_ids)
-    links = visible_links(track_ids)
-    stored: dict[int, EffectivePolicy] = {}
-    for chunk in chunks(track_ids):
-        stored.update({p.track_id: p for p in EffectivePolicy.objects.filter(track_id__in=chunk)})
+        return range(0)
+    preparing = _preparing.get()
+    if preparing is not None:
+        return preparing.refresh(track_ids, cause)
+    return write_policies(derive_policies(track_ids), stored_policies(track_ids), cause)
 
-    changed: list[tuple[EffectivePolicy, dict, dict, list[str]]] = []
-    to_create: list[EffectivePolicy] = []
-    to_update: list[EffectivePolicy] = []
-    for track_id in track_ids:
-        policy = computed[track_id]
-        snapshot = policy.snapshot()
-        sources = policy.sources()
-        provenance = provenance_json(sources)
-        urls = links.get(track_id, [])
+
+def write_policies(
+    derived: Mapping[int, Derived], stored: Mapping[int, EffectivePolicy], cause: str
+) -> range:
+    """Store `derived` where it differs from `stored` and number an event for each change.
+
+    Under the consent write lock: it allocates sequence numbers.
+    """
+    return commit_planned(plan_policies(derived, stored, cause))
+
+
+@dataclass
+class Planned:
+    """What `write_policies` will write, worked out before the lock (`plan_policies`): per
+    changed track the stored row as it will be and its event's before and after, and on
+    PostgreSQL every row's values already rendered as SQL, so that under the lock only the
+    sequence numbers are added and the statements sent."""
+
+    cause: str
+    now: datetime
+    # track id → (the policy as it will be stored, after, before, links before)
+    changed: dict[int, tuple[EffectivePolicy, dict, dict, list[str]]] = field(default_factory=dict)
+    quiet: dict[int, EffectivePolicy] = field(default_factory=dict)  # provenance only
+    created: set[int] = field(default_factory=set)
+    public_ids: dict[int, str] = field(default_factory=dict)
+    policy_sql: dict[int, str] = field(default_factory=dict)
+    event_sql: dict[int, str] = field(default_factory=dict)
+    quiet_sql: dict[int, str] = field(default_factory=dict)
+    # Each event's log entry in its canonical bytes, its sequence number still a placeholder.
+    log_entries: dict[int, bytes] = field(default_factory=dict)
+
+    def without(self, track_ids: Iterable[int]) -> "Planned":
+        """This plan less some tracks (to be planned again under the lock)."""
+        drop = set(track_ids)
+        keep = {
+            name: {k: v for k, v in getattr(self, name).items() if k not in drop}
+            for name in (
+                "changed",
+                "quiet",
+                "public_ids",
+                "policy_sql",
+                "event_sql",
+                "quiet_sql",
+                "log_entries",
+            )
+        }
+        return Planned(self.cause, self.now, created=self.created - drop, **keep)
+
+
+_POLICY_COLUMNS = (
+    "track_id",
+    *POLICY_FIELDS.values(),
+    "disputed",
+    "verification",
+    "provenance",
+    "answer_policy",
+    "links",
+    "updated_at",
+)
+_EVENT_COLUMNS = (
+    "track_id",
+    "policy",
+    "previous",
+    "links",
+    "previous_links",
+    "disputed",
+    "cause",
+    "created_at",
+)
+
+
+def plan_policies(
+    derived: Mapping[int, Derived], stored: Mapping[int, EffectivePolicy], cause: str
+) -> Planned:
+    """Compare `derived` with `stored` and prepare every row to write; reads only."""
+    plan = Planned(cause=cause, now=timezone.now())
+    now = plan.now
+    for track_id in sorted(derived):
+        policy = derived[track_id]
+        snapshot = policy.snapshot
+        provenance = policy.provenance
+        urls = policy.links
         current = stored.get(track_id)
         if current is None:
             current = EffectivePolicy(track_id=track_id, updated_at=now)
             previous: dict = {}
             previous_links: list[str] = []
-            to_create.append(current)
+            plan.created.add(track_id)
         else:
             previous = current.snapshot() | {"disputed": current.disputed}
             previous_links = list(current.links)
             if previous == snapshot | {"disputed": policy.disputed} and previous_links == urls:
-                answer = answer_policy(sources)
+                answer = policy.answer
                 if current.provenance != provenance or current.answer_policy != answer:
                     current.provenance = provenance
                     current.answer_policy = answer
-                    to_update.append(current)
+                    plan.quiet[track_id] = current
                 continue
-            to_update.append(current)
         for purpose in PURPOSES:
             setattr(current, POLICY_FIELDS[purpose], snapshot[purpose.value])
         current.disputed = policy.disputed
         current.verification = policy.verification
         current.provenance = provenance
-        current.answer_policy = answer_policy(sources)
+        current.answer_policy = policy.answer
         current.links = urls
         current.updated_at = now
-        changed.append(
-            (current, snapshot | {"disputed": policy.disputed}, previous, previous_links)
+        after = snapshot | {"disputed": policy.disputed}
+        plan.changed[track_id] = (current, after, previous, previous_links)
+    if plan.changed:
+        plan.public_ids = records.track_public_ids(list(plan.changed))
+        for track_id, (current, after, _, _) in plan.changed.items():
+            plan.log_entries[track_id] = records.policy_change_template(
+                track_id=track_id,
+                public_id=plan.public_ids[track_id],
+                cause=cause,
+                policy=after,
+                links=current.links,
+                created_at=now,
+            )
+    if connection.vendor == "postgresql":
+        _render(plan)
+    return plan
+
+
+def _render(plan: Planned) -> None:
+    """Every row's values as SQL text (psycopg's own quoting), before the lock."""
+    from psycopg import ClientCursor
+
+    connection.ensure_connection()
+    cursor = ClientCursor(connection.connection)
+    casts = {"provenance", "answer_policy", "verification", "links", "policy", "previous"}
+    casts |= {"previous_links"}
+
+    def values(obj, columns, extra=None) -> list:
+        out = []
+        for column in columns:
+            value = extra[column] if extra and column in extra else getattr(obj, column)
+            if column in casts:
+                value = None if value is None else json.dumps(value)
+            out.append(value)
+        return out
+
+    policy_row = "(" + ", ".join(_typed(c) for c in _POLICY_COLUMNS) + ", "
+    event_row = ", ".join(_typed(c) for c in _EVENT_COLUMNS) + ")"
+    for track_id, (current, after, before, links_before) in plan.changed.items():
+        plan.policy_sql[track_id] = cursor.mogrify(policy_row, values(current, _POLICY_COLUMNS))
+        event = {
+            "track_id": track_id,
+            "policy": after,
+            "previous": before,
+            "links": current.links,
+            "previous_links": links_before,
+            "disputed": after["disputed"],
+            "cause": plan.cause,
+            "created_at": plan.now,
+        }
+        plan.event_sql[track_id] = cursor.mogrify(event_row, values(None, _EVENT_COLUMNS, event))
+    for track_id, current in plan.quiet.items():
+        plan.quiet_sql[track_id] = cursor.mogrify(
+            "(%s::bigint, %s::jsonb, %s::jsonb)",
+            [track_id, json.dumps(current.provenance), json.dumps(current.answer_policy)],
         )
 
-    events: list[ChangeEvent] = []
-    if changed:
-        for number, (current, after, before, links_before) in zip(
-            allocate_sequence(len(changed)), changed, strict=True
-        ):
+
+def _typed(column: str) -> str:
+    if column in ("provenance", "answer_policy", "verification", "links", "policy", "previous"):
+        return "%s::jsonb"
+    if column == "previous_links":
+        return "%s::jsonb"
+    if column in ("updated_at", "created_at"):
+        return "%s::timestamptz"
+    if column == "disputed":
+        return "%s::boolean"
+    if column == "track_id":
+        return "%s::bigint"
+    return "%s"
+
+
+def commit_planned(plan: Planned) -> range:
+    """Number the plan's events and write it all; their sequence numbers. Under the consent
+    write lock."""
+    track_ids = list(plan.changed)
+    numbers = allocate_sequence(len(track_ids)) if track_ids else range(0)
+    if connection.vendor == "postgresql":
+        _send(plan, numbers)
+    else:
+        events = []
+        for number, track_id in zip(numbers, track_ids, strict=True):
+            current, after, before, links_before = plan.changed[track_id]
             current.sequence = number
             events.append(
                 ChangeEvent(
                     sequence=number,
-                    track_id=current.track_id,
+                    track_id=track_id,
                     policy=after,
                     previous=before,
                     links=current.links,
                     previous_links=links_before,
                     disputed=after["disputed"],
-                    cause=cause,
-                    created_at=now,
+                    cause=plan.cause,
+                    created_at=plan.now,
                 )
             )
-    EffectivePolicy.objects.bulk_create(to_create, batch_size=1000)
-    fields = [
-        *POLICY_FIELDS.values(),
-        "disputed",
-        "verification",
-        "provenance",
-        "answer_policy",
-        "links",
-        "sequence",
-        "updated_at",
-    ]
-    update_rows(EffectivePolicy, to_update, fields)
-    ChangeEvent.objects.bulk_create(events, batch_size=1000)
-    records.log_changes(events)
-    if events:
-        last = events[-1].sequence
+        EffectivePolicy.objects.bulk_create(
+            [plan.changed[t][0] for t in track_ids if t in plan.created], batch_size=1000
+        )
+        fields = [
+            *POLICY_FIELDS.values(),
+            "disputed",
+            "verification",
+            "provenance",
+            "answer_policy",
+            "links",
+            "sequence",
+            "updated_at",
+        ]
+        update_rows(
+            EffectivePolicy,
+            [plan.changed[t][0] for t in track_ids if t not in plan.created],
+            fields,
+        )
+        update_rows(EffectivePolicy, list(plan.quiet.values()), ["provenance", "answer_policy"])
+        ChangeEvent.objects.bulk_create(events, batch_size=1000)
+    records.log_numbered([plan.log_entries[track_id] for track_id in track_ids], numbers)
+    if numbers:
+        last = numbers[-1]
         transaction.on_commit(
             lambda: signals.changes_committed.send(sender=ChangeEvent, last_sequence=last)
         )
-    return events
+    return numbers
+
+
+def _send(plan: Planned, numbers: range) -> None:
+    """The plan's statements, with the sequence numbers added to the rendered rows."""
+    quote = connection.ops.quote_name
+    policy_columns = ", ".join(quote(c) for c in (*_POLICY_COLUMNS, "sequence"))
+    assignments = ", ".join(
+        f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (*_POLICY_COLUMNS[1:], "sequence")
+    )
+    event_columns = ", ".join(quote(c) for c in ("sequence", *_EVENT_COLUMNS))
+    with connection.cursor() as cursor:
+        numbered = list(zip(numbers, plan.changed, strict=True))
+        for start in range(0, len(numbered), 1000):
+            chunk = numbered[start : start + 1000]
+            rows = ", ".join(f"{plan.policy_sql[track]}{int(number)})" for number, track in chunk)
+            cursor.execute(
+                f"INSERT INTO consent_effectivepolicy ({policy_columns}) VALUES {rows} "  # noqa: S608
+                f"ON CONFLICT (track_id) DO UPDATE SET {assignments}"
+            )
+            rows = ", ".join(f"({int(number)}, {plan.event_sql[track]}" for number, track in chunk)
+            cursor.execute(
+                f"INSERT INTO consent_changeevent ({event_columns}) VALUES {rows}"  # noqa: S608
+            )
+        quiet = list(plan.quiet_sql.values())
+        for start in range(0, len(quiet), 1000):
+            cursor.execute(
+                "UPDATE consent_effectivepolicy AS t SET provenance = v.provenance, "  # noqa: S608
+                "answer_policy = v.answer_policy FROM (VALUES "
+                + ", ".join(quiet[start : start + 1000])
+                + ") AS v(track_id, provenance, answer_policy) WHERE t.track_id = v.track_id"
+            )
 
 
 @dataclass

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from consent import collisions, signals
+from consent import collisions, jobs, signals
 from consent.addresses import normalize_web_link
+from consent.errors import ConsentError
 from consent.identifiers import url_host
 from consent.models import (
     AuditEntry,
@@ -43,11 +44,7 @@ from consent.ratelimits import limit_declarations
 from consent.text import check_track_texts
 from consent.tracks import DurationError, check_duration
 from consent.transparency import records
-
-
-class ConsentError(Exception):
-    """A request the domain refuses; the message is a sentence for the person who asked."""
-
+from consent.writes import prepared_write
 
 SUSPENDED = (
     "Your account is suspended, so it cannot change anything in the registry; your denials stay "
@@ -138,37 +135,55 @@ def declare(
 
     Only purposes whose choice differs from the one in force are written, so history shows
     what changed. Returns the declarations written (empty when nothing changed).
+
+    A catalogue-wide change is computed outside the consent write lock (consent.writes); for a
+    catalogue of more than CATALOGUE_SYNC_TRACKS tracks it is recorded at once and applied to
+    the tracks by a background job (consent.jobs).
     """
     refuse_if_suspended(creator)
     limit_declarations(creator, catalogue=track is None)
     check_choices(choices)
-    with transaction.atomic():
-        lock_consent_writes()
-        if (
-            track is not None
-            and not Claim.objects.active().filter(track=track, creator=creator).exists()
-        ):
-            raise ConsentError("You can only declare choices for tracks you have claimed.")
-        current = latest_statements([creator.id], [track.id] if track else [])
-        in_force = current.get((creator.id, track.id if track else None), {})
-        rows = changed_declarations(
-            creator, track.id if track else None, choices, in_force, uuid.uuid4(), timezone.now()
-        )
-        if not rows:
-            return []
-        Declaration.objects.bulk_create(rows)
-        records.log_declarations(rows)
-        if track is not None:
-            affected = [track.id]
-        else:
-            affected = list(
-                Claim.objects.active()
-                .filter(creator=creator)
-                .values_list("track_id", flat=True)
-                .distinct()
-            )
-        refresh_policies(affected, cause="declaration")
+    if track is not None:
+        with transaction.atomic():
+            lock_consent_writes()
+            return _declare(creator, choices, track)
+    size = jobs.catalogue_size(creator.id)
+    if size > settings.CATALOGUE_SYNC_TRACKS:
+        with transaction.atomic():
+            # Only the declarations and their log entries are written under the lock; the
+            # job refreshes the tracks in chunks after the commit.
+            lock_consent_writes()
+            rows = _declare(creator, choices, None, refresh=False)
+            if rows:
+                jobs.start_job(creator, rows[0].batch, size)
+            return rows
+    return prepared_write(lambda: _declare(creator, choices, None), actors=[creator.id])
+
+
+def _declare(
+    creator: Creator,
+    choices: Mapping[Purpose, PurposeChoice],
+    track: Track | None,
+    *,
+    refresh: bool = True,
+) -> list[Declaration]:
+    claimed = Claim.objects.active().filter(track=track, creator=creator)
+    if track is not None and not claimed.exists():
+        raise ConsentError("You can only declare choices for tracks you have claimed.")
+    current = latest_statements([creator.id], [track.id] if track else [])
+    in_force = current.get((creator.id, track.id if track else None), {})
+    rows = changed_declarations(
+        creator, track.id if track else None, choices, in_force, uuid.uuid4(), timezone.now()
+    )
+    if not rows:
+        return []
+    Declaration.objects.bulk_create(rows)
+    records.log_declarations(rows)
+    if not refresh:
         return rows
+    affected = [track.id] if track is not None else jobs.catalogue_track_ids(creator.id)
+    refresh_policies(affected, cause="declaration")
+    return rows
 
 
 def declare_for_tracks(
@@ -178,7 +193,8 @@ def declare_for_tracks(
 
     The same rules as `declare`, counted as one save: only purposes whose choice differs from
     the one in force are written, every track must be claimed by the creator, and the change
-    events of every affected track are written in the same transaction.
+    events of every affected track are written in the same transaction (computed outside the
+    consent write lock, consent.writes).
     """
     refuse_if_suspended(creator)
     for choices in choices_by_track.values():
@@ -186,34 +202,41 @@ def declare_for_tracks(
     if not choices_by_track:
         return []
     limit_declarations(creator, catalogue=False)
+    return prepared_write(
+        lambda: _declare_for_tracks(creator, choices_by_track), actors=[creator.id]
+    )
+
+
+def _declare_for_tracks(
+    creator: Creator, choices_by_track: Mapping[int, Mapping[Purpose, PurposeChoice]]
+) -> list[Declaration]:
     track_ids = list(choices_by_track)
-    with transaction.atomic():
-        lock_consent_writes()
-        claimed: set[int] = set()
-        for chunk in chunks(track_ids):
-            claimed.update(
-                Claim.objects.active()
-                .filter(creator=creator, track_id__in=chunk)
-                .values_list("track_id", flat=True)
-            )
-        if len(claimed) != len(set(track_ids)):
-            raise ConsentError("You can only declare choices for tracks you have claimed.")
-        current = latest_statements([creator.id], track_ids)
-        now = timezone.now()
-        batch = uuid.uuid4()
-        rows = [
-            row
-            for track_id, choices in choices_by_track.items()
-            for row in changed_declarations(
-                creator, track_id, choices, current.get((creator.id, track_id), {}), batch, now
-            )
-        ]
-        if not rows:
-            return []
-        Declaration.objects.bulk_create(rows, batch_size=1000)
-        records.log_declarations(rows)
-        refresh_policies(sorted({row.track_id for row in rows}), cause="declaration")
-        return rows
+    lock_consent_writes()
+    claimed: set[int] = set()
+    for chunk in chunks(track_ids):
+        claimed.update(
+            Claim.objects.active()
+            .filter(creator=creator, track_id__in=chunk)
+            .values_list("track_id", flat=True)
+        )
+    if len(claimed) != len(set(track_ids)):
+        raise ConsentError("You can only declare choices for tracks you have claimed.")
+    current = latest_statements([creator.id], track_ids)
+    now = timezone.now()
+    batch = uuid.uuid4()
+    rows = [
+        row
+        for track_id, choices in choices_by_track.items()
+        for row in changed_declarations(
+            creator, track_id, choices, current.get((creator.id, track_id), {}), batch, now
+        )
+    ]
+    if not rows:
+        return []
+    Declaration.objects.bulk_create(rows, batch_size=1000)
+    records.log_declarations(rows)
+    refresh_policies(sorted({row.track_id for row in rows}), cause="declaration")
+    return rows
 
 
 def opt_out_of_ai_training(creator: Creator) -> list[Declaration]:
@@ -231,6 +254,10 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
     A track whose ISRC is already registered is not overwritten: the creator's claim is added.
     Every collision with other creators' claims, on the same track or through a shared ISWC,
     link or audio hash, notifies them and may open a dispute (consent.collisions).
+
+    Computed outside the consent write lock (consent.writes). Any claim or link committed by
+    another writer meanwhile could be a collision this registration did not see, so it then
+    starts again.
     """
     refuse_if_suspended(creator)
     check_track_texts(items)
@@ -240,133 +267,136 @@ def register_tracks(creator: Creator, items: Sequence[TrackData]) -> Registratio
                 check_duration(item.duration_seconds)
             except DurationError as exc:
                 raise ConsentError(f"“{item.title}”: {exc}") from exc
-    with transaction.atomic():
-        lock_consent_writes()
-        isrcs = [item.isrc for item in items if item.isrc]
-        if len(isrcs) != len(set(isrcs)):
-            raise ConsentError("The same ISRC appears more than once.")
-        existing: dict[str, Track] = {}
-        for chunk in chunks(isrcs):
-            existing.update({t.isrc: t for t in Track.objects.filter(isrc__in=chunk)})
+    return prepared_write(
+        lambda: _register_tracks(creator, items),
+        actors=[creator.id],
+        retry_on=("claim", "link"),
+    )
 
-        new_tracks = [
-            Track(
-                title=item.title,
-                artist_credit=item.artist_credit,
-                isrc=item.isrc or None,
-                iswc=item.iswc,
-                duration_seconds=item.duration_seconds,
-                audio_sha256=item.audio_sha256,
-            )
-            for item in items
-            if not (item.isrc and item.isrc in existing)
-        ]
-        Track.objects.bulk_create(new_tracks, batch_size=1000)
-        new_iter = iter(new_tracks)
-        tracks = [
-            existing[item.isrc] if item.isrc and item.isrc in existing else next(new_iter)
-            for item in items
-        ]
 
-        active: dict[int, list[Claim]] = defaultdict(list)
-        own_inactive: dict[tuple[int, str], Claim] = {}
-        existing_ids = [t.id for t in existing.values()]
-        for chunk in chunks(existing_ids):
-            for claim in Claim.objects.filter(track_id__in=chunk).select_related("creator"):
-                if claim.is_active:
-                    active[claim.track_id].append(claim)
-                elif claim.creator_id == creator.id:
-                    own_inactive[(claim.track_id, claim.role)] = claim
+def _register_tracks(creator: Creator, items: Sequence[TrackData]) -> RegistrationResult:
+    lock_consent_writes()
+    isrcs = [item.isrc for item in items if item.isrc]
+    if len(isrcs) != len(set(isrcs)):
+        raise ConsentError("The same ISRC appears more than once.")
+    existing: dict[str, Track] = {}
+    for chunk in chunks(isrcs):
+        existing.update({t.isrc: t for t in Track.objects.filter(isrc__in=chunk)})
 
-        new_claims: list[Claim] = []
-        renewed: list[Claim] = []
-        claims_by_track: dict[int, list[Claim]] = defaultdict(list)
-        for item, track in zip(items, tracks, strict=True):
-            for role in dict.fromkeys(item.roles):
-                holders = [c for c in active.get(track.id, []) if c.role == role]
-                if any(c.creator_id == creator.id for c in holders):
-                    raise ConsentError(
-                        f"You have already registered the {role} of “{track.title}”."
-                    )
-                claim = own_inactive.get((track.id, role))
-                if claim is not None:
-                    renewed.append(
-                        renew_claim(claim, "; it cannot be registered again.", save=False)
-                    )
-                else:
-                    claim = Claim(track=track, creator=creator, role=role)
-                    new_claims.append(claim)
-                claims_by_track[track.id].append(claim)
-        Claim.objects.bulk_create(new_claims, batch_size=1000)
-        Claim.objects.bulk_update(renewed, RENEWED_FIELDS)
-        records.log_written_claims(new_claims + renewed)
+    new_tracks = [
+        Track(
+            title=item.title,
+            artist_credit=item.artist_credit,
+            isrc=item.isrc or None,
+            iswc=item.iswc,
+            duration_seconds=item.duration_seconds,
+            audio_sha256=item.audio_sha256,
+        )
+        for item in items
+        if not (item.isrc and item.isrc in existing)
+    ]
+    Track.objects.bulk_create(new_tracks, batch_size=1000)
+    new_iter = iter(new_tracks)
+    tracks = [
+        existing[item.isrc] if item.isrc and item.isrc in existing else next(new_iter)
+        for item in items
+    ]
 
-        links: list[TrackLink] = []
-        identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        new_ids = {t.id for t in new_tracks}
-        # Counted once for the whole batch: a new track has no links yet, and a new or renewed
-        # claim has none visible (an ended claim's links were hidden with it).
-        on_track: dict[int, int] = defaultdict(int)
-        for chunk in chunks(existing_ids):
-            for track_id in TrackLink.objects.filter(track_id__in=chunk).values_list(
-                "track_id", flat=True
-            ):
-                on_track[track_id] += 1
-        for item, track in zip(items, tracks, strict=True):
-            urls = list(dict.fromkeys(normalize_web_link(link) for link in item.links))
-            claim = claims_by_track[track.id][0]
-            check_link_caps(track, claim, len(urls), on_track=on_track[track.id], mine=0)
-            for url in urls:
-                links.append(
-                    TrackLink(
-                        track=track,
-                        url=url,
-                        host=url_host(url),
-                        added_by=creator,
-                        claim=claims_by_track[track.id][0],
-                    )
+    active: dict[int, list[Claim]] = defaultdict(list)
+    own_inactive: dict[tuple[int, str], Claim] = {}
+    existing_ids = [t.id for t in existing.values()]
+    for chunk in chunks(existing_ids):
+        for claim in Claim.objects.filter(track_id__in=chunk).select_related("creator"):
+            if claim.is_active:
+                active[claim.track_id].append(claim)
+            elif claim.creator_id == creator.id:
+                own_inactive[(claim.track_id, claim.role)] = claim
+
+    new_claims: list[Claim] = []
+    renewed: list[Claim] = []
+    claims_by_track: dict[int, list[Claim]] = defaultdict(list)
+    for item, track in zip(items, tracks, strict=True):
+        for role in dict.fromkeys(item.roles):
+            holders = [c for c in active.get(track.id, []) if c.role == role]
+            if any(c.creator_id == creator.id for c in holders):
+                raise ConsentError(f"You have already registered the {role} of “{track.title}”.")
+            claim = own_inactive.get((track.id, role))
+            if claim is not None:
+                renewed.append(renew_claim(claim, "; it cannot be registered again.", save=False))
+            else:
+                claim = Claim(track=track, creator=creator, role=role)
+                new_claims.append(claim)
+            claims_by_track[track.id].append(claim)
+    Claim.objects.bulk_create(new_claims, batch_size=1000)
+    Claim.objects.bulk_update(renewed, RENEWED_FIELDS)
+    records.log_written_claims(new_claims + renewed)
+
+    links: list[TrackLink] = []
+    identifiers: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    new_ids = {t.id for t in new_tracks}
+    # Counted once for the whole batch: a new track has no links yet, and a new or renewed
+    # claim has none visible (an ended claim's links were hidden with it).
+    on_track: dict[int, int] = defaultdict(int)
+    for chunk in chunks(existing_ids):
+        for track_id in TrackLink.objects.filter(track_id__in=chunk).values_list(
+            "track_id", flat=True
+        ):
+            on_track[track_id] += 1
+    for item, track in zip(items, tracks, strict=True):
+        urls = list(dict.fromkeys(normalize_web_link(link) for link in item.links))
+        claim = claims_by_track[track.id][0]
+        check_link_caps(track, claim, len(urls), on_track=on_track[track.id], mine=0)
+        for url in urls:
+            links.append(
+                TrackLink(
+                    track=track,
+                    url=url,
+                    host=url_host(url),
+                    added_by=creator,
+                    claim=claims_by_track[track.id][0],
                 )
-                identifiers[track.id].append(("url", url))
-            if track.id in new_ids:
-                identifiers[track.id] += [("iswc", track.iswc), ("sha256", track.audio_sha256)]
-
-        found: list[collisions.Collision] = []
-        for track in tracks:
-            for claim in claims_by_track[track.id]:
-                collision = collisions.on_same_track(claim, active.get(track.id, []))
-                if collision is not None:
-                    found.append(collision)
-        found += collisions.through_identifiers(creator.id, claims_by_track, identifiers)
-        try:
-            collisions.check_allowance(creator.user_id, found)
-        except collisions.CollisionRefused as exc:
-            raise ConsentError(str(exc)) from exc
-        links_before = set()
-        for chunk in chunks([t.id for t in tracks]):
-            links_before.update(
-                TrackLink.all_objects.filter(track_id__in=chunk).values_list("pk", flat=True)
             )
-        TrackLink.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
-        added: list[int] = []
-        for chunk in chunks([t.id for t in tracks]):
-            rows = TrackLink.all_objects.filter(track_id__in=chunk).values_list("pk", flat=True)
-            added += [pk for pk in rows if pk not in links_before]
-        records.log_links(added)
-        disputes = collisions.settle(found)
+            identifiers[track.id].append(("url", url))
+        if track.id in new_ids:
+            identifiers[track.id] += [("iswc", track.iswc), ("sha256", track.audio_sha256)]
 
-        now = timezone.now()
-        batch = uuid.uuid4()  # one registration or import reads as one entry in history
-        declarations: list[Declaration] = []
-        for item, track in zip(items, tracks, strict=True):
-            check_choices(item.choices)
-            declarations += changed_declarations(creator, track.id, item.choices, {}, batch, now)
-        Declaration.objects.bulk_create(declarations, batch_size=1000)
-        records.log_declarations(declarations)
-        refresh_policies([t.id for t in tracks], cause="claim")
-        from consent import proofs  # links under a proven profile verify their claims at once
+    found: list[collisions.Collision] = []
+    for track in tracks:
+        for claim in claims_by_track[track.id]:
+            collision = collisions.on_same_track(claim, active.get(track.id, []))
+            if collision is not None:
+                found.append(collision)
+    found += collisions.through_identifiers(creator.id, claims_by_track, identifiers)
+    try:
+        collisions.check_allowance(creator.user_id, found)
+    except collisions.CollisionRefused as exc:
+        raise ConsentError(str(exc)) from exc
+    links_before = set()
+    for chunk in chunks([t.id for t in tracks]):
+        links_before.update(
+            TrackLink.all_objects.filter(track_id__in=chunk).values_list("pk", flat=True)
+        )
+    TrackLink.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
+    added: list[int] = []
+    for chunk in chunks([t.id for t in tracks]):
+        rows = TrackLink.all_objects.filter(track_id__in=chunk).values_list("pk", flat=True)
+        added += [pk for pk in rows if pk not in links_before]
+    records.log_links(added)
+    disputes = collisions.settle(found)
 
-        proofs.verify_new_links(creator, [t.id for t in tracks])
-        return RegistrationResult(tracks=tracks, disputes=disputes)
+    now = timezone.now()
+    batch = uuid.uuid4()  # one registration or import reads as one entry in history
+    declarations: list[Declaration] = []
+    for item, track in zip(items, tracks, strict=True):
+        check_choices(item.choices)
+        declarations += changed_declarations(creator, track.id, item.choices, {}, batch, now)
+    Declaration.objects.bulk_create(declarations, batch_size=1000)
+    records.log_declarations(declarations)
+    refresh_policies([t.id for t in tracks], cause="claim")
+    from consent import proofs  # links under a proven profile verify their claims at once
+
+    proofs.verify_new_links(creator, [t.id for t in tracks])
+    return RegistrationResult(tracks=tracks, disputes=disputes)
 
 
 RENEWED_FIELDS = ("status", "ended_at")

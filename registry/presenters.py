@@ -138,6 +138,15 @@ def own_choices_url() -> str:
     return f"{reverse('dashboard')}?{OWN_CHOICES_FILTER}=on"
 
 
+def applying_message(total: int) -> str:
+    """What an artist reads when a catalogue-wide change goes to a background job."""
+    return (
+        f"It is being applied to your {total} tracks in the background; the dashboard "
+        "shows how far it has got, and until a track is reached platforms still receive its "
+        "earlier answer."
+    )
+
+
 def opt_out_message(changed: bool, total: int, denying: int, own_choices_url: str) -> SafeString:
     """What the opt-out did, how many tracks now deny every AI use, and a link to the tracks
     that keep choices of their own (the dashboard's own-choices filter, `own_choices_url`)."""

@@ -322,6 +322,26 @@ LINKS_PER_CLAIM = envint("LINKS_PER_CLAIM", 20, minimum=1)
 DECLARATIONS_PER_HOUR = envint("DECLARATIONS_PER_HOUR", 300, minimum=1)
 CATALOGUE_CHANGES_PER_HOUR = envint("CATALOGUE_CHANGES_PER_HOUR", 20, minimum=1)
 LINK_CHANGES_PER_HOUR = envint("LINK_CHANGES_PER_HOUR", 300, minimum=1)
+# --- Writes and the consent write lock (consent/writes.py, docs/operations.md) -------------
+# How long any consent write waits for a lock before giving up with "the registry is busy"
+# (SET LOCAL lock_timeout; nothing of that write is saved).
+CONSENT_LOCK_TIMEOUT_MS = envint("CONSENT_LOCK_TIMEOUT_MS", 3000, minimum=1)
+# A write that held the lock longer than this is logged (logger consent.writes, a warning).
+CONSENT_LOCK_WARN_MS = envint("CONSENT_LOCK_WARN_MS", 200, minimum=0)
+# A write computed outside the lock is checked against what committed meanwhile; this many
+# attempts, the last of which computes under the lock, as every write once did.
+CONSENT_WRITE_ATTEMPTS = envint("CONSENT_WRITE_ATTEMPTS", 3, minimum=1)
+# Tracks a write computed outside the lock may recompute under it when others changed them
+# meanwhile; more than this and the whole write is computed again.
+CONSENT_RECOMPUTE_UNDER_LOCK = envint("CONSENT_RECOMPUTE_UNDER_LOCK", 200, minimum=0)
+# A catalogue-wide change of a catalogue larger than this many tracks is recorded at once and
+# applied to the tracks by a background job, CATALOGUE_JOB_CHUNK tracks per transaction; beat
+# looks for unfinished jobs every CATALOGUE_JOB_SWEEP_SECONDS and resumes one idle for
+# CATALOGUE_JOB_STALE_SECONDS (a worker that died, a lost task).
+CATALOGUE_SYNC_TRACKS = envint("CATALOGUE_SYNC_TRACKS", 1000, minimum=0)
+CATALOGUE_JOB_CHUNK = envint("CATALOGUE_JOB_CHUNK", 200, minimum=1)
+CATALOGUE_JOB_SWEEP_SECONDS = envint("CATALOGUE_JOB_SWEEP_SECONDS", 30, minimum=1)
+CATALOGUE_JOB_STALE_SECONDS = envint("CATALOGUE_JOB_STALE_SECONDS", 60, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -498,6 +518,12 @@ CELERY_BEAT_SCHEDULE["refresh-platforms-page"] = {
     "task": "api.tasks.refresh_platforms_page",
     "schedule": float(PLATFORMS_PAGE_SECONDS),
     "options": {"expires": float(PLATFORMS_PAGE_SECONDS)},
+}
+
+CELERY_BEAT_SCHEDULE["resume-catalogue-jobs"] = {
+    "task": "consent.tasks.resume_catalogue_jobs",
+    "schedule": float(CATALOGUE_JOB_SWEEP_SECONDS),
+    "options": {"expires": float(CATALOGUE_JOB_SWEEP_SECONDS)},
 }
 
 # --- Proving claims (consent/proofs.py) -----------------------------------------------------------

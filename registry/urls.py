@@ -41,6 +41,11 @@ public = [
 artist = [
     path("profile/", views_artist.profile, name="profile"),
     path("dashboard/", views_artist.dashboard, name="dashboard"),
+    path(
+        "dashboard/catalogue-change.json",
+        views_artist.catalogue_job_progress,
+        name="catalogue_job_progress",
+    ),
     path("tracks/new/", views_artist.track_new, name="track_new"),
     path("tracks/<uuid:public_id>/", views_artist.track_detail, name="track_detail"),
     path("permissions/", views_catalogue.catalogue_permissions, name="catalogue_permissions"),

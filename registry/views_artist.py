@@ -13,12 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from consent.identifiers import InvalidIdentifier
+from consent.jobs import current_job, resume_if_idle
 from consent.links import add_links, remove_link
 from consent.models import TRACK_POLICIES, Claim, Creator, Track, TrackLink
 from consent.platforms import applied_by, applied_counts
@@ -151,6 +152,8 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
         {track.id: policy.sequence for track in on_page if (policy := policy_of(track))}
     )
     disputes = list(open_disputes(creator)[: DISPUTES_SHOWN + 1])
+    catalogue_job = current_job(creator)
+    resume_if_idle(catalogue_job)
     return render(
         request,
         "registry/artist/dashboard.html",
@@ -163,6 +166,7 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
             "rows": [dashboard_row(track, applied.get(track.id)) for track in on_page],
             "show_applied": any(count.total for count in applied.values()),
             "disputes": [describe_dispute(d, creator) for d in disputes[:DISPUTES_SHOWN]],
+            "catalogue_job": catalogue_job,
             "more_disputes": len(disputes) > DISPUTES_SHOWN,
             "opt_out_purposes": join_words([sentence_label(p) for p in AI_OPT_OUT]),
             "opt_out": opt_out_state(catalogue_declarations(creator)),
@@ -171,6 +175,29 @@ def dashboard(request: CreatorRequest) -> HttpResponse:
             "other_columns": len(DASHBOARD_ORDER) - len(AI_OPT_OUT),
             "own_choices_url": own_choices_url(),
         },
+    )
+
+
+@require_safe
+@creator_required
+def catalogue_job_progress(request: CreatorRequest) -> HttpResponse:
+    """How far the artist's catalogue-wide change has got, for the dashboard's progress bar
+    (static/js/catalogue-job.js polls it; without the script the page shows it as loaded)."""
+    job = current_job(request.creator)
+    resume_if_idle(job)
+    if job is None:
+        return JsonResponse({"job": None}, headers={"Cache-Control": "no-store"})
+    job.refresh_from_db()
+    return JsonResponse(
+        {
+            "job": {
+                "done": job.done,
+                "total": job.total,
+                "percent": job.percent,
+                "finished": job.finished_at is not None,
+            }
+        },
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from consent.jobs import current_job
 from consent.models import POLICIES, Declaration, EffectivePolicy
 from consent.policies import latest_statements
 from consent.purposes import AI_OPT_OUT
@@ -21,6 +22,7 @@ from registry.decorators import CreatorRequest, creator_required
 from registry.forms import PurposesForm
 from registry.presenters import (
     HistoryBatch,
+    applying_message,
     catalogue_defaults,
     covers,
     describe_saved,
@@ -64,6 +66,9 @@ def catalogue_permissions(request: CreatorRequest) -> HttpResponse:
         else:
             if saved:
                 text = describe_saved(saved, "your whole catalogue", track_level=False)
+                job = current_job(creator)
+                if job is not None and job.finished_at is None:
+                    text = f"{text} {applying_message(job.total)}"
                 if loosens(saved):
                     text = with_notice(text, unverified_catalogue_notice(creator))
                 messages.success(request, text)
@@ -105,7 +110,14 @@ def opt_out_ai(request: CreatorRequest) -> HttpResponse:
     counts = policies.aggregate(
         total=Count("pk"), denying=Count("pk", filter=POLICIES.opted_out_of_ai())
     )
-    text = opt_out_message(bool(saved), counts["total"], counts["denying"], own_choices_url())
+    job = current_job(creator)
+    if saved and job is not None and job.finished_at is None:
+        purposes = join_words([sentence_label(p) for p in AI_OPT_OUT])
+        text = f"{purposes} are now Not allowed for your whole catalogue. " + applying_message(
+            job.total
+        )
+    else:
+        text = opt_out_message(bool(saved), counts["total"], counts["denying"], own_choices_url())
     messages.success(request, text)
     return redirect("dashboard")
 

@@ -19,7 +19,6 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.db.models import Subquery
 
 from consent.identifiers import InvalidIdentifier, format_isrc
@@ -36,6 +35,7 @@ from consent.services import (
     register_tracks,
 )
 from consent.text import LineBreakError
+from consent.writes import prepared_write
 
 INHERIT = PurposeChoice(Value.UNSET)
 
@@ -271,24 +271,30 @@ def apply_update(creator: Creator, parsed: ParseResult, expected: str) -> Update
     Raises `StalePlan` when it is not (or when the file now has errors), and `ConsentError`
     when the registry refuses the writes; nothing is written then.
     """
+
+    def apply():
+        lock_consent_writes()
+        plan = plan_update(creator, parsed)
+        if plan.errors or plan.digest() != expected:
+            raise StalePlan
+        new = [line.new for line in plan.lines if line.new is not None]
+        disputes = register_tracks(creator, new).disputes if new else []
+        written = declare_for_tracks(
+            creator,
+            {
+                line.track_id: {_purpose(change.purpose): change.after for change in line.changes}
+                for line in plan.lines
+                if line.changes
+            },
+        )
+        return plan, new, disputes, written
+
     try:
-        with transaction.atomic():
-            lock_consent_writes()
-            plan = plan_update(creator, parsed)
-            if plan.errors or plan.digest() != expected:
-                raise StalePlan
-            new = [line.new for line in plan.lines if line.new is not None]
-            disputes = register_tracks(creator, new).disputes if new else []
-            written = declare_for_tracks(
-                creator,
-                {
-                    line.track_id: {
-                        _purpose(change.purpose): change.after for change in line.changes
-                    }
-                    for line in plan.lines
-                    if line.changes
-                },
-            )
+        # Planned and computed outside the lock (consent.writes): the artist's own other saves
+        # meanwhile, or claims and links that could collide with the new tracks, start it again.
+        plan, new, disputes, written = prepared_write(
+            apply, actors=[creator.id], retry_on=("claim", "link")
+        )
     except (InvalidIdentifier, LineBreakError) as exc:
         raise ConsentError(str(exc)) from exc
     return UpdateResult(

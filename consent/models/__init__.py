@@ -11,7 +11,7 @@ import Claim` is the one way to reach them:
 - `catalogue`: Creator, Track, TrackLink, Claim, and their querysets and managers;
 - `trust`: how far a claim is proven (ClaimVerification, ProfileProof, VerificationRequest);
 - `disputes`: Dispute, Notice, DisputeStatement, Evidence, and the AuditEntry log;
-- `policies`: Declaration, EffectivePolicy, ChangeEvent, SequenceCounter;
+- `policies`: Declaration, EffectivePolicy, ChangeEvent, SequenceCounter, CatalogueJob;
 - `questions`: the policy questions (PolicyQuestions, POLICIES, TRACK_POLICIES, POLICY_FIELDS);
 - `platforms`: Platform, Acknowledgement;
 - `transparency`: the public log's LogEntry, LogHash, Checkpoint and Cosignature, and the
@@ -40,6 +40,7 @@ from .platforms import Acknowledgement, Platform
 from .policies import (
     PURPOSE_CHOICES,
     VALUE_CHOICES,
+    CatalogueJob,
     ChangeEvent,
     Declaration,
     EffectivePolicy,
@@ -68,6 +69,7 @@ __all__ = [
     "Acknowledgement",
     "AsksPolicies",
     "AuditEntry",
+    "CatalogueJob",
     "ChangeEvent",
     "Claim",
     "ClaimQuerySet",

@@ -194,6 +194,13 @@ class Claim(models.Model):
             models.Index(
                 fields=["track"], condition=Q(status="active"), name="claim_active_by_track"
             ),
+            # Serves "a creator's catalogue, in track order, from here": a catalogue-wide
+            # change's job reads it a chunk at a time (consent.jobs), without reading all of it.
+            models.Index(
+                fields=["creator", "track"],
+                condition=Q(status="active"),
+                name="claim_active_by_creator",
+            ),
         ]
 
     def __str__(self) -> str:

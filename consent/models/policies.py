@@ -171,3 +171,46 @@ class SequenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"Last change event: {self.value}"
+
+
+class CatalogueJob(models.Model):
+    """A catalogue-wide change being applied to the tracks of a large catalogue (consent.jobs).
+
+    The declarations are recorded (and logged) when the artist saves; this row, written in the
+    same transaction, says which tracks still have to be brought up to date. Each chunk of
+    tracks is refreshed and `cursor` moved past it in one transaction, so a worker that dies
+    loses at most the chunk it was on, which the next run does again.
+    """
+
+    creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="catalogue_jobs")
+    # The declarations' batch: what the dashboard names as the change being applied.
+    batch = models.UUIDField()
+    total = models.PositiveIntegerField(help_text="Tracks the catalogue held when it started.")
+    done = models.PositiveIntegerField(default=0)
+    # Tracks are taken in id order; the last one brought up to date.
+    cursor = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    # Moved by every chunk: a job idle for CATALOGUE_JOB_STALE_SECONDS is resumed by beat.
+    updated_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["creator", "-id"],
+                name="cataloguejob_unfinished_idx",
+                condition=Q(finished_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Catalogue change of {self.creator}: {self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        """How far it has got, 0 to 100; 99 until it has finished."""
+        if self.finished_at is not None:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, self.done * 100 // self.total)

@@ -80,22 +80,59 @@ def append(record: dict) -> int:
 
 
 def append_many(records: Iterable[dict]) -> range:
-    """Append records in order with two bulk inserts; the range of their indexes."""
-    _check_writing()
+    """Append records in order with two bulk inserts; the range of their indexes.
+
+    Inside `consent.writes.prepared_write` (before the lock is taken) the entries are encoded
+    and kept, and appended in the same order once the write holds the lock: the range returned
+    is then empty, as no index is known yet.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("Log entries are appended inside the transaction that records them.")
     datas = [canonical(record) for record in records]
     for data in datas:
         if len(data) > MAX_ENTRY:
             raise ValueError("A log entry is limited to 65535 bytes.")
+    from consent.policies import preparing_write
+
+    preparing = preparing_write()
+    if preparing is not None:
+        preparing.keep_log_entries(datas, [merkle.leaf_hash(data) for data in datas])
+        return range(0)
+    return append_encoded(datas)
+
+
+def append_many_encoded(datas: Sequence[bytes]) -> range:
+    """`append_many` of entries already in their canonical bytes."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("Log entries are appended inside the transaction that records them.")
+    for data in datas:
+        if len(data) > MAX_ENTRY:
+            raise ValueError("A log entry is limited to 65535 bytes.")
+    from consent.policies import preparing_write
+
+    preparing = preparing_write()
+    if preparing is not None:
+        preparing.keep_log_entries(datas, [merkle.leaf_hash(data) for data in datas])
+        return range(0)
+    return append_encoded(datas)
+
+
+def append_encoded(datas: Sequence[bytes], leaves: Sequence[bytes] | None = None) -> range:
+    """Append entries already in their canonical bytes (`leaves`: their leaf hashes, when
+    computed beforehand). Inside the transaction holding the consent write lock."""
+    _check_writing()
     first = size()
     if not datas:
         return range(first, first)
+    if leaves is None:
+        leaves = [merkle.leaf_hash(data) for data in datas]
     # The tree's right edge (one stored hash per one bit of `first`), then every new leaf and
     # the subtrees it completes, in stored-hash-index order.
     frontier = merkle.Frontier.of(first, _read)
     hash_index = merkle.stored_hash_index(0, first)
     hashes = []
-    for data in datas:
-        for value in frontier.append(merkle.leaf_hash(data)):
+    for leaf in leaves:
+        for value in frontier.append(leaf):
             hashes.append((hash_index, value))
             hash_index += 1
     now = timezone.now()

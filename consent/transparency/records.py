@@ -19,6 +19,7 @@ from consent.purposes import PURPOSES
 from consent.times import rfc3339
 
 from . import log
+from .jcs import canonical
 
 VERSION = 1
 PURPOSE_VALUES = tuple(p.value for p in PURPOSES)
@@ -103,9 +104,56 @@ def log_declarations(rows: Sequence[Declaration]) -> range:
     return log.append_many(declaration_records(rows))
 
 
-def log_changes(events: Sequence[ChangeEvent]) -> range:
-    """Append an entry per change event just written (in the same locked transaction)."""
-    return log.append_many(change_records(events))
+# A change event's entry is encoded before its number is known (consent.policies plans writes
+# outside the lock); this number stands in for it and is replaced once allocated. JCS writes an
+# integer as its digits, and a quote inside a string value is escaped, so the key and this value
+# appear nowhere else in the entry.
+_SEQUENCE_PLACEHOLDER = b'"sequence":9007199254740991'
+
+
+def policy_change_template(
+    *, track_id: int, public_id: str, cause: str, policy: dict, links, created_at
+) -> bytes:
+    """The canonical bytes of a change event's entry, its sequence number to be filled in by
+    `log_numbered`."""
+    event = SimpleNamespace(
+        sequence=9007199254740991,
+        track_id=track_id,
+        cause=cause,
+        policy=policy,
+        disputed=policy.get("disputed", False),
+        links=links,
+        created_at=created_at,
+    )
+    data = canonical(policy_change(event, public_id))
+    if data.count(_SEQUENCE_PLACEHOLDER) != 1:
+        raise ValueError("A change event's entry must name its sequence once.")
+    return data
+
+
+def log_numbered(templates: Sequence[bytes], numbers: range) -> range:
+    """Append the entries of change events just numbered, from their templates."""
+    return log.append_many_encoded(
+        [
+            data.replace(_SEQUENCE_PLACEHOLDER, b'"sequence":%d' % number)
+            for data, number in zip(templates, numbers, strict=True)
+        ]
+    )
+
+
+def track_public_ids(track_ids: Iterable[int]) -> dict[int, str]:
+    """The public ids of tracks, to log their events (read before the lock: they never change)."""
+    from consent.models import Track
+
+    return _public_ids(Track, track_ids)
+
+
+def log_changes(events: Sequence[ChangeEvent], public_ids: dict[int, str] | None = None) -> range:
+    """Append an entry per change event just written (in the same locked transaction);
+    `public_ids` are the tracks' public ids when read already."""
+    if public_ids is None:
+        return log.append_many(change_records(events))
+    return log.append_many([policy_change(event, public_ids[event.track_id]) for event in events])
 
 
 # --- Rows whose state changes: an entry each time it does; the latest one is the row now ----

@@ -115,7 +115,7 @@ def test_the_dashboard_of_sixty_tracks_takes_a_fixed_number_of_queries(
     register_track(
         rival, TrackData(title="x", artist_credit="x", roles=["recording"], isrc=tracks[1].isrc)
     )
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = owner_client.get(reverse("dashboard"))
     assert len(response.context["rows"]) == 50
 
