@@ -371,11 +371,19 @@ class SnapshotView(HeavyRequestMixin, APIView):
     consistent with one sequence), served as a file copy by api.snapshots."""
 
     def request_cost(self, request) -> int:
-        """A download costs API_SNAPSHOT_COST; asking only for its headers (HEAD) costs 1."""
-        return settings.API_SNAPSHOT_COST if request.method == "GET" else 1
+        """A download costs API_SNAPSHOT_COST. Its headers alone (HEAD) and a revalidation
+        (If-None-Match, If-Modified-Since: a 304 while the file is current) cost 1; a
+        revalidation that turns into a download is still one at a time per platform."""
+        if request.method != "GET" or self._revalidates(request):
+            return 1
+        return settings.API_SNAPSHOT_COST
 
     def is_heavy(self, request, cost: int) -> bool:
-        return request.method == "GET"
+        return request.method == "GET" and not self._revalidates(request)
+
+    @staticmethod
+    def _revalidates(request) -> bool:
+        return "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
 
     # No `replica_reads`: the answer is a file built from the primary in the background
     # (consent.snapshot_files), whatever database a request would read.

@@ -385,11 +385,11 @@ LOGGING = {
 API_KEY_HASH_SECRET = envstr("API_KEY_HASH_SECRET", SECRET_KEY)
 # Fair use (docs/operations.md, "Fair use"). Units per minute per platform, shared by all its
 # keys; an admin can set a platform's own. A lookup costs 1, a batch one per item, anything
-# `as_of` API_AS_OF_WEIGHT times that (it recomputes from declarations), a snapshot
-# API_SNAPSHOT_COST.
+# `as_of` API_AS_OF_WEIGHT times that (it recomputes from declarations), a snapshot download
+# API_SNAPSHOT_COST (a copy of a prebuilt file, one at a time per platform), its revalidation 1.
 API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 60_000, minimum=1)
 API_AS_OF_WEIGHT = envint("API_AS_OF_WEIGHT", 2, minimum=1)
-API_SNAPSHOT_COST = envint("API_SNAPSHOT_COST", 10_000, minimum=1)
+API_SNAPSHOT_COST = envint("API_SNAPSHOT_COST", 1_000, minimum=1)
 # Heavy requests (batches above API_HEAVY_BATCH_ITEMS items, snapshots) a platform may run at
 # once; each holds a lease in Redis that expires after API_HEAVY_LEASE_SECONDS, so a worker that
 # dies mid-request cannot keep a slot.

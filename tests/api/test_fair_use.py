@@ -101,6 +101,25 @@ def test_a_snapshot_costs_its_documented_weight(settings):
     assert [client.get(*LOOKUP).status_code for _ in range(5)] == [200] * 4 + [429]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_snapshot_revalidation_costs_one_unit(settings):
+    platform = make_platform("Revalidating Co")
+    platform.rate_limit_per_minute = 10
+    platform.save()
+    settings.API_SNAPSHOT_COST = 6
+    client = KeyClient(create_key(platform, "k")[1])
+    response = client.get("/api/v1/snapshot")
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    response.close()
+    etag = response["ETag"]
+    # 6 units spent; four revalidations answered 304 cost one each, the fifth is over the limit.
+    statuses = [
+        client.get("/api/v1/snapshot", HTTP_IF_NONE_MATCH=etag).status_code for _ in range(5)
+    ]
+    assert statuses == [304] * 4 + [429]
+
+
 def test_a_request_costing_more_than_the_whole_limit_is_413_saying_to_split(limited):
     client = KeyClient(create_key(limited, "k")[1])
     response = batch(client, 11)
