@@ -86,6 +86,7 @@ LOCK_KEY = 0x46454544  # the builder's advisory lock ("FEED")
 SCHEDULED = "feeds:refresh-scheduled"
 KICKED = "feeds:refresh-kicked"
 EVENT_BATCH = 5000
+SMALL_HOSTS_BATCH = 500
 
 _in_request: ContextVar[bool] = ContextVar("feed_build_in_request", default=False)
 
@@ -137,21 +138,35 @@ def _etag(data: bytes) -> str:
     return '"' + hashlib.sha256(data).hexdigest() + '"'
 
 
+STORE_SQL = """
+INSERT INTO consent_feedfile (key, status, body, content_type, etag, last_modified, built_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (key) DO UPDATE SET status = EXCLUDED.status, body = EXCLUDED.body,
+    content_type = EXCLUDED.content_type, etag = EXCLUDED.etag,
+    last_modified = EXCLUDED.last_modified, built_at = EXCLUDED.built_at
+"""
+
+
 def store(key: str, document: Document, status: int = 200) -> None:
     """Replace one file, atomically: a reader sees the old bytes or the new ones."""
-    data = document.body.encode("utf-8")
-    FeedFile.objects.update_or_create(
-        key=key,
-        defaults={
-            "status": status,
-            "body": data,
-            "content_type": document.content_type,
-            "etag": _etag(data),
-            "last_modified": document.last_modified,
-            "built_at": timezone.now(),
-        },
-    )
-    _count_request_build()
+    store_many([(key, document, status)])
+
+
+def store_many(files: list[tuple[str, Document, int]]) -> None:
+    """Replace several files in one statement: a shard's four, or a page of the host list."""
+    if not files:
+        return
+    now = timezone.now()
+    rows = []
+    for key, document, status in files:
+        data = document.body.encode("utf-8")
+        rows.append(
+            (key, status, data, document.content_type, _etag(data), document.last_modified, now)
+        )
+    with connection.cursor() as cursor:
+        cursor.executemany(STORE_SQL, rows)
+    for _ in files:
+        _count_request_build()
 
 
 def _count_request_build() -> None:
@@ -187,10 +202,14 @@ def _set_state(name: str, value: int) -> None:
 
 
 def _store_feed(feed: HostFeed) -> None:
-    store(host_key(feed.host, "robots.txt", feed.shard), feed.robots_txt())
-    store(host_key(feed.host, "ai.txt", feed.shard), feed.ai_txt())
-    store(host_key(feed.host, "rsl.xml", feed.shard), feed.rsl())
-    store(host_key(feed.host, "tdmrep.json", feed.shard), feed.tdmrep_json())
+    store_many(
+        [
+            (host_key(feed.host, "robots.txt", feed.shard), feed.robots_txt(), 200),
+            (host_key(feed.host, "ai.txt", feed.shard), feed.ai_txt(), 200),
+            (host_key(feed.host, "rsl.xml", feed.shard), feed.rsl(), 200),
+            (host_key(feed.host, "tdmrep.json", feed.shard), feed.tdmrep_json(), 200),
+        ]
+    )
 
 
 def _remove_shard(host: str, shard: str) -> None:
@@ -276,6 +295,10 @@ def _store_sharded_pointers(host: str) -> None:
 
 
 def _store_index(host: str, depth: int) -> None:
+    store(host_key(host, "index.json"), _index(host, depth))
+
+
+def _index(host: str, depth: int) -> Document:
     """The host's index, a fixed size at any number of links: how to name a URL's shard, and
     the URL template of each kind of file (as a sitemap index lists its sitemaps)."""
     if depth:
@@ -301,8 +324,7 @@ def _store_index(host: str, depth: int) -> None:
         ),
         "files": files,
     }
-    document = Document(json.dumps(index, indent=2) + "\n", JSON, None)
-    store(host_key(host, "index.json"), document)
+    return Document(json.dumps(index, indent=2) + "\n", JSON, None)
 
 
 def _remove_host(host: str) -> None:
@@ -327,43 +349,43 @@ def build_host_list() -> int:
         .annotate(links=Count("id"), tracks=Count("track", distinct=True))
         .order_by("-tracks", "host")
     )
-    known = {row.host: row for row in FeedHost.objects.all()}
+    known = {
+        host: (links, tracks, depth, rank)
+        for host, links, tracks, depth, rank in FeedHost.objects.values_list(
+            "host", "links", "tracks", "depth", "rank"
+        )
+    }
     seen: set[str] = set()
-    page: list[list] = []
-    number = 0
-    total = 0
-    rebuild: list[tuple[str, int]] = []
+    rows: list[list] = []
+    changed: list[FeedHost] = []
+    rebuild: list[FeedHost] = []
     for rank, row in enumerate(counts.iterator(chunk_size=CHUNK)):
         host = row["host"]
-        depth = shard_depth(row["links"])
+        entry = FeedHost(host, row["links"], row["tracks"], shard_depth(row["links"]), rank)
         seen.add(host)
         current = known.get(host)
-        if current is None or current.depth != depth:
-            rebuild.append((host, depth))
-        if current is None or (current.links, current.tracks, current.depth, current.rank) != (
-            row["links"],
-            row["tracks"],
-            depth,
-            rank,
-        ):
-            FeedHost.objects.update_or_create(
-                host=host,
-                defaults={
-                    "links": row["links"],
-                    "tracks": row["tracks"],
-                    "depth": depth,
-                    "rank": rank,
-                },
-            )
-        page.append([host, row["tracks"]])
-        total += 1
-        if len(page) == HOSTS_PER_PAGE:
-            number += 1
-            _store_hosts_page(number, page)
-            page = []
-    if page or number == 0:
-        number += 1
-        _store_hosts_page(number, page)
+        if current is None or current[2] != entry.depth:
+            # Recorded once its files are built: a builder stopped half-way builds it again.
+            rebuild.append(entry)
+        elif current != (entry.links, entry.tracks, entry.depth, entry.rank):
+            changed.append(entry)
+        rows.append([host, row["tracks"]])
+    FeedHost.objects.bulk_create(
+        changed,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["host"],
+        update_fields=["links", "tracks", "depth", "rank"],
+    )
+    total = len(rows)
+    pages = [rows[i : i + HOSTS_PER_PAGE] for i in range(0, total, HOSTS_PER_PAGE)] or [[]]
+    number = len(pages)
+    store_many(
+        [
+            (hosts_page_key(n), Document(json.dumps(page), JSON, None), 200)
+            for n, page in enumerate(pages, start=1)
+        ]
+    )
     FeedFile.objects.filter(key__startswith="hosts/").exclude(
         key__in=[hosts_page_key(n) for n in range(1, number + 1)]
     ).delete()
@@ -371,13 +393,51 @@ def build_host_list() -> int:
         _remove_host(host)
     _set_state(HOST_LIST, total)
     _set_state(HOST_LIST_DIRTY, 0)
-    for host, depth in rebuild:
-        build_host(host, depth)
+    # New hosts of one shard are built many at a time; a host that shrank to one shard is
+    # built alone, so that its shard files go.
+    small = [entry for entry in rebuild if entry.depth == 0 and entry.host not in known]
+    for start in range(0, len(small), SMALL_HOSTS_BATCH):
+        batch = small[start : start + SMALL_HOSTS_BATCH]
+        build_small_hosts([entry.host for entry in batch])
+        FeedHost.objects.bulk_create(
+            batch,
+            update_conflicts=True,
+            unique_fields=["host"],
+            update_fields=["links", "tracks", "depth", "rank"],
+        )
+    for entry in rebuild:
+        if entry.depth or entry.host in known:
+            build_host(entry.host, entry.depth)
+            entry.save()
     return total
 
 
-def _store_hosts_page(number: int, rows: list[list]) -> None:
-    store(hosts_page_key(number), Document(json.dumps(rows), JSON, None))
+def build_small_hosts(hosts: list[str]) -> None:
+    """The files of many one-shard hosts at once: one query for all their links, one statement
+    for all their files (a registry has tens of thousands of small hosts, one per artist's own
+    site)."""
+    rows = (
+        TrackLink.objects.filter(host__in=hosts)
+        .order_by("host", "url", "id")
+        .values("host", *HOST_LINK_COLUMNS)
+    )
+    files: list[tuple[str, Document, int]] = []
+    with transaction.atomic():
+        FeedFile.objects.filter(
+            key__in=[host_key(host, name) for host in hosts for _, name in HOST_KINDS]
+        ).delete()
+        for host, group in groupby(rows.iterator(chunk_size=CHUNK), key=lambda row: row["host"]):
+            feed = host_feed_from_rows(host, group)
+            if feed is None:
+                continue
+            files += [
+                (host_key(host, "robots.txt"), feed.robots_txt(), 200),
+                (host_key(host, "ai.txt"), feed.ai_txt(), 200),
+                (host_key(host, "rsl.xml"), feed.rsl(), 200),
+                (host_key(host, "tdmrep.json"), feed.tdmrep_json(), 200),
+            ]
+        files += [(host_key(host, "index.json"), _index(host, 0), 200) for host in hosts]
+        store_many(files)
 
 
 def hosts_page(number: int) -> tuple[int, list[HostRow]]:
