@@ -277,9 +277,9 @@ def registry_robots_txt() -> Document:
 
 
 def registry_tdmrep_json() -> Document:
-    """No rule for the track pages, on purpose: TDMRep reads the well-known file first and, where
-    no rule matches, the page's own `tdm-reservation` and `tdm-policy` headers, which carry
-    each track's choice. A rule here for `/t/` would override every page."""
+    """No rule for the track pages, on purpose: each page's own `tdm-reservation` and
+    `tdm-policy` headers (and meta tags) carry its track's choice, and a rule here for `/t/`
+    could only state one value for every page, contradicting most of them."""
     return Document(tdmrep_json([]), JSON, None)
 
 

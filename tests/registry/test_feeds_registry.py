@@ -59,7 +59,8 @@ def tdmrep(client) -> list[dict]:
 
 
 def tdm_reading(client, track) -> int | None:
-    """TDMRep's order: the well-known file first, then the page's own header."""
+    """What a TDMRep reader learns of a page: a rule of the well-known file, else the page's own
+    header (here the file has no rule for track pages, so nothing can contradict the header)."""
     verdict = tdmrep_verdict(tdmrep(client), f"/t/{track.public_id}/")
     if verdict is not None:
         return verdict
