@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import math
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -82,11 +83,13 @@ CHANGES = "changes"  # FeedState: the last change event applied
 HOST_LIST = "hosts"  # FeedState: the number of hosts in the last host list
 HOST_LIST_DIRTY = "hosts-dirty"  # FeedState: 1 when links changed since the host list was built
 REQUEST_BUILDS = "request-builds"  # FeedState: builds that ran inside a request
+LICENCE_MARK = "licence:"  # FeedState: a creator whose licence waits to be rebuilt
 LOCK_KEY = 0x46454544  # the builder's advisory lock ("FEED")
 SCHEDULED = "feeds:refresh-scheduled"
 KICKED = "feeds:refresh-kicked"
 EVENT_BATCH = 5000
 SMALL_HOSTS_BATCH = 500
+REFRESH_SECONDS = 120
 
 _in_request: ContextVar[bool] = ContextVar("feed_build_in_request", default=False)
 
@@ -500,14 +503,35 @@ def refresh() -> RefreshResult:
             last = SequenceCounter.objects.values_list("value", flat=True).first() or 0
             result.hosts = build_host_list()
             _set_state(CHANGES, last)
-        while _apply_events(result):
-            pass
+        # Until caught up: a run that found the lock taken has returned, trusting this one. A
+        # run that has worked for REFRESH_SECONDS under a steady stream of changes hands over to
+        # a fresh task, so that no task outlives the worker's time limit.
+        started = time.monotonic()
+        while True:
+            if time.monotonic() - started > REFRESH_SECONDS:
+                _hand_over()
+                break
+            while _apply_events(result):
+                pass
+            _build_marked_licences(result)
+            if (
+                not _events_waiting()
+                and not FeedState.objects.filter(name__startswith=LICENCE_MARK).exists()
+            ):
+                break
         dirty = _state(HOST_LIST_DIRTY)
         if dirty.value:
             age = timezone.now() - _state(HOST_LIST).updated_at
             if in_process() or age >= timedelta(seconds=settings.FEED_HOST_LIST_SECONDS):
                 result.hosts = build_host_list()
         return result
+
+
+def _hand_over() -> None:
+    from registry.tasks import refresh_feeds
+
+    if not in_process():
+        transaction.on_commit(refresh_feeds.delay)
 
 
 def _apply_events(result: RefreshResult) -> bool:
@@ -540,17 +564,43 @@ def _apply_events(result: RefreshResult) -> bool:
         result.shards += build_shards(host, depth, {shard_of(u, depth) for u in host_urls})
     track_ids = {event["track_id"] for event in events}
     # Every claim, ended ones too: a creator whose claim ended must stop listing the track.
-    creators = Creator.objects.filter(
-        id__in=Claim.objects.filter(track_id__in=track_ids).values("creator_id")
+    # Their licences read whole catalogues, so they are marked here, in the same transaction as
+    # the position in the log, and built after every shard (`_build_marked_licences`).
+    creator_ids = set(
+        Claim.objects.filter(track_id__in=track_ids).values_list("creator_id", flat=True)
     )
-    for creator in creators.iterator(chunk_size=CHUNK):
+    now = timezone.now()
+    with transaction.atomic():
+        FeedState.objects.bulk_create(
+            [FeedState(f"{LICENCE_MARK}{pk}", 0, now) for pk in sorted(creator_ids)],
+            ignore_conflicts=True,
+        )
+        if links_changed:
+            _set_state(HOST_LIST_DIRTY, 1)
+        _set_state(CHANGES, events[-1]["sequence"])
+    result.events += len(events)
+    return True
+
+
+def _build_marked_licences(result: RefreshResult) -> None:
+    """The licences of the creators whose tracks changed, each once however many changes."""
+    marks = list(
+        FeedState.objects.filter(name__startswith=LICENCE_MARK).values_list("name", flat=True)
+    )
+    ids = [int(name.removeprefix(LICENCE_MARK)) for name in marks]
+    for creator in Creator.objects.filter(id__in=ids).iterator(chunk_size=CHUNK):
+        # The mark goes first: a change while the licence is built marks it again.
+        FeedState.objects.filter(name=f"{LICENCE_MARK}{creator.pk}").delete()
         build_creator_licence(creator)
         result.creators += 1
-    if links_changed:
-        _set_state(HOST_LIST_DIRTY, 1)
-    _set_state(CHANGES, events[-1]["sequence"])
-    result.events += len(events)
-    return len(events) == EVENT_BATCH
+        if _events_waiting():
+            return  # the shards come first; the other marks wait for the next round
+    FeedState.objects.filter(name__in=marks).delete()  # creators that no longer exist
+
+
+def _events_waiting() -> bool:
+    after = _state(CHANGES).value
+    return ChangeEvent.objects.filter(sequence__gt=after).exists()
 
 
 def schedule_refresh() -> None:

@@ -290,3 +290,21 @@ def test_the_hosts_page_is_read_as_built(client, artist, django_assert_max_num_q
         ["bandcamp.com", 1],
         ["soundcloud.com", 1],
     ]
+
+
+def test_a_change_rebuilds_the_licence_of_each_creator_of_the_track(client, artist, settings):
+    declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)})
+    track = register(artist, verified=True)
+    other = register(artist, title="Other", verified=True)
+    url = f"/licenses/{artist.public_id}.xml"
+    before = etree.fromstring(client.get(url).content)
+    assert len(before.xpath("//rsl:content", namespaces=RSL)) == 2
+
+    deny_all_ai(artist, track=track)
+    result = feed_store.refresh()
+
+    assert result.creators == 1
+    assert not FeedState.objects.filter(name__startswith=feed_store.LICENCE_MARK).exists()
+    after = etree.fromstring(client.get(url).content)
+    urls = after.xpath("//rsl:content/@url", namespaces=RSL)
+    assert urls == [f"{settings.SITE_URL}/t/{other.public_id}/"]
