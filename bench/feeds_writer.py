@@ -43,11 +43,12 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from consent.models import Creator, Track
+    from consent.models import Creator, Track, TrackLink
     from consent.purposes import Purpose, Value
     from consent.services import PurposeChoice, declare
-    from consent.standards import link_path, path_pattern
+    from consent.standards import link_path, path_pattern, tdmrep_rules
     from registry.feed_store import url_hash
+    from registry.feeds import HOST_LINK_COLUMNS, host_feed_from_rows
 
     base = urlsplit(args.base)
 
@@ -72,17 +73,29 @@ def main() -> None:
         shard = url_hash(url)[: index["shard_digits"]]
         return urlsplit(template.replace("{shard}", shard)).path
 
-    def reserved(url: str) -> bool | None:
+    def location(url: str) -> str:
+        return path_pattern(link_path(url), exact=True)
+
+    def shown(url: str) -> tuple[bool, dict | None]:
+        """Whether the shard answered, and the link's rule in it (None: no rule)."""
         status, body = fetch(shard_path(url))
         if status == 404:
-            return False
+            return True, None
         if status != 200:
-            return None
-        location = path_pattern(link_path(url), exact=True)
-        return any(
-            rule["location"] == location and rule["tdm-reservation"] == 1
-            for rule in json.loads(body)
+            return False, None
+        rules = [r for r in json.loads(body) if r["location"] == location(url)]
+        return True, rules[0] if rules else None
+
+    def expected(url: str) -> dict | None:
+        """The link's rule as the registry's own code writes it from the stored policies."""
+        rows = list(
+            TrackLink.objects.filter(url=url).order_by("url", "id").values(*HOST_LINK_COLUMNS)
         )
+        feed = host_feed_from_rows(urlsplit(url).hostname, rows)
+        if feed is None:
+            return None
+        rules = [r for r in tdmrep_rules(feed.paths) if r["location"] == location(url)]
+        return rules[0] if rules else None
 
     # Candidates: a link on a large host, and the claimant who added it (its owner).
     rng = random.Random(42)
@@ -99,7 +112,7 @@ def main() -> None:
         candidates = cursor.fetchall()
     rng.shuffle(candidates)
 
-    pending: dict[str, float] = {}
+    pending: dict[str, tuple[float, dict | None]] = {}
     delays: list[float] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -108,15 +121,16 @@ def main() -> None:
         while not stop.is_set() or pending:
             with lock:
                 items = list(pending.items())
-            for url, committed in items:
-                if reserved(url):
+            for url, (committed, rule) in items:
+                answered, now = shown(url)
+                if answered and now == rule:
                     with lock:
                         pending.pop(url, None)
                         delays.append(time.monotonic() - committed)
             if (
                 stop.is_set()
                 and items
-                and time.monotonic() - min(c for _, c in items) > (args.wait)
+                and time.monotonic() - min(c for _, (c, _) in items) > (args.wait)
             ):
                 return
             time.sleep(0.5)
@@ -129,8 +143,9 @@ def main() -> None:
     while time.monotonic() - started < args.seconds and candidates:
         tick = time.monotonic()
         track_id, creator_id, url = candidates.pop()
-        if reserved(url) is not False:
-            continue  # already reserved there: a change would not show
+        answered, before = shown(url)
+        if not answered:
+            continue
         began = time.monotonic()
         try:
             declare(
@@ -143,8 +158,11 @@ def main() -> None:
             continue
         done = time.monotonic()
         write_seconds.append(done - began)
+        after = expected(url)
+        if after == before:
+            continue  # the link's rule was already this: nothing for the file to show
         with lock:
-            pending[url] = done
+            pending[url] = (done, after)
         made += 1
         time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
     stop.set()

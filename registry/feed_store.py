@@ -229,7 +229,10 @@ def build_shards(host: str, depth: int, shards: Iterable[str]) -> int:
         if depth:
             links = links.filter(digest__gte=shard, digest__lt=shard + "g")
         rows = links.order_by("url", "id").values(*HOST_LINK_COLUMNS)
-        feed = host_feed_from_rows(host, rows.iterator(chunk_size=CHUNK), shard)
+        # A shard is small (a host of one shard too), so it is read at once: through a
+        # server-side cursor PostgreSQL plans for the first rows and walks the whole URL index in
+        # URL order instead (10 s, not 50 ms, at a million links).
+        feed = host_feed_from_rows(host, list(rows), shard)
         if feed is None:
             if depth:
                 _remove_shard(host, shard)
@@ -395,7 +398,8 @@ def build_host_list() -> int:
     for host in set(known) - seen:
         _remove_host(host)
     _set_state(HOST_LIST, total)
-    _set_state(HOST_LIST_DIRTY, 0)
+    # Until every host below is built: a run stopped half-way leaves the list to build again.
+    _set_state(HOST_LIST_DIRTY, 1)
     # New hosts of one shard are built many at a time; a host that shrank to one shard is
     # built alone, so that its shard files go.
     small = [entry for entry in rebuild if entry.depth == 0 and entry.host not in known]
@@ -412,6 +416,7 @@ def build_host_list() -> int:
         if entry.depth or entry.host in known:
             build_host(entry.host, entry.depth)
             entry.save()
+    _set_state(HOST_LIST_DIRTY, 0)
     return total
 
 

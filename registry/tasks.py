@@ -47,7 +47,15 @@ def chase_information_requests() -> dict[str, int]:
     }
 
 
-@shared_task(name="registry.tasks.refresh_feeds", acks_late=True, ignore_result=True)
+# The first build at a million tracks takes minutes (bench/README.md): longer than the default
+# limit of a task, so this one has an hour; `manage.py build_feeds` has none.
+@shared_task(
+    name="registry.tasks.refresh_feeds",
+    acks_late=True,
+    ignore_result=True,
+    time_limit=3600,
+    soft_time_limit=3500,
+)
 def refresh_feeds() -> dict[str, object]:
     """Rebuild the feed files the change events since the last run touch (registry.feed_store);
     scheduled after each commit, debounced, and run by beat as a safety net."""
