@@ -1396,7 +1396,7 @@ class Bench:
                     "SELECT coalesce(sum(value), 0) FROM consent_feedstate "
                     "WHERE name = 'request-builds'"
                 ).fetchone()[0]
-            seconds = len(kinds) * self.args.duration + 10
+            seconds = len(kinds) * self.args.duration * self.args.repeat + 10
             writer = subprocess.Popen(
                 [PYTHON, str(BENCH / "feeds_writer.py"), "--base", base,
                  "--seconds", str(seconds), "--wait", "90"],
@@ -1405,15 +1405,25 @@ class Bench:
             time.sleep(5)  # the writer's first changes are under way
             results = {}
             for kind, paths in kinds.items():
-                path_file = folder / f"{kind.replace(' ', '-')}.txt"
+                path_file = folder / (re.sub(r"[^a-z0-9]+", "-", kind) + ".txt")
                 path_file.write_text("\n".join(paths) + "\n")
                 wrk_env = dict(self.wrk_env, BENCH_FEED_PATHS=str(path_file))
-                results[kind] = run_wrk(f"{base}/", 16, self.args.duration, BENCH / "feeds.lua",
-                                        wrk_env)  # fmt: skip
-                r = results[kind]
-                self.note(
-                    f"feeds {kind}: {r.rps:,.0f} req/s, p50 {r.p50:.1f} ms, p99 {r.p99:.1f} ms, "
-                    f"statuses {r.statuses}"
+                runs = []
+                for _ in range(self.args.repeat):
+                    r = run_wrk(f"{base}/", 16, self.args.duration, BENCH / "feeds.lua", wrk_env)
+                    runs.append(r)
+                    self.note(
+                        f"feeds {kind}: {r.rps:,.0f} req/s, p50 {r.p50:.1f} ms, "
+                        f"p99 {r.p99:.1f} ms, {r.errors} errors"
+                    )
+                # The median of each figure over the repetitions.
+                results[kind] = WrkResult(
+                    median([r.rps for r in runs]),
+                    sum(r.requests for r in runs),
+                    median([r.p50 for r in runs]),
+                    median([r.p99 for r in runs]),
+                    sum(r.non_2xx for r in runs),
+                    {"all": sum(sum(r.socket_errors.values()) for r in runs)},
                 )
             out, err = writer.communicate(timeout=seconds + 200)
             if writer.returncode != 0:
