@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import math
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -43,7 +44,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F
-from django.db.models.functions import MD5, Collate
+from django.db.models.functions import MD5
 from django.urls import reverse
 from django.utils import timezone
 
@@ -91,6 +92,7 @@ EVENT_BATCH = 5000
 SMALL_HOSTS_BATCH = 500
 REFRESH_SECONDS = 120
 
+_LOCAL_LOCK = threading.Lock()
 _in_request: ContextVar[bool] = ContextVar("feed_build_in_request", default=False)
 
 
@@ -131,7 +133,7 @@ def shard_of(url: str, depth: int) -> str:
 
 
 def _host_links(host: str):
-    return TrackLink.objects.filter(host=host).alias(digest=Collate(MD5("url"), "C"))
+    return TrackLink.objects.filter(host=host).alias(digest=MD5("url"))
 
 
 # --- Storing ------------------------------------------------------------------------------
@@ -471,7 +473,18 @@ def build_creator_licence(creator: Creator) -> None:
 
 @contextmanager
 def _single_flight() -> Iterator[bool]:
-    """Whether this process may build: one builder at a time, across every machine."""
+    """Whether this process may build: one builder at a time, across every machine.
+
+    On SQLite (a checkout with no DATABASE_URL, one machine) a lock in the process does.
+    """
+    if connection.vendor != "postgresql":
+        locked = _LOCAL_LOCK.acquire(blocking=False)
+        try:
+            yield locked
+        finally:
+            if locked:
+                _LOCAL_LOCK.release()
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
         (locked,) = cursor.fetchone()
