@@ -6,7 +6,8 @@ Measures (for --only): single (with its ceilings), abuse (fair use), batch, comp
 snapshot (files built in the background, served against bench/sendfile_server.py, and
 decompressed), mixed, tiles (the log's read path), receipts (signed receipts on lookups and
 batches), client (`registry-client sync` and `check --mirror` of 1,000,000 links), verify
-(`manage.py verify_log`), logging (bench/log_overhead.py), webhooks.
+(`manage.py verify_log`), logging (bench/log_overhead.py), writes (the sequence lock's holds and
+catalogue jobs, bench/writes.py), feeds (every feed under a writer), webhooks.
 
 Environment: BENCH_DB_URL (default postgres://postgres@127.0.0.1:5432/registry_bench),
 BENCH_REDIS_URL (default redis://127.0.0.1:6379/4), BENCH_WORKERS, BENCH_THREADS and
@@ -1698,6 +1699,205 @@ class Bench:
             )
         )
 
+    def feeds(self, workers: int, threads: int, worker_class: str) -> None:
+        """The public feeds while a writer changes a declaration every second (bench/feeds.md in
+        bench/README.md): a server of its own and a Celery worker with the bench Redis as
+        broker, so that every rebuild runs in the worker, never in a request; wrk on each kind
+        of feed file in turn, as many seconds each as the other measures."""
+        redis_url = self.env["REDIS_URL"]
+        env = dict(self.env, CELERY_BROKER_URL=redis_url, FEED_REBUILD_DELAY="5")
+        folder = self.tmp / "feeds"
+        folder.mkdir(exist_ok=True)
+        started = time.monotonic()
+        built = manage(env, "build_feeds", capture=True).strip().splitlines()[-1]
+        build_seconds = time.monotonic() - started
+        self.note(f"feeds: first build: {built} ({build_seconds:.0f} s with the command)")
+        server = Server(env, workers, threads, worker_class, folder)
+        log_file = (folder / "worker.log").open("wb")
+        worker = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "registry", "worker", "--loglevel=WARNING",
+             "--concurrency=1", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        writer = None
+        try:
+            server.start()
+            base = f"http://127.0.0.1:{server.port}"
+            kinds = self._feed_paths(server)
+            with psycopg.connect(self.db_url, autocommit=True) as conn:
+                before = conn.execute(
+                    "SELECT coalesce(sum(value), 0) FROM consent_feedstate "
+                    "WHERE name = 'request-builds'"
+                ).fetchone()[0]
+            seconds = len(kinds) * self.args.duration * self.args.repeat + 10
+            writer = subprocess.Popen(
+                [PYTHON, str(BENCH / "feeds_writer.py"), "--base", base,
+                 "--seconds", str(seconds), "--wait", "90"],
+                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            time.sleep(5)  # the writer's first changes are under way
+            results = {}
+            for kind, paths in kinds.items():
+                path_file = folder / (re.sub(r"[^a-z0-9]+", "-", kind) + ".txt")
+                path_file.write_text("\n".join(paths) + "\n")
+                wrk_env = dict(self.wrk_env, BENCH_FEED_PATHS=str(path_file))
+                runs = []
+                for _ in range(self.args.repeat):
+                    r = run_wrk(f"{base}/", 16, self.args.duration, BENCH / "feeds.lua", wrk_env)
+                    runs.append(r)
+                    self.note(
+                        f"feeds {kind}: {r.rps:,.0f} req/s, p50 {r.p50:.1f} ms, "
+                        f"p99 {r.p99:.1f} ms, {r.errors} errors"
+                    )
+                # The median of each figure over the repetitions.
+                results[kind] = WrkResult(
+                    median([r.rps for r in runs]),
+                    sum(r.requests for r in runs),
+                    median([r.p50 for r in runs]),
+                    median([r.p99 for r in runs]),
+                    sum(r.non_2xx for r in runs),
+                    {"all": sum(sum(r.socket_errors.values()) for r in runs)},
+                )
+            out, err = writer.communicate(timeout=seconds + 200)
+            if writer.returncode != 0:
+                raise RuntimeError(f"the feeds writer failed: {err[-2000:]}")
+            figures = orjson.loads(out.strip().splitlines()[-1])
+            self.note(f"feeds writer: {figures}")
+            with psycopg.connect(self.db_url, autocommit=True) as conn:
+                after = conn.execute(
+                    "SELECT coalesce(sum(value), 0) FROM consent_feedstate "
+                    "WHERE name = 'request-builds'"
+                ).fetchone()[0]
+                files, largest, over = conn.execute(
+                    "SELECT count(*), max(length(body)), "
+                    "count(*) FILTER (WHERE length(body) > 500 * 1024) FROM consent_feedfile"
+                ).fetchone()
+        finally:
+            if writer is not None and writer.poll() is None:
+                writer.kill()
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+            server.stop()
+        bare = results[BARE_KIND]
+        for kind, r in results.items():
+            figures_text = f"{r.rps:,.0f} req/s, p50 {r.p50:.1f} ms, p99 {r.p99:.1f} ms"
+            if kind == BARE_KIND:
+                self.rows.append(Row(f"Feeds run: {kind}", figures_text, "(baseline)", "", None))
+                continue
+            ok = r.p99 <= 50 and r.errors == 0
+            self.rows.append(
+                Row(
+                    f"Feeds, {kind}, 1 write/s",
+                    f"{figures_text} ({r.rps / bare.rps:.2f} × bare)",
+                    "p99 ≤ 50 ms",
+                    verdict(ok, "" if ok else f"p99 {r.p99:.1f} ms, {r.errors} errors"),
+                    ok,
+                )
+            )
+        ok = over == 0
+        self.rows.append(
+            Row(
+                "Feeds: largest stored file",
+                f"{largest / 1024:,.0f} KiB of {files:,} files (first build {build_seconds:.0f} s)",
+                "≤ 500 KiB",
+                verdict(ok, "" if ok else f"{over} files larger"),
+                ok,
+            )
+        )
+        builds = after - before
+        self.rows.append(
+            Row(
+                "Feeds: rebuilds on the request path",
+                f"{builds}",
+                "0",
+                verdict(builds == 0, "" if builds == 0 else f"{builds}"),
+                builds == 0,
+            )
+        )
+        ok = figures["changes"] > 0 and figures["within_60s"] == figures["changes"]
+        median_s = figures["delay_median_s"]
+        max_s = figures["delay_max_s"]
+        self.rows.append(
+            Row(
+                "Feeds: a changed track's rule in its shard",
+                f"{figures['seen']} of {figures['changes']} changes shown, "
+                + (f"median {median_s:.1f} s, max {max_s:.1f} s" if median_s is not None else ""),
+                "all within 60 s",
+                verdict(ok, "" if ok else f"{figures['within_60s']} within 60 s"),
+                ok,
+            )
+        )
+
+    def _feed_paths(self, server: "Server") -> dict[str, list[str]]:
+        """The paths of each kind of feed file, sampled from the bench data and the files built."""
+        rng = random.Random(11)
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            large = [
+                (host, depth)
+                for host, depth in conn.execute(
+                    "SELECT host, depth FROM consent_feedhost WHERE depth > 0 ORDER BY rank"
+                )
+            ]
+            small = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT host FROM consent_feedhost WHERE depth = 0 ORDER BY rank LIMIT 200"
+                )
+            ]
+            pages = conn.execute(
+                "SELECT count(*) FROM consent_feedfile WHERE key LIKE 'hosts/%%'"
+            ).fetchone()[0]
+            creators = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT public_id FROM consent_creator ORDER BY random() LIMIT 100"
+                )
+            ]
+            tracks = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT public_id FROM consent_track TABLESAMPLE SYSTEM (1) LIMIT 300"
+                )
+            ]
+        shard_paths = []
+        for host, depth in large:
+            for _ in range(100):
+                shard = f"{rng.getrandbits(4 * depth):0{depth}x}"
+                name = rng.choice(["robots.txt", "ai.txt", "rsl.xml", "tdmrep.json"])
+                shard_paths.append(f"/hosts/{host}/shards/{shard}/{name}")
+        licences = [f"/licenses/{c}.xml" for c in creators]
+        # A catalogue's licence is built on first request (by the worker): ask once, then wait.
+        deadline = time.monotonic() + 300
+        waiting = list(licences)
+        while waiting and time.monotonic() < deadline:
+            waiting = [p for p in waiting if server.request("GET", p)[0] != 200]
+            if waiting:
+                time.sleep(2)
+        if waiting:
+            self.note(f"feeds: {len(waiting)} creator licences were still not built")
+        return {
+            # The floor on this machine at this moment: the project's bare endpoint.
+            BARE_KIND: ["/api/ping"],
+            "robots.txt": ["/robots.txt"],
+            "tdmrep.json": ["/.well-known/tdmrep.json"],
+            "hosts pages": [f"/hosts/?page={n}" for n in range(1, pages + 1)],
+            "host indexes": [f"/hosts/{h}/index.json" for h, _ in large]
+            + [f"/hosts/{h}/robots.txt" for h, _ in large],
+            "host shards": shard_paths,
+            "small hosts": [
+                f"/hosts/{h}/{name}" for h in small for name in ("robots.txt", "ai.txt")
+            ],
+            "creator licences": licences,
+            "track pages": [f"/t/{t}/" for t in tracks],
+            "track licences": [f"/licenses/{t}.xml" for t in tracks],
+        }
+
+
+BARE_KIND = "bare endpoint /api/ping"
+
 
 # --- Profiles -----------------------------------------------------------------------------------
 
@@ -1872,7 +2072,7 @@ def main() -> None:
         "--only",
         default=os.environ.get("BENCH_ONLY", ""),
         help="comma-separated: single,abuse,batch,compat,changes,snapshot,mixed,tiles,receipts,"
-        "client,verify,logging,writes,webhooks (default: BENCH_ONLY, else all)",
+        "client,verify,logging,writes,feeds,webhooks (default: BENCH_ONLY, else all)",
     )
     parser.add_argument(
         "--profile", action="store_true", help="record each measure with py-spy (slower)"
@@ -1952,6 +2152,12 @@ def main() -> None:
             bench.loads.append(f"{name} {load}")
             log(f"measuring: {name} (load average {load})")
             getattr(bench, name)()
+    if not only or "feeds" in only:
+        # After the main server has stopped: a server and a Celery worker of its own.
+        load = Path("/proc/loadavg").read_text().split()[0]
+        bench.loads.append(f"feeds {load}")
+        log(f"measuring: feeds (load average {load})")
+        bench.feeds(workers, threads, worker_class)
     if not only or "webhooks" in only:
         # After the server has stopped: the fan-out runs its own worker and receivers.
         load = Path("/proc/loadavg").read_text().split()[0]

@@ -28,6 +28,7 @@ class RegistryConfig(AppConfig):
         from allauth.socialaccount import signals as social
 
         from consent.signals import (
+            changes_committed,
             dispute_changed,
             notices_created,
             platform_reviewed,
@@ -38,7 +39,7 @@ class RegistryConfig(AppConfig):
         # append schedules its own signing (`log.append_many`), so a commit that changed answers
         # needs no receiver here.
         from consent.transparency import checkpoints  # noqa: F401
-        from registry import connected_accounts
+        from registry import connected_accounts, feed_store
         from registry.notices import email_notices
         from registry.notifications import notify_parties
         from registry.platform_notifications import notify_platform_contact
@@ -48,6 +49,10 @@ class RegistryConfig(AppConfig):
         # after its own handler has created the row.
         post_migrate.connect(
             sync_site, sender=apps.get_app_config("sites"), dispatch_uid="registry.sync_site"
+        )
+        # After every commit that wrote change events: rebuild the feed files they touch.
+        changes_committed.connect(
+            feed_store.on_changes_committed, dispatch_uid="registry.refresh_feeds"
         )
         dispute_changed.connect(notify_parties, dispatch_uid="registry.notify_dispute_parties")
         platform_reviewed.connect(

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from django.urls import reverse
 
-from consent.models import Track, TrackLink
+from consent.models import FeedHost, Track, TrackLink
 from consent.purposes import LABELS, PURPOSES, Purpose, Value
 from consent.standards import (
     CONTENT_USAGE_HEADER,
@@ -48,6 +48,7 @@ from registry.crawler_words import (
     sentence,
     summary,
 )
+from registry.feed_store import shard_of
 from registry.feeds import POLICY_COLUMNS, TrackSignals, policy_from_row, site_url
 
 # --- The panel ------------------------------------------------------------------------------
@@ -193,6 +194,10 @@ def _link_policies(track: Track, policy: Policy) -> list[LinkFiles]:
         .exclude(track__policy__isnull=True)
         .values("url", *[f"track__policy__{column}" for column in POLICY_COLUMNS])
     )
+    # A large host's files are split into shards: each link is in the shard its URL names.
+    depths = dict(
+        FeedHost.objects.filter(host__in={link.host for link in links}).values_list("host", "depth")
+    )
     by_url: dict[str, list[Policy]] = {}
     for row in rows:
         columns = {column: row[f"track__policy__{column}"] for column in POLICY_COLUMNS}
@@ -203,8 +208,18 @@ def _link_policies(track: Track, policy: Policy) -> list[LinkFiles]:
             result.append(LinkFiles(link.url, link.host, listed=False))
             continue
         combined = combine_policies(p for p in by_url.get(link.url, [policy]) if not p.is_unset)
+        depth = depths.get(link.host, 0)
+        shard = shard_of(link.url, depth) if depth else ""
         places = tuple(
-            Place(kind, f"{kind} for {link.host}", site_url(reverse(name, args=[link.host])))
+            Place(
+                kind,
+                f"{kind} for {link.host}" + (f", shard {shard}" if shard else ""),
+                site_url(
+                    reverse(name.replace("host_", "host_shard_"), args=[link.host, shard])
+                    if shard
+                    else reverse(name, args=[link.host])
+                ),
+            )
             for kind, name in HOST_FILES
         )
         shared = combined.values != policy.values
@@ -244,33 +259,42 @@ def _robots_note(policy: Policy) -> str:
 
 
 def track_panel(signals: TrackSignals) -> CrawlerPanel:
-    """What crawlers receive for one track: its page's headers, the registry's files for its
-    page, and the files of each host where it has a link."""
+    """What crawlers receive for one track: its page's headers and twins, and the files of each
+    host where it has a link."""
     policy = signals.policy
     public_id = signals.track.public_id
     page_url = site_url(reverse("track_public", args=[public_id]))
-    page_path = reverse("track_public", args=[public_id])
-    pattern = path_pattern(page_path, exact=False)
     headers = signals.headers()
     page = Place("page", "this track's page (headers and meta tags)", page_url)
-    robots = Place("robots.txt", "the registry's robots.txt", site_url(reverse("registry_robots")))
-    tdmrep_file = Place(
-        "tdmrep.json", "the registry's tdmrep.json", site_url(reverse("registry_tdmrep"))
-    )
     links = _link_policies(signals.track, policy)
     host_places = tuple(place for link in links for place in link.places)
+    listed = [link for link in links if link.listed and link.policy is not None]
 
+    # The registry's own robots.txt lets every crawler fetch every track page (the page carries
+    # the choice in its headers); robots.txt rules exist only in the files of the hosts of the
+    # track's links, one exact path per link.
     kinds = crawler_kinds(policy)
     kept_out = [token for kind in kinds for token in kind.kept_out]
     licence = [token for kind in kinds for token in kind.licence]
     robots_lines = []
-    if kept_out:
-        robots_lines.append(f"Disallow: {pattern}")
+    for link in listed:
+        if any(rules.agent_disallowed(link.policy, a.purposes) for a in ai_agents()):
+            robots_lines.append(f"Disallow: {link.pattern}")
+        link_usage = rules.content_usage_value(link.policy)
+        if link_usage:
+            robots_lines.append(f"Content-Usage: {link.pattern} {link_usage}")
     usage = rules.content_usage_value(policy)
-    if usage:
-        robots_lines.append(f"Content-Usage: {pattern} {usage}")
+    page_open = (
+        " The registry's robots.txt lets every crawler fetch the track page itself, to read "
+        "the choice in its headers."
+    )
     if policy.is_unset:
         robots_says = "Not listed: every crawler may fetch the page, and is told nothing."
+    elif not listed:
+        robots_says = (
+            "Not listed: robots.txt rules are written for a track's links, and this track has "
+            "none yet." + page_open
+        )
     else:
         parts = []
         if kept_out:
@@ -281,17 +305,20 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
             "every other crawler may fetch"
             + (" and reads the Content-Usage preferences" if usage else "")
         )
-        robots_says = sentence(and_list(parts))
+        robots_says = sentence(and_list(parts)) + page_open
 
     tdmrep_says, tdmrep_note = _tdmrep_words(headers, policy)
+    # The registry's tdmrep.json has no rule for track pages, so TDMRep readers take the page's
+    # header; the hosts' files have one rule per link.
     rule = tdmrep_rules(
         [
             PathPolicy(
-                page_path,
-                policy,
-                exact=False,
+                link_path(link.url),
+                link.policy,
+                exact=True,
                 tdm_policy_url=signals.signal_options()["tdm_policy_url"],
             )
+            for link in listed
         ]
     )
     tdmrep_lines = tuple(
@@ -342,7 +369,7 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
             "robots.txt",
             robots_says,
             tuple(robots_lines),
-            (robots, *(p for p in host_places if p.kind == "robots.txt")),
+            tuple(p for p in host_places if p.kind == "robots.txt"),
             _robots_note(policy),
         ),
         Signal(
@@ -357,7 +384,7 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
             "TDMRep",
             tdmrep_says,
             tdmrep_lines,
-            (page, tdmrep_file, *(p for p in host_places if p.kind == "tdmrep.json")),
+            (page, *(p for p in host_places if p.kind == "tdmrep.json")),
             tdmrep_note,
         ),
         Signal(
@@ -367,7 +394,7 @@ def track_panel(signals: TrackSignals) -> CrawlerPanel:
             (f"{CONTENT_USAGE_HEADER}: {headers[CONTENT_USAGE_HEADER]}",)
             if CONTENT_USAGE_HEADER in headers
             else (),
-            (page, robots),
+            (page, *(p for p in host_places if p.kind == "robots.txt")),
         ),
         Signal(
             "noai",

@@ -1,15 +1,17 @@
 """The public feeds and signals, composed from the database for `consent.standards` to write.
 
-Every document is computed at request time from EffectivePolicy (and TrackLink, Creator and a
-creator's catalogue-wide declarations), so a declaration shows in every feed as soon as it
-commits. Queries read only the columns a feed needs and stream with `.iterator()`: one query per
-feed whatever the number of tracks. The formats themselves are written by `consent.standards`;
-this module decides which paths, terms and URLs go into them. A creator's publishing kit, the
-files an artist hosts on their own site, is composed from the same pieces in `registry.kit`.
+A track's own documents (its page's signals, RSL licence, TDMRep policy and CAWG twin) are
+computed at request time from its one EffectivePolicy row. The files that cover many tracks (a
+host's shards, a creator's licence, the host list) are built here too, but only by
+`registry.feed_store`, in the background, and served as last built. Queries read only the
+columns a feed needs and stream with `.iterator()`. The formats themselves are written by
+`consent.standards`; this module decides which paths, terms and URLs go into them. A creator's
+publishing kit, the files an artist hosts on their own site, is composed from the same pieces in
+`registry.kit`.
 """
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -17,12 +19,10 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Count, Max, QuerySet
 from django.urls import reverse
 
 from consent.models import (
     POLICY_FIELDS,
-    ChangeEvent,
     Creator,
     EffectivePolicy,
     Track,
@@ -67,17 +67,6 @@ class Document:
     body: str
     content_type: str
     last_modified: datetime | None = None
-
-
-def feeds_version() -> str:
-    """A token that changes whenever any feed could: a consent change, a link added or removed.
-
-    Three index-backed aggregates, so a feed can be answered from cache (or with 304) without
-    being rebuilt; a rebuild of a large feed costs seconds, this costs milliseconds.
-    """
-    sequence = ChangeEvent.objects.aggregate(last=Max("sequence"))["last"] or 0
-    links = TrackLink.objects.aggregate(count=Count("id"), last=Max("id"))
-    return f"{sequence}.{links['count']}.{links['last'] or 0}"
 
 
 def site_url(path: str) -> str:
@@ -248,39 +237,10 @@ def track_signals(public_id: UUID) -> TrackSignals | None:
 
 
 # --- The registry's own site ----------------------------------------------------------------
-
-
-def _stating_policies() -> Iterator[dict]:
-    rows = (
-        EffectivePolicy.objects.stating_something()
-        .order_by("track_id")
-        .values("track__public_id", *POLICY_COLUMNS)
-    )
-    return rows.iterator(chunk_size=CHUNK)
-
-
-def _registry_changed() -> datetime | None:
-    # Over every policy, not only those listed: a track that went back to "no reservation"
-    # leaves the files, and that is a change too.
-    return EffectivePolicy.objects.aggregate(at=Max("updated_at"))["at"]
-
-
-def _registry_paths() -> list[PathPolicy]:
-    """Every track page that states something, as a prefix: it also covers the page's twins."""
-    page_path = url_for_each("track_public", absolute=False)
-    policy_url = url_for_each("tdm_policy")
-    paths = []
-    for row in _stating_policies():
-        policy = policy_from_row(row)
-        paths.append(
-            PathPolicy(
-                page_path(row["track__public_id"]),
-                policy,
-                exact=False,
-                tdm_policy_url=_policy_url_if_offered(policy_url, row, policy),
-            )
-        )
-    return paths
+#
+# The registry's own robots.txt and tdmrep.json state patterns, never one line per track: a
+# track's rule travels on its page (headers, meta tags, and links to its own RSL licence and
+# TDMRep policy), so both files stay a few hundred bytes at any size of the registry.
 
 
 def _policy_url_if_offered(policy_url: Callable[[UUID], str], row: dict, policy: Policy) -> str:
@@ -288,66 +248,81 @@ def _policy_url_if_offered(policy_url: Callable[[UUID], str], row: dict, policy:
     return policy_url(row["track__public_id"]) if rules.tdm_policy_applies(policy) else ""
 
 
+TRACK_PAGES = "/t/"
+
+
 def registry_robots_txt() -> Document:
+    """Every crawler may fetch the track pages, because that is where each page's rule is.
+
+    RFC 9309 can only keep a crawler away by path, and a track page's path says nothing about its
+    owners' choice; listing every page would grow with the registry. So the file allows `/t/`
+    (a crawler must fetch a page to read its `X-Robots-Tag`, `tdm-reservation` and
+    `Content-Usage` headers and its `Link` to the page's RSL licence) and keeps every crawler
+    out of the registry's private pages.
+    """
     body = robots_txt(
-        _registry_paths(),
-        licence_url=site_url(reverse("registry_licence")),
+        [],
         comments=[
-            f"{settings.SITE_NAME}: each track page /t/<id>/ carries its owners' choices about AI.",
-            "Track pages whose owners reserve a use are disallowed for the crawlers of that use;",
-            "Content-Usage rules state the IETF AI preferences of every track page.",
+            f"{settings.SITE_NAME}: each track page /t/<id>/ carries its owners' choices about AI",
+            "in its own response: X-Robots-Tag, tdm-reservation (and tdm-policy), Content-Usage,",
+            'and Link: <...>; rel="license" naming its RSL licence, with the same in <meta> and',
+            "<link> tags. Fetch the page (HEAD is enough) and honour them; the registry's",
+            "per-host feeds are listed at " + site_url(reverse("hosts")),
         ],
         always_disallow=PRIVATE_PREFIXES,
-        complete_urls=[site_url(reverse("registry_tdmrep"))],
+        always_allow=(TRACK_PAGES,),
         max_bytes=feed_max_bytes(),
     )
-    return Document(body, TEXT, _registry_changed())
+    return Document(body, TEXT, None)
 
 
 def registry_tdmrep_json() -> Document:
-    return Document(tdmrep_json(_registry_paths()), JSON, _registry_changed())
-
-
-def registry_rsl() -> Document:
-    page_url = url_for_each("track_public")
-    contents = (
-        RslContent(page_url(row["track__public_id"]), policy_from_row(row), exact=False)
-        for row in _stating_policies()
-    )
-    return Document(rsl_xml(contents), RSL_MEDIA_TYPE, _registry_changed())
+    """No rule for the track pages, on purpose: each page's own `tdm-reservation` and
+    `tdm-policy` headers (and meta tags) carry its track's choice, and a rule here for `/t/`
+    could only state one value for every page, contradicting most of them."""
+    return Document(tdmrep_json([]), JSON, None)
 
 
 # --- Hosts on which registered tracks have links ------------------------------------------
 
 
-def host_counts() -> QuerySet:
-    """Hosts with the number of registered tracks linked there, most tracks first."""
-    return (
-        TrackLink.objects.values("host")
-        .annotate(tracks=Count("track", distinct=True))
-        .order_by("-tracks", "host")
-    )
-
-
 @dataclass(frozen=True)
 class HostFeed:
-    """The registered link paths on one host with their tracks' policies."""
+    """The registered link paths on one host (or one shard of it) with their tracks' policies.
+
+    `shard` is empty for a host whose files hold every link, else the hex digits of the links'
+    MD5 this shard holds (`registry.feed_store`).
+    """
 
     host: str
     paths: list[PathPolicy]
     last_modified: datetime | None
+    shard: str = ""
 
     def _comments(self) -> list[str]:
         site = settings.SITE_NAME
-        return [
+        comments = [
             f"The choices of the owners of tracks registered at the {site}, for their pages",
             f"on {self.host}. Published by the registry, not by {self.host}: apply it as that",
             "host's own file. Paths are exact, as the registry normalizes links (lowercase host,",
             "no trailing slash, sorted query without tracking parameters).",
         ]
+        if self.shard:
+            index = site_url(reverse("host_index", args=[self.host]))
+            comments += [
+                f"Shard {self.shard}: only the links whose normalized URL has an MD5 starting",
+                f"with {self.shard}. Every shard: {index}",
+            ]
+        return comments
+
+    def url(self, kind: str) -> str:
+        """The absolute URL of this feed's file of a kind: `robots`, `ai_txt`, `rsl`, `tdmrep`."""
+        if self.shard:
+            return site_url(reverse(f"host_shard_{kind}", args=[self.host, self.shard]))
+        return site_url(reverse(f"host_{kind}", args=[self.host]))
 
     def _complete_urls(self) -> list[str]:
-        return [site_url(reverse("host_tdmrep", args=[self.host]))]
+        return [self.url("tdmrep")]
 
     def _licence_contents(self) -> list[RslContent]:
         """Each registered link on the host as an absolute, exact RSL content (links are stored
@@ -364,7 +339,7 @@ class HostFeed:
         A licence-only link is allowed to crawlers (RSL: `License:` never changes Allow and
         Disallow), so the `License:` line is how a crawler finds the terms."""
         if any(rules.rsl_offers(content.policy) for content in self._licence_contents()):
-            return site_url(reverse("host_rsl", args=[self.host]))
+            return self.url("rsl")
         return ""
 
     def robots_txt(self) -> Document:
@@ -394,32 +369,26 @@ class HostFeed:
         return Document(tdmrep_json(self.paths), JSON, self.last_modified)
 
 
-def host_is_known(host: str) -> bool:
-    return TrackLink.objects.filter(host=host).exists()
+HOST_LINK_COLUMNS = (
+    "url",
+    "created_at",
+    "track__public_id",
+    *[f"track__policy__{field}" for field in POLICY_COLUMNS],
+)
 
 
-def host_feed(host: str) -> HostFeed | None:
-    """Every registered link path on a host, exact (`$`-anchored); None for an unknown host.
+def host_feed_from_rows(host: str, rows: Iterable[dict], shard: str = "") -> HostFeed | None:
+    """The feed of the links in `rows` (HOST_LINK_COLUMNS), exact (`$`-anchored); None for none.
 
     A link names one track: as a prefix, `/artist/song` would also cover `/artist/song-remix`,
     someone else's music. Several tracks on one URL are combined to the most restrictive by the
     serializers. Links with an explicit port are left out: robots.txt applies per scheme, host
     and port, so a rule for `host:8443` does not belong in the file for `host`.
     """
-    rows = (
-        TrackLink.objects.filter(host=host)
-        .order_by("url", "id")
-        .values(
-            "url",
-            "created_at",
-            "track__public_id",
-            *[f"track__policy__{field}" for field in POLICY_COLUMNS],
-        )
-    )
     policy_url = url_for_each("tdm_policy")
     changed: datetime | None = None
     paths = []
-    for row in rows.iterator(chunk_size=CHUNK):
+    for row in rows:
         changed = row["created_at"] if changed is None else max(changed, row["created_at"])
         policy_row = {field: row[f"track__policy__{field}"] for field in POLICY_COLUMNS}
         if policy_row["updated_at"] is None:
@@ -436,8 +405,14 @@ def host_feed(host: str) -> HostFeed | None:
                 tdm_policy_url=_policy_url_if_offered(policy_url, row, policy),
             )
         )
-    # No link at all: the registry knows nothing of this host.
-    return None if changed is None else HostFeed(host, paths, changed)
+    # No link at all: the registry knows nothing of this host (or this shard).
+    return None if changed is None else HostFeed(host, paths, changed, shard)
+
+
+def host_feed(host: str) -> HostFeed | None:
+    """Every registered link path on a host, in one feed; None for an unknown host."""
+    rows = TrackLink.objects.filter(host=host).order_by("url", "id").values(*HOST_LINK_COLUMNS)
+    return host_feed_from_rows(host, rows.iterator(chunk_size=CHUNK))
 
 
 def _json(data: object) -> str:

@@ -200,7 +200,9 @@ class CreatorKit:
 
         Served from the registry, "/" would mean the registry's own site, so this copy lists the
         artist's works by absolute URL instead: each registered link and each track page, with
-        the policy in force for that track (overrides and co-owners included).
+        the policy in force for that track (overrides and co-owners included). It reads the whole
+        catalogue, so it is built only in the background (`registry.feed_store`), and kept
+        within FEED_MAX_BYTES: a larger catalogue's file ends where the bound is, saying so.
         """
         claimed = Claim.objects.active().filter(creator=self.creator)
         rows = (
@@ -221,7 +223,15 @@ class CreatorKit:
             public_id = row["track__public_id"]
             contents.append(RslContent(page_url(public_id), policy, exact=False))
             contents += [RslContent(url, policy) for url in sorted(links.get(public_id, []))]
-        return Document(rsl_xml(contents), RSL_MEDIA_TYPE, self.last_modified)
+        body = rsl_xml(
+            contents,
+            max_bytes=settings.FEED_MAX_BYTES,
+            overflow_note=(
+                "Every track page links its own licence (Link: rel=license), which covers the "
+                "page and each registered link of the track."
+            ),
+        )
+        return Document(body, RSL_MEDIA_TYPE, self.last_modified)
 
     def headers(self) -> dict[str, str]:
         return response_headers(

@@ -283,6 +283,16 @@ IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # Robots-style feeds larger than this are cut, most restrictive rules first, with a pointer to the
 # complete TDMRep file: RFC 9309 only obliges crawlers to read 500 KiB.
 FEED_MAX_BYTES = envint("FEED_MAX_BYTES", 500 * 1024, minimum=1024)
+# The feeds are built in the background (registry.feed_store) and served as last built. A change
+# is applied this many seconds after it commits, so that a burst of changes costs one rebuild of
+# each file it touches; with tasks in process (no broker) the rebuild runs right after the commit.
+FEED_REBUILD_DELAY = envint("FEED_REBUILD_DELAY", 5, minimum=0)
+# The host list (/hosts/ and each host's shard depth) counts every link: rebuilt at most this
+# often after links change.
+FEED_HOST_LIST_SECONDS = envint("FEED_HOST_LIST_SECONDS", 60, minimum=0)
+# A host's links per shard file, on average: a host with more is split by the first digits of
+# each link's MD5, enough of them to keep every file well under FEED_MAX_BYTES.
+FEED_SHARD_LINKS = envint("FEED_SHARD_LINKS", 500, minimum=1)
 # Evidence in disputes: the largest file, and the types accepted (recognised from the file's
 # first bytes; consent/filetypes.py lists every type that can be recognised).
 EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
@@ -540,6 +550,12 @@ PROOF_GRACE_DAYS = envint("PROOF_GRACE_DAYS", 7, minimum=0)
 # have to prove.
 PROOF_CHECKS_PER_HOUR = envint("PROOF_CHECKS_PER_HOUR", 30, minimum=1)
 PROOFS_PER_CREATOR = envint("PROOFS_PER_CREATOR", 100, minimum=1)
+# The safety net of the feeds: a rebuild whose scheduling was lost (a worker died, Redis was
+# away) is picked up here; normally each change schedules its own (FEED_REBUILD_DELAY).
+CELERY_BEAT_SCHEDULE["refresh-feeds"] = {
+    "task": "registry.tasks.refresh_feeds",
+    "schedule": 30.0,
+}
 CELERY_BEAT_SCHEDULE["recheck-proofs"] = {
     "task": "registry.tasks.recheck_proofs",
     "schedule": 3600.0,

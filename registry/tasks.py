@@ -1,4 +1,4 @@
-"""Background work of the website: sending email off the request path."""
+"""Background work of the website: sending email and building the feeds off the request path."""
 
 import logging
 
@@ -45,3 +45,39 @@ def chase_information_requests() -> dict[str, int]:
         "reminded": remind_information_requests(),
         "returned": expire_information_requests(),
     }
+
+
+# The first build at a million tracks takes minutes (bench/README.md): longer than the default
+# limit of a task, so this one has an hour; `manage.py build_feeds` has none.
+@shared_task(
+    name="registry.tasks.refresh_feeds",
+    acks_late=True,
+    ignore_result=True,
+    time_limit=3600,
+    soft_time_limit=3500,
+)
+def refresh_feeds() -> dict[str, object]:
+    """Rebuild the feed files the change events since the last run touch (registry.feed_store);
+    scheduled after each commit, debounced, and run by beat as a safety net."""
+    from dataclasses import asdict
+
+    from django.core.cache import cache
+
+    from registry import feed_store
+
+    try:
+        cache.delete(feed_store.SCHEDULED)  # from now on a new commit schedules a new run
+    except Exception:
+        logger.warning("feeds: the cache is unavailable; the next commit may wait for beat")
+    return asdict(feed_store.refresh())
+
+
+@shared_task(name="registry.tasks.build_creator_licence", acks_late=True, ignore_result=True)
+def build_creator_licence_task(creator_id: int) -> None:
+    """Build a creator's registry licence asked for before any change had built it."""
+    from consent.models import Creator
+    from registry import feed_store
+
+    creator = Creator.objects.filter(pk=creator_id).first()
+    if creator is not None:
+        feed_store.build_creator_licence(creator)

@@ -83,6 +83,9 @@ catalogue_import = [
     ),
 ]
 
+# A host's shard: the first hex digits of the MD5 of its links' URLs (registry.feed_store).
+SHARD = r"(?P<shard>[0-9a-f]{1,8})"
+
 # --- Public feeds and signals: the registry's own robots.txt and TDMRep file, per-track twins,
 # licences and policies, each creator's publishing kit, and the per-host robots-style feeds ---
 feeds = [
@@ -102,6 +105,27 @@ feeds = [
     path("hosts/<str:host>/ai.txt", views_feeds.host_ai_txt, name="host_ai_txt"),
     path("hosts/<str:host>/rsl.xml", views_feeds.host_rsl, name="host_rsl"),
     path("hosts/<str:host>/.well-known/tdmrep.json", views_feeds.host_tdmrep, name="host_tdmrep"),
+    path("hosts/<str:host>/index.json", views_feeds.host_index, name="host_index"),
+    re_path(
+        rf"^hosts/(?P<host>[^/]+)/shards/{SHARD}/robots\.txt$",
+        views_feeds.host_shard_robots,
+        name="host_shard_robots",
+    ),
+    re_path(
+        rf"^hosts/(?P<host>[^/]+)/shards/{SHARD}/ai\.txt$",
+        views_feeds.host_shard_ai_txt,
+        name="host_shard_ai_txt",
+    ),
+    re_path(
+        rf"^hosts/(?P<host>[^/]+)/shards/{SHARD}/rsl\.xml$",
+        views_feeds.host_shard_rsl,
+        name="host_shard_rsl",
+    ),
+    re_path(
+        rf"^hosts/(?P<host>[^/]+)/shards/{SHARD}/tdmrep\.json$",
+        views_feeds.host_shard_tdmrep,
+        name="host_shard_tdmrep",
+    ),
 ]
 
 # --- The signed-in artist's kit for publishing their choices on their own website -------------

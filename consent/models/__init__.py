@@ -14,6 +14,7 @@ import Claim` is the one way to reach them:
 - `policies`: Declaration, EffectivePolicy, ChangeEvent, SequenceCounter, CatalogueJob;
 - `questions`: the policy questions (PolicyQuestions, POLICIES, TRACK_POLICIES, POLICY_FIELDS);
 - `platforms`: Platform, Acknowledgement;
+- `feeds`: FeedFile, FeedHost and FeedState, the public feeds as last built;
 - `transparency`: the public log's LogEntry, LogHash, Checkpoint and Cosignature, and the
   ReceiptKey of every key that signed receipts.
 """
@@ -36,6 +37,7 @@ from .disputes import (
     Notice,
     evidence_path,
 )
+from .feeds import FeedFile, FeedHost, FeedState
 from .platforms import Acknowledgement, Platform
 from .policies import (
     PURPOSE_CHOICES,
@@ -57,6 +59,9 @@ from .trust import (
 )
 
 __all__ = [
+    "FeedFile",
+    "FeedHost",
+    "FeedState",
     "Checkpoint",
     "Cosignature",
     "LogEntry",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.db.models.functions import MD5
 from django.urls import reverse
 
 from consent.identifiers import format_isni, format_isrc, format_iswc
@@ -140,7 +141,13 @@ class TrackLink(models.Model):
                 name="tracklink_unique_per_track",
             ),
         ]
-        indexes = [models.Index(fields=["url"], name="tracklink_url_idx")]
+        indexes = [
+            models.Index(fields=["url"], name="tracklink_url_idx"),
+            # A host's feed shards are the links whose MD5 starts with the shard's digits
+            # (registry.feed_store): one range of this index. Lowercase hex digits sort the same
+            # in every collation, so no collation is named (SQLite knows no "C").
+            models.Index("host", MD5("url"), name="tracklink_host_md5_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.url

@@ -106,6 +106,7 @@ def robots_txt(
     licence_url: str = "",
     comments: Sequence[str] = (),
     always_disallow: Sequence[str] = (),
+    always_allow: Sequence[str] = (),
     complete_urls: Sequence[str] = (),
     max_bytes: int = MAX_ROBOTS_BYTES,
 ) -> str:
@@ -115,7 +116,8 @@ def robots_txt(
     (with its Content-Usage rule) every path where one is licence-only, and carries the
     Content-Usage rule of every other path it may fetch (preferences do not apply to paths it may
     not fetch, attach draft §3.1). The `*` group carries the Content-Usage rules for every other
-    crawler. `always_disallow` prefixes (say `/accounts/`) and the `Content-Signal` line go into
+    crawler. `always_disallow` and `always_allow` prefixes (say `/accounts/`, `/t/`) and the
+    `Content-Signal` line go into
     every group, because a crawler that finds its own group ignores `*`. A group is written only
     when it disallows a path; otherwise it would say what `*` says.
     """
@@ -127,6 +129,7 @@ def robots_txt(
     fixed = [
         *_content_signal_lines(entry[2] for entry in entries),
         *(f"Disallow: {encode_path(prefix)}" for prefix in always_disallow),
+        *(f"Allow: {encode_path(prefix)}" for prefix in always_allow),
     ]
     # One group per list of purposes, in the order the data file first names each list.
     by_purposes: dict[tuple[Purpose, ...], list[str]] = {}

@@ -103,10 +103,45 @@ def _content(root: ET.Element, item: RslContent) -> None:
             ET.SubElement(content, "terms").text = licence.terms_link
 
 
-def rsl_xml(contents: Iterable[RslContent]) -> str:
-    """The document. Contents that license nothing are left out, never guessed."""
+def rsl_xml(
+    contents: Iterable[RslContent], *, max_bytes: int | None = None, overflow_note: str = ""
+) -> str:
+    """The document. Contents that license nothing are left out, never guessed.
+
+    With `max_bytes`, whole `<content>` elements are kept in the order given until the next
+    would not fit; the document then ends with a comment saying how many it holds and
+    `overflow_note` (where the rest is). RSL has no way to continue a document in another, so a
+    cut licence is the best a bounded file can say; every content left out keeps its own licence.
+    """
     root = ET.Element("rsl", xmlns=RSL_NAMESPACE)
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    # The fixed parts, and a comment of the size the note will have, are counted first.
+    used = len(head) + 120 + len(overflow_note.encode("utf-8"))
+    written = total = 0
     for item in contents:
+        before = len(root)
         _content(root, item)
+        if len(root) == before:
+            continue
+        total += 1
+        if max_bytes is None:
+            continue
+        if written < total - 1:
+            root.remove(root[-1])  # already cut: only counted
+            continue
+        element = root[-1]
+        ET.indent(element, level=1)
+        size = len(ET.tostring(element, encoding="unicode").encode("utf-8")) + 4
+        if used + size > max_bytes:
+            root.remove(element)
+            continue
+        used += size
+        written += 1
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = head + ET.tostring(root, encoding="unicode") + "\n"
+    if max_bytes is not None and written < total:
+        note = f"Cut on purpose: {written} of {total} contents fit in {max_bytes // 1024} KiB."
+        # An XML comment may not hold "--".
+        words = f"{note} {overflow_note}".strip().replace("--", "- -")
+        text += f"<!-- {words} -->\n"
+    return text

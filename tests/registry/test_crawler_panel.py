@@ -1,8 +1,9 @@
 """The "What crawlers receive" panel says what the responses say, for every value of every
 purpose: the panel on the public track page, read with lxml, against the page's own headers and
-the files crawlers read (the registry's robots.txt and tdmrep.json, the host's robots.txt, ai.txt,
-tdmrep.json and rsl.xml for the track's link, the RSL licence and the CAWG assertion), each read
-with an independent parser (Protego, json, lxml)."""
+the files crawlers read (the registry's robots.txt and tdmrep.json, which leave every track page
+to its own headers, the host's robots.txt, ai.txt, tdmrep.json and rsl.xml for the track's link,
+the RSL licence and the CAWG assertion), each read with an independent parser (Protego, json,
+lxml)."""
 
 import json
 import re
@@ -128,20 +129,22 @@ def test_the_panel_names_exactly_the_crawlers_robots_txt_keeps_out(case, client)
     says = panel.says("robots")
     kept_out = tokens_in(says, "Keeps ", " out")
     licence = tokens_in(says, "lets ", " fetch, telling")
-    usage = f"Content-Usage: /t/{track.public_id}/ "
-    groups = groups_of(robots)
+    usage = "Content-Usage: /owner-band/night-drive$ "
+    groups = groups_of(host)
     for agent in ai_agents():
-        blocked = not can_fetch(robots, page_url, agent.token)
+        # The registry's own file lets every crawler read the page, which carries the choice.
+        assert can_fetch(robots, page_url, agent.token), agent.token
+        blocked = not can_fetch(host, LINK, agent.token)
         assert (agent.token in kept_out) is blocked, agent.token
-        assert can_fetch(host, LINK, agent.token) is not blocked, agent.token
         if agent.token in licence:
             # Free to fetch (RSL: a licence never changes Allow/Disallow), told it is not free.
             assert not blocked, agent.token
             read = groups.get(agent.token, groups["*"])
             assert any(line.startswith(usage) and "=n" in line for line in read), agent.token
     shown = [line for line in panel.lines("robots") if line.startswith("Content-Usage:")]
-    written = [line for line in robots.splitlines() if line.startswith(usage)]
+    written = [line for line in host.splitlines() if line.startswith(usage)]
     assert set(shown) == set(written)
+    assert f"/t/{track.public_id}/" not in robots
 
 
 def test_the_panel_says_what_the_hosts_ai_txt_says(case, client):
@@ -175,12 +178,11 @@ def test_the_panel_says_what_tdmrep_says_in_the_files_and_the_header(case, clien
     track, page, panel = case
     registry = json.loads(client.get("/.well-known/tdmrep.json").content)
     host = json.loads(client.get("/hosts/soundcloud.com/.well-known/tdmrep.json").content)
-    mine = [r for r in registry if r["location"] == f"/t/{track.public_id}/"]
+    assert registry == []  # TDMRep readers go on to the page's header
     link = [r for r in host if r["location"] == "/owner-band/night-drive$"]
     reservation = page.get("tdm-reservation")
-    assert [str(r["tdm-reservation"]) for r in mine] == ([reservation] if reservation else [])
     assert [str(r["tdm-reservation"]) for r in link] == ([reservation] if reservation else [])
-    assert [f"tdmrep.json: {r['location']} → {r['tdm-reservation']}" for r in mine] == [
+    assert [f"tdmrep.json: {r['location']} → {r['tdm-reservation']}" for r in link] == [
         line for line in panel.lines("tdmrep") if line.startswith("tdmrep.json")
     ]
     words = panel.says("tdmrep")

@@ -1,5 +1,6 @@
-"""The registry's own /robots.txt, /.well-known/tdmrep.json and /licenses/registry.xml cover its
-track pages: read with protego, JSON Schema and lxml as crawlers would read them."""
+"""The registry's own /robots.txt and /.well-known/tdmrep.json state patterns, never one line per
+track: each track's rule travels on its page (headers, meta tags, its own RSL licence and TDMRep
+policy). Read with protego, JSON Schema, http_sfv and lxml as crawlers would read them."""
 
 import re
 
@@ -19,6 +20,7 @@ from tests.schemas import TDMREP_FILE_SCHEMA
 pytestmark = pytest.mark.django_db
 
 RSL = {"rsl": "https://rslstandard.org/rsl"}
+AI_CRAWLERS = ("GPTBot", "CCBot", "Google-Extended", "ClaudeBot", "ChatGPT-User", "OAI-SearchBot")
 
 
 def deny_all_ai(creator) -> None:
@@ -56,6 +58,29 @@ def tdmrep(client) -> list[dict]:
     return rules
 
 
+def tdm_reading(client, track) -> int | None:
+    """What a TDMRep reader learns of a page: a rule of the well-known file, else the page's own
+    header (here the file has no rule for track pages, so nothing can contradict the header)."""
+    verdict = tdmrep_verdict(tdmrep(client), f"/t/{track.public_id}/")
+    if verdict is not None:
+        return verdict
+    header = client.head(f"/t/{track.public_id}/").headers.get("tdm-reservation")
+    return None if header is None else int(header)
+
+
+def content_usage(client, track) -> dict[str, str]:
+    header = client.head(f"/t/{track.public_id}/").headers.get("Content-Usage")
+    if header is None:
+        return {}
+    parsed = http_sfv.Dictionary()
+    parsed.parse(header.encode())
+    return {key: str(item.value) for key, item in parsed.items()}
+
+
+def noai(client, track) -> bool:
+    return "noai" in client.head(f"/t/{track.public_id}/").headers.get("X-Robots-Tag", "")
+
+
 @pytest.fixture
 def opted_out(artist):
     deny_all_ai(artist)
@@ -75,17 +100,20 @@ def silent():
     return register(make_artist("Quiet Band", "quiet-band"), title="Nothing Said", verified=True)
 
 
-def test_training_crawlers_may_not_fetch_an_opted_out_track_page(client, opted_out, allowing):
+def test_every_crawler_may_fetch_the_track_pages_which_carry_the_opt_out(
+    client, opted_out, allowing
+):
     parser = robots(client)
 
-    for agent in ("GPTBot", "CCBot", "Google-Extended", "ClaudeBot", "ChatGPT-User"):
-        assert not parser.can_fetch(page_url(opted_out), agent), agent
-        assert not parser.can_fetch(page_url(opted_out) + "cawg.json", agent), agent
+    # robots.txt cannot tell one track page from another by its path: every crawler may fetch
+    # them, and the opted-out page says no to AI in its own response.
+    for agent in (*AI_CRAWLERS, "Googlebot"):
+        assert parser.can_fetch(page_url(opted_out), agent), agent
         assert parser.can_fetch(page_url(allowing), agent), agent
-    # Search was not reserved: search crawlers and ordinary crawlers still reach the page.
-    assert not parser.can_fetch(page_url(opted_out), "OAI-SearchBot")  # AI input is denied
-    assert parser.can_fetch(page_url(opted_out), "Googlebot")
-    assert parser.can_fetch(page_url(opted_out), "Googlebot")
+    assert noai(client, opted_out)
+    assert not noai(client, allowing)
+    assert content_usage(client, opted_out) == {"train-ai": "n", "ai-use": "n"}
+    assert content_usage(client, allowing) == {"train-ai": "y", "ai-use": "y", "search": "y"}
 
 
 def test_robots_txt_keeps_every_crawler_out_of_admin_and_accounts(client, opted_out):
@@ -97,42 +125,36 @@ def test_robots_txt_keeps_every_crawler_out_of_admin_and_accounts(client, opted_
         assert parser.can_fetch(settings.SITE_URL + "/how-it-works/", agent)
 
 
-def test_robots_txt_states_content_usage_and_names_the_registry_licence(
-    client, opted_out, allowing
-):
-    text = client.get("/robots.txt").content.decode()
+def test_the_registry_files_name_no_track_and_do_not_grow(client, opted_out, allowing, artist):
+    robots_before = client.get("/robots.txt").content
+    tdmrep_before = client.get("/.well-known/tdmrep.json").content
+    for n in range(5):
+        register(artist, title=f"More {n}", verified=True)
 
-    usage = {}
-    for line in text.splitlines():
-        if line.startswith("Content-Usage:"):
-            path, prefs = line.removeprefix("Content-Usage:").split(maxsplit=1)
-            parsed = http_sfv.Dictionary()
-            parsed.parse(prefs.encode())
-            usage[path] = {key: str(item.value) for key, item in parsed.items()}
-    assert usage[f"/t/{opted_out.public_id}/"] == {"train-ai": "n", "ai-use": "n"}
-    assert usage[f"/t/{allowing.public_id}/"] == {"train-ai": "y", "ai-use": "y", "search": "y"}
-    assert f"License: {settings.SITE_URL}/licenses/registry.xml" in text.splitlines()
+    assert client.get("/robots.txt").content == robots_before
+    assert client.get("/.well-known/tdmrep.json").content == tdmrep_before
+    text = robots_before.decode()
+    assert str(opted_out.public_id) not in text
+    assert "Allow: /t/" in text.splitlines()
+    assert "License:" not in text  # each page names its own licence
 
 
-def test_tdmrep_reserves_opted_out_pages_allows_open_ones_and_omits_the_rest(
-    client, opted_out, allowing, silent
-):
-    rules = tdmrep(client)
+def test_tdmrep_readers_find_each_page_rule_in_its_header(client, opted_out, allowing, silent):
+    assert tdmrep(client) == []  # no rule for /t/, so TDMRep readers go on to the header
 
-    assert tdmrep_verdict(rules, f"/t/{opted_out.public_id}/") == 1
-    assert tdmrep_verdict(rules, f"/t/{allowing.public_id}/") == 0
-    assert tdmrep_verdict(rules, f"/t/{silent.public_id}/") is None
-    assert len(rules) == 2
+    assert tdm_reading(client, opted_out) == 1
+    assert tdm_reading(client, allowing) == 0
+    assert tdm_reading(client, silent) is None
 
 
-def test_a_licence_only_track_names_its_policy_in_tdmrep(client, artist):
+def test_a_licence_only_track_names_its_policy_in_its_header(client, artist):
     declare(artist, {Purpose.TRAIN_AI: PurposeChoice(Value.LICENSE, contact_email="a@b.example")})
     track = register(artist, verified=True)
 
-    (rule,) = tdmrep(client)
+    page = client.head(f"/t/{track.public_id}/")
 
-    assert rule["tdm-reservation"] == 1
-    assert rule["tdm-policy"] == f"{settings.SITE_URL}/policies/{track.public_id}.json"
+    assert tdm_reading(client, track) == 1
+    assert page["tdm-policy"] == f"{settings.SITE_URL}/policies/{track.public_id}.json"
     assert client.get(f"/policies/{track.public_id}.json").status_code == 200
 
 
@@ -142,13 +164,10 @@ def test_a_track_override_that_loosens_a_catalogue_denial_is_not_reserved(client
     denied = register(artist, title="Still Denied", verified=True)
     declare(artist, {Purpose.TDM: PurposeChoice(Value.ALLOW)}, track=loosened)
 
-    parser = robots(client)
-    rules = tdmrep(client)
-
-    assert parser.can_fetch(page_url(loosened), "GPTBot")
-    assert not parser.can_fetch(page_url(denied), "GPTBot")
-    assert tdmrep_verdict(rules, f"/t/{loosened.public_id}/") == 0
-    assert tdmrep_verdict(rules, f"/t/{denied.public_id}/") == 1
+    assert not noai(client, loosened)
+    assert noai(client, denied)
+    assert tdm_reading(client, loosened) == 0
+    assert tdm_reading(client, denied) == 1
 
 
 def test_a_disputed_track_takes_the_most_restrictive_claim(client, artist):
@@ -158,33 +177,38 @@ def test_a_disputed_track_takes_the_most_restrictive_claim(client, artist):
     declare(rival, {Purpose.TDM: PurposeChoice(Value.ALLOW)})
     register(rival, isrc="USRC17607839", verified=True)
 
-    assert not robots(client).can_fetch(page_url(track), "GPTBot")
-    assert tdmrep_verdict(tdmrep(client), f"/t/{track.public_id}/") == 1
+    assert noai(client, track)
+    assert tdm_reading(client, track) == 1
 
 
-def test_every_file_follows_a_declaration_at_once(client, artist):
+def test_every_page_follows_a_declaration_at_once(client, artist):
     track = register(artist, verified=True)
-    assert robots(client).can_fetch(page_url(track), "GPTBot")
-    assert tdmrep(client) == []
-    assert b"<content" not in client.get("/licenses/registry.xml").content
+    assert not noai(client, track)
+    assert tdm_reading(client, track) is None
+    assert "Link" not in client.head(f"/t/{track.public_id}/")
 
     deny_all_ai(artist)
     declare(artist, {Purpose.SEARCH: PurposeChoice(Value.ALLOW)})
 
-    assert not robots(client).can_fetch(page_url(track), "GPTBot")
-    assert tdmrep_verdict(tdmrep(client), f"/t/{track.public_id}/") == 1
-    root = etree.fromstring(client.get("/licenses/registry.xml").content)
+    assert noai(client, track)
+    assert tdm_reading(client, track) == 1
+    link = client.head(f"/t/{track.public_id}/")["Link"]
+    assert f"/licenses/{track.public_id}.xml" in link and 'rel="license"' in link
+    root = etree.fromstring(client.get(f"/licenses/{track.public_id}.xml").content)
     assert root.xpath("//rsl:content/@url", namespaces=RSL) == [page_url(track)]
 
 
-def test_the_registry_licence_prohibits_training_on_opted_out_pages(client, opted_out, allowing):
-    response = client.get("/licenses/registry.xml")
-
-    assert response["Content-Type"] == "application/rsl+xml"
-    root = etree.fromstring(response.content)
-    assert root.tag == "{https://rslstandard.org/rsl}rsl"
+def test_the_registry_wide_licence_is_gone_each_page_links_its_own(client, opted_out, allowing):
+    gone = client.get("/licenses/registry.xml")
+    assert gone.status_code == 410
+    assert gone["Content-Type"] == "application/problem+json"
 
     def usage(track, element):
+        link = client.head(f"/t/{track.public_id}/").headers.get("Link")
+        if link is None:
+            return None
+        url = re.match(r"<([^>]+)>", link).group(1)
+        root = etree.fromstring(client.get(url.removeprefix(settings.SITE_URL)).content)
         found = root.xpath(
             f"//rsl:content[@url=$url]/rsl:license[1]/rsl:{element}[@type='usage']/text()",
             namespaces=RSL,
@@ -193,7 +217,6 @@ def test_the_registry_licence_prohibits_training_on_opted_out_pages(client, opte
         return set(" ".join(found).split())
 
     # An opt-out licenses nothing: a licence of prohibitions alone would grant search for free.
-    assert root.xpath("//rsl:content[@url=$url]", namespaces=RSL, url=page_url(opted_out)) == []
+    assert usage(opted_out, "permits") is None
     assert "ai-train" in usage(allowing, "permits")
     assert usage(allowing, "prohibits") == set()
-    assert not usage(allowing, "prohibits")

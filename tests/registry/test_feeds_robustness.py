@@ -61,11 +61,23 @@ def test_a_removed_link_leaves_the_cached_feed_at_once(client, artist, opted_out
     assert "/owner-band/other$" in after
 
 
-def test_a_declaration_reaches_the_cached_registry_feeds_at_once(client, artist):
-    data = TrackData(title="Open", artist_credit="Owner Band", roles=["recording"])
+def test_a_declaration_reaches_the_page_and_the_host_feed_at_once(client, artist):
+    data = TrackData(
+        title="Open",
+        artist_credit="Owner Band",
+        roles=["recording"],
+        links=["https://soundcloud.com/owner-band/open"],
+    )
     track = register_track(artist, data).tracks[0]
     page = f"/t/{track.public_id}/"
-    assert page not in client.get("/robots.txt").content.decode()
+    assert (
+        "/owner-band/open$" not in client.get("/hosts/soundcloud.com/robots.txt").content.decode()
+    )
     declare(artist, {p: PurposeChoice(Value.DENY) for p in AI_OPT_OUT})
-    assert f"Disallow: {page}" in client.get("/robots.txt").content.decode()
-    assert page in client.get("/.well-known/tdmrep.json").content.decode()
+    host = client.get("/hosts/soundcloud.com/robots.txt").content.decode()
+    assert "Disallow: /owner-band/open$" in host.splitlines()
+    assert client.head(page)["tdm-reservation"] == "1"
+    assert (
+        "/owner-band/open$"
+        in client.get("/hosts/soundcloud.com/.well-known/tdmrep.json").content.decode()
+    )
