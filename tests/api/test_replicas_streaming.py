@@ -103,10 +103,11 @@ def clusters():
         primary.start()
         with psycopg.connect(primary.url(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE registry")
-        # Copies the primary, with the settings that make the copy follow it (-R).
+        # Copies the primary, with the settings that make the copy follow it (-R). A fast
+        # checkpoint: the default spreads it over most of checkpoint_timeout, minutes of waiting.
         as_postgres(
             [BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", primary.port, "-U", "postgres"]
-            + ["-D", replica.folder, "-R", "-X", "stream", "--no-sync"]
+            + ["-D", replica.folder, "-R", "-X", "stream", "--no-sync", "--checkpoint=fast"]
         )
         auto = replica.folder / "postgresql.auto.conf"
         as_postgres(["sh", "-c", f"cat >> {auto}"], input=f"\nport = {replica.port}\n")
