@@ -201,8 +201,8 @@ def hot_cursor():
 
     On PostgreSQL it binds parameters server-side, one `= ANY(array)` text per identifier kind
     whatever the number of values. Statements are not prepared: Django's connections disable
-    psycopg's automatic preparation, and preparing them explicitly measured no gain
-    (bench/README.md, "Latest run").
+    psycopg's automatic preparation, and preparing them explicitly gave no measurable gain in
+    `make bench`.
     """
     connection = read_connection()
     if connection.vendor == "postgresql":
