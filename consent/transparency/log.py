@@ -86,19 +86,7 @@ def append_many(records: Iterable[dict]) -> range:
     and kept, and appended in the same order once the write holds the lock: the range returned
     is then empty, as no index is known yet.
     """
-    if not connection.in_atomic_block:
-        raise RuntimeError("Log entries are appended inside the transaction that records them.")
-    datas = [canonical(record) for record in records]
-    for data in datas:
-        if len(data) > MAX_ENTRY:
-            raise ValueError("A log entry is limited to 65535 bytes.")
-    from consent.policies import preparing_write
-
-    preparing = preparing_write()
-    if preparing is not None:
-        preparing.keep_log_entries(datas, [merkle.leaf_hash(data) for data in datas])
-        return range(0)
-    return append_encoded(datas)
+    return append_many_encoded([canonical(record) for record in records])
 
 
 def append_many_encoded(datas: Sequence[bytes]) -> range:
