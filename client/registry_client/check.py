@@ -118,7 +118,32 @@ def _pyarrow_parquet():
     return pq
 
 
-class CsvManifest:
+def _chunked(rows: Iterable, size: int) -> Iterator[list]:
+    """`rows` in lists of `size` (the last one shorter)."""
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _TextManifest:
+    """What a manifest read as text shares: how far the read has gone, and closing it."""
+
+    stream: io.TextIOWrapper
+    size: int
+
+    def share(self) -> float:
+        return min(self.stream.buffer.tell() / self.size, 1.0)
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class CsvManifest(_TextManifest):
     """A CSV manifest's header, then its records in chunks of (the line each ends on, fields)."""
 
     def __init__(self, path: Path):
@@ -128,25 +153,13 @@ class CsvManifest:
         self.names: list[str] = next(self.reader, [])
 
     def chunks(self, size: int) -> Iterator[list]:
-        reader, chunk = self.reader, []
-        for fields in reader:
-            if not fields:  # a blank line is no record (as csv.DictReader reads it)
-                continue
-            chunk.append((reader.line_num, fields))
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
-    def share(self) -> float:
-        return min(self.stream.buffer.tell() / self.size, 1.0)
-
-    def close(self) -> None:
-        self.stream.close()
+        reader = self.reader
+        # A blank line is no record (as csv.DictReader reads it); line_num is read as each
+        # record is taken, so it is the line that record ends on.
+        return _chunked(((reader.line_num, fields) for fields in reader if fields), size)
 
 
-class JsonlManifest:
+class JsonlManifest(_TextManifest):
     """A JSON Lines manifest: its keys (those of every object in it, read in a first pass that
     keeps only the keys), then chunks of (line number, text) for the non-blank lines."""
 
@@ -170,22 +183,8 @@ class JsonlManifest:
         self.stream = open(path, encoding="utf-8-sig")  # noqa: SIM115 (closed by close)
 
     def chunks(self, size: int) -> Iterator[list]:
-        chunk = []
-        for number, text in enumerate(self.stream, start=1):
-            if not text.strip():
-                continue
-            chunk.append((number, text.rstrip("\r\n")))
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
-    def share(self) -> float:
-        return min(self.stream.buffer.tell() / self.size, 1.0)
-
-    def close(self) -> None:
-        self.stream.close()
+        lines = enumerate(self.stream, start=1)
+        return _chunked(((n, text.rstrip("\r\n")) for n, text in lines if text.strip()), size)
 
 
 class ParquetManifest:
